@@ -1,0 +1,3 @@
+// menagerie/server: the bundled ZooKeeper-compatible server.
+
+export {};

@@ -1,0 +1,4 @@
+// menagerie's public surface: the client, the framework and the protocol types users see.
+// Recipes import only from here, so they run unchanged against Apache ZooKeeper.
+
+export * from './protocol/index.js';
