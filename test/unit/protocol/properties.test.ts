@@ -68,7 +68,8 @@ function arbitraryOfRecord(codec: RecordCodec<object>): fc.Arbitrary<object> {
 }
 
 /** fc.record with plain objects (fast-check 4 defaults to null prototypes, which deepEqual rejects). */
-const plain = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(model, { noNullPrototype: true });
+const plain = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }) =>
+  fc.record(model, { noNullPrototype: true });
 
 const arb = <T>(codec: RecordCodec<T>) => arbitraryOfRecord(codec as RecordCodec<object>) as fc.Arbitrary<T>;
 
@@ -158,6 +159,25 @@ describe('codec properties (fast-check)', () => {
     }
   });
 
+  it('describe() of every record is one line that names it', () => {
+    for (const { name, type, value } of codecs) {
+      fc.assert(
+        fc.property(value, (x) => {
+          const line = type.describe(x);
+          assert.doesNotMatch(line, /[\n\r\u0085\u2028\u2029]/, `${name}: ${line}`);
+          assert.ok(line.startsWith(name), `${name}: ${line}`);
+        }),
+        { numRuns: RUNS / 2 },
+      );
+    }
+    const breaks = 'a\nb\rc\u0085d\u2028e\u2029f';
+    const lineBreak = /[\n\r\u0085\u2028\u2029]/;
+    const watches = { relativeZxid: 1n, dataWatches: [breaks], existWatches: [], childWatches: [] };
+    assert.doesNotMatch(R.SetWatches.describe(watches), lineBreak);
+    const reconfig = { joiningServers: breaks, leavingServers: null, newMembers: null, curConfigId: 0n };
+    assert.doesNotMatch(R.ReconfigRequest.describe(reconfig), lineBreak);
+  });
+
   it('random bytes make every decoder succeed or throw DecodeError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 96 }), (raw) => {
@@ -190,7 +210,10 @@ describe('codec properties (fast-check)', () => {
         )
         .chain(([type, body, mutations]) =>
           body.value.map((x) =>
-            mutate(encodeFrame(part(R.RequestHeader, { xid: 7, type }), part(body.type, x)).subarray(4), mutations),
+            mutate(
+              encodeFrame(part(R.RequestHeader, { xid: 7, type }), part(body.type, x)).subarray(4),
+              mutations,
+            ),
           ),
         ),
     );
@@ -228,7 +251,7 @@ describe('codec properties (fast-check)', () => {
     for (const codec of R.allRecords) visit(codec, seen);
   });
 
-  it('FrameSplitter raises only DecodeError on random streams, and never buffers past a refused prefix', () => {
+  it('FrameSplitter raises only DecodeError on random streams and holds no byte it was not given', () => {
     const chunks = fc.array(fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)), { maxLength: 12 });
     fc.assert(
       fc.property(chunks, fc.integer({ min: 0, max: 64 }), (stream, limit) => {
