@@ -67,7 +67,8 @@ public class JavaClientOps {
         zk.multi(List.of(
                 Op.create("/java/m", bytes("m"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
                 Op.create("/java/mc", null, Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER),
-                Op.create("/java/mt", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, 5000),
+                Op.create("/java/mt", null, Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, 5000),
                 Op.check("/java", 0),
                 Op.setData("/java/m", bytes("m2"), 0),
                 Op.delete("/java/m", 1)));

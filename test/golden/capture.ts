@@ -11,13 +11,20 @@
 // Clients: the official C client (npm `zookeeper`), zkCli.sh, Apache's Java client (JavaClientOps.java),
 // and a raw socket built with our codec for what no client sends (a connect without readOnly, an
 // unknown opcode, check outside a multi); the server's replies to those are still Apache's own.
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, FrameSplitter, part, records as R, readReplyHeader, type JuteType } from '../../src/protocol/index.js';
+import {
+  encodeFrame,
+  FrameSplitter,
+  part,
+  readReplyHeader,
+  records as R,
+  type JuteType,
+} from '../../src/protocol/index.js';
 import { startApache, ZKCLI } from '../support/apache.js';
 import { startRecordingProxy, type RecordedFrame, type RecordingProxy } from '../support/recording-proxy.js';
 import { decodeGoldenFrame, labelFrames, type GoldenFile } from './transcript.js';
@@ -27,6 +34,15 @@ const SERVER = 'Apache ZooKeeper 3.8.0 (Debian zookeeper), standalone, extendedT
 const JAVA_CLASSPATH = ['zookeeper', 'zookeeper-jute', 'slf4j-api', 'slf4j-nop']
   .map((jar) => `/usr/share/java/${jar}.jar`)
   .join(':');
+
+/** Client processes still running; a failed capture stops them before it stops Apache. */
+const clients = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  clients.add(child);
+  child.once('exit', () => clients.delete(child));
+  return child;
+}
 
 function log(message: string): void {
   console.log(`[capture] ${message}`);
@@ -42,13 +58,18 @@ async function capture(
 ): Promise<void> {
   await using proxy = await startRecordingProxy(target);
   log(`${name}: running`);
-  // A stuck scenario shows what crossed the wire so far instead of hanging silently.
-  const watchdog = setTimeout(() => {
-    for (const f of labelFrames(proxy.frames())) log(`  ${f.connection} ${f.direction} ${f.op} ${f.xid} ${f.err}`);
-    log(`${name}: no progress within 60 s`);
-    process.exit(1);
-  }, 60_000);
-  await scenario(proxy).finally(() => clearTimeout(watchdog));
+  // A stuck scenario shows what crossed the wire so far and fails, so `await using` still stops
+  // Apache (process.exit would orphan it).
+  let watchdog: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    watchdog = setTimeout(() => {
+      for (const f of labelFrames(proxy.frames())) {
+        log(`  ${f.connection} ${f.direction} ${f.op} ${f.xid} ${f.err}`);
+      }
+      reject(new Error(`${name}: no progress within 60 s`));
+    }, 60_000);
+  });
+  await Promise.race([scenario(proxy), stuck]).finally(() => clearTimeout(watchdog));
   // Let the last frames (a close's reply) cross the proxy before reading them.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const frames = labelFrames(proxy.frames()).map((frame) => {
@@ -89,7 +110,9 @@ async function cClient(proxy: RecordingProxy): Promise<void> {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const isReply = (f: RecordedFrame, xid: number) => f.direction === 'reply' && f.bytes.readInt32BE(4) === xid;
+  track(child);
+  const isReply = (f: RecordedFrame, xid: number) =>
+    f.direction === 'reply' && f.bytes.readInt32BE(4) === xid;
   child.on('message', (ask: Ask) => {
     const answered = (async () => {
       if (ask === 'drop') proxy.dropConnections();
@@ -225,8 +248,14 @@ const ZKCLI_SCRIPT = [
   'quit',
 ];
 
-async function run(command: string, args: string[], input: string | ((stdout: string) => string | undefined)) {
+/** Runs a client process; `input` is its whole stdin, or answers to what it printed so far. */
+async function run(
+  command: string,
+  args: string[],
+  input: string | ((stdout: string) => string | undefined),
+): Promise<string> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  track(child);
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -250,7 +279,8 @@ async function zkCli(proxy: RecordingProxy): Promise<void> {
 
 async function javaClient(proxy: RecordingProxy): Promise<void> {
   let dropped = false;
-  await run('/usr/bin/java', ['-cp', JAVA_CLASSPATH, path.join(here, 'JavaClientOps.java'), proxy.connectString], (out) => {
+  const program = path.join(here, 'JavaClientOps.java');
+  await run('/usr/bin/java', ['-cp', JAVA_CLASSPATH, program, proxy.connectString], (out) => {
     if (dropped || !out.includes('DROP')) return undefined;
     dropped = true;
     proxy.dropConnections();
@@ -286,7 +316,9 @@ class RawConnection {
 
   /** The next frame, or undefined once the server has closed the connection. */
   async next(): Promise<Buffer | undefined> {
-    while (this.frames.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.frames.length === 0 && !this.closed) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
     return this.frames.shift();
   }
 
@@ -296,7 +328,13 @@ class RawConnection {
 }
 
 function connectRequest(readOnly: boolean | undefined): Buffer {
-  const request = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 4000, sessionId: 0n, passwd: Buffer.alloc(16) };
+  const request = {
+    protocolVersion: 0,
+    lastZxidSeen: 0n,
+    timeOut: 4000,
+    sessionId: 0n,
+    passwd: Buffer.alloc(16),
+  };
   return encodeFrame(part(R.ConnectRequest, readOnly === undefined ? request : { ...request, readOnly }));
 }
 
@@ -335,17 +373,43 @@ async function raw(proxy: RecordingProxy): Promise<void> {
 
 async function main(): Promise<void> {
   await using apache = await startApache();
+  await using _clients = {
+    [Symbol.asyncDispose]: async () => clients.forEach((child) => child.kill('SIGKILL')),
+  };
   const target = { host: apache.host, port: apache.port };
-  await capture('c-client', 'The official C client (npm zookeeper 7.3, C client 3.8.2): connect with readOnly, ' +
-    'create in every mode, reads with watches, notifications, ACLs, auth, sync, getconfig, reconfig refused, ' +
-    'delete, setWatches after a dropped connection, ping, close.', 'C client 3.8.2 via npm zookeeper 7.3.0', target, cClient);
-  await capture('zkcli', `zkCli.sh reading commands from stdin: ${ZKCLI_SCRIPT.join('; ')}.`,
-    'zkCli.sh (Java client 3.8.0)', target, zkCli);
-  await capture('java-client', 'Apache Java client 3.8.0 (JavaClientOps.java): readOnly connect, create2, multi ' +
-    '(succeeding and failing), multiRead, checkWatches, removeWatches, addWatch, getEphemerals, ' +
-    'getAllChildrenNumber, whoAmI, setWatches2 after a dropped connection.', 'Java client 3.8.0', target, javaClient);
-  await capture('raw', 'Frames built with our codec on a raw socket (connect without readOnly, opcodes no client ' +
-    'sends) and the replies Apache gives them.', 'menagerie codec on a raw socket', target, raw);
+  await capture(
+    'c-client',
+    'The official C client (npm zookeeper 7.3, C client 3.8.2): connect with readOnly, create in every ' +
+      'mode, reads with watches, notifications, ACLs, auth, sync, getconfig, reconfig refused, delete, ' +
+      'setWatches after a dropped connection, ping, close.',
+    'C client 3.8.2 via npm zookeeper 7.3.0',
+    target,
+    cClient,
+  );
+  await capture(
+    'zkcli',
+    `zkCli.sh reading commands from stdin: ${ZKCLI_SCRIPT.join('; ')}.`,
+    'zkCli.sh (Java client 3.8.0)',
+    target,
+    zkCli,
+  );
+  await capture(
+    'java-client',
+    'Apache Java client 3.8.0 (JavaClientOps.java): readOnly connect, create2, multi (succeeding and ' +
+      'failing), multiRead, checkWatches, removeWatches, addWatch, getEphemerals, getAllChildrenNumber, ' +
+      'whoAmI, setWatches2 after a dropped connection.',
+    'Java client 3.8.0',
+    target,
+    javaClient,
+  );
+  await capture(
+    'raw',
+    'Frames built with our codec on a raw socket (connect without readOnly, opcodes no client sends) ' +
+      'and the replies Apache gives them.',
+    'menagerie codec on a raw socket',
+    target,
+    raw,
+  );
 }
 
 if (process.argv[2] === 'c-client') {

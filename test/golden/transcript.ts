@@ -73,16 +73,20 @@ export function labelFrames(frames: RawFrame[]): Array<Omit<GoldenFrame, 'summar
       const header = RequestHeader.decode(body);
       const key = `${frame.connection}/${header.xid}`;
       pending.set(key, [...(pending.get(key) ?? []), header.type]);
-      return { ...base, kind: 'request' as const, op: opName(header.type), opcode: header.type, xid: header.xid };
+      const op = opName(header.type);
+      return { ...base, kind: 'request' as const, op, opcode: header.type, xid: header.xid };
     }
     const { header } = readReplyHeader(body);
     if (header.xid === Xid.NOTIFICATION) {
-      return { ...base, kind: 'notification' as const, op: 'notification', opcode: 0, xid: header.xid, err: header.err };
+      const { xid, err } = header;
+      return { ...base, kind: 'notification' as const, op: 'notification', opcode: 0, xid, err };
     }
     const key = `${frame.connection}/${header.xid}`;
     const queue = pending.get(key) ?? [];
     const opcode = queue.shift();
-    if (opcode === undefined) throw new Error(`reply with xid ${header.xid} on connection ${frame.connection} answers no request`);
+    if (opcode === undefined) {
+      throw new Error(`reply with xid ${header.xid} on connection ${frame.connection} answers no request`);
+    }
     return { ...base, kind: 'reply' as const, op: opName(opcode), opcode, xid: header.xid, err: header.err };
   });
 }
@@ -119,7 +123,10 @@ export interface DecodedFrame {
  * as header and body, replies as header and (when err is 0, or for a multi) the response record,
  * notifications as WatcherEvent. Throws if the frame has bytes the records do not account for.
  */
-export function decodeGoldenFrame(frame: Pick<GoldenFrame, 'kind' | 'direction' | 'opcode'>, bytes: Buffer): DecodedFrame {
+export function decodeGoldenFrame(
+  frame: Pick<GoldenFrame, 'kind' | 'direction' | 'opcode'>,
+  bytes: Buffer,
+): DecodedFrame {
   const reader = new JuteReader(bytes, 4);
   if (bytes.readInt32BE(0) !== bytes.length - 4) throw new Error('length prefix does not match the frame');
   const parts: FramePart[] = [];
@@ -144,6 +151,8 @@ export function decodeGoldenFrame(frame: Pick<GoldenFrame, 'kind' | 'direction' 
     const isMulti = spec?.name === 'multi' || spec?.name === 'multiRead';
     if (spec?.response && (header.err === 0 || (isMulti && reader.remaining > 0))) take(spec.response);
   }
-  if (reader.remaining !== 0) throw new Error(`${reader.remaining} bytes left after ${parts.map((p) => p.type.name).join(' + ')}`);
+  if (reader.remaining !== 0) {
+    throw new Error(`${reader.remaining} bytes left after ${parts.map((p) => p.type.name).join(' + ')}`);
+  }
   return { parts, summary: parts.map((p) => p.type.describe(p.value)).join(' ') };
 }

@@ -23,7 +23,10 @@ export interface RecordingProxy extends AsyncDisposable {
   /** Every complete frame so far, in the order the proxy saw them. */
   frames(): RecordedFrame[];
   /** Resolves with the first recorded frame (past or future) that satisfies `predicate`. */
-  waitFor(predicate: (frame: RecordedFrame) => boolean, options?: { signal?: AbortSignal }): Promise<RecordedFrame>;
+  waitFor(
+    predicate: (frame: RecordedFrame) => boolean,
+    options?: { signal?: AbortSignal },
+  ): Promise<RecordedFrame>;
   /** Cuts every open connection on both sides (a client then reconnects: setWatches, new session). */
   dropConnections(): void;
   close(): Promise<void>;

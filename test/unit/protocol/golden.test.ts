@@ -13,10 +13,15 @@ const goldenDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..
 const transcripts = readdirSync(goldenDir)
   .filter((name) => name.endsWith('.json'))
   .sort()
-  .map((name) => ({ name, file: JSON.parse(readFileSync(path.join(goldenDir, name), 'utf8')) as GoldenFile }));
+  .map((name) => ({
+    name,
+    file: JSON.parse(readFileSync(path.join(goldenDir, name), 'utf8')) as GoldenFile,
+  }));
 
-const frameTitle = (name: string, index: number, f: GoldenFile['frames'][number]) =>
-  `${name} #${index} (connection ${f.connection}, ${f.direction} ${f.op}${f.xid === undefined ? '' : ` xid ${f.xid}`})`;
+const frameTitle = (name: string, index: number, f: GoldenFile['frames'][number]) => {
+  const xid = f.xid === undefined ? '' : ` xid ${f.xid}`;
+  return `${name} #${index} (connection ${f.connection}, ${f.direction} ${f.op}${xid})`;
+};
 
 describe('golden bytes from Apache ZooKeeper 3.8', () => {
   it('has the four transcripts', () => {
@@ -29,9 +34,12 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
   for (const { name, file } of transcripts) {
     describe(name, () => {
       it('labels agree with what the bytes say (connect first, replies matched by xid)', () => {
-        const relabelled = labelFrames(
-          file.frames.map((f) => ({ connection: f.connection, direction: f.direction, bytes: Buffer.from(f.hex, 'hex') })),
-        );
+        const raw = file.frames.map((f) => ({
+          connection: f.connection,
+          direction: f.direction,
+          bytes: Buffer.from(f.hex, 'hex'),
+        }));
+        const relabelled = labelFrames(raw);
         const stored = file.frames.map(({ summary: _summary, ...rest }) => rest);
         assert.deepEqual(relabelled, stored);
       });
@@ -41,7 +49,8 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
           const bytes = Buffer.from(frame.hex, 'hex');
           const decoded = decodeGoldenFrame(frame, bytes);
           const again = encodeFrame(...decoded.parts);
-          assert.equal(again.toString('hex'), frame.hex, `${frameTitle(name, index, frame)}: ${decoded.summary}`);
+          const title = `${frameTitle(name, index, frame)}: ${decoded.summary}`;
+          assert.equal(again.toString('hex'), frame.hex, title);
         });
       });
     });
@@ -55,8 +64,8 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
     const expected = [
       'create', 'delete', 'exists', 'getData', 'setData', 'getACL', 'setACL', 'getChildren', 'sync', 'ping',
       'getChildren2', 'multi', 'create2', 'reconfig', 'checkWatches', 'removeWatches', 'createContainer',
-      'deleteContainer', 'createTTL', 'multiRead', 'auth', 'setWatches', 'getEphemerals', 'getAllChildrenNumber',
-      'setWatches2', 'addWatch', 'whoAmI', 'closeSession',
+      'deleteContainer', 'createTTL', 'multiRead', 'auth', 'setWatches', 'getEphemerals',
+      'getAllChildrenNumber', 'setWatches2', 'addWatch', 'whoAmI', 'closeSession',
     ] as const;
     for (const op of expected) {
       assert.ok(requestOps.has(OpCode[op]), `no captured ${op} request`);
@@ -80,21 +89,26 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
     assert.ok(requests.includes(false), 'a connect with readOnly = false');
     assert.ok(requests.includes(true), 'a connect with readOnly = true');
     for (const request of connects.filter((c) => c.frame.direction === 'request')) {
-      const reply = connects.find(
-        (c) => c.transcript === request.transcript && c.frame.connection === request.frame.connection && c !== request,
-      );
+      const sameConnection = (c: (typeof connects)[number]) =>
+        c.transcript === request.transcript && c.frame.connection === request.frame.connection;
+      const reply = connects.find((c) => c !== request && sameConnection(c));
       assert.ok(reply, 'every connect is answered');
-      assert.equal('readOnly' in reply.value, request.value.readOnly !== undefined, 'readOnly answered only if asked');
+      const asked = request.value.readOnly !== undefined;
+      assert.equal('readOnly' in reply.value, asked, 'readOnly answered only if asked');
     }
   });
 
   it('captures create in every mode, a failed multi, and an unknown opcode answered UNIMPLEMENTED', () => {
-    const body = (x: (typeof all)[number]) => decodeGoldenFrame(x.frame, Buffer.from(x.frame.hex, 'hex')).parts[1]?.value;
-    const creates = all.filter((x) => x.frame.kind === 'request' && [1, 15, 19, 21].includes(x.frame.opcode!));
+    const body = (x: (typeof all)[number]) =>
+      decodeGoldenFrame(x.frame, Buffer.from(x.frame.hex, 'hex')).parts[1]?.value;
+    const createCodes = [1, 15, 19, 21];
+    const creates = all.filter((x) => x.frame.kind === 'request' && createCodes.includes(x.frame.opcode!));
     const flags = new Set(creates.map((x) => (body(x) as R.CreateRequest).flags));
     assert.deepEqual([...flags].sort(), [0, 1, 2, 3, 4, 5, 6]);
     const multiReplies = all.filter((x) => x.frame.kind === 'reply' && x.frame.op === 'multi');
-    const failed = multiReplies.map((x) => body(x) as MultiResponse).find((r) => r.results.some((o) => o.type === -1));
+    const failed = multiReplies
+      .map((x) => body(x) as MultiResponse)
+      .find((r) => r.results.some((o) => o.type === -1));
     assert.deepEqual(failed?.results, [
       { type: -1, err: 0 },
       { type: -1, err: -103 },
