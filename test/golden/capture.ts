@@ -350,7 +350,7 @@ async function raw(proxy: RecordingProxy): Promise<void> {
   old.close();
 
   // Opcodes a client does not send: unknown (99), check outside a multi (13), deleteContainer (20,
-  // whose body is the raw UTF-8 path, not a jute record).
+  // whose body is the raw UTF-8 path, not a jute record), and sasl (102) to a server without SASL.
   const rawPath = { name: 'rawPath', shape: { kind: 'custom', name: 'rawPath' }, minBytes: 0,
     read: () => '', write: (w, v) => void (w.offset += w.buffer.write(v, w.offset, 'utf8')),
     size: (v) => Buffer.byteLength(v), describe: (v) => v } satisfies JuteType<string>;
@@ -358,6 +358,7 @@ async function raw(proxy: RecordingProxy): Promise<void> {
     [99, null],
     [13, part(R.CheckVersionRequest, { path: '/', version: 0 })],
     [20, part(rawPath, '/c')],
+    [102, part(R.GetSASLRequest, { token: Buffer.from('not a sasl token') })],
   ] as const) {
     const connection = new RawConnection(proxy.port);
     connection.send(connectRequest(false));

@@ -65,7 +65,7 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
       'create', 'delete', 'exists', 'getData', 'setData', 'getACL', 'setACL', 'getChildren', 'sync', 'ping',
       'getChildren2', 'multi', 'create2', 'reconfig', 'checkWatches', 'removeWatches', 'createContainer',
       'deleteContainer', 'createTTL', 'multiRead', 'auth', 'setWatches', 'getEphemerals',
-      'getAllChildrenNumber', 'setWatches2', 'addWatch', 'whoAmI', 'closeSession',
+      'getAllChildrenNumber', 'setWatches2', 'addWatch', 'whoAmI', 'closeSession', 'sasl',
     ] as const;
     for (const op of expected) {
       assert.ok(requestOps.has(OpCode[op]), `no captured ${op} request`);
