@@ -98,6 +98,32 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
     }
   });
 
+  it('pins the reply conventions of Apache that our server must copy', () => {
+    const replies = all.filter((x) => x.frame.kind !== 'request' && x.frame.kind !== 'connect');
+    const header = (x: (typeof all)[number]) =>
+      R.ReplyHeader.decode(Buffer.from(x.frame.hex, 'hex').subarray(4));
+    const of = (op: string) => replies.filter((x) => x.frame.op === op).map(header);
+    // Notifications: xid -1, zxid -1, err 0.
+    assert.ok(of('notification').every((h) => h.xid === -1 && h.zxid === -1n && h.err === 0));
+    // Ping replies: xid -2 and the last zxid; auth replies: xid -4 and zxid 0.
+    assert.ok(of('ping').every((h) => h.xid === -2 && h.zxid > 0n));
+    assert.ok(of('auth').every((h) => h.xid === -4 && h.zxid === 0n && h.err === 0));
+    // An unknown opcode: UNIMPLEMENTED with zxid -1.
+    assert.deepEqual(of('op(99)').map((h) => [h.err, h.zxid]), [[-6, -1n]]);
+    // A failed multi still has err 0 in its header; the errors are in the per-op results.
+    assert.ok(of('multi').every((h) => h.err === 0));
+    // The C client re-registers watches with xid -8; Java 3.8 sends setWatches2 with an ordinary xid.
+    const setWatchesRequests = all.filter(
+      (x) => x.frame.kind === 'request' && x.frame.op.startsWith('setWatches'),
+    );
+    assert.deepEqual(
+      setWatchesRequests.map((x) => [x.frame.op, x.frame.xid === -8]),
+      [['setWatches', true], ['setWatches2', false]],
+    );
+    // A lone check (13) is not answered: Apache closes the connection.
+    assert.equal(of('check').length, 0);
+  });
+
   it('captures create in every mode, a failed multi, and an unknown opcode answered UNIMPLEMENTED', () => {
     const body = (x: (typeof all)[number]) =>
       decodeGoldenFrame(x.frame, Buffer.from(x.frame.hex, 'hex')).parts[1]?.value;
