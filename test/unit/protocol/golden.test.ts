@@ -5,8 +5,15 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, it } from 'mocha';
-import { encodeFrame, OpCode, records as R, type MultiResponse } from '../../../src/protocol/index.js';
+import {
+  encodeFrame,
+  FrameSplitter,
+  OpCode,
+  records as R,
+  type MultiResponse,
+} from '../../../src/protocol/index.js';
 import { decodeGoldenFrame, labelFrames, type GoldenFile } from '../../golden/transcript.js';
 
 const goldenDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../golden');
@@ -54,6 +61,33 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
       });
     });
   }
+
+  it('splits each captured byte stream back into its frames, whatever the chunking', () => {
+    const streams = new Map<string, Buffer[]>();
+    for (const { name, file } of transcripts) {
+      for (const frame of file.frames) {
+        const key = `${name}/${frame.connection}/${frame.direction}`;
+        streams.set(key, [...(streams.get(key) ?? []), Buffer.from(frame.hex, 'hex')]);
+      }
+    }
+    const cuts = fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 16 });
+    fc.assert(
+      fc.property(fc.constantFrom(...streams.values()), cuts, (frames, sizes) => {
+        const stream = Buffer.concat(frames);
+        const splitter = new FrameSplitter();
+        const out: Buffer[] = [];
+        for (let offset = 0, i = 0; offset < stream.length; i++) {
+          const size = sizes[i % sizes.length]!;
+          out.push(...splitter.push(stream.subarray(offset, offset + size)));
+          offset += size;
+        }
+        const expected = frames.map((f) => f.subarray(4).toString('hex'));
+        assert.deepEqual(out.map((b) => b.toString('hex')), expected);
+        assert.equal(splitter.pendingBytes, 0);
+      }),
+      { numRuns: 50 },
+    );
+  });
 
   const all = transcripts.flatMap((t) => t.file.frames.map((frame) => ({ transcript: t.name, frame })));
   const requestOps = new Set(all.filter((x) => x.frame.kind === 'request').map((x) => x.frame.opcode));
