@@ -10,7 +10,7 @@
 // Sessions, zxids and times differ on every run, so review the diff and commit all files together.
 // Clients: the official C client (npm `zookeeper`), zkCli.sh, Apache's Java client (JavaClientOps.java),
 // and a raw socket built with our codec for what no client sends (a connect without readOnly, an
-// unknown opcode, check outside a multi); the server's replies to those are still Apache's own.
+// unknown opcode, check outside a multi, deleteContainer, sasl); the replies are still Apache's own.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
