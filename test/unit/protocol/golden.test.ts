@@ -174,5 +174,9 @@ describe('golden bytes from Apache ZooKeeper 3.8', () => {
       { type: -1, err: -2 },
     ]);
     assert.ok(all.some((x) => x.frame.kind === 'reply' && x.frame.opcode === 99 && x.frame.err === -6));
+    // Real clients send both a null buffer (length -1) and an empty one (length 0); both survive.
+    const createData = creates.map((x) => (body(x) as R.CreateRequest).data);
+    assert.ok(createData.some((data) => data === null), 'a create with null data');
+    assert.ok(createData.some((data) => data !== null && data.length === 0), 'a create with empty data');
   });
 });
