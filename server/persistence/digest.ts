@@ -1,6 +1,6 @@
 // Apache 3.8's tree digest (DigestCalculator, version 2), for a data tree that wants to write the same
 // TxnDigest and snapshot digest Apache does. A node's digest is the CRC-32 of its path ("" for the
-// root), its data and 60 bytes of stat; nodes under /zookeeper count 0; the tree's digest is the sum
+// root), its data and 60 bytes of stat; nodes under /zookeeper/ count 0 (/zookeeper itself counts); the tree's digest is the sum
 // of its nodes' digests as a wrapping 64-bit long. Pure.
 
 import { crc32 } from 'node:zlib';
@@ -10,7 +10,7 @@ export const TREE_DIGEST_VERSION = 2;
 
 /** The digest of one node, as DigestCalculator.calculateDigest computes it. */
 export function nodeDigest(path: string, data: Uint8Array | null, stat: records.StatPersisted): bigint {
-  if (path.startsWith('/zookeeper')) return 0n;
+  if (path.startsWith('/zookeeper/')) return 0n;
   const name = path === '/' ? '' : path;
   const fields = Buffer.allocUnsafe(60);
   fields.writeBigInt64BE(stat.czxid, 0);
