@@ -90,7 +90,8 @@ export class TxnLog implements AsyncDisposable {
   private readonly fileSystem: PersistenceFileSystem;
   private readonly logger: PersistenceLogger;
   private queue: QueueItem[] = [];
-  private flushing: Promise<void> | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private flushRunning = false;
   private current: OpenLogFile | null = null;
   private failure: Error | null = null;
   /** Files written since their last sync: a failure rolls each back to its durable end. */
@@ -166,7 +167,7 @@ export class TxnLog implements AsyncDisposable {
 
   /** Resolves once everything appended so far was flushed (or failed). */
   async drain(): Promise<void> {
-    while (this.flushing !== null) await this.flushing;
+    while (this.flushRunning) await this.flushing;
   }
 
   /**
@@ -202,22 +203,27 @@ export class TxnLog implements AsyncDisposable {
   }
 
   private startFlushing(): void {
-    if (this.flushing !== null) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = null;
-    });
+    if (this.flushRunning) return;
+    this.flushRunning = true;
+    this.flushing = this.flushLoop();
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.takeBatch();
-      try {
-        await this.writeBatch(batch);
-      } catch (error) {
-        await this.fail(batch, error instanceof Error ? error : new Error(String(error)));
-        return;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          await this.writeBatch(batch);
+        } catch (error) {
+          await this.fail(batch, error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        for (const item of batch) if (item.kind === 'txn') item.resolve();
       }
-      for (const item of batch) if (item.kind === 'txn') item.resolve();
+    } finally {
+      // Cleared in the same turn as the last queue check, so an append made by a resolved txn's
+      // continuation starts a new loop instead of waiting on this finished one.
+      this.flushRunning = false;
     }
   }
 
