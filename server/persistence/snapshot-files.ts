@@ -85,12 +85,15 @@ class ChunkedWriter {
 
 /** Writes a snapshot of `source`; resolves with the file's name once it is durable under that name. */
 export async function writeSnapshot(source: SnapshotSource, options: SnapshotWriteOptions): Promise<SnapshotWritten> {
-  const fileSystem = options.fileSystem ?? nodeFileSystem;
-  const chunkBytes = options.chunkBytes ?? SNAPSHOT_CHUNK_BYTES;
-  await mkdir(options.directory, { recursive: true });
-  const name = snapshotFileName(source.zxid);
+  // The zxid, sessions and ACL cache are taken in the caller's turn, before any await: the zxid must
+  // not be newer than anything the snapshot captures, or replay would skip a txn.
+  const zxid = source.zxid;
   const sessions = [...source.sessions()];
   const aclEntries = [...source.aclEntries()];
+  const fileSystem = options.fileSystem ?? nodeFileSystem;
+  const chunkBytes = options.chunkBytes ?? SNAPSHOT_CHUNK_BYTES;
+  const name = snapshotFileName(zxid);
+  await mkdir(options.directory, { recursive: true });
   const known = new Set(aclEntries.map((entry) => entry.ref));
   const late = new Set<bigint>();
   const temporary = path.join(options.directory, `tmp.${name}`);
@@ -136,7 +139,7 @@ export async function writeSnapshot(source: SnapshotSource, options: SnapshotWri
   }
   await rename(temporary, path.join(options.directory, name));
   if (options.sync !== false) await syncDirectory(fileSystem, options.directory);
-  return { zxid: source.zxid, file: name, bytes, nodes, lateAclRefs: late.size };
+  return { zxid, file: name, bytes, nodes, lateAclRefs: late.size };
 }
 
 /**
