@@ -222,8 +222,9 @@ export class MemoryTree implements RecoveryTarget, SnapshotSource {
     this.nodesByPath.delete(path);
     const parent = this.nodesByPath.get(parentOf(path));
     if (parent) {
+      // Apache stores cversion as the count of creates; a delete only moves pzxid forward.
       parent.children.delete(path.slice(path.lastIndexOf('/') + 1));
-      parent.stat = { ...parent.stat, cversion: parent.stat.cversion + 1, pzxid: zxid };
+      if (zxid > parent.stat.pzxid) parent.stat = { ...parent.stat, pzxid: zxid };
     }
   }
 
