@@ -172,7 +172,12 @@ async function replayLogs(
       },
       fileSystem,
     );
-    if (end.kind === 'end') continue;
+    if (end.kind === 'end') {
+      // A log with a header and nothing else (created, then a crash) would block the name the next
+      // append needs; it holds nothing, so it is set aside like a torn one.
+      if (entries === 0 && index === names.length - 1) await cutTornTail(file, FILE_HEADER_BYTES, 0, fileSystem);
+      continue;
+    }
     const tornTail = { file, offset: end.offset, reason: end.reason };
     logger.warn(`${file}: torn tail at offset ${end.offset} (${end.reason}); cutting it off`);
     await cutTornTail(file, end.offset, entries, fileSystem);

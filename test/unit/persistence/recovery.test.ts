@@ -124,6 +124,18 @@ describe('recovery', () => {
     assert.deepEqual((await readdir(versionDir)).sort(), ['discarded.log.4', 'log.1', 'snapshot.0']);
   });
 
+  it('sets aside a last log holding only its header, so the next append can take its name', async () => {
+    await writeSnapshot(MemoryTree.initial(), { directory: versionDir, sync: false });
+    await writeLog(history().slice(0, 2), 'log.1');
+    await writeFile(path.join(versionDir, 'log.3'), Buffer.concat([encodeLogFileHeader(), Buffer.alloc(4096)]));
+    const recovered = await load();
+    assert.equal(recovered.lastZxid, 2n);
+    await using log = await TxnLog.open({ directory: versionDir, preAllocBytes: 4096 });
+    await log.append(history()[2]);
+    assert.deepEqual((await readdir(versionDir)).sort(), ['discarded.log.3', 'log.1', 'log.3', 'snapshot.0']);
+    assert.equal((await load()).lastZxid, 3n);
+  });
+
   it('replays from the newest log starting at or before the snapshot, skipping older txns', async () => {
     const tree = MemoryTree.initial();
     for (const txn of history().slice(0, 3)) tree.applyTxn(txn);
