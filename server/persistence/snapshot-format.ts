@@ -210,6 +210,10 @@ export class SnapshotDecoder {
     switch (this.phase) {
       case 'header': {
         if (!this.have(16)) return { kind: 'more' };
+        if (this.window.subarray(this.position, this.position + 16).every((b) => b === 0)) {
+          // Data that never reached the disk (a power cut after the size did): damage, not a format.
+          throw this.corrupt('file header is zeros');
+        }
         this.checkHeader(R.FileHeader.read(this.take(16)));
         this.phase = 'session-count';
         return null;

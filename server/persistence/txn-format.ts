@@ -206,7 +206,12 @@ export class TxnLogDecoder {
         // A file cut before its header was whole: created, then the crash.
         return this.finish({ kind: 'torn', offset: 0, reason: 'file shorter than its header' });
       }
-      checkLogFileHeader(this.window.subarray(0, FILE_HEADER_BYTES), this.file);
+      const header = this.window.subarray(0, FILE_HEADER_BYTES);
+      // A header of zeros is a file whose data never reached the disk (size did, after a power cut).
+      if (isAllZero(header, 0, FILE_HEADER_BYTES)) {
+        return this.finish({ kind: 'torn', offset: 0, reason: 'file header is zeros' });
+      }
+      checkLogFileHeader(header, this.file);
       this.headerChecked = true;
       this.position = FILE_HEADER_BYTES;
     }

@@ -62,7 +62,7 @@ async function loseUnsyncedTail(logDirectory: string, ackedZxid: bigint, random:
 }
 
 describe('crash recovery under load (kill -9)', function () {
-  this.timeout(120_000);
+  this.timeout(30_000 + rounds * 5_000);
   let dataDir: string;
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'menagerie-crash-'));

@@ -168,6 +168,8 @@ describe('recovery', () => {
       assert.equal(recovered.lastZxid, 5n, `${damage}: the log brings the tree forward again`);
       assert.equal(recovered.target.describe(), tree.describe(), damage);
     }
+    await writeFile(newest, Buffer.alloc(good.length));
+    assert.equal((await load()).snapshot?.zxid, 0n, 'a snapshot of zeros is damage, not an unknown format');
     await writeFile(path.join(versionDir, 'snapshot.0'), Buffer.from('ZKSN garbage'));
     await assert.rejects(load(), (error: Error) => error instanceof CorruptSnapshotError && /none of the 2 snapshots/.test(error.message));
   });

@@ -39,7 +39,10 @@ describe('fuzzy snapshots', () => {
     // Small chunks: the walk yields to the event loop every few nodes while writes go on.
     const snapshotting = writeSnapshot(tree, { directory: persistence.snapshotDirectory, chunkBytes: 256, sync: false });
     const snapshotZxid = zxid;
-    await commit((z) => txns.create(z, '/z/late', 'created during the walk', 1, { acl: SECRET_ACL }));
+    // Applied in this turn: the writer has taken the ACL cache but not yet walked to /z.
+    const late = txns.create(++zxid, '/z/late', 'created during the walk', 1, { acl: SECRET_ACL });
+    tree.applyTxn(late);
+    await persistence.persist(late);
     for (let i = 0; i < 50; i++) {
       await commit((z) => txns.setData(z, `/n${i * 5}`, `changed ${i}`, 1));
       await commit((z) => txns.delete(z, `/n${i * 5 + 1}`));
