@@ -4,10 +4,10 @@
 // log files after a torn one can only hold unacknowledged txns (every sync covers files in order)
 // and are set aside as `discarded.log.<zxid>`, a name Apache ignores too.
 
-import { readdir, rename } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { nodeFileSystem, silentLogger, syncDirectory, type PersistenceFileSystem, type PersistenceLogger } from './file-system.js';
-import { LOG_PREFIX, sortByZxid, VERSION_DIR, zxidFromFileName } from './names.js';
+import { LOG_PREFIX, SNAPSHOT_PREFIX, sortByZxid, VERSION_DIR, zxidFromFileName } from './names.js';
 import { loadNewestSnapshot, type SnapshotRead } from './snapshot-files.js';
 import { FILE_HEADER_BYTES, TxnLogDecoder, type LogStep } from './txn-format.js';
 import { PersistenceError, type RecoveryTarget, type Txn } from './types.js';
@@ -109,6 +109,7 @@ export async function recover<T extends RecoveryTarget>(options: RecoveryOptions
   const logger = options.logger ?? silentLogger;
   const snapshotDirectory = path.join(options.dataDir, VERSION_DIR);
   const logDirectory = path.join(options.dataLogDir ?? options.dataDir, VERSION_DIR);
+  await removeUnfinishedSnapshots(snapshotDirectory, logger);
   const loaded = await loadNewestSnapshot(snapshotDirectory, newTarget, { fileSystem, logger });
   const logs = await listLogs(logDirectory);
   if (loaded === undefined && logs.length > 0 && !options.trustEmptySnapshot) {
@@ -135,6 +136,15 @@ export async function recover<T extends RecoveryTarget>(options: RecoveryOptions
     tornTail: replay.tornTail,
     discardedLogs: replay.discardedLogs,
   };
+}
+
+/** Snapshots a crash interrupted before their rename (`tmp.snapshot.*`) are of no use. */
+async function removeUnfinishedSnapshots(directory: string, logger: PersistenceLogger): Promise<void> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(`tmp.${SNAPSHOT_PREFIX}.`))) {
+    logger.info(`removing unfinished snapshot ${name}`);
+    await rm(path.join(directory, name), { force: true });
+  }
 }
 
 async function anyLogHasEntries(directory: string, logs: readonly string[], fileSystem: PersistenceFileSystem): Promise<boolean> {

@@ -53,6 +53,7 @@ describe('recovery', () => {
 
   it('replays the log after the snapshot into the tree', async () => {
     await writeSnapshot(MemoryTree.initial(), { directory: versionDir, sync: false });
+    await writeFile(path.join(versionDir, 'tmp.snapshot.9'), 'a snapshot a crash interrupted');
     await writeLog(history());
     const recovered = await load();
     assert.equal(recovered.lastZxid, 5n);
@@ -62,17 +63,16 @@ describe('recovery', () => {
     assert.equal(tree.node('/app')?.data?.toString(), 'config-2');
     assert.equal(tree.node('/app/lock-0000000000')?.stat.ephemeralOwner, 0x1000n);
     assert.equal(tree.sessionTimeouts.get(0x1000n), 30_000);
+    assert.deepEqual((await readdir(versionDir)).sort(), ['log.1', 'snapshot.0'], 'the unfinished snapshot is removed');
   });
 
   it('cuts a torn tail at every byte offset of the last entry, whatever follows the cut', async () => {
     const { bytes, starts } = await writeLog(history());
     const lastStart = starts.at(-1)!;
     let cases = 0;
+    await writeSnapshot(MemoryTree.initial(), { directory: versionDir, sync: false });
     for (let cut = lastStart; cut < bytes.length; cut++) {
       for (const after of ['eof', 'zeros', 'junk'] as const) {
-        await rm(versionDir, { recursive: true });
-        await mkdir(versionDir);
-        await writeSnapshot(MemoryTree.initial(), { directory: versionDir, sync: false });
         const tail = after === 'eof' ? Buffer.alloc(0) : Buffer.alloc(4096, after === 'zeros' ? 0 : 0xab);
         await writeFile(path.join(versionDir, 'log.1'), Buffer.concat([bytes.subarray(0, cut), tail]));
         const where = `cut at ${cut}, then ${after}`;
