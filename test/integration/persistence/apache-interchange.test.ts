@@ -16,6 +16,7 @@ import { Persistence } from '../../../server/persistence/persistence.js';
 import { recover } from '../../../server/persistence/recovery.js';
 import type { Txn } from '../../../server/persistence/types.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
+import { fourLetterWord } from '../../support/ports.js';
 import { MemoryTree, OPEN_ACL, txns } from '../../unit/persistence/memory-tree.js';
 import { RawSession } from './raw-client.js';
 
@@ -181,15 +182,12 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
       { header: txns.header(11n, OpCode.create), record: { path: '/cont/child', data: null, acl: OPEN_ACL, ephemeral: false, parentCVersion: 1 } },
     ];
     {
+      // Every txn carries the tree digest Apache 3.8 would log, and snapshots the tree's digest.
       await using persistence = await Persistence.open({ dataDir });
       await persistence.snapshot(tree);
-      for (const txn of history) {
-        await persistence.persist(txn);
-        tree.applyTxn(txn);
-      }
+      for (const txn of history) await persistence.persist(tree.applyWithDigest(txn));
       await persistence.snapshot(tree);
-      await Promise.all(later.map((txn) => persistence.persist(txn)));
-      for (const txn of later) tree.applyTxn(txn);
+      await Promise.all(later.map((txn) => tree.applyWithDigest(txn)).map((txn) => persistence.persist(txn)));
     }
     assert.deepEqual((await readdir(path.join(dataDir, 'version-2'))).sort(), ['log.1', 'log.6', 'snapshot.0', 'snapshot.5']);
 
@@ -199,5 +197,7 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
     const served = await servedTree(session);
     assertSameTree(tree, served);
     assert.equal(served.get('/app/lock-0000000000')!.stat.ephemeralOwner, sessionId, 'the session and its ephemeral survive');
+    const metrics = await fourLetterWord(apache.port, 'mntr');
+    assert.match(metrics, /zk_digest_mismatches_count\s+0\b/, 'Apache found our digests equal to its own');
   });
 });

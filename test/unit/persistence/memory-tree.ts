@@ -5,6 +5,7 @@
 
 import { OpCode } from '../../../src/protocol/opcodes.js';
 import * as R from '../../../src/protocol/records.js';
+import { addToTreeDigest, nodeDigest, TREE_DIGEST_VERSION } from '../../../server/persistence/digest.js';
 import { decodeMultiOps } from '../../../server/persistence/txn-format.js';
 import type {
   AclEntry,
@@ -250,6 +251,23 @@ export class MemoryTree implements RecoveryTarget, SnapshotSource {
       for (const child of [...node.children]) yield* visit(tree, `${path}/${child}`);
     };
     yield* visit(this, '');
+  }
+
+  /** Apache 3.8's tree digest of this tree (summed afresh: test trees are small). */
+  treeDigest(): bigint {
+    let digest = 0n;
+    for (const [path, node] of this.nodesByPath) digest = addToTreeDigest(digest, nodeDigest(path, node.data, node.stat));
+    return digest;
+  }
+
+  digest(): ZxidDigest {
+    return { zxid: this.lastZxid, digestVersion: TREE_DIGEST_VERSION, digest: this.treeDigest() };
+  }
+
+  /** Applies `txn` and returns it with the TxnDigest Apache 3.8 would log with it. */
+  applyWithDigest(txn: Txn): Txn {
+    this.applyTxn(txn);
+    return { ...txn, digest: { version: TREE_DIGEST_VERSION, treeDigest: this.treeDigest() } };
   }
 
   /** Everything a test compares after a round trip, in a stable order. */
