@@ -1,7 +1,7 @@
 // Apache 3.8's tree digest (DigestCalculator, version 2), for a data tree that wants to write the same
 // TxnDigest and snapshot digest Apache does. A node's digest is the CRC-32 of its path ("" for the
-// root), its data and 60 bytes of stat; nodes under /zookeeper/ count 0 (/zookeeper itself counts); the tree's digest is the sum
-// of its nodes' digests as a wrapping 64-bit long. Pure.
+// root), its data and 60 bytes of stat; nodes under /zookeeper/ count 0 (/zookeeper itself counts);
+// the tree's digest is the sum of its nodes' digests as a wrapping 64-bit long. Pure.
 
 import { crc32 } from 'node:zlib';
 import type { records } from '../../src/protocol/index.js';

@@ -32,13 +32,17 @@ export function formatTxn(txn: Txn): string {
   const { header } = txn;
   const digest = txn.digest ? ` digest(v${txn.digest.version} ${txn.digest.treeDigest})` : '';
   return (
-    `${time(header.time)} session ${hex(header.clientId)} cxid ${hex(BigInt(header.cxid))} zxid ${hex(header.zxid)} ` +
+    `${time(header.time)} session ${hex(header.clientId)} cxid ${hex(BigInt(header.cxid))} ` +
+    `zxid ${hex(header.zxid)} ` +
     `${opName(header.type)} ${describeRecord(header.type, txn.record)}${digest}`
   );
 }
 
 /** Lines describing a log file: a header line, one line per txn, and how the file ends. */
-export async function* dumpLog(file: string, fileSystem: PersistenceFileSystem = nodeFileSystem): AsyncGenerator<string> {
+export async function* dumpLog(
+  file: string,
+  fileSystem: PersistenceFileSystem = nodeFileSystem,
+): AsyncGenerator<string> {
   yield `ZooKeeper transaction log ${path.basename(file)} (magic ZKLG, version 2, dbid 0)`;
   const lines: string[] = [];
   let count = 0;
@@ -60,7 +64,10 @@ export async function* dumpLog(file: string, fileSystem: PersistenceFileSystem =
 export function formatNode(node: SnapshotNode, acl: readonly records.ACL[] | undefined): string[] {
   const { stat } = node;
   const data = node.data === null ? 'null' : JSON.stringify(node.data.toString('utf8'));
-  const acls = acl === undefined ? `ref ${node.aclRef}` : acl.map((a) => `${a.id.scheme}:${a.id.id}:${a.perms}`).join(', ');
+  const acls =
+    acl === undefined
+      ? `ref ${node.aclRef}`
+      : acl.map((a) => `${a.id.scheme}:${a.id.id}:${a.perms}`).join(', ');
   return [
     '----',
     node.path === '' ? '/' : node.path,
@@ -80,7 +87,10 @@ export function formatNode(node: SnapshotNode, acl: readonly records.ACL[] | und
 }
 
 /** Lines describing a snapshot: its nodes, sessions, ACL cache and digest. */
-export async function* dumpSnapshot(file: string, fileSystem: PersistenceFileSystem = nodeFileSystem): AsyncGenerator<string> {
+export async function* dumpSnapshot(
+  file: string,
+  fileSystem: PersistenceFileSystem = nodeFileSystem,
+): AsyncGenerator<string> {
   const sessions: SessionEntry[] = [];
   const acls = new Map<bigint, AclEntry>();
   const lines: string[] = [];
@@ -100,18 +110,21 @@ export async function* dumpSnapshot(file: string, fileSystem: PersistenceFileSys
     },
     fileSystem,
   );
-  yield `ZooKeeper snapshot ${path.basename(file)}: zxid ${hex(read.zxid)}, ${read.bytes} bytes (magic ZKSN, version 2)`;
+  const name = path.basename(file);
+  yield `ZooKeeper snapshot ${name}: zxid ${hex(read.zxid)}, ${read.bytes} bytes (magic ZKSN, version 2)`;
   yield `ZNode Details (count=${nodes}):`;
   yield* lines;
   yield '----';
   yield `Session Details (sid, timeout, ephemeralCount) (count=${sessions.length}):`;
-  for (const session of sessions) yield `${hex(session.id)}, ${session.timeoutMs}, ${ephemerals.get(session.id) ?? 0}`;
+  for (const session of sessions)
+    yield `${hex(session.id)}, ${session.timeoutMs}, ${ephemerals.get(session.id) ?? 0}`;
   yield `ACL cache (count=${acls.size}):`;
   for (const entry of acls.values()) {
     yield `${entry.ref}: ${entry.acl.map((a) => `${a.id.scheme}:${a.id.id}:${a.perms}`).join(', ')}`;
   }
   yield read.digest === undefined
     ? 'Digest: none'
-    : `Digest: zxid ${hex(read.digest.zxid)}, version ${read.digest.digestVersion}, value ${read.digest.digest}`;
+    : `Digest: zxid ${hex(read.digest.zxid)}, version ${read.digest.digestVersion}, ` +
+      `value ${read.digest.digest}`;
   if (read.lastProcessedZxid !== undefined) yield `Last processed zxid: ${hex(read.lastProcessedZxid)}`;
 }

@@ -13,9 +13,11 @@ export const ACCEPTED_EPOCH_FILE = 'acceptedEpoch';
 /** Parses an epoch file's text; throws naming the file when it is not a decimal long. */
 export function parseEpoch(text: string, file: string): bigint {
   const line = text.split(/\r?\n/, 1)[0].trim();
-  if (!/^-?\d{1,19}$/.test(line)) throw new PersistenceError(`found ${JSON.stringify(line)}, not an epoch number`, file);
+  if (!/^-?\d{1,19}$/.test(line))
+    throw new PersistenceError(`found ${JSON.stringify(line)}, not an epoch number`, file);
   const value = BigInt(line);
-  if (value !== BigInt.asIntN(64, value)) throw new PersistenceError(`epoch ${line} does not fit a long`, file);
+  if (value !== BigInt.asIntN(64, value))
+    throw new PersistenceError(`epoch ${line} does not fit a long`, file);
   return value;
 }
 

@@ -19,19 +19,28 @@ export interface PurgePlan {
 }
 
 /** Which snapshot and log files a purge keeping `retainCount` snapshots deletes. */
-export function planPurge(snapshotNames: readonly string[], logNames: readonly string[], retainCount: number): PurgePlan {
+export function planPurge(
+  snapshotNames: readonly string[],
+  logNames: readonly string[],
+  retainCount: number,
+): PurgePlan {
   if (!Number.isInteger(retainCount) || retainCount < SNAP_RETAIN_COUNT_MIN) {
-    throw new InvalidArgumentError(`snapRetainCount must be at least ${SNAP_RETAIN_COUNT_MIN}, got ${retainCount}`);
+    throw new InvalidArgumentError(
+      `snapRetainCount must be at least ${SNAP_RETAIN_COUNT_MIN}, got ${retainCount}`,
+    );
   }
   const snapshots = sortByZxid(snapshotNames, SNAPSHOT_PREFIX, true);
   const logs = sortByZxid(logNames, LOG_PREFIX);
   const keptSnapshots = snapshots.slice(0, retainCount);
-  if (keptSnapshots.length === 0) return { keptSnapshots, deletedSnapshots: [], keptLogs: logs, deletedLogs: [] };
+  if (keptSnapshots.length === 0)
+    return { keptSnapshots, deletedSnapshots: [], keptLogs: logs, deletedLogs: [] };
   const oldestKept = zxidFromFileName(keptSnapshots[keptSnapshots.length - 1], SNAPSHOT_PREFIX)!;
   const needed = new Set(logsFrom(logs, oldestKept));
   return {
     keptSnapshots,
-    deletedSnapshots: snapshots.slice(retainCount).filter((name) => zxidFromFileName(name, SNAPSHOT_PREFIX)! < oldestKept),
+    deletedSnapshots: snapshots
+      .slice(retainCount)
+      .filter((name) => zxidFromFileName(name, SNAPSHOT_PREFIX)! < oldestKept),
     keptLogs: logs.filter((name) => needed.has(name)),
     deletedLogs: logs.filter((name) => !needed.has(name)),
   };

@@ -6,7 +6,13 @@
 
 import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { nodeFileSystem, silentLogger, syncDirectory, type PersistenceFileSystem, type PersistenceLogger } from './file-system.js';
+import {
+  nodeFileSystem,
+  silentLogger,
+  syncDirectory,
+  type PersistenceFileSystem,
+  type PersistenceLogger,
+} from './file-system.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, sortByZxid, VERSION_DIR, zxidFromFileName } from './names.js';
 import { loadNewestSnapshot, type SnapshotRead } from './snapshot-files.js';
 import { FILE_HEADER_BYTES, TxnLogDecoder, type LogStep } from './txn-format.js';
@@ -104,7 +110,10 @@ export interface Recovered<T> {
 }
 
 /** Loads a data dir into a fresh target from `newTarget()`. */
-export async function recover<T extends RecoveryTarget>(options: RecoveryOptions, newTarget: () => T): Promise<Recovered<T>> {
+export async function recover<T extends RecoveryTarget>(
+  options: RecoveryOptions,
+  newTarget: () => T,
+): Promise<Recovered<T>> {
   const fileSystem = options.fileSystem ?? nodeFileSystem;
   const logger = options.logger ?? silentLogger;
   const snapshotDirectory = path.join(options.dataDir, VERSION_DIR);
@@ -116,8 +125,10 @@ export async function recover<T extends RecoveryTarget>(options: RecoveryOptions
     const hasEntries = await anyLogHasEntries(logDirectory, logs, fileSystem);
     if (hasEntries) {
       throw new PersistenceError(
-        'no snapshot found, but the transaction logs hold transactions: refusing to start from an empty tree ' +
-          '(set zookeeper.snapshot.trust.empty=true only when upgrading from a version that wrote no snapshot)',
+        'no snapshot found, but the transaction logs hold transactions: ' +
+          'refusing to start from an empty tree ' +
+          '(set zookeeper.snapshot.trust.empty=true only when upgrading from a version that wrote ' +
+          'no snapshot)',
         logDirectory,
       );
     }
@@ -125,7 +136,14 @@ export async function recover<T extends RecoveryTarget>(options: RecoveryOptions
   const target = loaded?.target ?? newTarget();
   const snapshotZxid = loaded?.zxid ?? 0n;
   if (loaded !== undefined) target.snapshotLoaded({ zxid: loaded.zxid, digest: loaded.digest });
-  const replay = await replayLogs(logDirectory, logsFrom(logs, snapshotZxid), snapshotZxid, target, fileSystem, logger);
+  const replay = await replayLogs(
+    logDirectory,
+    logsFrom(logs, snapshotZxid),
+    snapshotZxid,
+    target,
+    fileSystem,
+    logger,
+  );
   const snapshot = loaded === undefined ? undefined : { ...loaded, target: undefined, skipped: undefined };
   return {
     target,
@@ -147,10 +165,16 @@ async function removeUnfinishedSnapshots(directory: string, logger: PersistenceL
   }
 }
 
-async function anyLogHasEntries(directory: string, logs: readonly string[], fileSystem: PersistenceFileSystem): Promise<boolean> {
+async function anyLogHasEntries(
+  directory: string,
+  logs: readonly string[],
+  fileSystem: PersistenceFileSystem,
+): Promise<boolean> {
   for (const name of logs) {
     let found = false;
-    await readLogFile(path.join(directory, name), () => (found = true), fileSystem).catch(() => (found = true));
+    await readLogFile(path.join(directory, name), () => (found = true), fileSystem).catch(
+      () => (found = true),
+    );
     if (found) return true;
   }
   return false;
@@ -163,7 +187,12 @@ async function replayLogs(
   target: RecoveryTarget,
   fileSystem: PersistenceFileSystem,
   logger: PersistenceLogger,
-): Promise<{ lastZxid: bigint; txnsReplayed: number; tornTail: TornTail | undefined; discardedLogs: string[] }> {
+): Promise<{
+  lastZxid: bigint;
+  txnsReplayed: number;
+  tornTail: TornTail | undefined;
+  discardedLogs: string[];
+}> {
   let lastZxid = snapshotZxid;
   let txnsReplayed = 0;
   for (let index = 0; index < names.length; index++) {
@@ -175,7 +204,8 @@ async function replayLogs(
         entries++;
         const zxid = txn.header.zxid;
         if (zxid <= snapshotZxid) return;
-        if (zxid <= lastZxid) logger.warn(`${file}: txn 0x${zxid.toString(16)} is not after 0x${lastZxid.toString(16)}`);
+        if (zxid <= lastZxid)
+          logger.warn(`${file}: txn 0x${zxid.toString(16)} is not after 0x${lastZxid.toString(16)}`);
         else lastZxid = zxid;
         target.applyTxn(txn);
         txnsReplayed++;
@@ -185,7 +215,8 @@ async function replayLogs(
     if (end.kind === 'end') {
       // A log with a header and nothing else (created, then a crash) would block the name the next
       // append needs; it holds nothing, so it is set aside like a torn one.
-      if (entries === 0 && index === names.length - 1) await cutTornTail(file, FILE_HEADER_BYTES, 0, fileSystem);
+      if (entries === 0 && index === names.length - 1)
+        await cutTornTail(file, FILE_HEADER_BYTES, 0, fileSystem);
       continue;
     }
     const tornTail = { file, offset: end.offset, reason: end.reason };
@@ -198,7 +229,12 @@ async function replayLogs(
 }
 
 /** Truncates a log at its torn tail; a log left without entries is removed, so its name is free again. */
-async function cutTornTail(file: string, offset: number, entries: number, fileSystem: PersistenceFileSystem): Promise<void> {
+async function cutTornTail(
+  file: string,
+  offset: number,
+  entries: number,
+  fileSystem: PersistenceFileSystem,
+): Promise<void> {
   if (entries === 0 || offset <= FILE_HEADER_BYTES) {
     await rename(file, path.join(path.dirname(file), `discarded.${path.basename(file)}`));
     await syncDirectory(fileSystem, path.dirname(file));
@@ -220,7 +256,9 @@ async function discardLaterLogs(
   logger: PersistenceLogger,
 ): Promise<string[]> {
   for (const name of names) {
-    logger.warn(`${path.join(directory, name)} follows a torn log and holds only unacknowledged txns; renamed aside`);
+    logger.warn(
+      `${path.join(directory, name)} follows a torn log and holds only unacknowledged txns; renamed aside`,
+    );
     await rename(path.join(directory, name), path.join(directory, `discarded.${name}`));
   }
   if (names.length > 0) await syncDirectory(fileSystem, directory);

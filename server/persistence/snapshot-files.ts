@@ -19,7 +19,13 @@ import {
   type PersistenceFileSystem,
   type PersistenceLogger,
 } from './file-system.js';
-import { SNAPSHOT_PREFIX, snapshotCompression, snapshotFileName, sortByZxid, zxidFromFileName } from './names.js';
+import {
+  SNAPSHOT_PREFIX,
+  snapshotCompression,
+  snapshotFileName,
+  sortByZxid,
+  zxidFromFileName,
+} from './names.js';
 import { EMPTY_ZXID_DIGEST, SnapshotDecoder, SnapshotEncoder } from './snapshot-format.js';
 import {
   CorruptSnapshotError,
@@ -84,7 +90,10 @@ class ChunkedWriter {
 }
 
 /** Writes a snapshot of `source`; resolves with the file's name once it is durable under that name. */
-export async function writeSnapshot(source: SnapshotSource, options: SnapshotWriteOptions): Promise<SnapshotWritten> {
+export async function writeSnapshot(
+  source: SnapshotSource,
+  options: SnapshotWriteOptions,
+): Promise<SnapshotWritten> {
   // The zxid, sessions and ACL cache are taken in the caller's turn, before any await: the zxid must
   // not be newer than anything the snapshot captures, or replay would skip a txn.
   const zxid = source.zxid;
@@ -135,7 +144,14 @@ export async function writeSnapshot(source: SnapshotSource, options: SnapshotWri
       const acl = source.aclFor(ref);
       if (acl !== undefined) extra.push({ ref, acl });
     }
-    bytes = await rewriteWithAcls(temporary, sessions, [...aclEntries, ...extra], nodeSection, source, options);
+    bytes = await rewriteWithAcls(
+      temporary,
+      sessions,
+      [...aclEntries, ...extra],
+      nodeSection,
+      source,
+      options,
+    );
   }
   await rename(temporary, path.join(options.directory, name));
   if (options.sync !== false) await syncDirectory(fileSystem, options.directory);
@@ -199,7 +215,11 @@ export interface SnapshotRead {
   readonly bytes: number;
 }
 
-async function* plainChunks(fileSystem: PersistenceFileSystem, file: string, chunkBytes: number): AsyncGenerator<Buffer> {
+async function* plainChunks(
+  fileSystem: PersistenceFileSystem,
+  file: string,
+  chunkBytes: number,
+): AsyncGenerator<Buffer> {
   const handle = await fileSystem.open(file, 'r');
   try {
     for (let position = 0; ; ) {
@@ -255,13 +275,20 @@ export async function readSnapshot(
           target.addAcl(step.entry);
           break;
         case 'node':
-          if (!sawRoot && step.node.path !== '') throw new CorruptSnapshotError('first node is not the root', file);
+          if (!sawRoot && step.node.path !== '')
+            throw new CorruptSnapshotError('first node is not the root', file);
           sawRoot = true;
           target.addNode(step.node);
           break;
         case 'done':
           if (!sawRoot) throw new CorruptSnapshotError('no root node', file);
-          return { zxid, file, digest: step.digest, lastProcessedZxid: step.lastProcessedZxid, bytes: step.bytes };
+          return {
+            zxid,
+            file,
+            digest: step.digest,
+            lastProcessedZxid: step.lastProcessedZxid,
+            bytes: step.bytes,
+          };
       }
     }
   };

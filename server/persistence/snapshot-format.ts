@@ -13,7 +13,14 @@
 import * as R from '../../src/protocol/records.js';
 import { JuteReader, JuteWriter } from '../../src/protocol/jute.js';
 import { ADLER32_INITIAL, adler32Update } from './adler32.js';
-import { CorruptSnapshotError, UnsupportedFormatError, type AclEntry, type SessionEntry, type SnapshotNode, type ZxidDigest } from './types.js';
+import {
+  CorruptSnapshotError,
+  UnsupportedFormatError,
+  type AclEntry,
+  type SessionEntry,
+  type SnapshotNode,
+  type ZxidDigest,
+} from './types.js';
 
 /** "ZKSN" read as a big-endian int. */
 export const SNAPSHOT_MAGIC = 0x5a4b534e;
@@ -39,7 +46,8 @@ export class SnapshotEncoder {
     const chunk = Buffer.allocUnsafe(size);
     const writer = new JuteWriter(chunk);
     fill(writer);
-    if (writer.offset !== size) throw new Error(`snapshot encoder sized ${size} bytes but wrote ${writer.offset}`);
+    if (writer.offset !== size)
+      throw new Error(`snapshot encoder sized ${size} bytes but wrote ${writer.offset}`);
     this.checksum = adler32Update(this.checksum, chunk);
     this.bytes += size;
     return chunk;
@@ -261,13 +269,22 @@ export class SnapshotDecoder {
 
   private checkHeader(header: R.FileHeader): void {
     if (header.magic !== SNAPSHOT_MAGIC) {
-      throw new UnsupportedFormatError(`not a snapshot: magic 0x${(header.magic >>> 0).toString(16)}`, this.file);
+      throw new UnsupportedFormatError(
+        `not a snapshot: magic 0x${(header.magic >>> 0).toString(16)}`,
+        this.file,
+      );
     }
     if (header.version !== SNAPSHOT_VERSION) {
-      throw new UnsupportedFormatError(`unsupported snapshot version ${header.version} (expected 2)`, this.file);
+      throw new UnsupportedFormatError(
+        `unsupported snapshot version ${header.version} (expected 2)`,
+        this.file,
+      );
     }
     if (header.dbid !== SNAPSHOT_DBID) {
-      throw new UnsupportedFormatError(`unexpected dbid ${header.dbid} in snapshot header (expected -1)`, this.file);
+      throw new UnsupportedFormatError(
+        `unexpected dbid ${header.dbid} in snapshot header (expected -1)`,
+        this.file,
+      );
     }
   }
 
@@ -322,7 +339,8 @@ export class SnapshotDecoder {
     const data = reader.buffer_();
     const aclRef = reader.long();
     const stat = R.StatPersisted.read(reader);
-    if (path !== '' && !path.startsWith('/')) throw this.corrupt(`node path ${JSON.stringify(path)} is not absolute`);
+    if (path !== '' && !path.startsWith('/'))
+      throw this.corrupt(`node path ${JSON.stringify(path)} is not absolute`);
     return { kind: 'node', node: { path, data, aclRef, stat } };
   }
 
@@ -364,6 +382,11 @@ export class SnapshotDecoder {
     // Bytes after the last seal we know are ignored, as Apache ignores them.
     if (!this.ended) return { kind: 'more' };
     this.phase = 'done';
-    return { kind: 'done', digest: this.digest, lastProcessedZxid: this.lastProcessedZxid, bytes: this.consumed };
+    return {
+      kind: 'done',
+      digest: this.digest,
+      lastProcessedZxid: this.lastProcessedZxid,
+      bytes: this.consumed,
+    };
   }
 }

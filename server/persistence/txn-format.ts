@@ -69,7 +69,9 @@ function recordCodec(txn: Txn): JuteType<any> | null {
 export function encodeTxnPayload(txn: Txn): Buffer {
   const codec = recordCodec(txn);
   const size =
-    R.TxnHeader.size(txn.header) + (codec ? codec.size(txn.record) : 0) + (txn.digest ? R.TxnDigest.size(txn.digest) : 0);
+    R.TxnHeader.size(txn.header) +
+    (codec ? codec.size(txn.record) : 0) +
+    (txn.digest ? R.TxnDigest.size(txn.digest) : 0);
   const bytes = Buffer.allocUnsafe(size);
   const writer = new JuteWriter(bytes);
   R.TxnHeader.write(writer, txn.header);
@@ -135,13 +137,22 @@ export function decodeMultiOps(multi: R.MultiTxn): Array<{ type: number; record:
 export function checkLogFileHeader(bytes: Buffer, file: string): void {
   const header = R.FileHeader.decode(bytes);
   if (header.magic !== LOG_MAGIC) {
-    throw new UnsupportedFormatError(`not a transaction log: magic 0x${(header.magic >>> 0).toString(16)}`, file);
+    throw new UnsupportedFormatError(
+      `not a transaction log: magic 0x${(header.magic >>> 0).toString(16)}`,
+      file,
+    );
   }
   if (header.version !== LOG_VERSION) {
-    throw new UnsupportedFormatError(`unsupported transaction log version ${header.version} (expected 2)`, file);
+    throw new UnsupportedFormatError(
+      `unsupported transaction log version ${header.version} (expected 2)`,
+      file,
+    );
   }
   if (header.dbid !== LOG_DBID) {
-    throw new UnsupportedFormatError(`unexpected dbid ${header.dbid} in transaction log header (expected 0)`, file);
+    throw new UnsupportedFormatError(
+      `unexpected dbid ${header.dbid} in transaction log header (expected 0)`,
+      file,
+    );
   }
 }
 
@@ -246,12 +257,19 @@ export class TxnLogDecoder {
     const check = this.checkEntry(start);
     if (check === 'more') return { kind: 'more' };
     if (check !== 'ok') {
-      if (check === 'checksum mismatch' && this.validEntryFollows(start + ENTRY_OVERHEAD_BYTES + length) === 'more') {
+      if (
+        check === 'checksum mismatch' &&
+        this.validEntryFollows(start + ENTRY_OVERHEAD_BYTES + length) === 'more'
+      ) {
         return { kind: 'more' };
       }
-      if (check === 'checksum mismatch' && this.validEntryFollows(start + ENTRY_OVERHEAD_BYTES + length) === true) {
+      if (
+        check === 'checksum mismatch' &&
+        this.validEntryFollows(start + ENTRY_OVERHEAD_BYTES + length) === true
+      ) {
         throw new CorruptLogError(
-          `checksum mismatch in the entry at offset ${offset}, and valid entries follow it: the log is damaged ` +
+          `checksum mismatch in the entry at offset ${offset}, and valid entries follow it: ` +
+            'the log is damaged ' +
             'before its end (not a torn tail); refusing to skip acknowledged transactions',
           this.file,
         );
@@ -263,9 +281,13 @@ export class TxnLogDecoder {
     try {
       txn = decodeTxnPayload(payload);
     } catch (error) {
-      throw new CorruptLogError(`entry at offset ${offset} has a valid checksum but cannot be decoded: ${String(error)}`, this.file, {
-        cause: error,
-      });
+      throw new CorruptLogError(
+        `entry at offset ${offset} has a valid checksum but cannot be decoded: ${String(error)}`,
+        this.file,
+        {
+          cause: error,
+        },
+      );
     }
     this.position = start + ENTRY_OVERHEAD_BYTES + length;
     return { kind: 'entry', offset, bytes: ENTRY_OVERHEAD_BYTES + length, txn };

@@ -304,7 +304,8 @@ export class TxnLog implements AsyncDisposable {
       const elapsedMs = performance.now() - started;
       if (elapsedMs > this.fsyncWarningThresholdMs) {
         this.logger.warn(
-          `fsync of the transaction log ${file.name} took ${Math.round(elapsedMs)} ms, which delays every write; ` +
+          `fsync of the transaction log ${file.name} took ${Math.round(elapsedMs)} ms, ` +
+            'which delays every write; ' +
             `the file is ${file.position} bytes`,
         );
       }
@@ -315,12 +316,16 @@ export class TxnLog implements AsyncDisposable {
   /** Fails a batch and everything queued behind it, then tries to roll the file back. */
   private async fail(batch: readonly QueueItem[], error: Error): Promise<void> {
     this.failure = error;
-    this.logger.error(`transaction log write failed, ${batch.length} txns not made durable: ${error.message}`);
+    this.logger.error(
+      `transaction log write failed, ${batch.length} txns not made durable: ${error.message}`,
+    );
     const refusal = this.refusal();
     const failed = [...batch, ...this.queue.splice(0)];
     for (const item of failed) if (item.kind === 'txn') item.reject(refusal);
     await this.rollBack().catch((rollbackError) => {
-      this.logger.error(`could not roll the transaction log back after the failure: ${String(rollbackError)}`);
+      this.logger.error(
+        `could not roll the transaction log back after the failure: ${String(rollbackError)}`,
+      );
     });
   }
 

@@ -41,7 +41,7 @@ export interface AclEntry {
 export interface SnapshotNode {
   readonly path: string;
   readonly data: Buffer | null;
-  /** A key of the ACL cache, or -1 for OPEN_ACL_UNSAFE stored without an entry (Apache's OPEN_UNSAFE_ACL_ID). */
+  /** A key of the ACL cache, or -1: OPEN_ACL_UNSAFE without an entry (Apache's OPEN_UNSAFE_ACL_ID). */
   readonly aclRef: bigint;
   readonly stat: StatPersisted;
 }
@@ -73,7 +73,7 @@ export interface SnapshotSource {
    * undefined if the tree no longer has it.
    */
   aclFor(ref: bigint): readonly ACL[] | undefined;
-  /** Called after the walk: the tree's digest at its last applied zxid, or undefined to write none (zxid 0). */
+  /** Called after the walk: the tree's digest at its last applied zxid; undefined writes none (zxid 0). */
   digest?(): ZxidDigest | undefined;
 }
 

@@ -27,7 +27,7 @@ const READ_ONLY_ACL: R.ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' 
 function visibleStat(tree: MemoryTree, path: string): R.Stat {
   const node = tree.node(path)!;
   const owner = node.stat.ephemeralOwner;
-  const special = owner === -0x8000000000000000n || (owner >> 56n) === -1n;
+  const special = owner === -0x8000000000000000n || owner >> 56n === -1n;
   return {
     czxid: node.stat.czxid,
     mzxid: node.stat.mzxid,
@@ -44,7 +44,9 @@ function visibleStat(tree: MemoryTree, path: string): R.Stat {
 }
 
 /** Every path Apache serves under "/", with its data, stat and ACL. */
-async function servedTree(session: RawSession): Promise<Map<string, { data: Buffer | null; stat: R.Stat; acl: R.ACL[] }>> {
+async function servedTree(
+  session: RawSession,
+): Promise<Map<string, { data: Buffer | null; stat: R.Stat; acl: R.ACL[] }>> {
   const served = new Map<string, { data: Buffer | null; stat: R.Stat; acl: R.ACL[] }>();
   const visit = async (path: string): Promise<void> => {
     const data = await session.getData(path);
@@ -52,7 +54,8 @@ async function servedTree(session: RawSession): Promise<Map<string, { data: Buff
     assert.equal(data.err, 0, `getData ${path}`);
     served.set(path, { data: data.body!.data, stat: data.body!.stat, acl: acl.body!.acl });
     const children = await session.getChildren(path);
-    for (const child of children.body!.children.sort()) await visit(path === '/' ? `/${child}` : `${path}/${child}`);
+    for (const child of children.body!.children.sort())
+      await visit(path === '/' ? `/${child}` : `${path}/${child}`);
   };
   await visit('/');
   return served;
@@ -96,27 +99,109 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
     let liveSession: bigint;
     try {
       const closing = await RawSession.connect(apache.port);
-      await closing.request(OpCode.create, R.CreateRequest, createRequest('/gone-with-session', 'bye', 1), R.CreateResponse);
+      await closing.request(
+        OpCode.create,
+        R.CreateRequest,
+        createRequest('/gone-with-session', 'bye', 1),
+        R.CreateResponse,
+      );
       await closing.request(OpCode.closeSession, null, undefined, null);
       await closing[Symbol.asyncDispose]();
 
       const session = await RawSession.connect(apache.port, 30_000);
       liveSession = session.sessionId;
-      const ok = async (reply: Promise<{ err: number }>, what: string) => assert.equal((await reply).err, 0, what);
-      await ok(session.request(OpCode.auth, R.AuthPacket, { type: 0, scheme: 'digest', auth: Buffer.from('u:p') }, null), 'auth');
-      await ok(session.request(OpCode.create, R.CreateRequest, createRequest('/app', 'root', 0), R.CreateResponse), 'create');
-      await ok(session.request(OpCode.create, R.CreateRequest, createRequest('/app/secret', 'x', 0, DIGEST_ACL), R.CreateResponse), 'acl');
-      await ok(session.request(OpCode.create, R.CreateRequest, createRequest('/app/seq-', 'a', 2), R.CreateResponse), 'seq');
-      await ok(session.request(OpCode.create, R.CreateRequest, createRequest('/app/seq-', 'b', 2), R.CreateResponse), 'seq');
-      await ok(session.request(OpCode.create, R.CreateRequest, createRequest('/app/eph', 'mine', 1), R.CreateResponse), 'eph');
-      await ok(session.request(OpCode.create2, R.CreateRequest, createRequest('/app/eseq-', 'e', 3), R.Create2Response), 'eseq');
-      await ok(session.request(OpCode.createContainer, R.CreateRequest, createRequest('/cont', 'c', 4), R.Create2Response), 'container');
-      await ok(session.request(OpCode.create, R.CreateRequest, createRequest('/cont/child', null, 0), R.CreateResponse), 'null data');
+      const ok = async (reply: Promise<{ err: number }>, what: string) =>
+        assert.equal((await reply).err, 0, what);
+      await ok(
+        session.request(
+          OpCode.auth,
+          R.AuthPacket,
+          { type: 0, scheme: 'digest', auth: Buffer.from('u:p') },
+          null,
+        ),
+        'auth',
+      );
+      await ok(
+        session.request(OpCode.create, R.CreateRequest, createRequest('/app', 'root', 0), R.CreateResponse),
+        'create',
+      );
+      await ok(
+        session.request(
+          OpCode.create,
+          R.CreateRequest,
+          createRequest('/app/secret', 'x', 0, DIGEST_ACL),
+          R.CreateResponse,
+        ),
+        'acl',
+      );
+      await ok(
+        session.request(OpCode.create, R.CreateRequest, createRequest('/app/seq-', 'a', 2), R.CreateResponse),
+        'seq',
+      );
+      await ok(
+        session.request(OpCode.create, R.CreateRequest, createRequest('/app/seq-', 'b', 2), R.CreateResponse),
+        'seq',
+      );
+      await ok(
+        session.request(
+          OpCode.create,
+          R.CreateRequest,
+          createRequest('/app/eph', 'mine', 1),
+          R.CreateResponse,
+        ),
+        'eph',
+      );
+      await ok(
+        session.request(
+          OpCode.create2,
+          R.CreateRequest,
+          createRequest('/app/eseq-', 'e', 3),
+          R.Create2Response,
+        ),
+        'eseq',
+      );
+      await ok(
+        session.request(
+          OpCode.createContainer,
+          R.CreateRequest,
+          createRequest('/cont', 'c', 4),
+          R.Create2Response,
+        ),
+        'container',
+      );
+      await ok(
+        session.request(
+          OpCode.create,
+          R.CreateRequest,
+          createRequest('/cont/child', null, 0),
+          R.CreateResponse,
+        ),
+        'null data',
+      );
       const ttl = { ...createRequest('/ttl', 't', 5), ttl: 3_600_000n };
       await ok(session.request(OpCode.createTTL, R.CreateTTLRequest, ttl, R.Create2Response), 'ttl');
-      await ok(session.request(OpCode.setData, R.SetDataRequest, { path: '/app', data: Buffer.from('root-2'), version: -1 }, R.SetDataResponse), 'set');
-      await ok(session.request(OpCode.setACL, R.SetACLRequest, { path: '/app/seq-0000000001', acl: READ_ONLY_ACL, version: -1 }, R.SetACLResponse), 'setACL');
-      await ok(session.request(OpCode.delete, R.DeleteRequest, { path: '/app/seq-0000000002', version: -1 }, null), 'delete');
+      await ok(
+        session.request(
+          OpCode.setData,
+          R.SetDataRequest,
+          { path: '/app', data: Buffer.from('root-2'), version: -1 },
+          R.SetDataResponse,
+        ),
+        'set',
+      );
+      await ok(
+        session.request(
+          OpCode.setACL,
+          R.SetACLRequest,
+          { path: '/app/seq-0000000001', acl: READ_ONLY_ACL, version: -1 },
+          R.SetACLResponse,
+        ),
+        'setACL',
+      );
+      await ok(
+        session.request(OpCode.delete, R.DeleteRequest, { path: '/app/seq-0000000002', version: -1 }, null),
+        'delete',
+      );
       const multi: MultiRequest = {
         ops: [
           { type: 1, request: createRequest('/m', 'one', 0) },
@@ -147,7 +232,9 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
     }
     assert.match(logLines.join('\n'), /createSession .*\n(.|\n)*multi \[create CreateTxn\{path="\/m"/);
     const snapLines: string[] = [];
-    for await (const line of dumpSnapshot(path.join(apache.dataDir, 'version-2', recovered.snapshot!.file.split('/').pop()!))) {
+    for await (const line of dumpSnapshot(
+      path.join(apache.dataDir, 'version-2', recovered.snapshot!.file.split('/').pop()!),
+    )) {
       snapLines.push(line);
     }
     assert.match(snapLines.join('\n'), /ZNode Details \(count=\d+\):\n----\n\/\n  cZxid = 0x0/);
@@ -173,13 +260,31 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
         header: txns.header(9n, OpCode.multi),
         record: {
           txns: [
-            { type: OpCode.create, data: R.CreateTxn.encode({ path: '/m', data: Buffer.from('one'), acl: OPEN_ACL, ephemeral: false, parentCVersion: 3 }) },
-            { type: OpCode.setData, data: R.SetDataTxn.encode({ path: '/m', data: Buffer.from('two'), version: 1 }) },
+            {
+              type: OpCode.create,
+              data: R.CreateTxn.encode({
+                path: '/m',
+                data: Buffer.from('one'),
+                acl: OPEN_ACL,
+                ephemeral: false,
+                parentCVersion: 3,
+              }),
+            },
+            {
+              type: OpCode.setData,
+              data: R.SetDataTxn.encode({ path: '/m', data: Buffer.from('two'), version: 1 }),
+            },
           ],
         },
       },
-      { header: txns.header(10n, OpCode.createContainer), record: { path: '/cont', data: Buffer.from('c'), acl: OPEN_ACL, parentCVersion: 4 } },
-      { header: txns.header(11n, OpCode.create), record: { path: '/cont/child', data: null, acl: OPEN_ACL, ephemeral: false, parentCVersion: 1 } },
+      {
+        header: txns.header(10n, OpCode.createContainer),
+        record: { path: '/cont', data: Buffer.from('c'), acl: OPEN_ACL, parentCVersion: 4 },
+      },
+      {
+        header: txns.header(11n, OpCode.create),
+        record: { path: '/cont/child', data: null, acl: OPEN_ACL, ephemeral: false, parentCVersion: 1 },
+      },
     ];
     {
       // Every txn carries the tree digest Apache 3.8 would log, and snapshots the tree's digest.
@@ -189,14 +294,28 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
       await persistence.snapshot(tree);
       await Promise.all(later.map((txn) => tree.applyWithDigest(txn)).map((txn) => persistence.persist(txn)));
     }
-    assert.deepEqual((await readdir(path.join(dataDir, 'version-2'))).sort(), ['log.1', 'log.6', 'snapshot.0', 'snapshot.5']);
+    assert.deepEqual((await readdir(path.join(dataDir, 'version-2'))).sort(), [
+      'log.1',
+      'log.6',
+      'snapshot.0',
+      'snapshot.5',
+    ]);
 
     await using apache = await startApache({ dataDir });
     await using session = await RawSession.connect(apache.port);
-    await session.request(OpCode.auth, R.AuthPacket, { type: 0, scheme: 'digest', auth: Buffer.from('u:p') }, null);
+    await session.request(
+      OpCode.auth,
+      R.AuthPacket,
+      { type: 0, scheme: 'digest', auth: Buffer.from('u:p') },
+      null,
+    );
     const served = await servedTree(session);
     assertSameTree(tree, served);
-    assert.equal(served.get('/app/lock-0000000000')!.stat.ephemeralOwner, sessionId, 'the session and its ephemeral survive');
+    assert.equal(
+      served.get('/app/lock-0000000000')!.stat.ephemeralOwner,
+      sessionId,
+      'the session and its ephemeral survive',
+    );
     const metrics = await fourLetterWord(apache.port, 'mntr');
     assert.match(metrics, /zk_digest_mismatches_count\s+0\b/, 'Apache found our digests equal to its own');
   });

@@ -1,13 +1,19 @@
-// Child process for the crash test: recovers a data dir, then appends txns with up to 32 outstanding, applies each to its tree once durable
-// (group commit) and prints "ack <zxid>" once each is durable, with background snapshots every few
-// dozen txns, until it is killed. Run: node --import tsx crash-writer.ts <dataDir>
+// Child process for the crash test: recovers a data dir, then appends txns with up to 32 outstanding
+// (group commit), prints "ack <zxid>" once each is durable and then applies it to its tree, with
+// background snapshots every few dozen txns, until it is killed.
+// Run: node --import tsx crash-writer.ts <dataDir>
 
 import { Persistence } from '../../../server/persistence/persistence.js';
 import { MemoryTree, txns } from '../../unit/persistence/memory-tree.js';
 
 const dataDir = process.argv[2];
 const tree = MemoryTree.initial();
-const persistence = await Persistence.open({ dataDir, snapCount: 40, preAllocBytes: 64 * 1024, snapshotSource: () => tree });
+const persistence = await Persistence.open({
+  dataDir,
+  snapCount: 40,
+  preAllocBytes: 64 * 1024,
+  snapshotSource: () => tree,
+});
 const recovered = await persistence.recover(() => new MemoryTree());
 for (const [path, node] of recovered.target.nodesByPath) tree.nodesByPath.set(path, node);
 for (const [ref, acl] of recovered.target.acls) tree.acls.set(ref, acl);

@@ -16,9 +16,11 @@ import { MemoryTree } from '../../unit/persistence/memory-tree.js';
 const writer = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-writer.ts');
 const rounds = Number(process.env.PERSISTENCE_CRASH_ROUNDS ?? 4);
 
-/** Runs the writer until it has acknowledged `acksWanted` txns, kills it with SIGKILL, returns the highest ack. */
+/** Runs the writer until it acknowledged `acksWanted` txns, kills it (SIGKILL), returns the highest ack. */
 async function runAndKill(dataDir: string, acksWanted: number): Promise<bigint> {
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let highestAck = -1n;
   let acks = 0;
   let buffered = '';
@@ -27,7 +29,9 @@ async function runAndKill(dataDir: string, acksWanted: number): Promise<bigint> 
   const drained = new Promise<void>((resolve) => child.stdout!.once('close', () => resolve()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => (acks < acksWanted ? reject(new Error(`writer exited (${code}) early: ${errors}`)) : resolve()));
+    child.once('exit', (code) =>
+      acks < acksWanted ? reject(new Error(`writer exited (${code}) early: ${errors}`)) : resolve(),
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
@@ -49,7 +53,11 @@ async function runAndKill(dataDir: string, acksWanted: number): Promise<bigint> 
 }
 
 /** Cuts the last log somewhere after the last acknowledged entry: bytes never synced may be lost. */
-async function loseUnsyncedTail(logDirectory: string, ackedZxid: bigint, random: () => number): Promise<void> {
+async function loseUnsyncedTail(
+  logDirectory: string,
+  ackedZxid: bigint,
+  random: () => number,
+): Promise<void> {
   const names = sortByZxid(await readdir(logDirectory), 'log');
   const last = path.join(logDirectory, names.at(-1)!);
   let firstUnacked: number | undefined;
@@ -73,14 +81,17 @@ describe('crash recovery under load (kill -9)', function () {
 
   it(`keeps every acknowledged txn across ${rounds} kill -9 rounds`, async () => {
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
     let restarts = 0;
     for (let round = 0; round < rounds; round++) {
       const highestAck = await runAndKill(dataDir, 20 + Math.floor(random() * 200));
       await loseUnsyncedTail(path.join(dataDir, 'version-2'), highestAck, random);
       const recovered = await recover({ dataDir }, () => new MemoryTree());
       const tree = recovered.target;
-      assert.ok(recovered.lastZxid >= highestAck, `round ${round}: acked 0x${highestAck.toString(16)}, recovered 0x${recovered.lastZxid.toString(16)}`);
+      assert.ok(
+        recovered.lastZxid >= highestAck,
+        `round ${round}: acked 0x${highestAck.toString(16)}, recovered 0x${recovered.lastZxid.toString(16)}`,
+      );
       for (let zxid = 1n; zxid <= recovered.lastZxid; zxid++) {
         assert.ok(tree.node(`/n${zxid}`), `round ${round}: /n${zxid} missing (a gap)`);
       }

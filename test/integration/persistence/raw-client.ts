@@ -15,7 +15,11 @@ export interface Reply<T> {
 
 export class RawSession implements AsyncDisposable {
   private readonly splitter = new FrameSplitter(16 * 1024 * 1024);
-  private readonly waiting: Array<{ decode: JuteType<any> | null; resolve: (reply: Reply<any>) => void; reject: (e: Error) => void }> = [];
+  private readonly waiting: Array<{
+    decode: JuteType<any> | null;
+    resolve: (reply: Reply<any>) => void;
+    reject: (e: Error) => void;
+  }> = [];
   private xid = 1;
   sessionId = 0n;
 
@@ -42,7 +46,13 @@ export class RawSession implements AsyncDisposable {
     });
     socket.write(
       encodeFrame(
-        part(R.ConnectRequest, { protocolVersion: 0, lastZxidSeen: 0n, timeOut: timeoutMs, sessionId: 0n, passwd: Buffer.alloc(16) }),
+        part(R.ConnectRequest, {
+          protocolVersion: 0,
+          lastZxidSeen: 0n,
+          timeOut: timeoutMs,
+          sessionId: 0n,
+          passwd: Buffer.alloc(16),
+        }),
       ),
     );
     session.sessionId = (await connected).sessionId;
@@ -58,13 +68,19 @@ export class RawSession implements AsyncDisposable {
       if (header.xid === -1) continue; // a watch notification
       const waiter = this.waiting.shift();
       if (!waiter) continue;
-      const body = header.err === 0 && waiter.decode && reader.remaining > 0 ? waiter.decode.read(reader) : undefined;
+      const body =
+        header.err === 0 && waiter.decode && reader.remaining > 0 ? waiter.decode.read(reader) : undefined;
       waiter.resolve({ err: header.err, zxid: header.zxid, body });
     }
   }
 
   /** Sends one request and resolves with its reply (replies come in request order). */
-  request<Q, A>(type: number, requestType: JuteType<Q> | null, value: Q, responseType: JuteType<A> | null): Promise<Reply<A>> {
+  request<Q, A>(
+    type: number,
+    requestType: JuteType<Q> | null,
+    value: Q,
+    responseType: JuteType<A> | null,
+  ): Promise<Reply<A>> {
     const xid = type === 100 ? -4 : this.xid++;
     const frame = requestType
       ? encodeFrame(part(R.RequestHeader, { xid, type }), part(requestType, value))

@@ -1,9 +1,17 @@
 // A file system for persistence tests: the real one, plus hooks that record writes and syncs and
 // can make a write, sync or truncate fail (ENOSPC, EIO) as a full or failing disk would.
 
-import { nodeFileSystem, type PersistenceFile, type PersistenceFileSystem } from '../../../server/persistence/file-system.js';
+import {
+  nodeFileSystem,
+  type PersistenceFile,
+  type PersistenceFileSystem,
+} from '../../../server/persistence/file-system.js';
 
-export type Fault = { op: 'write' | 'datasync' | 'truncate' | 'open'; code: 'ENOSPC' | 'EIO'; file?: RegExp } | null;
+export type Fault = {
+  op: 'write' | 'datasync' | 'truncate' | 'open';
+  code: 'ENOSPC' | 'EIO';
+  file?: RegExp;
+} | null;
 
 export class FaultFileSystem implements PersistenceFileSystem {
   datasyncs = 0;
@@ -33,7 +41,8 @@ export class FaultFileSystem implements PersistenceFileSystem {
         try {
           fs.fail('write', path);
         } catch (error) {
-          if (fs.partialWriteBytes > 0) await inner.write(buffer, offset, Math.min(length, fs.partialWriteBytes), position);
+          if (fs.partialWriteBytes > 0)
+            await inner.write(buffer, offset, Math.min(length, fs.partialWriteBytes), position);
           throw error;
         }
         const result = await inner.write(buffer, offset, length, position);

@@ -8,9 +8,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adler32, adler32Update } from '../../../server/persistence/adler32.js';
 import { addToTreeDigest, nodeDigest } from '../../../server/persistence/digest.js';
-import { logFileName, snapshotFileName, sortByZxid, zxidFromFileName } from '../../../server/persistence/names.js';
+import {
+  logFileName,
+  snapshotFileName,
+  sortByZxid,
+  zxidFromFileName,
+} from '../../../server/persistence/names.js';
 import { SnapshotDecoder, SnapshotEncoder } from '../../../server/persistence/snapshot-format.js';
-import { encodeLogEntry, encodeLogFileHeader, TxnLogDecoder, type LogStep } from '../../../server/persistence/txn-format.js';
+import {
+  encodeLogEntry,
+  encodeLogFileHeader,
+  TxnLogDecoder,
+  type LogStep,
+} from '../../../server/persistence/txn-format.js';
 import type { AclEntry, SessionEntry, SnapshotNode, ZxidDigest } from '../../../server/persistence/types.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'apache-3.8.0');
@@ -66,7 +76,11 @@ describe('persistence formats', () => {
     assert.equal(zxidFromFileName('snapshot.1a.gz', 'snapshot'), 0x1an);
     assert.equal(zxidFromFileName('tmp.snapshot.1a', 'snapshot'), undefined);
     assert.equal(zxidFromFileName('log.xyz', 'log'), undefined);
-    assert.deepEqual(sortByZxid(['log.a', 'log.2', 'snapshot.1', 'log.10'], 'log'), ['log.2', 'log.a', 'log.10']);
+    assert.deepEqual(sortByZxid(['log.a', 'log.2', 'snapshot.1', 'log.10'], 'log'), [
+      'log.2',
+      'log.a',
+      'log.10',
+    ]);
   });
 
   it("reads Apache's log entries and re-encodes them byte for byte", () => {
@@ -119,7 +133,7 @@ describe('persistence formats', () => {
     assert.equal(snap5.digest?.zxid, 6n);
   });
 
-  it("computes the tree digest Apache 3.8 wrote into its snapshot", () => {
+  it('computes the tree digest Apache 3.8 wrote into its snapshot', () => {
     const snap = decodeSnapshot(fixture('snapshot.5'));
     let tree = 0n;
     for (const node of snap.nodes) tree = addToTreeDigest(tree, nodeDigest(node.path, node.data, node.stat));

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { dumpLog, formatTxn } from '../../../server/persistence/dump.js';
-import { ACCEPTED_EPOCH_FILE, parseEpoch, readEpochFile, writeEpochFile } from '../../../server/persistence/epoch-files.js';
+import {
+  ACCEPTED_EPOCH_FILE,
+  parseEpoch,
+  readEpochFile,
+  writeEpochFile,
+} from '../../../server/persistence/epoch-files.js';
 import { planPurge, purge } from '../../../server/persistence/purge.js';
 import { recover } from '../../../server/persistence/recovery.js';
 import { loadNewestSnapshot, writeSnapshot } from '../../../server/persistence/snapshot-files.js';
@@ -28,7 +33,7 @@ describe('persistence maintenance', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('plans a purge as PurgeTxnLog: N newest snapshots, logs from the newest one at or before the oldest kept', () => {
+  it('plans a purge as PurgeTxnLog: N newest snapshots, the logs from the oldest kept one on', () => {
     const snapshots = ['snapshot.10', 'snapshot.20', 'snapshot.30', 'snapshot.40', 'snapshot.50'];
     const logs = ['log.1', 'log.15', 'log.25', 'log.35', 'log.45'];
     const plan = planPurge([...snapshots, 'zoo.cfg', 'tmp.snapshot.60'], logs, 3);
@@ -55,7 +60,10 @@ describe('persistence maintenance', () => {
     }
     const plan = await purge(dataDir, dataDir, 3);
     assert.deepEqual(plan.deletedSnapshots, ['snapshot.3']);
-    assert.deepEqual((await readdir(versionDir)).sort(), ['log.a', 'log.7', 'log.4', 'snapshot.6', 'snapshot.9', 'snapshot.c'].sort());
+    assert.deepEqual(
+      (await readdir(versionDir)).sort(),
+      ['log.a', 'log.7', 'log.4', 'snapshot.6', 'snapshot.9', 'snapshot.c'].sort(),
+    );
     const recovered = await recover({ dataDir }, () => new MemoryTree());
     assert.equal(recovered.target.describe(), tree.describe());
   });
@@ -70,7 +78,7 @@ describe('persistence maintenance', () => {
     assert.throws(() => parseEpoch('seven', '/d/currentEpoch'), /\/d\/currentEpoch: found "seven"/);
   });
 
-  it("randomises snapCount as Apache: more than snapCount/2 + r txns, r in [0, snapCount/2)", () => {
+  it('randomises snapCount as Apache: more than snapCount/2 + r txns, r in [0, snapCount/2)', () => {
     const low = new SnapshotSchedule({ snapCount: 100_000, random: () => 0 });
     assert.equal(low.due(50_000, 0), false);
     assert.equal(low.due(50_001, 0), true);

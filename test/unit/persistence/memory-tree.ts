@@ -53,12 +53,17 @@ export class MemoryTree implements RecoveryTarget, SnapshotSource {
   loadedDigest: ZxidDigest | undefined;
   private aclIndex = 0n;
 
-  /** A tree as a fresh Apache 3.8 standalone server has it: /, /zookeeper, /zookeeper/quota, /zookeeper/config. */
+  /** A fresh Apache 3.8 standalone server's tree: /, /zookeeper, /zookeeper/quota, /zookeeper/config. */
   static initial(): MemoryTree {
     const tree = new MemoryTree();
     tree.nodesByPath.set('', { data: Buffer.alloc(0), aclRef: -1n, stat: emptyStat(), children: new Set() });
     tree.attach('/zookeeper', { data: Buffer.alloc(0), aclRef: -1n, stat: emptyStat(), children: new Set() });
-    tree.attach('/zookeeper/quota', { data: Buffer.alloc(0), aclRef: -1n, stat: emptyStat(), children: new Set() });
+    tree.attach('/zookeeper/quota', {
+      data: Buffer.alloc(0),
+      aclRef: -1n,
+      stat: emptyStat(),
+      children: new Set(),
+    });
     const configAcl = tree.refFor(READ_ACL);
     tree.attach('/zookeeper/config', {
       data: Buffer.alloc(0),
@@ -122,7 +127,12 @@ export class MemoryTree implements RecoveryTarget, SnapshotSource {
   addNode(node: SnapshotNode): void {
     const entry = this.acls.get(node.aclRef);
     if (entry) entry.count++;
-    const stored: MemoryNode = { data: node.data, aclRef: node.aclRef, stat: { ...node.stat }, children: new Set() };
+    const stored: MemoryNode = {
+      data: node.data,
+      aclRef: node.aclRef,
+      stat: { ...node.stat },
+      children: new Set(),
+    };
     if (node.path === '') this.nodesByPath.set('', stored);
     else {
       if (!this.nodesByPath.has(parentOf(node.path))) throw new Error(`parent of ${node.path} missing`);
@@ -256,7 +266,8 @@ export class MemoryTree implements RecoveryTarget, SnapshotSource {
   /** Apache 3.8's tree digest of this tree (summed afresh: test trees are small). */
   treeDigest(): bigint {
     let digest = 0n;
-    for (const [path, node] of this.nodesByPath) digest = addToTreeDigest(digest, nodeDigest(path, node.data, node.stat));
+    for (const [path, node] of this.nodesByPath)
+      digest = addToTreeDigest(digest, nodeDigest(path, node.data, node.stat));
     return digest;
   }
 
@@ -274,9 +285,13 @@ export class MemoryTree implements RecoveryTarget, SnapshotSource {
   describe(): string {
     const lines = [...this.nodesByPath.keys()].sort().map((path) => {
       const node = this.nodesByPath.get(path)!;
-      return `${path || '/'} ${node.data?.toString('hex') ?? 'null'} ${JSON.stringify(this.aclOf(path || '/'))} ${R.StatPersisted.describe(node.stat)}`;
+      const acl = JSON.stringify(this.aclOf(path || '/'));
+      const data = node.data?.toString('hex') ?? 'null';
+      return `${path || '/'} ${data} ${acl} ${R.StatPersisted.describe(node.stat)}`;
     });
-    const sessions = [...this.sessionTimeouts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, t]) => `session ${id} ${t}`);
+    const sessions = [...this.sessionTimeouts]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, t]) => `session ${id} ${t}`);
     return [...lines, ...sessions].join('\n');
   }
 }
@@ -292,7 +307,13 @@ export const txns = {
   closeSession(zxid: bigint, sessionId: bigint, paths2Delete: string[] = []): Txn {
     return { header: txns.header(zxid, OpCode.closeSession, sessionId), record: { paths2Delete } };
   },
-  create(zxid: bigint, path: string, data: string, parentCVersion: number, options: { ephemeralOwner?: bigint; acl?: R.ACL[] } = {}): Txn {
+  create(
+    zxid: bigint,
+    path: string,
+    data: string,
+    parentCVersion: number,
+    options: { ephemeralOwner?: bigint; acl?: R.ACL[] } = {},
+  ): Txn {
     const record: R.CreateTxn = {
       path,
       data: Buffer.from(data),

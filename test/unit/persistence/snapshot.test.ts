@@ -37,7 +37,11 @@ describe('fuzzy snapshots', () => {
     await commit((z) => txns.create(z, '/z', 'last top-level node', 301));
 
     // Small chunks: the walk yields to the event loop every few nodes while writes go on.
-    const snapshotting = writeSnapshot(tree, { directory: persistence.snapshotDirectory, chunkBytes: 256, sync: false });
+    const snapshotting = writeSnapshot(tree, {
+      directory: persistence.snapshotDirectory,
+      chunkBytes: 256,
+      sync: false,
+    });
     const snapshotZxid = zxid;
     // Applied in this turn: the writer has taken the ACL cache but not yet walked to /z.
     const late = txns.create(++zxid, '/z/late', 'created during the walk', 1, { acl: SECRET_ACL });
@@ -51,11 +55,22 @@ describe('fuzzy snapshots', () => {
     await commit((z) => txns.create(z, `/e`, 'ephemeral', 400, { ephemeralOwner: 0x77n }));
     const written = await snapshotting;
     assert.equal(written.zxid, snapshotZxid);
-    assert.equal(written.lateAclRefs, 1, 'the node created with a new ACL during the walk made the writer rewrite');
-    assert.deepEqual((await readdir(persistence.snapshotDirectory)).filter((n) => n.startsWith('tmp.')), []);
+    assert.equal(
+      written.lateAclRefs,
+      1,
+      'the node created with a new ACL during the walk made the writer rewrite',
+    );
+    assert.deepEqual(
+      (await readdir(persistence.snapshotDirectory)).filter((n) => n.startsWith('tmp.')),
+      [],
+    );
 
     const snapshotOnly = await loadNewestSnapshot(persistence.snapshotDirectory, () => new MemoryTree());
-    assert.deepEqual(snapshotOnly?.target.aclOf('/z/late'), SECRET_ACL, 'the snapshot alone resolves the late ACL');
+    assert.deepEqual(
+      snapshotOnly?.target.aclOf('/z/late'),
+      SECRET_ACL,
+      'the snapshot alone resolves the late ACL',
+    );
 
     await persistence.close();
     const recovered = await recover({ dataDir }, () => new MemoryTree());

@@ -14,7 +14,8 @@ import { TxnLogFailedError, type Txn } from '../../../server/persistence/types.j
 import { FaultFileSystem } from './fault-fs.js';
 import { txns } from './memory-tree.js';
 
-const setData = (zxid: number): Txn => txns.setData(BigInt(zxid), '/counter', `value-${String(zxid).padStart(6, '0')}`, zxid);
+const setData = (zxid: number): Txn =>
+  txns.setData(BigInt(zxid), '/counter', `value-${String(zxid).padStart(6, '0')}`, zxid);
 const entryBytes = encodeLogEntry(setData(1)).length;
 
 async function zxidsIn(directory: string): Promise<bigint[]> {
@@ -43,7 +44,7 @@ describe('transaction log writer', () => {
     assert.equal(paddedFileSize(100, 0, 0), 0);
   });
 
-  it('batches: many concurrent appends take few syncs, and each resolves only after a sync covering it', async () => {
+  it('batches: many appends take few syncs; each resolves only after a sync covering it', async () => {
     const fileSystem = new FaultFileSystem();
     await using log = await TxnLog.open({ directory, fileSystem, preAllocBytes: 64 * 1024 });
     const resolvedAt: Array<{ zxid: number; coveredEnd: number }> = [];
@@ -57,12 +58,19 @@ describe('transaction log writer', () => {
       );
     }
     await Promise.all(appends);
-    assert.ok(fileSystem.datasyncs >= 1 && fileSystem.datasyncs <= 5, `${fileSystem.datasyncs} syncs for 300 appends`);
+    assert.ok(
+      fileSystem.datasyncs >= 1 && fileSystem.datasyncs <= 5,
+      `${fileSystem.datasyncs} syncs for 300 appends`,
+    );
     assert.equal(log.stats.txns, 300);
     for (const { zxid, coveredEnd } of resolvedAt) {
       assert.ok(coveredEnd >= 16 + zxid * entryBytes, `txn ${zxid} resolved before a sync covered its bytes`);
     }
-    assert.deepEqual(resolvedAt.map((r) => r.zxid), [...Array(300).keys()].map((i) => i + 1), 'resolved in order');
+    assert.deepEqual(
+      resolvedAt.map((r) => r.zxid),
+      [...Array(300).keys()].map((i) => i + 1),
+      'resolved in order',
+    );
     assert.equal((await stat(path.join(directory, 'log.1'))).size, 64 * 1024, 'preallocated');
     assert.equal((await zxidsIn(directory)).length, 300);
   });
@@ -110,7 +118,10 @@ describe('transaction log writer', () => {
     { op: 'datasync', code: 'EIO' },
     { op: 'truncate', code: 'ENOSPC' },
   ] as const) {
-    it(`a failed ${fault.op} (${fault.code}) fails its txns, leaves none of them on disk, and refuses appends until resumed`, async () => {
+    const title =
+      `a failed ${fault.op} (${fault.code}) fails its txns, leaves none on disk, ` +
+      'refuses appends until resumed';
+    it(title, async () => {
       const fileSystem = new FaultFileSystem();
       fileSystem.partialWriteBytes = 7;
       // Steps smaller than 4 KiB make every write extend the file, so the truncate fault always fires.
@@ -121,7 +132,11 @@ describe('transaction log writer', () => {
         const failing = [];
         for (let zxid = 4; zxid <= 80; zxid++) failing.push(log.append(setData(zxid)));
         const results = await Promise.allSettled(failing);
-        for (const r of results) assert.ok(r.status === "rejected" && r.reason instanceof TxnLogFailedError, String((r as PromiseRejectedResult).reason ?? r.status));
+        for (const r of results)
+          assert.ok(
+            r.status === 'rejected' && r.reason instanceof TxnLogFailedError,
+            String((r as PromiseRejectedResult).reason ?? r.status),
+          );
         assert.ok(log.failed);
         await assert.rejects(log.append(setData(81)), TxnLogFailedError);
         assert.deepEqual(await zxidsIn(directory), [1n, 2n, 3n], 'no entry of a failed txn can replay');
