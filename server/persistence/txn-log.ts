@@ -249,7 +249,7 @@ export class TxnLog implements AsyncDisposable {
     let createdFile = false;
     const writePending = async () => {
       if (pending.length === 0 || this.current === null) return;
-      await this.writeAt(this.current, Buffer.concat(pending));
+      await this.writeAt(this.current, pending.length === 1 ? pending[0] : Buffer.concat(pending));
       pending = [];
     };
     for (const item of batch) {

