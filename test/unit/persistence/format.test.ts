@@ -133,6 +133,35 @@ describe('persistence formats', () => {
     assert.equal(snap5.digest?.zxid, 6n);
   });
 
+  it("reads 3.9's extra lastProcessedZxid section and a pre-digest snapshot", () => {
+    const read = decodeSnapshot(fixture('snapshot.5'));
+    const encoder = new SnapshotEncoder();
+    const body = [
+      encoder.header(),
+      encoder.sessions(read.sessions),
+      encoder.aclEntries(read.acls),
+      ...read.nodes.map((node) => encoder.node(node)),
+      encoder.endOfNodes(),
+      encoder.seal(),
+    ];
+    assert.equal(decodeSnapshot(Buffer.concat(body)).digest, undefined, 'a 3.5-era snapshot ends after its seal');
+    const lastZxid = Buffer.alloc(8);
+    lastZxid.writeBigInt64BE(6n);
+    const withZxid = Buffer.concat([
+      ...body,
+      encoder.digest(read.digest!),
+      encoder.seal(),
+      encoder.passThrough(lastZxid),
+      encoder.seal(),
+    ]);
+    const decoder = new SnapshotDecoder('snapshot.5');
+    decoder.push(withZxid);
+    decoder.end();
+    let step = decoder.next();
+    while (step.kind !== 'done') step = decoder.next();
+    assert.equal(step.lastProcessedZxid, 6n);
+  });
+
   it('computes the tree digest Apache 3.8 wrote into its snapshot', () => {
     const snap = decodeSnapshot(fixture('snapshot.5'));
     let tree = 0n;
