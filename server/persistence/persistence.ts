@@ -87,6 +87,16 @@ export class Persistence implements AsyncDisposable {
     return durable;
   }
 
+  /**
+   * After `persist` failed (TxnLogFailedError): once the core has dropped the changes it prepared on
+   * top of the failed txns, this rolls the log back and accepts appends again. It throws if the
+   * rollback itself fails; if the disk is still full, the next append fails again and resume() is
+   * needed again.
+   */
+  async resume(): Promise<void> {
+    await this.log.resume();
+  }
+
   /** Writes a snapshot now (at start, after loading, or on becoming leader); rolls the log first. */
   async snapshot(source: SnapshotSource): Promise<SnapshotWritten> {
     this.log.roll();

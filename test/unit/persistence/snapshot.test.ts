@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Persistence } from '../../../server/persistence/persistence.js';
 import { recover } from '../../../server/persistence/recovery.js';
 import { loadNewestSnapshot, writeSnapshot } from '../../../server/persistence/snapshot-files.js';
-import type { Txn } from '../../../server/persistence/types.js';
+import { TxnLogFailedError, type Txn } from '../../../server/persistence/types.js';
+import { FaultFileSystem } from './fault-fs.js';
 import { MemoryTree, txns } from './memory-tree.js';
 
 const SECRET_ACL = [{ perms: 31, id: { scheme: 'digest', id: 'late:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ=' } }];
@@ -77,6 +78,34 @@ describe('fuzzy snapshots', () => {
     assert.equal(recovered.snapshot?.zxid, snapshotZxid);
     assert.equal(recovered.lastZxid, zxid);
     assert.equal(recovered.target.describe(), tree.describe());
+  });
+
+  it('a full disk fails persist; after resume() the data dir holds exactly the durable txns', async () => {
+    const fileSystem = new FaultFileSystem();
+    const tree = MemoryTree.initial();
+    const persistence = await Persistence.open({ dataDir, fileSystem, preAllocBytes: 1024 });
+    try {
+      await persistence.snapshot(tree);
+      const commit = async (txn: Txn) => {
+        await persistence.persist(txn);
+        tree.applyTxn(txn);
+      };
+      await commit(txns.create(1n, '/kept', 'durable', 1));
+      fileSystem.fault = { op: 'write', code: 'ENOSPC', file: /log\./ };
+      await assert.rejects(commit(txns.create(2n, '/lost', 'never acknowledged', 2)), TxnLogFailedError);
+      await assert.rejects(commit(txns.create(3n, '/lost2', 'refused while failed', 2)), TxnLogFailedError);
+      // Resuming only needs a truncate; with the disk still full the next append fails again.
+      await persistence.resume();
+      await assert.rejects(commit(txns.create(2n, '/lost', 'still full', 2)), TxnLogFailedError);
+      fileSystem.fault = null;
+      await persistence.resume();
+      await commit(txns.create(2n, '/after', 'space returned', 2));
+    } finally {
+      await persistence.close();
+    }
+    const recovered = await recover({ dataDir }, () => new MemoryTree());
+    assert.equal(recovered.target.describe(), tree.describe());
+    assert.equal(recovered.target.node('/lost'), undefined);
   });
 
   it('takes a background snapshot after a randomised snapCount and rolls the log', async () => {
