@@ -6,7 +6,7 @@ import path from 'node:path';
 import { opName, OpCode } from '../../src/protocol/opcodes.js';
 import type { records } from '../../src/protocol/index.js';
 import { nodeFileSystem, type PersistenceFileSystem } from './file-system.js';
-import { readLogFile } from './recovery.js';
+import { logEntries } from './recovery.js';
 import { readSnapshot } from './snapshot-files.js';
 import { decodeMultiOps, txnRecordFor } from './txn-format.js';
 import type { AclEntry, SessionEntry, SnapshotNode, Txn } from './types.js';
@@ -38,26 +38,31 @@ export function formatTxn(txn: Txn): string {
   );
 }
 
-/** Lines describing a log file: a header line, one line per txn, and how the file ends. */
+/** Lines describing a log file: a header line, one line per txn as it is read, and how the file ends. */
 export async function* dumpLog(
   file: string,
   fileSystem: PersistenceFileSystem = nodeFileSystem,
 ): AsyncGenerator<string> {
   yield `ZooKeeper transaction log ${path.basename(file)} (magic ZKLG, version 2, dbid 0)`;
-  const lines: string[] = [];
+  const entries = logEntries(file, fileSystem);
   let count = 0;
-  const end = await readLogFile(
-    file,
-    (txn) => {
+  try {
+    for (;;) {
+      const next = await entries.next();
+      if (next.done) {
+        const end = next.value;
+        yield end.kind === 'end'
+          ? `end of log at offset ${end.offset} after ${count} txns`
+          : `torn tail at offset ${end.offset} after ${count} txns: ${end.reason}`;
+        return;
+      }
       count++;
-      lines.push(formatTxn(txn));
-    },
-    fileSystem,
-  );
-  yield* lines;
-  yield end.kind === 'end'
-    ? `end of log at offset ${end.offset} after ${count} txns`
-    : `torn tail at offset ${end.offset} after ${count} txns: ${end.reason}`;
+      yield formatTxn(next.value.txn);
+    }
+  } finally {
+    // A reader that stops early (head) must still close the file.
+    await entries.return(undefined as never);
+  }
 }
 
 /** The lines for one znode, as SnapshotFormatter prints them. */

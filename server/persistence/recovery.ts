@@ -24,14 +24,13 @@ const LOG_CHUNK_BYTES = 1024 * 1024;
 export type LogEnd = Extract<LogStep, { kind: 'end' } | { kind: 'torn' }>;
 
 /**
- * Reads a log file's entries in order, calling `onEntry` for each; returns how the file ends. Reads in
- * chunks and stops at the logical end, so a 64 MiB preallocated file costs one chunk past its data.
+ * A log file's entries in order; the generator's return value says how the file ends. Reads in chunks
+ * and stops at the logical end, so a 64 MiB preallocated file costs one chunk past its data.
  */
-export async function readLogFile(
+export async function* logEntries(
   file: string,
-  onEntry: (txn: Txn, offset: number) => void,
   fileSystem: PersistenceFileSystem = nodeFileSystem,
-): Promise<LogEnd> {
+): AsyncGenerator<{ txn: Txn; offset: number }, LogEnd> {
   const decoder = new TxnLogDecoder(file);
   const handle = await fileSystem.open(file, 'r');
   try {
@@ -39,7 +38,7 @@ export async function readLogFile(
     for (;;) {
       const step = decoder.next();
       if (step.kind === 'entry') {
-        onEntry(step.txn, step.offset);
+        yield { txn: step.txn, offset: step.offset };
         continue;
       }
       if (step.kind !== 'more') return step;
@@ -51,6 +50,20 @@ export async function readLogFile(
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** Reads a log file's entries in order, calling `onEntry` for each; returns how the file ends. */
+export async function readLogFile(
+  file: string,
+  onEntry: (txn: Txn, offset: number) => void,
+  fileSystem: PersistenceFileSystem = nodeFileSystem,
+): Promise<LogEnd> {
+  const entries = logEntries(file, fileSystem);
+  for (;;) {
+    const next = await entries.next();
+    if (next.done) return next.value;
+    onEntry(next.value.txn, next.value.offset);
   }
 }
 
