@@ -113,10 +113,19 @@ export function decideContender(
   const heldByUs = new Set(options.heldByUs ?? []);
   const blockers = sorted
     .slice(0, position)
-    .filter((c) => rule.blockedBy.includes(c.marker) && !heldByUs.has(c.nodeName));
+    .filter((c) => blocks(c, ours, rule) && !heldByUs.has(c.nodeName));
   if (blockers.length < rule.maxLeases) return { kind: 'acquired', position };
   // With maxLeases = 1 this is the nearest blocker ahead: the one whose going may let us in next.
   return { kind: 'watch', predecessor: blockers[blockers.length - rule.maxLeases]!.nodeName, position };
+}
+
+/**
+ * Whether `ahead` counts against `contender`. A node with the same sequence never does: sequences are
+ * unique in a parent, so an equal one is a read node made by a write-lock holder's downgrade (see
+ * `downgradeReadNodeName`), which holds together with its write node.
+ */
+function blocks(ahead: ContenderName, contender: ContenderName, rule: ContenderRule): boolean {
+  return rule.blockedBy.includes(ahead.marker) && ahead.sortKey !== contender.sortKey;
 }
 
 export interface ContenderState {
@@ -131,11 +140,19 @@ export interface ContenderState {
 export function describeContenders(children: readonly string[], policy: LockPolicy): ContenderState[] {
   const sorted = sortContenders(children, policy);
   const aheadByMarker = new Map<string, number>();
+  // Nodes sharing a sequence are adjacent in the order; count those already passed separately.
+  let groupKey: string | undefined;
+  let groupByMarker = new Map<string, number>();
   return sorted.map((contender, position) => {
+    if (contender.sortKey !== groupKey) {
+      for (const [marker, count] of groupByMarker) aheadByMarker.set(marker, (aheadByMarker.get(marker) ?? 0) + count);
+      groupKey = contender.sortKey;
+      groupByMarker = new Map();
+    }
     const rule = policy.rules[contender.marker]!;
     let blockersAhead = 0;
     for (const marker of rule.blockedBy) blockersAhead += aheadByMarker.get(marker) ?? 0;
-    aheadByMarker.set(contender.marker, (aheadByMarker.get(contender.marker) ?? 0) + 1);
+    groupByMarker.set(contender.marker, (groupByMarker.get(contender.marker) ?? 0) + 1);
     return { contender, position, holds: blockersAhead < rule.maxLeases };
   });
 }
