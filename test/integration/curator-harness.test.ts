@@ -1,15 +1,19 @@
 // Goal: the Curator 5.4 harness drives real Curator against Apache ZooKeeper 3.8, and what Curator writes
 // for each recipe (node names, node data) is exactly what our pure recipe formats read, with the same
-// decisions Curator made (who holds, who waits, who leads); our own writes are read back by Curator.
+// decisions Curator made (who holds, who waits, who leads); our own writes are read back by Curator, and
+// nodes created by our names, acted on by our decisions, share locks, leadership and leases with Curator.
 // With RECORD_CURATOR_FIXTURES=1 it also rewrites test/unit/recipes/fixtures/curator-5.4.json, which
 // the unit tests check without a JVM.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { describe, it } from 'mocha';
 import { decideContender, describeContenders, mutexPolicy, readWritePolicy } from '../../recipes/locks/contenders.js';
-import { NodeMarker, parseContenderName } from '../../recipes/locks/node-names.js';
+import { downgradeReadNodeName, NodeMarker, parseContenderName, protectedNodeName } from
+  '../../recipes/locks/node-names.js';
 import { decideLease, semaphorePaths } from '../../recipes/locks/semaphore-leases.js';
-import { decideLeadership, describeParticipants } from '../../recipes/leader/participants.js';
+import { decideLeadership, describeParticipants, encodeParticipantId, participantNodeName } from
+  '../../recipes/leader/participants.js';
 import { decodeServiceInstance, encodeServiceInstance } from '../../recipes/discovery/instance-format.js';
 import { decodeAtomicLong, decodeSharedCount, encodeAtomicLong, encodeSharedCount } from
   '../../recipes/counters/formats.js';
@@ -215,6 +219,67 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     if (process.env.RECORD_CURATOR_FIXTURES === '1') {
       await writeFile(FIXTURE, `${JSON.stringify(recorded, null, 2)}\n`);
     }
+  });
+
+  it('shares locks, leadership and leases with Curator when we create nodes by our names and decide', async function () {
+    await using zk = await startApache();
+    await using curator = await startCurator(zk.connectString);
+    await curator.connect(zk.connectString, { client: 'ours' });
+    const ours = { client: 'ours' };
+    const plant = async (parent: string, name: string, mode: string, data: Uint8Array = new Uint8Array(0)) =>
+      (await curator.create(`${parent}/${name}`, data, mode, ours)).split('/').pop()!;
+
+    // Mutex: we queue behind Curator's holder, then hold while Curator's timed acquire fails.
+    await curator.mutexAcquire('java', '/shared/mutex');
+    const mine = await plant('/shared/mutex', protectedNodeName(randomUUID(), 'lock-'), 'EPHEMERAL_SEQUENTIAL');
+    assert.equal(decideContender(await curator.children('/shared/mutex'), mine, mutexPolicy).kind, 'watch');
+    await curator.mutexRelease('java');
+    assert.equal(decideContender(await curator.children('/shared/mutex'), mine, mutexPolicy).kind, 'acquired');
+    assert.equal((await curator.mutexAcquire('java-2', '/shared/mutex', { waitMs: 300 })).acquired, false);
+    const javaWaits = curator.mutexAcquire('java-3', '/shared/mutex', { waitMs: 15_000 });
+    await until(() => curator.children('/shared/mutex'), (c) => c.length === 2, 'Curator queued');
+    assert.equal(decideContender(await curator.children('/shared/mutex'), mine, mutexPolicy).kind, 'acquired');
+    await curator.delete(`/shared/mutex/${mine}`, ours);
+    assert.equal((await javaWaits).acquired, true);
+    await curator.mutexRelease('java-3');
+
+    // Read/write: our write node blocks Curator's reader; our downgrade read node (the write node's
+    // sequence) still blocks Curator's writer after we release the write node.
+    const write = await plant('/shared/rw', protectedNodeName(randomUUID(), NodeMarker.write), 'EPHEMERAL_SEQUENTIAL');
+    assert.equal(decideContender(await curator.children('/shared/rw'), write, readWritePolicy).kind, 'acquired');
+    assert.equal((await curator.rwAcquire('java-r', '/shared/rw', 'read', { waitMs: 300 })).acquired, false);
+    const read = await plant('/shared/rw', downgradeReadNodeName(write, randomUUID()), 'EPHEMERAL');
+    assert.equal(decideContender(await curator.children('/shared/rw'), read, readWritePolicy).kind, 'acquired');
+    await curator.delete(`/shared/rw/${write}`, ours);
+    assert.equal((await curator.rwAcquire('java-w', '/shared/rw', 'write', { waitMs: 300 })).acquired, false);
+    assert.equal((await curator.rwAcquire('java-r2', '/shared/rw', 'read', { waitMs: 5_000 })).acquired, true);
+    await curator.rwRelease('java-r2', 'read');
+    await curator.delete(`/shared/rw/${read}`, ours);
+    assert.equal((await curator.rwAcquire('java-w2', '/shared/rw', 'write', { waitMs: 5_000 })).acquired, true);
+    await curator.rwRelease('java-w2', 'write');
+
+    // Leader latch: our participant node, created first, leads in Curator's eyes too.
+    const latchNode = await plant('/shared/latch', participantNodeName('latch', randomUUID()), 'EPHEMERAL_SEQUENTIAL',
+      encodeParticipantId('node-service'));
+    await curator.latchStart('java-latch', '/shared/latch', 'java-service');
+    await until(() => curator.children('/shared/latch'), (c) => c.length === 2, 'Curator\'s latch node');
+    assert.equal(decideLeadership('latch', await curator.children('/shared/latch'), latchNode).kind, 'acquired');
+    const javaView = await curator.latchState('java-latch');
+    assert.equal(javaView.leaderId, 'node-service');
+    assert.equal(javaView.hasLeadership, false);
+    await curator.delete(`/shared/latch/${latchNode}`, ours);
+    await curator.nextLeadership('java-latch', true);
+    await curator.latchClose('java-latch');
+
+    // Semaphore: two leases of ours fill a 2-lease semaphore for Curator until one is returned.
+    const { leasesPath } = semaphorePaths('/shared/semaphore');
+    const leaseA = await plant(leasesPath, protectedNodeName(randomUUID(), NodeMarker.lease), 'EPHEMERAL_SEQUENTIAL');
+    const leaseB = await plant(leasesPath, protectedNodeName(randomUUID(), NodeMarker.lease), 'EPHEMERAL_SEQUENTIAL');
+    assert.deepEqual(decideLease(await curator.children(leasesPath), leaseB, 2), { kind: 'acquired' });
+    assert.equal((await curator.semaphoreAcquire('java-s', '/shared/semaphore', 2, { waitMs: 300 })).acquired, false);
+    await curator.delete(`${leasesPath}/${leaseA}`, ours);
+    assert.equal((await curator.semaphoreAcquire('java-s', '/shared/semaphore', 2, { waitMs: 5_000 })).acquired, true);
+    await curator.semaphoreRelease('java-s');
   });
 
   it('kills the JVM on close even while a command blocks', async function () {
