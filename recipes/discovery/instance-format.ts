@@ -61,13 +61,18 @@ export interface EncodeOptions {
   payloadClass?: string;
 }
 
-/** The instance as Curator-readable JSON bytes. Throws InvalidArgumentError for an instance we would not read back. */
-export function encodeServiceInstance<P>(instance: ServiceInstance<P>, options: EncodeOptions = {}): Uint8Array {
+/** The instance as Curator-readable JSON bytes; InvalidArgumentError for one we would not read back. */
+export function encodeServiceInstance<P>(
+  instance: ServiceInstance<P>,
+  options: EncodeOptions = {},
+): Uint8Array {
   const problem = instanceProblem(instance);
   if (problem !== undefined) throw new InvalidArgumentError(`bad service instance: ${problem}`);
   let payload: unknown = instance.payload;
   if (Array.isArray(payload)) {
-    throw new InvalidArgumentError('a payload must not be a JSON array: Curator cannot read it; wrap it in an object');
+    throw new InvalidArgumentError(
+      'a payload must not be a JSON array: Curator cannot read it; wrap it in an object',
+    );
   }
   if (options.payloadClass !== undefined) {
     if (!isPlainObject(payload)) throw new InvalidArgumentError('payloadClass needs an object payload');
@@ -110,9 +115,14 @@ export interface DecodeOptions {
   expected?: { name: string; id: string };
 }
 
-/** Reads an instance written by Curator or by us. Never throws: a broken instance comes back with its problem. */
-export function decodeServiceInstance<P = unknown>(bytes: Uint8Array, options: DecodeOptions = {}): DecodedInstance<P> {
-  if (bytes.length > INSTANCE_BYTES_MAX) return broken(`instance data of ${bytes.length} bytes is over the limit`);
+/** Reads an instance written by Curator or by us. Never throws: a broken one comes back with its problem. */
+export function decodeServiceInstance<P = unknown>(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): DecodedInstance<P> {
+  if (bytes.length > INSTANCE_BYTES_MAX) {
+    return broken(`instance data of ${bytes.length} bytes is over the limit`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -146,15 +156,16 @@ function broken(problem: string): { ok: false; problem: string } {
   return { ok: false, problem };
 }
 
-type CuratorFields = Omit<ServiceInstance, 'payload' | 'status' | 'zone' | 'weight' | 'version' | 'metadata'> & {
-  enabled: boolean;
-};
+type OurFields = 'payload' | 'status' | 'zone' | 'weight' | 'version' | 'metadata';
+type CuratorFields = Omit<ServiceInstance, OurFields> & { enabled: boolean };
 
 /** Curator's fields with Curator's defaults for absent ones (its no-argument constructor). */
 function readCuratorFields(json: Record<string, unknown>): CuratorFields | string {
   const name = json.name;
   const id = json.id;
-  if (typeof name !== 'string' || segmentProblem(name) !== undefined) return `bad name ${JSON.stringify(name)}`;
+  if (typeof name !== 'string' || segmentProblem(name) !== undefined) {
+    return `bad name ${JSON.stringify(name)}`;
+  }
   if (typeof id !== 'string' || segmentProblem(id) !== undefined) return `bad id ${JSON.stringify(id)}`;
   const address = json.address ?? null;
   if (address !== null && typeof address !== 'string') return 'address must be a string';
@@ -167,7 +178,9 @@ function readCuratorFields(json: Record<string, unknown>): CuratorFields | strin
     return 'registrationTimeUTC must be a number';
   }
   const serviceType = json.serviceType ?? 'DYNAMIC';
-  if (!(SERVICE_TYPES as readonly unknown[]).includes(serviceType)) return `unknown serviceType ${String(serviceType)}`;
+  if (!(SERVICE_TYPES as readonly unknown[]).includes(serviceType)) {
+    return `unknown serviceType ${String(serviceType)}`;
+  }
   const uriSpec = readUriSpec(json.uriSpec ?? null);
   if (typeof uriSpec === 'string') return uriSpec;
   const enabled = json.enabled ?? true;
@@ -212,21 +225,26 @@ type Extension = Pick<ServiceInstance, 'status' | 'zone' | 'weight' | 'version' 
 
 /** Our fields; for an instance Java wrote, the defaults, with `enabled: false` read as down. */
 function readExtension(value: unknown, enabled: boolean): Extension | string {
-  const defaults: Extension = { status: enabled ? 'up' : 'down', zone: null, weight: 1, version: null, metadata: {} };
+  const status = enabled ? 'up' : 'down';
+  const defaults: Extension = { status, zone: null, weight: 1, version: null, metadata: {} };
   if (value === undefined || value === null) return defaults;
   if (!isPlainObject(value)) return `${EXTENSION_KEY} must be an object`;
-  const status = value.status ?? 'up';
-  if (!(INSTANCE_STATUSES as readonly unknown[]).includes(status)) return `unknown status ${String(status)}`;
+  const written = value.status ?? 'up';
+  if (!(INSTANCE_STATUSES as readonly unknown[]).includes(written)) {
+    return `unknown status ${String(written)}`;
+  }
   const zone = value.zone ?? null;
   if (zone !== null && typeof zone !== 'string') return 'zone must be a string';
   const weight = value.weight ?? 1;
-  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) return 'weight must be a number >= 0';
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+    return 'weight must be a number >= 0';
+  }
   const version = value.version ?? null;
   if (version !== null && typeof version !== 'string') return 'version must be a string';
   const metadata = readMetadata(value.metadata ?? {});
   if (typeof metadata === 'string') return metadata;
   // A Java operator who sets enabled=false on one of our instances has taken it out of service.
-  const effective = !enabled && status === 'up' ? 'down' : (status as InstanceStatus);
+  const effective = !enabled && written === 'up' ? 'down' : (written as InstanceStatus);
   return { status: effective, zone, weight, version, metadata };
 }
 
@@ -247,21 +265,28 @@ export function instanceProblem(instance: ServiceInstance<unknown>): string | un
   const fields: Array<string | undefined> = [
     segmentProblem(instance.name, 'service name'),
     segmentProblem(instance.id, 'instance id'),
-    instance.address === null || typeof instance.address === 'string' ? undefined : 'address must be a string',
+    instance.address === null || typeof instance.address === 'string'
+      ? undefined
+      : 'address must be a string',
     portProblem(instance.port, 'port'),
     portProblem(instance.sslPort, 'sslPort'),
     Number.isSafeInteger(instance.registrationTimeUTC) ? undefined : 'registrationTimeUTC must be an integer',
     SERVICE_TYPES.includes(instance.serviceType) ? undefined : `unknown serviceType ${instance.serviceType}`,
     INSTANCE_STATUSES.includes(instance.status) ? undefined : `unknown status ${instance.status}`,
     Number.isFinite(instance.weight) && instance.weight >= 0 ? undefined : 'weight must be a number >= 0',
-    typeof readMetadata(instance.metadata) === 'string' ? (readMetadata(instance.metadata) as string) : undefined,
+    metadataProblem(instance.metadata),
   ];
   return fields.find((problem) => problem !== undefined);
 }
 
 function portProblem(port: number | null, what: string): string | undefined {
-  if (port === null) return undefined;
-  return Number.isInteger(port) && port >= 0 && port <= 65535 ? undefined : `${what} must be 0..65535 or null`;
+  if (port === null || (Number.isInteger(port) && port >= 0 && port <= 65535)) return undefined;
+  return `${what} must be 0..65535 or null`;
+}
+
+function metadataProblem(metadata: Record<string, string>): string | undefined {
+  const read = readMetadata(metadata);
+  return typeof read === 'string' ? read : undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -14,7 +14,9 @@ export function segmentProblem(segment: string, what = 'segment'): string | unde
 
 function checked(basePath: string, ...segments: Array<[string, string]>): string {
   const problem = pathProblem(basePath);
-  if (problem !== undefined) throw new InvalidArgumentError(`bad discovery base path ${basePath}: ${problem}`);
+  if (problem !== undefined) {
+    throw new InvalidArgumentError(`bad discovery base path ${basePath}: ${problem}`);
+  }
   let path = basePath;
   for (const [segment, what] of segments) {
     const segmentIssue = segmentProblem(segment, what);

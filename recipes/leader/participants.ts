@@ -29,7 +29,11 @@ export function decodeParticipantId(data: Uint8Array): string {
 }
 
 /** Leading, or which participant node to watch: the lock core's decision for our participant node. */
-export function decideLeadership(recipe: LeaderRecipe, children: readonly string[], ourNode: string): LockDecision {
+export function decideLeadership(
+  recipe: LeaderRecipe,
+  children: readonly string[],
+  ourNode: string,
+): LockDecision {
   return decideContender(children, ourNode, policies[recipe]);
 }
 

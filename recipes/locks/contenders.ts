@@ -69,7 +69,9 @@ export function sortContenders(children: readonly string[], policy: LockPolicy):
     const contender = parseContenderName(child, markers);
     if (contender !== undefined) contenders.push(contender);
   }
-  return contenders.sort((a, b) => compareCodeUnits(a.sortKey, b.sortKey) || compareCodeUnits(a.nodeName, b.nodeName));
+  return contenders.sort(
+    (a, b) => compareCodeUnits(a.sortKey, b.sortKey) || compareCodeUnits(a.nodeName, b.nodeName),
+  );
 }
 
 /** Java's String.compareTo: UTF-16 code units, which is also what JavaScript's `<` compares. */
@@ -145,7 +147,9 @@ export function describeContenders(children: readonly string[], policy: LockPoli
   let groupByMarker = new Map<string, number>();
   return sorted.map((contender, position) => {
     if (contender.sortKey !== groupKey) {
-      for (const [marker, count] of groupByMarker) aheadByMarker.set(marker, (aheadByMarker.get(marker) ?? 0) + count);
+      for (const [marker, count] of groupByMarker) {
+        aheadByMarker.set(marker, (aheadByMarker.get(marker) ?? 0) + count);
+      }
       groupKey = contender.sortKey;
       groupByMarker = new Map();
     }

@@ -26,14 +26,19 @@ export type LockNodeData =
   | { kind: 'foreign'; text: string };
 
 export function encodeLockNodeData(info: LockOwnerInfo): Uint8Array {
-  for (const [field, value] of [['owner', info.owner], ['host', info.host], ['traceId', info.traceId]] as const) {
+  const texts = [['owner', info.owner], ['host', info.host], ['traceId', info.traceId]] as const;
+  for (const [field, value] of texts) {
     if (value === undefined && field === 'traceId') continue;
     if (typeof value !== 'string' || value.length > LOCK_DATA_FIELD_CHARS_MAX) {
-      throw new InvalidArgumentError(`lock data ${field} must be a string of at most ${LOCK_DATA_FIELD_CHARS_MAX} chars`);
+      throw new InvalidArgumentError(
+        `lock data ${field} must be a string of at most ${LOCK_DATA_FIELD_CHARS_MAX} chars`,
+      );
     }
   }
   if (!Number.isSafeInteger(info.pid) || info.pid < 0) throw new InvalidArgumentError(`bad pid ${info.pid}`);
-  if (!Number.isSafeInteger(info.requestedAt)) throw new InvalidArgumentError(`bad requestedAt ${info.requestedAt}`);
+  if (!Number.isSafeInteger(info.requestedAt)) {
+    throw new InvalidArgumentError(`bad requestedAt ${info.requestedAt}`);
+  }
   const json: Record<string, unknown> = {
     v: LOCK_DATA_VERSION,
     owner: info.owner,

@@ -14,7 +14,9 @@ export const MULTI_LOCK_PATHS_MAX = 256;
 export function canonicalLockOrder(paths: readonly string[]): string[] {
   if (paths.length === 0) throw new InvalidArgumentError('a multi-lock needs at least one path');
   if (paths.length > MULTI_LOCK_PATHS_MAX) {
-    throw new InvalidArgumentError(`a multi-lock takes at most ${MULTI_LOCK_PATHS_MAX} paths, got ${paths.length}`);
+    throw new InvalidArgumentError(
+      `a multi-lock takes at most ${MULTI_LOCK_PATHS_MAX} paths, got ${paths.length}`,
+    );
   }
   for (const path of paths) {
     const problem = pathProblem(path);

@@ -1,5 +1,6 @@
 // Contender node names as Curator writes them, so Java services using Curator and ours share one lock:
-// a protected name `_c_<uuid>-<marker><sequence>`, e.g. `_c_1ccdb2b9-7f9a-4570-9555-201c91ec2dcb-lock-0000000042`.
+// a protected name `_c_<uuid>-<marker><sequence>`,
+// e.g. `_c_1ccdb2b9-7f9a-4570-9555-201c91ec2dcb-lock-0000000042`.
 // The uuid finds our node again after a create whose reply was lost; the marker says which recipe (and for
 // the read/write lock which kind) the node belongs to; the server appends the 10-digit sequence.
 // Pure: the uuid comes in from the caller (crypto.randomUUID() in the shell).
@@ -30,7 +31,8 @@ const SEQUENCE_PATTERN = /^-?[0-9]{1,10}$/;
 
 /** Why `uuid` cannot be a protected id, or undefined. Curator uses UUID.toString(): 36 characters. */
 export function protectedIdProblem(uuid: string): string | undefined {
-  return UUID_PATTERN.test(uuid) ? undefined : `protected id must be a uuid like crypto.randomUUID() gives: ${uuid}`;
+  if (UUID_PATTERN.test(uuid)) return undefined;
+  return `protected id must be a uuid like crypto.randomUUID() gives: ${uuid}`;
 }
 
 /** `_c_<uuid>-`: every node created under this protected id starts with it. */

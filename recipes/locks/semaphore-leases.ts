@@ -19,7 +19,10 @@ export interface SemaphorePaths {
 export function semaphorePaths(path: string): SemaphorePaths {
   const problem = pathProblem(path);
   if (problem !== undefined) throw new InvalidArgumentError(`bad semaphore path ${path}: ${problem}`);
-  return { locksPath: joinPath(path, SEMAPHORE_LOCKS_CHILD), leasesPath: joinPath(path, SEMAPHORE_LEASES_CHILD) };
+  return {
+    locksPath: joinPath(path, SEMAPHORE_LOCKS_CHILD),
+    leasesPath: joinPath(path, SEMAPHORE_LEASES_CHILD),
+  };
 }
 
 export type LeaseDecision =
@@ -34,7 +37,11 @@ export type LeaseDecision =
  * Curator's rule: our lease node must be among the children, and the children (all of them, as Curator
  * counts, so a stray node makes us conservative rather than over the limit) at most `maxLeases`.
  */
-export function decideLease(leaseChildren: readonly string[], ourLeaseNode: string, maxLeases: number): LeaseDecision {
+export function decideLease(
+  leaseChildren: readonly string[],
+  ourLeaseNode: string,
+  maxLeases: number,
+): LeaseDecision {
   if (!Number.isSafeInteger(maxLeases) || maxLeases < 1) {
     throw new InvalidArgumentError(`maxLeases must be a positive integer, got ${maxLeases}`);
   }

@@ -95,7 +95,8 @@ export function parseIdItem(nodeName: string): { id: string; cleaned: string } {
   const first = nodeName.indexOf(SEPARATOR);
   const second = first < 0 ? -1 : nodeName.indexOf(SEPARATOR, first + 1);
   if (first < 0 || second < 0) return { id: nodeName, cleaned: nodeName };
-  return { id: nodeName.slice(first + 1, second), cleaned: nodeName.slice(0, first) + nodeName.slice(second + 1) };
+  const cleaned = nodeName.slice(0, first) + nodeName.slice(second + 1);
+  return { id: nodeName.slice(first + 1, second), cleaned };
 }
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -110,7 +111,9 @@ export function sortQueueItems(kind: QueueKind, nodeNames: readonly string[]): s
     case 'delay':
       return items.sort((a, b) => parseDelayUntil(a) - parseDelayUntil(b) || byCodeUnits(a, b));
     case 'id':
-      return items.sort((a, b) => byCodeUnits(parseIdItem(a).cleaned, parseIdItem(b).cleaned) || byCodeUnits(a, b));
+      return items.sort(
+        (a, b) => byCodeUnits(parseIdItem(a).cleaned, parseIdItem(b).cleaned) || byCodeUnits(a, b),
+      );
   }
 }
 
@@ -138,7 +141,9 @@ export function encodeQueueItems(items: readonly Uint8Array[]): Uint8Array {
 
 export function decodeQueueItems(bytes: Uint8Array): Uint8Array[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (bytes.length < 5) throw new DecodeError(`a queue item envelope needs at least 5 bytes, got ${bytes.length}`);
+  if (bytes.length < 5) {
+    throw new DecodeError(`a queue item envelope needs at least 5 bytes, got ${bytes.length}`);
+  }
   const version = view.getInt32(0);
   if (version !== ENVELOPE_VERSION) {
     throw new DecodeError(`queue item envelope version ${version.toString(16)}, expected 10001`);
@@ -149,8 +154,12 @@ export function decodeQueueItems(bytes: Uint8Array): Uint8Array[] {
     if (offset >= bytes.length) throw new DecodeError('queue item envelope ends without its end mark');
     const opcode = view.getUint8(offset);
     if (opcode === END_OPCODE) return items;
-    if (opcode !== ITEM_OPCODE) throw new DecodeError(`queue item envelope: unknown opcode ${opcode} at ${offset}`);
-    if (offset + 5 > bytes.length) throw new DecodeError(`queue item envelope: truncated length at ${offset}`);
+    if (opcode !== ITEM_OPCODE) {
+      throw new DecodeError(`queue item envelope: unknown opcode ${opcode} at ${offset}`);
+    }
+    if (offset + 5 > bytes.length) {
+      throw new DecodeError(`queue item envelope: truncated length at ${offset}`);
+    }
     const length = view.getInt32(offset + 1);
     const start = offset + 5;
     if (length < 0 || start + length > bytes.length) {

@@ -1,8 +1,9 @@
-// Real Apache Curator 5.4 (Debian's libcurator-*-java) as a test fixture: test/interop/java/CuratorHarness.java
-// is compiled once per source version with javac into the temp dir, run as a child JVM, and driven over its
-// JSON line protocol. `await using curator = await startCurator(connectString)` connects a default client;
-// disposal closes stdin (Curator closes its clients, deleting their ephemerals), and kills the JVM if it
-// has not exited shortly after. `kill()` is the abrupt variant: the sessions are left to expire.
+// Real Apache Curator 5.4 (Debian's libcurator-*-java) as a test fixture:
+// test/interop/java/CuratorHarness.java is compiled once per source version with javac into the temp
+// dir, run as a child JVM, and driven over its JSON line protocol.
+// `await using curator = await startCurator(connectString)` connects a default client. Disposal closes
+// stdin (Curator closes its clients, deleting their ephemerals) and kills the JVM if it has not exited
+// shortly after. `kill()` is the abrupt variant: the sessions are left to expire.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,7 +47,8 @@ function compileHarness(): Promise<string> {
     const classesDir = path.join(tmpdir(), `menagerie-curator-harness-${hash}`);
     if (existsSync(path.join(classesDir, `${MAIN_CLASS}.class`))) return classesDir;
     const scratchDir = await mkdtemp(path.join(tmpdir(), 'menagerie-curator-javac-'));
-    const { code, output } = await runToEnd('/usr/bin/javac', ['-nowarn', '-d', scratchDir, '-cp', JARS.join(':'), SOURCE]);
+    const javacArgs = ['-nowarn', '-d', scratchDir, '-cp', JARS.join(':'), SOURCE];
+    const { code, output } = await runToEnd('/usr/bin/javac', javacArgs);
     if (code !== 0) {
       await rm(scratchDir, { recursive: true, force: true });
       throw new Error(`javac failed on ${SOURCE}:\n${output}`);
@@ -135,6 +137,11 @@ export interface CallOptions {
   client?: string;
 }
 
+/** `waitMs` is Curator's own acquire timeout; without it the acquire blocks until the request times out. */
+export interface WaitOptions extends CallOptions {
+  waitMs?: number;
+}
+
 /** A running Curator JVM. Every method sends one command and resolves with Curator's answer. */
 export class CuratorHarness implements AsyncDisposable {
   readonly #child: ChildProcess;
@@ -170,8 +177,8 @@ export class CuratorHarness implements AsyncDisposable {
   async ready(timeoutMs = 20_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Curator harness not ready in ${timeoutMs} ms\n${this.output()}`)),
-        timeoutMs);
+      const notReady = () => new Error(`Curator harness not ready in ${timeoutMs} ms\n${this.output()}`);
+      timer = setTimeout(() => reject(notReady()), timeoutMs);
     });
     const exited = this.#exited.then(() => {
       throw new Error(`Curator harness exited before ready\n${this.output()}`);
@@ -206,7 +213,10 @@ export class CuratorHarness implements AsyncDisposable {
   }
 
   /** Resolves with the first event (already received or coming) that matches, and consumes it. */
-  nextEvent(predicate: (event: CuratorEvent) => boolean, timeoutMs = REQUEST_TIMEOUT_MS_DEFAULT): Promise<CuratorEvent> {
+  nextEvent(
+    predicate: (event: CuratorEvent) => boolean,
+    timeoutMs = REQUEST_TIMEOUT_MS_DEFAULT,
+  ): Promise<CuratorEvent> {
     const index = this.#events.findIndex(predicate);
     if (index >= 0) return Promise.resolve(this.#events.splice(index, 1)[0]!);
     if (this.#closed) return Promise.reject(new Error('Curator harness is closed'));
@@ -240,7 +250,7 @@ export class CuratorHarness implements AsyncDisposable {
   }
 
   /** InterProcessMutex.acquire; without timeoutMs it blocks (keep the request timeout above the wait). */
-  mutexAcquire(handle: string, path: string, options: CallOptions & { waitMs?: number } = {}) {
+  mutexAcquire(handle: string, path: string, options: WaitOptions = {}) {
     return this.request<{ acquired: boolean; lockPath: string | null }>(
       'mutex.acquire',
       { handle, path, timeoutMs: options.waitMs },
@@ -248,11 +258,16 @@ export class CuratorHarness implements AsyncDisposable {
     );
   }
 
+  /** Uncontended InterProcessMutex acquire + release cycles on one client, timed inside the JVM. */
+  mutexCycles(path: string, cycles: number, options: CallOptions = {}) {
+    return this.request<{ cycles: number; elapsedMs: number }>('mutex.cycles', { path, cycles }, options);
+  }
+
   mutexRelease(handle: string): Promise<void> {
     return this.request('mutex.release', { handle });
   }
 
-  rwAcquire(handle: string, path: string, mode: 'read' | 'write', options: CallOptions & { waitMs?: number } = {}) {
+  rwAcquire(handle: string, path: string, mode: 'read' | 'write', options: WaitOptions = {}) {
     return this.request<{ acquired: boolean; lockPath: string | null }>(
       'rw.acquire',
       { handle, path, mode, timeoutMs: options.waitMs },
@@ -264,7 +279,7 @@ export class CuratorHarness implements AsyncDisposable {
     return this.request('rw.release', { handle, mode });
   }
 
-  semaphoreAcquire(handle: string, path: string, maxLeases: number, options: CallOptions & { waitMs?: number } = {}) {
+  semaphoreAcquire(handle: string, path: string, maxLeases: number, options: WaitOptions = {}) {
     return this.request<{ acquired: boolean; leaseNode: string | null }>(
       'semaphore.acquire',
       { handle, path, maxLeases, timeoutMs: options.waitMs },
@@ -297,7 +312,8 @@ export class CuratorHarness implements AsyncDisposable {
 
   /** Leadership as the latch listener last reported it. */
   nextLeadership(handle: string, isLeader: boolean, timeoutMs?: number) {
-    return this.nextEvent((e) => e.event === 'leader' && e.handle === handle && e.isLeader === isLeader, timeoutMs);
+    const matches = (e: CuratorEvent) => e.event === 'leader' && e.handle === handle;
+    return this.nextEvent((e) => matches(e) && e.isLeader === isLeader, timeoutMs);
   }
 
   /** ServiceDiscovery.registerService with the default (compatible-mode) JSON serializer. */
@@ -360,7 +376,7 @@ export class CuratorHarness implements AsyncDisposable {
   }
 
   /** A plain create through Curator (parents as containers), e.g. to plant a node in our format. */
-  async create(path: string, data: Uint8Array, mode = 'PERSISTENT', options: CallOptions = {}): Promise<string> {
+  async create(path: string, data: Uint8Array, mode = 'PERSISTENT', options: CallOptions = {}) {
     const r = await this.request<{ path: string }>(
       'create',
       { path, data: Buffer.from(data).toString('base64'), mode },

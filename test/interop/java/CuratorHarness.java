@@ -121,11 +121,16 @@ public final class CuratorHarness {
       String handle = command.path("args").path("handle").asText("");
       ExecutorService executor = handle.isEmpty()
           ? pool
-          : handleThreads.computeIfAbsent(handle, h -> Executors.newSingleThreadExecutor(CuratorHarness::daemon));
+          : handleThread(handle);
       executor.submit(() -> answer(command));
     }
     for (CuratorFramework client : clients.values()) client.close();
     System.exit(0);
+  }
+
+  private static ExecutorService handleThread(String handle) {
+    return handleThreads.computeIfAbsent(handle,
+        h -> Executors.newSingleThreadExecutor(CuratorHarness::daemon));
   }
 
   private static void answer(JsonNode command) {
@@ -180,8 +185,8 @@ public final class CuratorHarness {
     switch (op) {
       case "connect": {
         String name = c.path("client").asText("default");
-        CuratorFramework client = CuratorFrameworkFactory.newClient(
-            c.get("connectString").asText(), c.path("sessionTimeoutMs").asInt(10000), 5000, new RetryNTimes(5, 200));
+        CuratorFramework client = CuratorFrameworkFactory.newClient(c.get("connectString").asText(),
+            c.path("sessionTimeoutMs").asInt(10000), 5000, new RetryNTimes(5, 200));
         client.start();
         if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
           client.close();
@@ -200,6 +205,17 @@ public final class CuratorHarness {
             h -> new Mutex(client(c), c.get("path").asText()));
         boolean acquired = acquire(c, ms -> mutex.acquire(ms, TimeUnit.MILLISECONDS));
         return result("acquired", acquired, "lockPath", acquired ? mutex.ourPath() : null);
+      }
+      case "mutex.cycles": {
+        // Uncontended acquire + release cycles, timed inside the JVM, for the benchmarks.
+        InterProcessMutex mutex = new InterProcessMutex(client(c), c.get("path").asText());
+        int cycles = c.get("cycles").asInt();
+        long startNs = System.nanoTime();
+        for (int i = 0; i < cycles; i++) {
+          mutex.acquire();
+          mutex.release();
+        }
+        return result("cycles", cycles, "elapsedMs", (System.nanoTime() - startNs) / 1e6);
       }
       case "mutex.release":
         handle(c, Mutex.class).release();
@@ -222,12 +238,15 @@ public final class CuratorHarness {
         return result();
       }
       case "semaphore.acquire": {
-        InterProcessSemaphoreV2 semaphore = (InterProcessSemaphoreV2) handles.computeIfAbsent(c.get("handle").asText(),
+        InterProcessSemaphoreV2 semaphore = (InterProcessSemaphoreV2) handles.computeIfAbsent(
+            c.get("handle").asText(),
             h -> new InterProcessSemaphoreV2(client(c), c.get("path").asText(), c.get("maxLeases").asInt()));
         Lease lease = c.hasNonNull("timeoutMs")
             ? semaphore.acquire(c.get("timeoutMs").asLong(), TimeUnit.MILLISECONDS)
             : semaphore.acquire();
-        if (lease != null) leases.computeIfAbsent(c.get("handle").asText(), h -> new ArrayList<>()).add(lease);
+        if (lease != null) {
+          leases.computeIfAbsent(c.get("handle").asText(), h -> new ArrayList<>()).add(lease);
+        }
         return result("acquired", lease != null, "leaseNode", lease == null ? null : lease.getNodeName());
       }
       case "semaphore.release": {
@@ -254,14 +273,17 @@ public final class CuratorHarness {
       }
       case "discovery.register": return register(c);
       case "discovery.unregister": {
-        ServiceInstance<Object> instance = instances.remove(c.get("basePath").asText() + "|" + c.get("id").asText());
+        String key = c.get("basePath").asText() + "|" + c.get("id").asText();
+        ServiceInstance<Object> instance = instances.remove(key);
         if (instance != null) discovery(c).unregisterService(instance);
         return result("unregistered", instance != null);
       }
       case "discovery.names": return discovery(c).queryForNames();
       case "discovery.list": {
         List<Object> list = new ArrayList<>();
-        for (ServiceInstance<Object> i : discovery(c).queryForInstances(c.get("name").asText())) list.add(describe(i));
+        for (ServiceInstance<Object> i : discovery(c).queryForInstances(c.get("name").asText())) {
+          list.add(describe(i));
+        }
         return list;
       }
       case "count.set": {
@@ -278,7 +300,8 @@ public final class CuratorHarness {
         }
       }
       case "atomic.add": {
-        DistributedAtomicLong value = new DistributedAtomicLong(client(c), c.get("path").asText(), new RetryNTimes(10, 10));
+        DistributedAtomicLong value =
+            new DistributedAtomicLong(client(c), c.get("path").asText(), new RetryNTimes(10, 10));
         AtomicValue<Long> outcome = value.add(c.get("delta").asLong());
         return result("succeeded", outcome.succeeded(), "preValue", Long.toString(outcome.preValue()),
             "postValue", Long.toString(outcome.postValue()));
@@ -330,8 +353,8 @@ public final class CuratorHarness {
     ServiceDiscovery<Object> discovery = discoveries.get(key);
     if (discovery == null) {
       // The default serializer: JsonInstanceSerializer in compatible mode, as most Curator users run it.
-      discovery = ServiceDiscoveryBuilder.builder(Object.class).client(client(c)).basePath(c.get("basePath").asText())
-          .build();
+      discovery = ServiceDiscoveryBuilder.builder(Object.class).client(client(c))
+          .basePath(c.get("basePath").asText()).build();
       discovery.start();
       discoveries.put(key, discovery);
     }
@@ -354,7 +377,8 @@ public final class CuratorHarness {
 
   private static Map<String, Object> describe(ServiceInstance<Object> i) {
     return result("name", i.getName(), "id", i.getId(), "address", i.getAddress(), "port", i.getPort(),
-        "sslPort", i.getSslPort(), "payload", i.getPayload(), "registrationTimeUTC", i.getRegistrationTimeUTC(),
+        "sslPort", i.getSslPort(), "payload", i.getPayload(),
+        "registrationTimeUTC", i.getRegistrationTimeUTC(),
         "serviceType", i.getServiceType().name(), "enabled", i.isEnabled(),
         "payloadClass", i.getPayload() == null ? null : i.getPayload().getClass().getName());
   }

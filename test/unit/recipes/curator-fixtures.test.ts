@@ -66,18 +66,20 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
     const children = names(nodes);
     assert.equal(parseContenderName(write, [NodeMarker.read, NodeMarker.write])?.marker, '__WRIT__');
     assert.equal(decideContender(children, write, readWritePolicy).kind, 'acquired');
-    assert.equal(decideContender(children, downgradeRead, readWritePolicy, { heldByUs: [write] }).kind, 'acquired');
+    const downgrade = decideContender(children, downgradeRead, readWritePolicy, { heldByUs: [write] });
+    assert.equal(downgrade.kind, 'acquired');
     assert.deepEqual(decideContender(children, waitingRead, readWritePolicy), {
       kind: 'watch',
       predecessor: write,
       position: 2,
     });
     // Curator 5.4 gave the downgrade read node a sequence of its own, so to an observer it looks queued.
-    assert.deepEqual(describeContenders(children, readWritePolicy).map((s) => [s.contender.nodeName, s.holds]),
+    const described = describeContenders(children, readWritePolicy);
+    assert.deepEqual(described.map((s) => [s.contender.nodeName, s.holds]),
       [[write, true], [downgradeRead, false], [waitingRead, false]]);
   });
 
-  it('semaphore: locks/ and leases/ directories, protected lease- nodes, both leases within the limit', () => {
+  it('semaphore: locks/ and leases/ directories, protected lease- nodes, both leases in the limit', () => {
     const { maxLeases, leases, rootChildren } = recording.semaphore;
     assert.deepEqual(rootChildren, [SEMAPHORE_LEASES_CHILD, SEMAPHORE_LOCKS_CHILD]);
     for (const lease of leases) {
@@ -99,9 +101,10 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
   });
 
   it('discovery: Curator\'s instance JSON decodes, @class split off the payload', () => {
-    const [javaOne, javaTwo] = recording.discovery.nodes.map((node) =>
-      decodeServiceInstance(Buffer.from(node.json), { expected: { name: recording.discovery.name, id: node.nodeName } }),
-    );
+    const [javaOne, javaTwo] = recording.discovery.nodes.map((node) => {
+      const expected = { name: recording.discovery.name, id: node.nodeName };
+      return decodeServiceInstance(Buffer.from(node.json), { expected });
+    });
     assert.ok(javaOne?.ok && javaTwo?.ok);
     assert.equal(javaOne.payloadClass, 'java.util.LinkedHashMap');
     assert.deepEqual(javaOne.instance.payload, { zone: 'eu-1', weight: 3 });
@@ -138,11 +141,14 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
     assert.ok(plain[0]!.nodeName.startsWith(queueItemName({ kind: 'plain' })));
     assert.deepEqual(sortQueueItems('priority', names(priority)).map(parsePriority), [-1, 5]);
     assert.ok(priority.some((n) => n.nodeName.startsWith(queueItemName({ kind: 'priority', priority: 5 }))));
-    assert.ok(delay[0]!.nodeName.startsWith(queueItemName({ kind: 'delay', delayUntilEpochMs: 1_700_000_000_000 })));
+    const delayName = queueItemName({ kind: 'delay', delayUntilEpochMs: 1_700_000_000_000 });
+    assert.ok(delay[0]!.nodeName.startsWith(delayName));
     assert.equal(parseDelayUntil(delay[0]!.nodeName), 1_700_000_000_000);
     assert.ok(id[0]!.nodeName.startsWith(queueItemName({ kind: 'id', itemId: 'job/7|x' })));
     assert.equal(parseIdItem(id[0]!.nodeName).id, 'job_7_x');
-    const items = [...plain, ...priority, ...delay, ...id].map((n) => Buffer.from(decodeQueueItems(bytes(n.dataHex))[0]!));
+    const items = [...plain, ...priority, ...delay, ...id].map((n) =>
+      Buffer.from(decodeQueueItems(bytes(n.dataHex))[0]!),
+    );
     assert.deepEqual(items.map(String), ['one', 'pm1', 'p5', 'later', 'job']);
   });
 });

@@ -64,7 +64,8 @@ describe('service instance format', () => {
       InvalidArgumentError);
     assert.throws(() => encodeServiceInstance({ ...instance, id: 'a/b' }), InvalidArgumentError);
     assert.throws(() => encodeServiceInstance({ ...instance, port: 70000 }), InvalidArgumentError);
-    assert.throws(() => encodeServiceInstance({ ...instance, status: 'sleepy' as never }), InvalidArgumentError);
+    const sleepy = { ...instance, status: 'sleepy' as never };
+    assert.throws(() => encodeServiceInstance(sleepy), InvalidArgumentError);
   });
 
   it('reads a minimal Java instance with Curator\'s defaults', () => {
@@ -86,7 +87,9 @@ describe('service instance format', () => {
   });
 
   it('accepts ports as Jackson does (a digit string) and truncates a fractional time', () => {
-    const decoded = decodeServiceInstance(json({ name: 'svc', id: 'i', port: '80', registrationTimeUTC: 1.5 }));
+    const decoded = decodeServiceInstance(
+      json({ name: 'svc', id: 'i', port: '80', registrationTimeUTC: 1.5 }),
+    );
     assert.ok(decoded.ok);
     assert.equal(decoded.instance.port, 80);
     assert.equal(decoded.instance.registrationTimeUTC, 1);
@@ -116,8 +119,9 @@ describe('service instance format', () => {
     const bytes = encodeServiceInstance(instance);
     const mismatch = decodeServiceInstance(bytes, { expected: { name: 'api', id: 'node-2' } });
     assert.deepEqual(mismatch, { ok: false, problem: 'node api/node-2 holds instance api/node-1' });
+    const regionIsNumber = (p: unknown) => typeof (p as { region?: unknown }).region === 'number';
     const rejected = decodeServiceInstance(bytes, {
-      validatePayload: (p) => (typeof (p as { region?: unknown }).region === 'number' ? undefined : 'region: number'),
+      validatePayload: (p) => (regionIsNumber(p) ? undefined : 'region: number'),
     });
     assert.deepEqual(rejected, { ok: false, problem: 'payload: region: number' });
   });

@@ -19,6 +19,7 @@ const U1 = '_c_1ccdb2b9-7f9a-4570-9555-201c91ec2dcb-';
 const U2 = '_c_9a0d6c1e-0b4b-4a53-a0b4-5f0d9e2a7c11-';
 const U3 = '_c_00000000-0000-4000-8000-000000000000-';
 const seq = (n: number) => String(n).padStart(10, '0');
+const watch = (predecessor: string, position: number) => ({ kind: 'watch', predecessor, position });
 
 describe('contenders: Curator order', () => {
   it('sorts by sequence, not by the uuid in front of it', () => {
@@ -58,8 +59,8 @@ describe('contenders: decisions', () => {
   it('mutex: the first holds, each waiter watches the one just ahead (no herd)', () => {
     const children = [c, a, b];
     assert.deepEqual(decideContender(children, a, mutexPolicy), { kind: 'acquired', position: 0 });
-    assert.deepEqual(decideContender(children, b, mutexPolicy), { kind: 'watch', predecessor: a, position: 1 });
-    assert.deepEqual(decideContender(children, c, mutexPolicy), { kind: 'watch', predecessor: b, position: 2 });
+    assert.deepEqual(decideContender(children, b, mutexPolicy), watch(a, 1));
+    assert.deepEqual(decideContender(children, c, mutexPolicy), watch(b, 2));
   });
 
   it('reports our node missing when it is gone', () => {
@@ -81,7 +82,7 @@ describe('contenders: decisions', () => {
     const l1 = `${U1}latch-${seq(4)}`;
     const l2 = `${U2}latch-${seq(5)}`;
     assert.equal(decideContender([l2, l1], l1, latchPolicy).kind, 'acquired');
-    assert.deepEqual(decideContender([l2, l1], l2, latchPolicy), { kind: 'watch', predecessor: l1, position: 1 });
+    assert.deepEqual(decideContender([l2, l1], l2, latchPolicy), watch(l1, 1));
   });
 
   describe('read/write lock', () => {
@@ -99,24 +100,21 @@ describe('contenders: decisions', () => {
     });
 
     it('a writer waits for the node just ahead, reader or writer', () => {
-      assert.deepEqual(decideContender(all, w3, readWritePolicy), { kind: 'watch', predecessor: r2, position: 2 });
-      assert.deepEqual(decideContender(all, w5, readWritePolicy), { kind: 'watch', predecessor: r4, position: 4 });
+      assert.deepEqual(decideContender(all, w3, readWritePolicy), watch(r2, 2));
+      assert.deepEqual(decideContender(all, w5, readWritePolicy), watch(r4, 4));
     });
 
     it('a reader behind a writer waits (writer preference) and watches the nearest writer ahead', () => {
-      assert.deepEqual(decideContender(all, r4, readWritePolicy), { kind: 'watch', predecessor: w3, position: 3 });
-      assert.deepEqual(decideContender(all, r6, readWritePolicy), { kind: 'watch', predecessor: w5, position: 5 });
+      assert.deepEqual(decideContender(all, r4, readWritePolicy), watch(w3, 3));
+      assert.deepEqual(decideContender(all, r6, readWritePolicy), watch(w5, 5));
     });
 
     it('a reader is not blocked by a write node we hold (write → read downgrade)', () => {
       const held = `${U1}__WRIT__${seq(7)}`;
       const read = `${U1}__READ__${seq(8)}`;
-      assert.equal(decideContender([held, read], read, readWritePolicy, { heldByUs: [held] }).kind, 'acquired');
-      assert.deepEqual(decideContender([held, read], read, readWritePolicy), {
-        kind: 'watch',
-        predecessor: held,
-        position: 1,
-      });
+      const downgrade = decideContender([held, read], read, readWritePolicy, { heldByUs: [held] });
+      assert.equal(downgrade.kind, 'acquired');
+      assert.deepEqual(decideContender([held, read], read, readWritePolicy), watch(held, 1));
     });
 
     it('a downgrade read node with the write node\'s sequence holds beside it; later writers queue', () => {
@@ -126,7 +124,8 @@ describe('contenders: decisions', () => {
       const children = [queued, read, write];
       assert.equal(decideContender(children, read, readWritePolicy).kind, 'acquired');
       assert.equal(decideContender(children, queued, readWritePolicy).kind, 'watch');
-      assert.deepEqual(describeContenders(children, readWritePolicy).map((s) => s.holds), [true, true, false]);
+      const holds = describeContenders(children, readWritePolicy).map((s) => s.holds);
+      assert.deepEqual(holds, [true, true, false]);
       // Once the write node is released the read node still sorts ahead of the queued writer.
       assert.equal(decideContender([queued, read], queued, readWritePolicy).kind, 'watch');
     });
@@ -135,8 +134,9 @@ describe('contenders: decisions', () => {
 
 /** Random lock directories: sequences unique, markers drawn from the policy. */
 function directory(markers: readonly string[]) {
-  return fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 12 }).chain((sequences) =>
-    fc.tuple(...sequences.map((s) => fc.constantFrom(...markers).map((m) => `${U1}${m}${seq(s)}`))),
+  const sequences = fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 12 });
+  return sequences.chain((drawn) =>
+    fc.tuple(...drawn.map((s) => fc.constantFrom(...markers).map((m) => `${U1}${m}${seq(s)}`))),
   );
 }
 

@@ -25,7 +25,8 @@ describe('node names', () => {
   });
 
   it('splits protected names and refuses look-alikes', () => {
-    assert.deepEqual(parseProtectedName(`_c_${UUID}-latch-0000000003`), { uuid: UUID, name: 'latch-0000000003' });
+    const latch = parseProtectedName(`_c_${UUID}-latch-0000000003`);
+    assert.deepEqual(latch, { uuid: UUID, name: 'latch-0000000003' });
     assert.equal(parseProtectedName(`_c_${UUID}-`), undefined, 'nothing after the prefix');
     assert.equal(parseProtectedName(`_c_${UUID}xlock-1`), undefined, 'no separator');
     assert.equal(parseProtectedName(`_c_${'z'.repeat(36)}-lock-1`), undefined, 'not a uuid');
@@ -46,7 +47,8 @@ describe('node names', () => {
   });
 
   it('parses contender names with marker, sequence and uuid', () => {
-    assert.deepEqual(parseContenderName(`_c_${UUID}-__READ__0000000012`, [NodeMarker.read, NodeMarker.write]), {
+    const markers = [NodeMarker.read, NodeMarker.write];
+    assert.deepEqual(parseContenderName(`_c_${UUID}-__READ__0000000012`, markers), {
       nodeName: `_c_${UUID}-__READ__0000000012`,
       marker: '__READ__',
       sortKey: '0000000012',
@@ -59,7 +61,8 @@ describe('node names', () => {
 
   it('names a downgrade read node after the write node\'s sequence', () => {
     const other = '9a0d6c1e-0b4b-4a53-a0b4-5f0d9e2a7c11';
-    assert.equal(downgradeReadNodeName(`_c_${UUID}-__WRIT__0000000009`, other), `_c_${other}-__READ__0000000009`);
+    const read = downgradeReadNodeName(`_c_${UUID}-__WRIT__0000000009`, other);
+    assert.equal(read, `_c_${other}-__READ__0000000009`);
     assert.throws(() => downgradeReadNodeName(`_c_${UUID}-lock-0000000009`, other), InvalidArgumentError);
   });
 });

@@ -1,13 +1,18 @@
 // Curator's semaphore lease rule and layout, and the canonical multi-lock order, on plain data.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { canonicalLockOrder, MULTI_LOCK_PATHS_MAX, releaseOrder } from '../../../../recipes/locks/multi-lock-order.js';
+import {
+  canonicalLockOrder,
+  MULTI_LOCK_PATHS_MAX,
+  releaseOrder,
+} from '../../../../recipes/locks/multi-lock-order.js';
 import { decideLease, semaphorePaths } from '../../../../recipes/locks/semaphore-leases.js';
 import { InvalidArgumentError } from '../../../../src/index.js';
 
 describe('semaphore leases', () => {
   it('uses Curator\'s locks/ and leases/ directories', () => {
-    assert.deepEqual(semaphorePaths('/jobs/pool'), { locksPath: '/jobs/pool/locks', leasesPath: '/jobs/pool/leases' });
+    const paths = semaphorePaths('/jobs/pool');
+    assert.deepEqual(paths, { locksPath: '/jobs/pool/locks', leasesPath: '/jobs/pool/leases' });
     assert.throws(() => semaphorePaths('jobs'), InvalidArgumentError);
   });
 

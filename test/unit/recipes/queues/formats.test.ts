@@ -24,7 +24,8 @@ describe('queue formats', () => {
     assert.equal(queueItemName({ kind: 'plain' }), 'queue-');
     assert.equal(queueItemName({ kind: 'priority', priority: 5 }), 'queue-100000005');
     assert.equal(queueItemName({ kind: 'priority', priority: -1 }), 'queue-0FFFFFFFF');
-    assert.equal(queueItemName({ kind: 'delay', delayUntilEpochMs: 1_700_000_000_000 }), 'queue-|18BCFE56800|');
+    const delayed = queueItemName({ kind: 'delay', delayUntilEpochMs: 1_700_000_000_000 });
+    assert.equal(delayed, 'queue-|18BCFE56800|');
     assert.equal(queueItemName({ kind: 'delay', delayUntilEpochMs: 255 }), 'queue-|000000FF|');
     assert.equal(queueItemName({ kind: 'id', itemId: 'job/7|x' }), 'queue-|job_7_x|');
     assert.throws(() => queueItemName({ kind: 'delay', delayUntilEpochMs: -1 }), InvalidArgumentError);
@@ -42,7 +43,8 @@ describe('queue formats', () => {
 
   it('keeps FIFO within one priority and orders plain items by sequence', () => {
     const p = queueItemName({ kind: 'priority', priority: 3 });
-    assert.deepEqual(sortQueueItems('priority', [`${p}${seq(2)}`, `${p}${seq(1)}`]), [`${p}${seq(1)}`, `${p}${seq(2)}`]);
+    const sorted = sortQueueItems('priority', [`${p}${seq(2)}`, `${p}${seq(1)}`]);
+    assert.deepEqual(sorted, [`${p}${seq(1)}`, `${p}${seq(2)}`]);
     assert.deepEqual(sortQueueItems('plain', [`queue-${seq(2)}`, 'other', `queue-${seq(1)}`]),
       [`queue-${seq(1)}`, `queue-${seq(2)}`]);
   });
@@ -50,7 +52,8 @@ describe('queue formats', () => {
   it('orders delay items by due time and reads odd names as due at once, as Curator does', () => {
     const late = `queue-|${(2000).toString(16).toUpperCase().padStart(8, '0')}|${seq(0)}`;
     const early = `queue-|${(1000).toString(16).toUpperCase().padStart(8, '0')}|${seq(1)}`;
-    assert.deepEqual(sortQueueItems('delay', [late, early, `queue-${seq(2)}`]), [`queue-${seq(2)}`, early, late]);
+    const plainItem = `queue-${seq(2)}`;
+    assert.deepEqual(sortQueueItems('delay', [late, early, plainItem]), [plainItem, early, late]);
     assert.equal(parseDelayUntil('queue-||0000000001'), 0);
     assert.equal(parseDelayUntil('queue-|zz|0000000001'), 0);
     assert.equal(delayRemainingMs(late, 1500), 500);
@@ -58,7 +61,8 @@ describe('queue formats', () => {
 
   it('reads id items and sorts them with the id cut out', () => {
     assert.deepEqual(parseIdItem(`queue-|job_7|${seq(3)}`), { id: 'job_7', cleaned: `queue-${seq(3)}` });
-    assert.deepEqual(parseIdItem('queue-0000000003'), { id: 'queue-0000000003', cleaned: 'queue-0000000003' });
+    const noId = 'queue-0000000003';
+    assert.deepEqual(parseIdItem(noId), { id: noId, cleaned: noId });
     assert.deepEqual(sortQueueItems('id', [`queue-|b|${seq(1)}`, `queue-|a|${seq(2)}`]),
       [`queue-|b|${seq(1)}`, `queue-|a|${seq(2)}`]);
   });
@@ -71,7 +75,8 @@ describe('queue formats', () => {
   it('round-trips the item envelope', () => {
     const items = [Buffer.from('one'), Buffer.alloc(0), Buffer.from('three')];
     const bytes = encodeQueueItems(items);
-    assert.equal(Buffer.from(encodeQueueItems([Buffer.from('one')])).toString('hex'), '0001000101000000036f6e6502');
+    const one = Buffer.from(encodeQueueItems([Buffer.from('one')])).toString('hex');
+    assert.equal(one, '0001000101000000036f6e6502');
     assert.deepEqual(decodeQueueItems(bytes).map((b) => Buffer.from(b).toString()), ['one', '', 'three']);
   });
 
@@ -85,6 +90,8 @@ describe('queue formats', () => {
       Buffer.from('0001000101000000ff6f02', 'hex'),
       Buffer.from('0001000101ffffffff02', 'hex'),
     ];
-    for (const bytes of cases) assert.throws(() => decodeQueueItems(bytes), DecodeError, bytes.toString('hex'));
+    for (const bytes of cases) {
+      assert.throws(() => decodeQueueItems(bytes), DecodeError, bytes.toString('hex'));
+    }
   });
 });
