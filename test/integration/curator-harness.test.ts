@@ -24,7 +24,8 @@ import { apacheAvailable, startApache, type ApacheServer } from '../support/apac
 import { curatorAvailable, startCurator, type CuratorHarness } from '../support/curator.js';
 
 const FIXTURE = new URL('../unit/recipes/fixtures/curator-5.4.json', import.meta.url);
-const RECORDED_KEYS = ['mutex', 'readWrite', 'semaphore', 'latch', 'discovery', 'counters', 'queues'];
+const RECORDED_KEYS = ['mutex', 'readWrite', 'semaphore', 'latch', 'selector', 'discovery', 'counters',
+  'queues'];
 const SEQUENTIAL = 'EPHEMERAL_SEQUENTIAL';
 const last = (path: string | null) => path!.split('/').pop()!;
 const watch = (predecessor: string, position: number) => ({ kind: 'watch', predecessor, position });
@@ -173,6 +174,27 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.latchClose('beta');
   });
 
+  it('leader selector: lock- nodes with the id as data; terms end and requeue', async function () {
+    await curator.selectorStart('first', '/interop/selector', 'first');
+    await curator.nextSelectorTerm('first', true);
+    await curator.selectorStart('second', '/interop/selector', 'second', b);
+    await childCount('/interop/selector', 2);
+    const selectorNodes = await nodesWithData('/interop/selector');
+    const withIds = selectorNodes.map((n) => ({ nodeName: n.nodeName, data: Buffer.from(n.dataHex, 'hex') }));
+    const participants = describeParticipants('selector', withIds);
+    assert.deepEqual(participants.map((p) => [p.id, p.isLeader]), [['first', true], ['second', false]]);
+    assert.deepEqual(await curator.selectorParticipants('second'), [
+      { id: 'first', isLeader: true },
+      { id: 'second', isLeader: false },
+    ]);
+    recorded.selector = { path: '/interop/selector', nodes: selectorNodes };
+    await curator.selectorRelease('first');
+    await curator.nextSelectorTerm('first', false);
+    await curator.nextSelectorTerm('second', true);
+    await curator.selectorClose('first');
+    await curator.selectorClose('second');
+  });
+
   it('discovery: Curator\'s JSON reads with our decoder, ours with Curator\'s', async function () {
     const basePath = '/interop/services';
     await curator.register({ basePath, name: 'api', id: 'java-1', address: '10.0.0.1', port: 8080,
@@ -296,6 +318,21 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.delete(`/shared/latch/${latchNode}`, ours);
     await curator.nextLeadership('java-latch', true);
     await curator.latchClose('java-latch');
+  });
+
+  it('shares a leader selector: our participant leads, then Curator\'s takes over', async function () {
+    const name = participantNodeName('selector', randomUUID());
+    const ourNode = await plant('/shared/selector', name, SEQUENTIAL, encodeParticipantId('node-service'));
+    await curator.selectorStart('java-selector', '/shared/selector', 'java-service');
+    const both = await childCount('/shared/selector', 2);
+    assert.equal(decideLeadership('selector', both, ourNode).kind, 'acquired');
+    assert.deepEqual((await curator.selectorParticipants('java-selector')).map((p) => [p.id, p.isLeader]), [
+      ['node-service', true],
+      ['java-service', false],
+    ]);
+    await curator.delete(`/shared/selector/${ourNode}`, ours);
+    await curator.nextSelectorTerm('java-selector', true);
+    await curator.selectorClose('java-selector');
   });
 
   it('shares a semaphore: two leases of ours fill it for Curator until one is returned', async function () {

@@ -316,6 +316,32 @@ export class CuratorHarness implements AsyncDisposable {
     return this.nextEvent((e) => matches(e) && e.isLeader === isLeader, timeoutMs);
   }
 
+  /**
+   * LeaderSelector with autoRequeue: each term is reported as `{ event: 'selector', handle, isLeader }`
+   * and lasts until `selectorRelease(handle)`.
+   */
+  selectorStart(handle: string, path: string, id: string, options: CallOptions = {}): Promise<void> {
+    return this.request('selector.start', { handle, path, id }, options);
+  }
+
+  /** Ends the current term (takeLeadership returns); the selector requeues. */
+  selectorRelease(handle: string): Promise<void> {
+    return this.request('selector.release', { selector: handle });
+  }
+
+  selectorParticipants(handle: string) {
+    return this.request<Array<{ id: string; isLeader: boolean }>>('selector.participants', { handle });
+  }
+
+  selectorClose(handle: string): Promise<void> {
+    return this.request('selector.close', { handle });
+  }
+
+  nextSelectorTerm(handle: string, isLeader: boolean, timeoutMs?: number) {
+    const matches = (e: CuratorEvent) => e.event === 'selector' && e.handle === handle;
+    return this.nextEvent((e) => matches(e) && e.isLeader === isLeader, timeoutMs);
+  }
+
   /** ServiceDiscovery.registerService with the default (compatible-mode) JSON serializer. */
   register(instance: RegisterOptions, options: CallOptions = {}): Promise<void> {
     return this.request('discovery.register', { ...instance }, options);

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -29,6 +30,8 @@ import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.leader.LeaderSelector;
+import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
 import org.apache.curator.framework.recipes.leader.Participant;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
@@ -53,6 +56,8 @@ public final class CuratorHarness {
   private static final Map<String, ServiceDiscovery<Object>> discoveries = new ConcurrentHashMap<>();
   private static final Map<String, ServiceInstance<Object>> instances = new ConcurrentHashMap<>();
   private static final Map<String, ExecutorService> handleThreads = new ConcurrentHashMap<>();
+  /** Per LeaderSelector handle: a permit ends the current term (takeLeadership returns). */
+  private static final Map<String, Semaphore> termEnds = new ConcurrentHashMap<>();
   private static final ExecutorService pool = Executors.newCachedThreadPool(CuratorHarness::daemon);
 
   /** InterProcessMutex keeps the lock path protected; expose it for the test. */
@@ -271,6 +276,24 @@ public final class CuratorHarness {
         latch.close(notify ? LeaderLatch.CloseMode.NOTIFY_LEADER : LeaderLatch.CloseMode.SILENT);
         return result();
       }
+      case "selector.start": return startSelector(c);
+      case "selector.release":
+        // Not on the handle's thread: that one may be the one waiting in takeLeadership.
+        termEnds.get(c.get("selector").asText()).release();
+        return result();
+      case "selector.participants": {
+        ArrayNode participants = JSON.createArrayNode();
+        for (Participant p : handle(c, LeaderSelector.class).getParticipants()) {
+          participants.addObject().put("id", p.getId()).put("isLeader", p.isLeader());
+        }
+        return participants;
+      }
+      case "selector.close": {
+        LeaderSelector selector = handle(c, LeaderSelector.class);
+        handles.remove(c.get("handle").asText());
+        selector.close();
+        return result();
+      }
       case "discovery.register": return register(c);
       case "discovery.unregister": {
         String key = c.get("basePath").asText() + "|" + c.get("id").asText();
@@ -345,6 +368,29 @@ public final class CuratorHarness {
     });
     handles.put(name, latch);
     latch.start();
+    return result();
+  }
+
+  private static Object startSelector(JsonNode c) throws Exception {
+    String name = c.get("handle").asText();
+    Semaphore termEnd = new Semaphore(0);
+    termEnds.put(name, termEnd);
+    LeaderSelector selector = new LeaderSelector(client(c), c.get("path").asText(),
+        new LeaderSelectorListenerAdapter() {
+          public void takeLeadership(CuratorFramework client) throws Exception {
+            emit(JSON.createObjectNode().put("event", "selector").put("handle", name).put("isLeader", true));
+            try {
+              termEnd.acquire();
+            } finally {
+              emit(JSON.createObjectNode().put("event", "selector").put("handle", name)
+                  .put("isLeader", false));
+            }
+          }
+        });
+    selector.setId(c.get("id").asText());
+    selector.autoRequeue();
+    handles.put(name, selector);
+    selector.start();
     return result();
   }
 

@@ -34,6 +34,7 @@ interface Recording {
   readWrite: { write: string; downgradeRead: string; waitingRead: string; nodes: RecordedNode[] };
   semaphore: { maxLeases: number; leases: RecordedNode[]; locks: string[]; rootChildren: string[] };
   latch: { leader: string; nodes: RecordedNode[] };
+  selector: { nodes: RecordedNode[] };
   discovery: { name: string; nodes: Array<{ nodeName: string; json: string }>; curatorViewOfOurs: unknown };
   counters: { sharedCount: Record<string, string>; atomicLong: Record<string, string> };
   queues: Record<'plain' | 'priority' | 'delay' | 'id', RecordedNode[]>;
@@ -98,6 +99,18 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
       ['alpha', true, true],
       ['beta', false, false],
     ]);
+  });
+
+  it('leader selector: protected lock- names, ids in the data, the first in order leads', () => {
+    const nodes = recording.selector.nodes;
+    for (const node of nodes) {
+      assert.equal(parseContenderName(node.nodeName, [NodeMarker.mutex])?.marker, 'lock-');
+    }
+    const participants = describeParticipants('selector', nodes.map((n) => ({
+      nodeName: n.nodeName,
+      data: bytes(n.dataHex),
+    })));
+    assert.deepEqual(participants.map((p) => [p.id, p.isLeader]), [['first', true], ['second', false]]);
   });
 
   it('discovery: Curator\'s instance JSON decodes, @class split off the payload', () => {
