@@ -348,10 +348,14 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.semaphoreRelease('java-s');
   });
 
-  it('times Curator\'s uncontended mutex cycles for the benchmarks', async function () {
+  it('times Curator\'s uncontended cycles and contended hand-offs for the benchmarks', async function () {
     const { cycles, elapsedMs } = await curator.mutexCycles('/interop/cycles', 20);
     assert.equal(cycles, 20);
     assert.ok(elapsedMs > 0);
+    const handoff = await curator.mutexHandoff(zk!.connectString, '/interop/handoff', 3, 12);
+    assert.equal(handoff.acquisitions, 12);
+    assert.ok(handoff.handoffP50Ms > 0 && handoff.handoffP99Ms >= handoff.handoffP50Ms);
+    assert.deepEqual(await children('/interop/handoff'), []);
   });
 
   it('kills the JVM on close even while a command blocks', async function () {

@@ -263,6 +263,19 @@ export class CuratorHarness implements AsyncDisposable {
     return this.request<{ cycles: number; elapsedMs: number }>('mutex.cycles', { path, cycles }, options);
   }
 
+  /**
+   * Contended InterProcessMutex hand-off, run inside the JVM: `clients` sessions of their own take the
+   * lock `acquisitions` times in all; latency from one holder's release to the next holder's acquire.
+   */
+  mutexHandoff(connectString: string, path: string, clients: number, acquisitions: number) {
+    type Handoff = { acquisitions: number; elapsedMs: number; handoffP50Ms: number; handoffP99Ms: number };
+    return this.request<Handoff>(
+      'mutex.handoff',
+      { connectString, path, clients, acquisitions },
+      { timeoutMs: 120_000 },
+    );
+  }
+
   mutexRelease(handle: string): Promise<void> {
     return this.request('mutex.release', { handle });
   }

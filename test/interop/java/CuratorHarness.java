@@ -21,7 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -222,6 +226,7 @@ public final class CuratorHarness {
         }
         return result("cycles", cycles, "elapsedMs", (System.nanoTime() - startNs) / 1e6);
       }
+      case "mutex.handoff": return handoff(c);
       case "mutex.release":
         handle(c, Mutex.class).release();
         return result();
@@ -349,6 +354,68 @@ public final class CuratorHarness {
         return result();
       default:
         throw new IllegalArgumentException("unknown op " + op);
+    }
+  }
+
+  /**
+   * Contended hand-off for the benchmarks: `clients` sessions (own connections) take one
+   * InterProcessMutex `acquisitions` times in all; a hand-off is the time from one holder starting its
+   * release to the next holder returning from acquire.
+   */
+  private static Object handoff(JsonNode c) throws Exception {
+    int clientCount = c.path("clients").asInt(4);
+    AtomicInteger remaining = new AtomicInteger(c.path("acquisitions").asInt(200));
+    AtomicLong releasedAtNs = new AtomicLong(0);
+    AtomicInteger acquired = new AtomicInteger(0);
+    ConcurrentLinkedQueue<Long> handoffsNs = new ConcurrentLinkedQueue<>();
+    List<CuratorFramework> own = new ArrayList<>();
+    List<Throwable> failures = new ArrayList<>();
+    try {
+      for (int i = 0; i < clientCount; i++) {
+        CuratorFramework client = CuratorFrameworkFactory.newClient(c.get("connectString").asText(),
+            10000, 5000, new RetryNTimes(5, 200));
+        own.add(client);
+        client.start();
+        if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("not connected");
+        }
+      }
+      CountDownLatch done = new CountDownLatch(clientCount);
+      long startNs = System.nanoTime();
+      for (CuratorFramework client : own) {
+        InterProcessMutex mutex = new InterProcessMutex(client, c.get("path").asText());
+        pool.submit(() -> {
+          try {
+            while (remaining.getAndDecrement() > 0) {
+              mutex.acquire();
+              long acquiredNs = System.nanoTime();
+              acquired.incrementAndGet();
+              long releasedNs = releasedAtNs.get();
+              if (releasedNs != 0) handoffsNs.add(acquiredNs - releasedNs);
+              releasedAtNs.set(System.nanoTime());
+              mutex.release();
+            }
+          } catch (Throwable error) {
+            synchronized (failures) {
+              failures.add(error);
+            }
+          } finally {
+            done.countDown();
+          }
+        });
+      }
+      done.await();
+      double elapsedMs = (System.nanoTime() - startNs) / 1e6;
+      if (!failures.isEmpty()) throw new IllegalStateException("hand-off run failed", failures.get(0));
+      List<Long> sorted = new ArrayList<>(handoffsNs);
+      sorted.sort(null);
+      double p50 = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2) / 1e6;
+      int p99Index = Math.min(sorted.size() - 1, sorted.size() * 99 / 100);
+      double p99 = sorted.isEmpty() ? 0 : sorted.get(p99Index) / 1e6;
+      return result("acquisitions", acquired.get(), "elapsedMs", elapsedMs, "handoffP50Ms", p50,
+          "handoffP99Ms", p99);
+    } finally {
+      for (CuratorFramework client : own) client.close();
     }
   }
 
