@@ -19,6 +19,8 @@ export * from './locks/node-names.js';
 /** @internal */
 export * from './locks/contenders.js';
 /** @internal */
+export * from './locks/lease-state.js';
+/** @internal */
 export * from './locks/semaphore-leases.js';
 /** @internal */
 export * from './locks/multi-lock-order.js';
