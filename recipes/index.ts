@@ -7,6 +7,8 @@ export * from './discovery/instance-format.js';
 /** @public */
 export * from './discovery/paths.js';
 /** @public */
+export * from './discovery/provider.js';
+/** @public */
 export * from './counters/formats.js';
 /** @public */
 export * from './queues/formats.js';
@@ -16,6 +18,8 @@ export * from './locks/lock-data.js';
 export * from './locks/node-names.js';
 
 // The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
+/** @internal */
+export * from './discovery/registration.js';
 /** @internal */
 export * from './locks/contenders.js';
 /** @internal */
