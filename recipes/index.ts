@@ -19,6 +19,8 @@ export * from './locks/node-names.js';
 
 // The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
 /** @internal */
+export * from './barriers/double-barrier.js';
+/** @internal */
 export * from './discovery/registration.js';
 /** @internal */
 export * from './locks/contenders.js';
