@@ -18,6 +18,7 @@ import { decideContender, describeContenders, mutexPolicy, readWritePolicy } fro
 import { downgradeReadNodeName, NodeMarker, parseContenderName, protectedNodeName } from
   '../../recipes/locks/node-names.js';
 import { decideLease, semaphorePaths } from '../../recipes/locks/semaphore-leases.js';
+import { decideEnter, decideLeave, READY_NODE } from '../../recipes/barriers/double-barrier.js';
 import { decodeQueueItems, parseDelayUntil, parseIdItem, parsePriority } from
   '../../recipes/queues/formats.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../support/apache.js';
@@ -25,7 +26,7 @@ import { curatorAvailable, startCurator, type CuratorHarness } from '../support/
 
 const FIXTURE = new URL('../unit/recipes/fixtures/curator-5.4.json', import.meta.url);
 const RECORDED_KEYS = ['mutex', 'readWrite', 'semaphore', 'latch', 'selector', 'discovery', 'counters',
-  'queues'];
+  'queues', 'doubleBarrier'];
 const SEQUENTIAL = 'EPHEMERAL_SEQUENTIAL';
 const last = (path: string | null) => path!.split('/').pop()!;
 const watch = (predecessor: string, position: number) => ({ kind: 'watch', predecessor, position });
@@ -49,8 +50,9 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
   const b = { client: 'b' };
   const ours = { client: 'ours' };
   const children = (path: string) => curator.children(path);
+  /** Waits for `count` children; a parent not created yet counts as none. */
   const childCount = (path: string, count: number) =>
-    until(() => children(path), (c) => c.length === count, `${count} children of ${path}`);
+    until(() => children(path).catch(() => []), (c) => c.length === count, `${count} children of ${path}`);
 
   async function nodesWithData(path: string) {
     const nodes: Array<{ nodeName: string; dataHex: string; ephemeralOwner: string }> = [];
@@ -346,6 +348,40 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     const freed = await curator.semaphoreAcquire('java-s', '/shared/semaphore', 2, { waitMs: 5_000 });
     assert.equal(freed.acquired, true);
     await curator.semaphoreRelease('java-s');
+  });
+
+  it('shares a double barrier: Curator and we enter together and leave with nothing left', async function () {
+    const path = '/shared/barrier';
+    const javaEnters = curator.barrierEnter('java-barrier', path, 2, { waitMs: 15_000 });
+    const alone = await childCount(path, 1);
+    assert.deepEqual(decideEnter(alone, 2), { kind: 'wait', members: 1 });
+    recorded.doubleBarrier = { path, javaMember: alone[0] };
+    const ourMember = await plant(path, randomUUID(), 'EPHEMERAL');
+    const enter = decideEnter(await children(path), 2);
+    assert.deepEqual(enter, { kind: 'pass', createReady: true });
+    await curator.create(`${path}/${READY_NODE}`, new Uint8Array(0), 'PERSISTENT', ours);
+    assert.equal((await javaEnters).entered, true);
+
+    const javaLeaves = curator.barrierLeave('java-barrier', { waitMs: 15_000 });
+    let ourNodeExists = true;
+    for (let steps = 0; ; steps++) {
+      assert.ok(steps < 50, 'leave takes too many steps');
+      const current = await children(path);
+      const decision = decideLeave(current, ourMember, ourNodeExists);
+      assert.notEqual(decision.kind, 'missing');
+      if (decision.kind === 'missing') break;
+      if (decision.deleteOurs) {
+        await curator.delete(`${path}/${ourMember}`, ours);
+        ourNodeExists = false;
+      }
+      if (decision.kind === 'done') {
+        await curator.delete(`${path}/${READY_NODE}`, ours).catch(() => undefined);
+        break;
+      }
+      await until(() => children(path), (c) => !c.includes(decision.node), `${decision.node} to leave`);
+    }
+    assert.equal((await javaLeaves).left, true);
+    assert.deepEqual(await children(path), []);
   });
 
   it('times Curator\'s uncontended cycles and contended hand-offs for the benchmarks', async function () {

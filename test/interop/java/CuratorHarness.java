@@ -32,6 +32,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
+import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.leader.LeaderSelector;
@@ -298,6 +299,22 @@ public final class CuratorHarness {
         handles.remove(c.get("handle").asText());
         selector.close();
         return result();
+      }
+      case "barrier.enter": {
+        DistributedDoubleBarrier barrier = (DistributedDoubleBarrier) handles.computeIfAbsent(
+            c.get("handle").asText(),
+            h -> new DistributedDoubleBarrier(client(c), c.get("path").asText(), c.get("memberQty").asInt()));
+        boolean entered = c.hasNonNull("timeoutMs")
+            ? barrier.enter(c.get("timeoutMs").asLong(), TimeUnit.MILLISECONDS)
+            : barrier.enter(-1, null);
+        return result("entered", entered);
+      }
+      case "barrier.leave": {
+        DistributedDoubleBarrier barrier = handle(c, DistributedDoubleBarrier.class);
+        boolean left = c.hasNonNull("timeoutMs")
+            ? barrier.leave(c.get("timeoutMs").asLong(), TimeUnit.MILLISECONDS)
+            : barrier.leave(-1, null);
+        return result("left", left);
       }
       case "discovery.register": return register(c);
       case "discovery.unregister": {

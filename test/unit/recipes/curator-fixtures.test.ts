@@ -1,10 +1,11 @@
 // Goal: our pure formats read exactly what real Curator 5.4 wrote, without a JVM. The fixture is a
 // recording made by test/integration/curator-harness.test.ts (RECORD_CURATOR_FIXTURES=1) against Apache
-// ZooKeeper 3.8: node names and data of a mutex, a read/write lock, a semaphore, a leader latch, service
-// instances, counters and queues, with who held and who led at the time.
+// ZooKeeper 3.8: node names and data of a mutex, a read/write lock, a semaphore, a leader latch and
+// selector, service instances, counters, queues and a double barrier, with who held and who led.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'mocha';
+import { barrierMembers, decideEnter, READY_NODE } from '../../../recipes/barriers/double-barrier.js';
 import { decodeAtomicLong, decodeSharedCount } from '../../../recipes/counters/formats.js';
 import { decodeServiceInstance, encodeServiceInstance } from '../../../recipes/discovery/instance-format.js';
 import { describeParticipants } from '../../../recipes/leader/participants.js';
@@ -38,6 +39,7 @@ interface Recording {
   discovery: { name: string; nodes: Array<{ nodeName: string; json: string }>; curatorViewOfOurs: unknown };
   counters: { sharedCount: Record<string, string>; atomicLong: Record<string, string> };
   queues: Record<'plain' | 'priority' | 'delay' | 'id', RecordedNode[]>;
+  doubleBarrier: { javaMember: string };
 }
 
 const recording = JSON.parse(
@@ -138,6 +140,13 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
     const oursKeys = Object.keys(JSON.parse(Buffer.from(encodeServiceInstance(decoded.instance)).toString()));
     assert.deepEqual(oursKeys.slice(0, curatorKeys.length), curatorKeys);
     assert.equal((recording.discovery.curatorViewOfOurs as { enabled: boolean }).enabled, false);
+  });
+
+  it('double barrier: a member is a bare uuid beside `ready`; one member alone waits', () => {
+    const member = recording.doubleBarrier.javaMember;
+    assert.match(member, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.deepEqual(barrierMembers([member, READY_NODE]), [member]);
+    assert.deepEqual(decideEnter([member], 2), { kind: 'wait', members: 1 });
   });
 
   it('counters: SharedCount\'s 4 bytes and DistributedAtomicLong\'s 8 bytes', () => {
