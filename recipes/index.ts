@@ -21,6 +21,8 @@ export * from './locks/node-names.js';
 /** @internal */
 export * from './barriers/double-barrier.js';
 /** @internal */
+export * from './cache/snapshot.js';
+/** @internal */
 export * from './discovery/registration.js';
 /** @internal */
 export * from './locks/contenders.js';
