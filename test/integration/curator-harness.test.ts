@@ -17,6 +17,7 @@ import { decideContender, describeContenders, mutexPolicy, readWritePolicy } fro
   '../../recipes/locks/contenders.js';
 import { downgradeReadNodeName, NodeMarker, parseContenderName, protectedNodeName } from
   '../../recipes/locks/node-names.js';
+import { decodeLockNodeData, encodeRevokeRequest } from '../../recipes/locks/lock-data.js';
 import { decideLease, semaphorePaths } from '../../recipes/locks/semaphore-leases.js';
 import { decideEnter, decideLeave, READY_NODE } from '../../recipes/barriers/double-barrier.js';
 import { decodeQueueItems, parseDelayUntil, parseIdItem, parsePriority } from
@@ -289,6 +290,18 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.delete(`/shared/mutex/${mine}`, ours);
     assert.equal((await javaWaits).acquired, true);
     await curator.mutexRelease('java-3');
+  });
+
+  it('shares revocation: Curator\'s request reads as ours; ours reaches its holder', async function () {
+    const mine = await plant('/shared/revoke', protectedNodeName(randomUUID(), NodeMarker.mutex), SEQUENTIAL);
+    await curator.revoke(`/shared/revoke/${mine}`);
+    const requested = decodeLockNodeData((await curator.get(`/shared/revoke/${mine}`)).data);
+    assert.deepEqual(requested, { kind: 'revoke-requested' });
+    await curator.delete(`/shared/revoke/${mine}`, ours);
+    const held = await curator.mutexAcquire('java-revocable', '/shared/revoke', { revocable: true });
+    await curator.set(held.lockPath!, encodeRevokeRequest(), ours);
+    await curator.nextEvent((e) => e.event === 'revoke' && e.handle === 'java-revocable');
+    await curator.mutexRelease('java-revocable');
   });
 
   it('shares a read/write lock, including our downgrade naming against Curator\'s writer', async function () {

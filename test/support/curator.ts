@@ -254,12 +254,17 @@ export class CuratorHarness implements AsyncDisposable {
   }
 
   /** InterProcessMutex.acquire; without timeoutMs it blocks (keep the request timeout above the wait). */
-  mutexAcquire(handle: string, path: string, options: WaitOptions = {}) {
+  mutexAcquire(handle: string, path: string, options: WaitOptions & { revocable?: boolean } = {}) {
     return this.request<{ acquired: boolean; lockPath: string | null }>(
       'mutex.acquire',
-      { handle, path, timeoutMs: options.waitMs },
+      { handle, path, timeoutMs: options.waitMs, revocable: options.revocable },
       options,
     );
+  }
+
+  /** Curator's Revoker.attemptRevoke: writes `__REVOKE__` into the lock node at `path`. */
+  revoke(path: string, options: CallOptions = {}): Promise<void> {
+    return this.request('revoke', { path }, options);
   }
 
   /** Uncontended InterProcessMutex acquire + release cycles on one client, timed inside the JVM. */
@@ -439,6 +444,11 @@ export class CuratorHarness implements AsyncDisposable {
       options,
     );
     return r.path;
+  }
+
+  /** A plain setData (any version). */
+  set(path: string, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+    return this.request('set', { path, data: Buffer.from(data).toString('base64') }, options);
   }
 
   delete(path: string, options: CallOptions = {}): Promise<void> {

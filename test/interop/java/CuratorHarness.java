@@ -42,6 +42,7 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
+import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
 import org.apache.curator.framework.recipes.queue.QueueSerializer;
 import org.apache.curator.framework.recipes.shared.SharedCount;
@@ -211,8 +212,12 @@ public final class CuratorHarness {
         return result();
       }
       case "mutex.acquire": {
-        Mutex mutex = (Mutex) handles.computeIfAbsent(c.get("handle").asText(),
+        String name = c.get("handle").asText();
+        Mutex mutex = (Mutex) handles.computeIfAbsent(name,
             h -> new Mutex(client(c), c.get("path").asText()));
+        if (c.path("revocable").asBoolean(false)) {
+          mutex.makeRevocable(m -> emit(JSON.createObjectNode().put("event", "revoke").put("handle", name)));
+        }
         boolean acquired = acquire(c, ms -> mutex.acquire(ms, TimeUnit.MILLISECONDS));
         return result("acquired", acquired, "lockPath", acquired ? mutex.ourPath() : null);
       }
@@ -366,6 +371,13 @@ public final class CuratorHarness {
         return result("path", client(c).create().creatingParentContainersIfNeeded().withMode(mode)
             .forPath(c.get("path").asText(), data));
       }
+      case "revoke":
+        Revoker.attemptRevoke(client(c), c.get("path").asText());
+        return result();
+      case "set":
+        byte[] newData = Base64.getDecoder().decode(c.path("data").asText(""));
+        client(c).setData().forPath(c.get("path").asText(), newData);
+        return result();
       case "delete":
         client(c).delete().forPath(c.get("path").asText());
         return result();
