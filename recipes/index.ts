@@ -10,6 +10,8 @@ export * from './discovery/paths.js';
 export * from './discovery/provider.js';
 /** @public */
 export * from './counters/formats.js';
+/** @internal */
+export * from './counters/atomic-long.js';
 /** @public */
 export * from './queues/formats.js';
 /** @public */
