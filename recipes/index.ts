@@ -36,3 +36,5 @@ export * from './locks/semaphore-leases.js';
 export * from './locks/multi-lock-order.js';
 /** @internal */
 export * from './leader/participants.js';
+/** @internal */
+export * from './queues/consumer.js';
