@@ -18,6 +18,8 @@ export * from './queues/formats.js';
 export * from './locks/lock-data.js';
 /** @public */
 export * from './locks/node-names.js';
+/** @public */
+export * from './nodes/formats.js';
 
 // The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
 /** @internal */

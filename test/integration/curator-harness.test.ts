@@ -19,6 +19,9 @@ import { downgradeReadNodeName, NodeMarker, parseContenderName, protectedNodeNam
   '../../recipes/locks/node-names.js';
 import { decodeLockNodeData, encodeRevokeRequest } from '../../recipes/locks/lock-data.js';
 import { decideLease, semaphorePaths } from '../../recipes/locks/semaphore-leases.js';
+import { currentMembers, groupMemberPath, TTL_TOUCH_CHILD, ttlNodeLayout } from
+  '../../recipes/nodes/formats.js';
+import { CreateMode } from '../../src/index.js';
 import { decideEnter, decideLeave, READY_NODE } from '../../recipes/barriers/double-barrier.js';
 import { decodeQueueItems, parseDelayUntil, parseIdItem, parsePriority } from
   '../../recipes/queues/formats.js';
@@ -27,7 +30,7 @@ import { curatorAvailable, startCurator, type CuratorHarness } from '../support/
 
 const FIXTURE = new URL('../unit/recipes/fixtures/curator-5.4.json', import.meta.url);
 const RECORDED_KEYS = ['mutex', 'readWrite', 'semaphore', 'latch', 'selector', 'discovery', 'counters',
-  'queues', 'doubleBarrier'];
+  'queues', 'doubleBarrier', 'managedNodes'];
 const SEQUENTIAL = 'EPHEMERAL_SEQUENTIAL';
 const last = (path: string | null) => path!.split('/').pop()!;
 const watch = (predecessor: string, position: number) => ({ kind: 'watch', predecessor, position });
@@ -196,6 +199,50 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.nextSelectorTerm('second', true);
     await curator.selectorClose('first');
     await curator.selectorClose('second');
+  });
+
+  it('managed nodes: GroupMember children; PersistentTtlNode: container + TTL child', async function () {
+    await curator.groupJoin('g-alpha', '/interop/group', 'alpha', 'payload-a');
+    await curator.groupJoin('g-beta', '/interop/group', 'beta', 'payload-b', b);
+    const twoMembers = (nodes: unknown[]) => nodes.length === 2;
+    const listGroup = () => nodesWithData('/interop/group').catch(() => []);
+    const groupNodes = await until(listGroup, twoMembers, 'two members');
+    assert.deepEqual(groupNodes.map((n) => n.nodeName), ['alpha', 'beta']);
+    assert.equal(groupMemberPath('/interop/group', 'alpha'), '/interop/group/alpha');
+    const membership = currentMembers(
+      groupNodes.map((n) => ({ name: n.nodeName, data: Buffer.from(n.dataHex, 'hex') })),
+      { id: 'alpha', payload: Buffer.from('payload-a') },
+    );
+    const asText = Object.fromEntries(
+      [...membership].map(([id, bytes]) => [id, Buffer.from(bytes).toString()]),
+    );
+    const javaView = await until(() => curator.groupMembers('g-alpha'), (m) => 'beta' in m, 'beta cached');
+    assert.deepEqual(asText, javaView);
+    await curator.groupLeave('g-alpha');
+    await curator.groupLeave('g-beta');
+
+    const layout = ttlNodeLayout('/interop/ttl', 400);
+    assert.equal((await curator.ttlStart('ttl', layout.nodePath, layout.ttlMs, 'kept')).created, true);
+    await until(() => children(layout.nodePath), (c) => c.includes(TTL_TOUCH_CHILD), 'the touch child');
+    const node = await curator.get(layout.nodePath);
+    const touch = await curator.get(layout.touchPath);
+    // Apache hides the container and TTL marks from clients (DataNode.copyStat reports owner 0), so a
+    // recipe cannot tell these nodes from persistent ones by their Stat.
+    assert.equal(node.ephemeralOwner, 0n);
+    assert.equal(touch.ephemeralOwner, 0n);
+    assert.equal(node.data.toString(), 'kept');
+    const modes = [CreateMode.CONTAINER, CreateMode.PERSISTENT_WITH_TTL];
+    assert.deepEqual([layout.nodeMode, layout.touchMode], modes);
+    recorded.managedNodes = {
+      group: groupNodes.map(({ nodeName, dataHex }) => ({ nodeName, dataHex })),
+      ttl: {
+        ttlMs: 400,
+        nodeOwner: node.ephemeralOwner.toString(),
+        touchOwner: touch.ephemeralOwner.toString(),
+        data: node.data.toString(),
+      },
+    };
+    await curator.ttlClose('ttl');
   });
 
   it('discovery: Curator\'s JSON reads with our decoder, ours with Curator\'s', async function () {

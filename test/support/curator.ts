@@ -377,6 +377,29 @@ export class CuratorHarness implements AsyncDisposable {
     return this.request<{ left: boolean }>('barrier.leave', { handle, timeoutMs: options.waitMs }, options);
   }
 
+  /** GroupMember.start: joins `<path>/<id>` (EPHEMERAL) with a UTF-8 payload. */
+  groupJoin(handle: string, path: string, id: string, payload: string, options: CallOptions = {}) {
+    return this.request<void>('group.join', { handle, path, id, payload }, options);
+  }
+
+  /** GroupMember.getCurrentMembers: id → payload (UTF-8). */
+  groupMembers(handle: string) {
+    return this.request<Record<string, string>>('group.members', { handle });
+  }
+
+  groupLeave(handle: string): Promise<void> {
+    return this.request('group.leave', { handle });
+  }
+
+  /** PersistentTtlNode.start, waiting for the first create. */
+  ttlStart(handle: string, path: string, ttlMs: number, data: string, options: CallOptions = {}) {
+    return this.request<{ created: boolean }>('ttl.start', { handle, path, ttlMs, data }, options);
+  }
+
+  ttlClose(handle: string): Promise<void> {
+    return this.request('ttl.close', { handle });
+  }
+
   /** ServiceDiscovery.registerService with the default (compatible-mode) JSON serializer. */
   register(instance: RegisterOptions, options: CallOptions = {}): Promise<void> {
     return this.request('discovery.register', { ...instance }, options);

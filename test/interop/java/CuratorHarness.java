@@ -43,6 +43,8 @@ import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.locks.Revoker;
+import org.apache.curator.framework.recipes.nodes.GroupMember;
+import org.apache.curator.framework.recipes.nodes.PersistentTtlNode;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
 import org.apache.curator.framework.recipes.queue.QueueSerializer;
 import org.apache.curator.framework.recipes.shared.SharedCount;
@@ -320,6 +322,40 @@ public final class CuratorHarness {
             ? barrier.leave(c.get("timeoutMs").asLong(), TimeUnit.MILLISECONDS)
             : barrier.leave(-1, null);
         return result("left", left);
+      }
+      case "group.join": {
+        GroupMember member = new GroupMember(client(c), c.get("path").asText(), c.get("id").asText(),
+            c.path("payload").asText("").getBytes(StandardCharsets.UTF_8));
+        handles.put(c.get("handle").asText(), member);
+        member.start();
+        return result();
+      }
+      case "group.members": {
+        Map<String, String> members = new LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> e : handle(c, GroupMember.class).getCurrentMembers().entrySet()) {
+          members.put(e.getKey(), new String(e.getValue(), StandardCharsets.UTF_8));
+        }
+        return members;
+      }
+      case "group.leave": {
+        GroupMember member = handle(c, GroupMember.class);
+        handles.remove(c.get("handle").asText());
+        member.close();
+        return result();
+      }
+      case "ttl.start": {
+        PersistentTtlNode node = new PersistentTtlNode(client(c), c.get("path").asText(),
+            c.get("ttlMs").asLong(), c.path("data").asText("").getBytes(StandardCharsets.UTF_8));
+        handles.put(c.get("handle").asText(), node);
+        node.start();
+        boolean created = node.waitForInitialCreate(10, TimeUnit.SECONDS);
+        return result("created", created);
+      }
+      case "ttl.close": {
+        PersistentTtlNode node = handle(c, PersistentTtlNode.class);
+        handles.remove(c.get("handle").asText());
+        node.close();
+        return result();
       }
       case "discovery.register": return register(c);
       case "discovery.unregister": {

@@ -12,6 +12,7 @@ import { describeParticipants } from '../../../recipes/leader/participants.js';
 import { decideContender, describeContenders, mutexPolicy, readWritePolicy } from
   '../../../recipes/locks/contenders.js';
 import { decodeLockNodeData } from '../../../recipes/locks/lock-data.js';
+import { currentMembers } from '../../../recipes/nodes/formats.js';
 import { NodeMarker, parseContenderName, parseProtectedName } from '../../../recipes/locks/node-names.js';
 import { decideLease, SEMAPHORE_LEASES_CHILD, SEMAPHORE_LOCKS_CHILD } from
   '../../../recipes/locks/semaphore-leases.js';
@@ -40,6 +41,7 @@ interface Recording {
   counters: { sharedCount: Record<string, string>; atomicLong: Record<string, string> };
   queues: Record<'plain' | 'priority' | 'delay' | 'id', RecordedNode[]>;
   doubleBarrier: { javaMember: string };
+  managedNodes: { group: RecordedNode[]; ttl: { nodeOwner: string; touchOwner: string; data: string } };
 }
 
 const recording = JSON.parse(
@@ -147,6 +149,19 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
     assert.match(member, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.deepEqual(barrierMembers([member, READY_NODE]), [member]);
     assert.deepEqual(decideEnter([member], 2), { kind: 'wait', members: 1 });
+  });
+
+  it('managed nodes: members named by id with their payload; TTL node owners hidden as 0', () => {
+    const { group, ttl } = recording.managedNodes;
+    const members = currentMembers(group.map((n) => ({ name: n.nodeName, data: bytes(n.dataHex) })), {
+      id: 'alpha',
+      payload: Buffer.from('payload-a'),
+    });
+    assert.deepEqual([...members].map(([id, data]) => [id, Buffer.from(data).toString()]), [
+      ['alpha', 'payload-a'],
+      ['beta', 'payload-b'],
+    ]);
+    assert.deepEqual([ttl.nodeOwner, ttl.touchOwner, ttl.data], ['0', '0', 'kept']);
   });
 
   it('counters: SharedCount\'s 4 bytes and DistributedAtomicLong\'s 8 bytes', () => {
