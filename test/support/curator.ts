@@ -33,6 +33,8 @@ const SOURCE = fileURLToPath(new URL('../interop/java/CuratorHarness.java', impo
 const MAIN_CLASS = 'CuratorHarness';
 const REQUEST_TIMEOUT_MS_DEFAULT = 20_000;
 const EXIT_GRACE_MS = 3_000;
+/** Unclaimed events kept for a later nextEvent; the oldest go first. */
+const EVENTS_KEPT_MAX = 1_000;
 
 export function curatorAvailable(): boolean {
   return existsSync('/usr/bin/javac') && existsSync('/usr/bin/java') && JARS.every((jar) => existsSync(jar));
@@ -159,6 +161,8 @@ export class CuratorHarness implements AsyncDisposable {
   constructor(child: ChildProcess) {
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // Writing to a JVM that just died gives EPIPE on stdin; the exit handler reports the death instead.
+    child.stdin!.on('error', () => undefined);
     child.stderr!.on('data', (d: Buffer) => (this.#stderr = (this.#stderr + d.toString()).slice(-64_000)));
     let signalReady: () => void;
     this.#ready = new Promise((resolve) => (signalReady = resolve));
@@ -527,6 +531,7 @@ export class CuratorHarness implements AsyncDisposable {
       return;
     }
     this.#events.push(event);
+    if (this.#events.length > EVENTS_KEPT_MAX) this.#events.shift();
   }
 
   #failAll(error: Error): void {
