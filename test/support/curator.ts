@@ -202,6 +202,9 @@ export class CuratorHarness implements AsyncDisposable {
   /** Sends one command; resolves with its result or rejects with Curator's error. */
   request<T>(op: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('Curator harness is closed'));
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+      return Promise.reject(new Error(`Curator harness exited\n${this.output()}`));
+    }
     const id = this.#nextId++;
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
     const client = options.client === undefined ? {} : { client: options.client };
