@@ -555,9 +555,8 @@ export class ZooKeeperClient implements AsyncDisposable {
     watch = new PersistentWatch(path, mode, channel, async () => {
       channel.end();
       const last = this.watches.remove(mode, path, listener);
-      if (!last || this.terminalError !== undefined) return;
-      const type = mode === 'persistent' ? WatcherType.PERSISTENT : WatcherType.PERSISTENT_RECURSIVE;
-      await this.submit(SPEC.removeWatches, { path: this.chroot.toServer(path), type }, path, undefined).catch(
+      if (!last || this.terminalError !== undefined || this.closeRequested) return;
+      await this.removeServerWatches(path, mode, undefined).catch(
         () => undefined, // gone already, or the connection is down and it will not be re-registered
       );
     });
@@ -574,13 +573,33 @@ export class ZooKeeperClient implements AsyncDisposable {
     options: SignalOptions & { local?: boolean } = {},
   ): Promise<void> {
     checkPath(path);
-    const code = watcherTypeCode(type);
+    watcherTypeCode(type);
     try {
-      await this.submit(SPEC.removeWatches, { path: this.chroot.toServer(path), type: code }, path, options.signal);
+      await this.removeServerWatches(path, type, options.signal);
     } catch (error) {
       if (!options.local) throw error;
     }
     this.watches.removeLocal(path, type);
+  }
+
+  /**
+   * Sends removeWatches. Apache 3.8 answers the persistent types with MarshallingError (only 3.9
+   * knows them); then, if no other kind of watch waits on the path locally, type Any removes it.
+   */
+  private async removeServerWatches(path: string, type: WatcherTypeName, signal: AbortSignal | undefined) {
+    const serverPath = this.chroot.toServer(path);
+    try {
+      await this.submit(SPEC.removeWatches, { path: serverPath, type: watcherTypeCode(type) }, path, signal);
+    } catch (error) {
+      const persistent = type === 'persistent' || type === 'persistentRecursive';
+      const old = error instanceof KeeperError && error.code === ErrorCode.MARSHALLING_ERROR;
+      if (!persistent || !old) throw error;
+      const others = (['data', 'children', type === 'persistent' ? 'persistentRecursive' : 'persistent'] as const).some(
+        (kind) => this.watches.hasLocal(path, kind),
+      );
+      if (others) return; // leave it: its events find no listener, and a reconnect forgets it
+      await this.submit(SPEC.removeWatches, { path: serverPath, type: WatcherType.ANY }, path, signal);
+    }
   }
 
   /** Resolves if the server holds a watch of `type` on `path` for this session; NoWatcherError if not. */
