@@ -1,0 +1,174 @@
+// The framework through connection trouble, against Apache ZooKeeper 3.8 behind a proxy the test
+// controls: a protected create whose reply is lost leaves exactly one node, a plain sequential one
+// is not repeated, a lost delete reply is resolved, a guaranteed delete finishes after the
+// connection comes back, and the states go SUSPENDED → RECONNECTED, or SUSPENDED → LOST (not
+// before the session timeout) → RECONNECTED with a new session.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { describe, it } from 'mocha';
+import {
+  OpCode,
+  SessionExpiredError,
+  ZooKeeperClient,
+  createFramework,
+  isIndeterminate,
+  noRetry,
+  retryNTimes,
+  type Framework,
+  type FrameworkOptions,
+  type GuaranteedDeleteOutcome,
+} from '../../../src/index.js';
+import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { startControlledProxy, type ControlledProxy } from './support/proxy.js';
+import { eventually, nextState, recordStates } from './support/wait.js';
+
+describe('framework connection loss against Apache ZooKeeper 3.8', function () {
+  this.timeout(30_000);
+  let server: ApacheServer;
+  let direct: ZooKeeperClient;
+  let proxy: ControlledProxy;
+  const frameworks: Framework[] = [];
+
+  before(async function () {
+    if (!apacheAvailable()) this.skip();
+    // A short tick allows session timeouts down to 400 ms.
+    server = await startApache({ config: { tickTime: 200 } });
+    direct = new ZooKeeperClient({ connectString: server.connectString });
+    await direct.connect();
+    await direct.create('/loss');
+  });
+
+  beforeEach(async () => {
+    proxy = await startControlledProxy(server.port);
+  });
+
+  afterEach(async () => {
+    await Promise.all(frameworks.splice(0).map((f) => f.close()));
+    await proxy.close();
+  });
+
+  after(async () => {
+    await direct?.close();
+    await server?.stop();
+  });
+
+  async function viaProxy(options: Partial<FrameworkOptions> = {}): Promise<Framework> {
+    const framework = createFramework({
+      connectString: proxy.connectString,
+      sessionTimeoutMs: 4000,
+      connectionTimeoutMs: 2000,
+      retry: retryNTimes(5, 20),
+      client: { connectTimeoutMs: 300, reconnectDelayMaxMs: 50 },
+      ...options,
+    });
+    frameworks.push(framework);
+    await framework.blockUntilConnected();
+    return framework;
+  }
+
+  it('finds a protected ephemeral-sequential node again when the create reply is lost', async () => {
+    const framework = await viaProxy();
+    await direct.create('/loss/p');
+    const lost = proxy.loseReplyTo(OpCode.create2);
+    const creating = framework.create('/loss/p/lock-', { mode: 'EPHEMERAL_SEQUENTIAL', protected: true });
+    await lost;
+    const { path } = await creating;
+    const { children } = await direct.getChildren('/loss/p');
+    assert.equal(children.length, 1, `exactly one node: ${children.join(', ')}`);
+    assert.equal(path, `/loss/p/${children[0]}`);
+    assert.equal((await direct.exists(path))?.ephemeralOwner, framework.sessionId);
+  });
+
+  it('does not repeat a plain sequential create whose reply was lost', async () => {
+    const framework = await viaProxy();
+    await direct.create('/loss/s');
+    const lost = proxy.loseReplyTo(OpCode.create2);
+    const creating = framework.create('/loss/s/n-', { mode: 'PERSISTENT_SEQUENTIAL' });
+    await lost;
+    await assert.rejects(creating, (error) => isIndeterminate(error));
+    assert.equal((await direct.getChildren('/loss/s')).children.length, 1, 'applied once, never twice');
+  });
+
+  it('resolves a plain create and a delete whose replies were lost', async () => {
+    const framework = await viaProxy();
+    const lostCreate = proxy.loseReplyTo(OpCode.create2);
+    const creating = framework.create('/loss/plain', { mode: 'EPHEMERAL', data: 'x' });
+    await lostCreate;
+    assert.equal((await creating).path, '/loss/plain', 'our own ephemeral, found by its owner');
+    const lostDelete = proxy.loseReplyTo(OpCode.delete);
+    const deleting = framework.delete('/loss/plain');
+    await lostDelete;
+    await deleting; // NoNode on the repeat means the first attempt did it
+    assert.equal(await direct.exists('/loss/plain'), null);
+  });
+
+  it('finishes a guaranteed delete in the background after the connection comes back', async () => {
+    const framework = await viaProxy({ retry: noRetry, connectionTimeoutMs: 300 });
+    await direct.create('/loss/g');
+    const outcomes: GuaranteedDeleteOutcome[] = [];
+    framework.onGuaranteedDelete((outcome) => outcomes.push(outcome));
+    const suspended = nextState(framework, 'SUSPENDED');
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await suspended;
+    await assert.rejects(framework.delete('/loss/g', { guaranteed: true }), (error) => !isIndeterminate(error));
+    assert.deepEqual(framework.pendingGuaranteedDeletes, ['/loss/g']);
+    assert.notEqual(await direct.exists('/loss/g'), null);
+    proxy.blackhole(false);
+    await framework.guaranteedDeletesSettled();
+    assert.deepEqual(outcomes, [{ path: '/loss/g', outcome: 'deleted' }]);
+    assert.equal(await direct.exists('/loss/g'), null);
+  });
+
+  it('goes SUSPENDED then RECONNECTED with the same session when the connection drops', async () => {
+    const framework = await viaProxy();
+    const sessionId = framework.sessionId;
+    const record = recordStates(framework);
+    const reconnected = nextState(framework, 'RECONNECTED');
+    proxy.dropAll();
+    const change = await reconnected;
+    record.stop();
+    assert.deepEqual(
+      record.changes.map((c) => c.state),
+      ['SUSPENDED', 'RECONNECTED'],
+    );
+    assert.equal(change.sessionId, sessionId);
+    // Operations work again on the same session.
+    await framework.create('/loss/after-reconnect', { mode: 'EPHEMERAL' });
+    assert.equal((await direct.exists('/loss/after-reconnect'))?.ephemeralOwner, sessionId);
+  });
+
+  it('goes SUSPENDED then LOST after the session timeout, then RECONNECTED with a new session', async () => {
+    const framework = await viaProxy({ sessionTimeoutMs: 1000 });
+    const oldSession = framework.sessionId;
+    const negotiatedMs = framework.client.negotiatedTimeoutMs;
+    await framework.create('/loss/eph', { mode: 'EPHEMERAL' });
+    const { watch } = await framework.getData('/loss/eph', { watch: true });
+    const record = recordStates(framework);
+    const lost = nextState(framework, 'LOST');
+    // Everything the server says from here on is swallowed; it was last heard no earlier than now.
+    const silentFromMs = performance.now();
+    await framework.exists('/loss');
+    proxy.blackhole(true);
+    proxy.dropAll();
+    const lostChange = await lost;
+    assert.ok(
+      lostChange.atMs >= silentFromMs + negotiatedMs,
+      `LOST ${lostChange.atMs - silentFromMs} ms after the last response, timeout ${negotiatedMs} ms`,
+    );
+    await assert.rejects(watch, SessionExpiredError);
+    const reconnected = nextState(framework, 'RECONNECTED');
+    proxy.blackhole(false);
+    const change = await reconnected;
+    record.stop();
+    assert.deepEqual(
+      record.changes.map((c) => c.state),
+      ['SUSPENDED', 'LOST', 'RECONNECTED'],
+    );
+    assert.equal(lostChange.sessionId, oldSession);
+    assert.notEqual(change.sessionId, oldSession, 'a new session');
+    assert.equal(framework.sessionId, change.sessionId);
+    await framework.create('/loss/eph2', { mode: 'EPHEMERAL' });
+    assert.equal((await direct.exists('/loss/eph2'))?.ephemeralOwner, change.sessionId);
+  });
+});
