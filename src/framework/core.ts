@@ -96,15 +96,17 @@ export class FrameworkCore {
   }
 
   stateChanges(signal: AbortSignal | undefined): AsyncIterable<ConnectionStateChange> {
-    const channel = new StateChannel<ConnectionStateChange>(this.options.eventsQueuedMax, () =>
-      this.stateChannels.delete(channel),
-    );
+    const onAbort = () => channel.end();
+    const channel = new StateChannel<ConnectionStateChange>(this.options.eventsQueuedMax, () => {
+      this.stateChannels.delete(channel);
+      signal?.removeEventListener('abort', onAbort);
+    });
     if (this.isClosed || signal?.aborted) {
       channel.end();
       return channel;
     }
     this.stateChannels.add(channel);
-    signal?.addEventListener('abort', () => channel.end(), { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     return channel;
   }
 

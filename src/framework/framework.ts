@@ -8,6 +8,7 @@ import {
   Acls,
   isIndeterminate,
   type Data,
+  type PersistentWatch,
   type WatchedEvent,
   type ZooKeeperClient,
 } from '../client/index.js';
@@ -472,6 +473,45 @@ export class Framework implements AsyncDisposable {
     }
   }
 
+  /**
+   * Adds a persistent (or persistent-recursive) watch: iterate the result for events, with paths
+   * inside this namespace, or pass `listener`. Stop it (or dispose it) to remove it.
+   */
+  async addWatch(
+    path: string,
+    options: SignalOptions & {
+      mode?: 'persistent' | 'persistentRecursive';
+      listener?: (event: WatchedEvent) => void;
+    } = {},
+  ): Promise<NamespacedPersistentWatch> {
+    options.signal?.throwIfAborted();
+    await this.ensureNamespace(options.signal);
+    const serverPath = this.ns.toServer(path);
+    const toUser = (event: WatchedEvent): WatchedEvent => ({ type: event.type, path: this.ns.toClient(event.path) });
+    const { listener } = options;
+    const clientOptions = {
+      mode: options.mode ?? 'persistent',
+      ...(listener === undefined ? {} : { listener: (event: WatchedEvent) => listener(toUser(event)) }),
+    };
+    try {
+      const watch = await this.run(
+        'addWatch',
+        ({ signal }) =>
+          // Raced rather than passed down: a watch the server set after the caller gave up is stopped.
+          raceAbort(this.core.client.addWatch(serverPath, clientOptions), signal, (late) => {
+            if ('value' in late) void late.value.stop();
+          }),
+        undefined,
+        options.signal,
+      );
+      const wrapped = new NamespacedPersistentWatch(path, watch, toUser);
+      this.scope?.trackPersistent(wrapped);
+      return wrapped;
+    } catch (error) {
+      throw this.userError(error);
+    }
+  }
+
   // ----- helpers -----
 
   /** Runs one operation in the retry loop with the traits of `name`. */
@@ -731,6 +771,40 @@ export class Framework implements AsyncDisposable {
     if (error.multiOpIndex !== undefined) mapped.multiOpIndex = error.multiOpIndex;
     if (error.multiResults !== undefined) mapped.multiResults = error.multiResults;
     return mapped;
+  }
+}
+
+/** A persistent watch whose events carry paths inside the namespace of the view that set it. */
+export class NamespacedPersistentWatch implements AsyncIterable<WatchedEvent>, AsyncDisposable {
+  constructor(
+    /** The watched path, inside the namespace. */
+    readonly path: string,
+    private readonly watch: PersistentWatch,
+    private readonly toUser: (event: WatchedEvent) => WatchedEvent,
+  ) {}
+
+  get mode(): 'persistent' | 'persistentRecursive' {
+    return this.watch.mode;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchedEvent> {
+    const inner = this.watch[Symbol.asyncIterator]();
+    return {
+      next: async () => {
+        const result = await inner.next();
+        return result.done ? result : { done: false, value: this.toUser(result.value) };
+      },
+      return: async () => inner.return?.() ?? { done: true, value: undefined },
+    };
+  }
+
+  /** Removes the watch (on the server too, when no other listener of its mode needs it). */
+  stop(): Promise<void> {
+    return this.watch.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }
 

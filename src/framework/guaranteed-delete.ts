@@ -106,7 +106,8 @@ export class GuaranteedDeletes {
       if (signal.aborted) return abandoned();
       try {
         await this.host.waitForConnection(signal);
-        if (this.host.sessionId() !== entry.sessionId) {
+        // 0n: asked before any session existed, so any session will do.
+        if (entry.sessionId !== 0n && this.host.sessionId() !== entry.sessionId) {
           return { path: entry.path, outcome: 'abandoned', error: new GuaranteedDeleteAbandonedError('the session ended') };
         }
         await this.host.deleteOnce(entry.serverPath, entry.version, signal);

@@ -3,6 +3,7 @@
 
 export {
   Framework,
+  NamespacedPersistentWatch,
   WatcherRemovingFramework,
   createFramework,
   type ChildrenResult as FrameworkChildrenResult,

@@ -114,6 +114,7 @@ export class WatchRegistry {
 /** The watches one recipe (one watcher-removing view) set, to remove them all when it closes. */
 export class WatchScope {
   private readonly handles = new Map<WatchHandle, string>();
+  private readonly persistent = new Set<{ stop(): Promise<void> }>();
 
   constructor(private readonly registry: WatchRegistry) {}
 
@@ -121,8 +122,13 @@ export class WatchScope {
     this.handles.set(handle, clientPath);
   }
 
+  /** A persistent watch to stop with the others. */
+  trackPersistent(watch: { stop(): Promise<void> }): void {
+    this.persistent.add(watch);
+  }
+
   get size(): number {
-    let live = 0;
+    let live = this.persistent.size;
     for (const handle of this.handles.keys()) if (handle.isLive) live++;
     return live;
   }
@@ -130,8 +136,13 @@ export class WatchScope {
   /** Removes every watch this scope set that has not fired yet. */
   async removeAll(): Promise<void> {
     const entries = [...this.handles];
+    const persistent = [...this.persistent];
     this.handles.clear();
-    await Promise.all(entries.map(([handle, clientPath]) => this.registry.remove(handle, clientPath)));
+    this.persistent.clear();
+    await Promise.all([
+      ...entries.map(([handle, clientPath]) => this.registry.remove(handle, clientPath)),
+      ...persistent.map((watch) => watch.stop().catch(() => undefined)),
+    ]);
   }
 
   /** Forgets handles that fired, so a long-lived scope does not grow. */

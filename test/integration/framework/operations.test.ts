@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
   BadVersionError,
+  FrameworkClosedError,
   NoNodeError,
   NoWatcherError,
   NodeExistsError,
@@ -169,6 +170,48 @@ describe('framework operations against Apache ZooKeeper 3.8', function () {
     await direct.setData('/ops/w', '1');
     await eventually(() => others.length === 1);
     assert.deepEqual(others, [{ type: 'nodeDataChanged', path: '/ops/w' }]);
+  });
+
+  it('delivers persistent-watch events with namespace paths and stops them with the scope', async () => {
+    const view = framework.usingNamespace('pw');
+    await view.create('/node');
+    const scope = view.withWatcherRemoval();
+    const watch = await scope.addWatch('/node', { mode: 'persistentRecursive' });
+    await direct.create('/pw/node/kid');
+    await direct.setData('/pw/node', 'x');
+    const seen: WatchedEvent[] = [];
+    for await (const event of watch) {
+      seen.push(event);
+      if (seen.length === 2) break;
+    }
+    assert.deepEqual(seen, [
+      { type: 'nodeCreated', path: '/node/kid' },
+      { type: 'nodeDataChanged', path: '/node' },
+    ]);
+    // Leaving the loop stopped it; wait for that to finish before adding another watch, since on
+    // 3.8 the client removes a persistent watch at the server with removeWatches(Any).
+    await watch.stop();
+    const listened: WatchedEvent[] = [];
+    await scope.addWatch('/node', { listener: (event) => listened.push(event) });
+    await direct.setData('/pw/node', 'y');
+    await eventually(() => listened.length === 1);
+    assert.deepEqual(listened, [{ type: 'nodeDataChanged', path: '/node' }]);
+    await scope.removeWatches();
+    assert.equal(scope.watchCount, 0);
+    await direct.setData('/pw/node', 'z');
+    await framework.sync('/');
+    assert.equal(listened.length, 1, 'no event after the scope removed its watches');
+  });
+
+  it('closes with the reason when the server refuses the credentials', async () => {
+    const refused = createFramework({
+      connectString: server.connectString,
+      authorization: [{ scheme: 'no-such-scheme', auth: 'x' }],
+    });
+    const reason = await refused.closed();
+    assert.equal(reason?.name, 'AuthFailedError');
+    await assert.rejects(refused.getData('/'), FrameworkClosedError);
+    await refused.close();
   });
 
   it('checks the signal first and leaves no node behind when a create is aborted in flight', async () => {
