@@ -106,6 +106,7 @@ export class GuaranteedDeletes {
       if (signal.aborted) return abandoned();
       try {
         await this.host.waitForConnection(signal);
+        if (signal.aborted) return abandoned();
         // 0n: asked before any session existed, so any session will do.
         if (entry.sessionId !== 0n && this.host.sessionId() !== entry.sessionId) {
           return { path: entry.path, outcome: 'abandoned', error: new GuaranteedDeleteAbandonedError('the session ended') };
