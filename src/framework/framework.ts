@@ -283,9 +283,9 @@ export class Framework implements AsyncDisposable {
     try {
       return await this.run('create', attempt, resolve, options.signal);
     } catch (error) {
-      if (options.signal?.aborted && maybeCreated && protectionId !== undefined) {
-        this.removeProtectedOrphan(parentPath(serverPath), protectionId);
-      }
+      // A reply was lost and never resolved: the node may exist with nobody knowing its name.
+      if (maybeCreated && protectionId !== undefined) this.removeProtectedOrphan(parentPath(serverPath), protectionId);
+      else if (maybeCreated && traits.ephemeral && !traits.sequential) this.removeOwnEphemeral(serverPath, attemptSession);
       throw this.userError(error);
     }
   }
@@ -294,7 +294,6 @@ export class Framework implements AsyncDisposable {
   async delete(path: string, options: DeleteOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
     const version = options.version ?? -1;
-    await this.ensureNamespace(options.signal);
     const serverPath = this.ns.toServer(path);
     const sessionAtStart = this.core.client.sessionId;
     const attempt = async ({ signal, afterIndeterminate }: AttemptContext): Promise<void> => {
@@ -309,8 +308,10 @@ export class Framework implements AsyncDisposable {
       }
     };
     try {
+      await this.ensureNamespace(options.signal);
       await this.run('delete', attempt, async () => NOT_APPLIED, options.signal);
     } catch (error) {
+      // Connection trouble or a caller who stopped waiting: the node must still go.
       const unfinished = isRetryable(error) || options.signal?.aborted === true;
       if (options.guaranteed && unfinished && !this.core.closed) {
         void this.core.deletes.add(serverPath, path, version, sessionAtStart);
@@ -693,25 +694,37 @@ export class Framework implements AsyncDisposable {
     return { applied: true, value: { path: this.ns.toClient(foundPath), stat } };
   }
 
-  /** In the background, finds a protected node the caller gave up on and deletes it. */
+  /** In the background, finds a protected node whose create was given up on, and deletes it. */
   private removeProtectedOrphan(parentServerPath: string, protectionId: string): void {
     const core = this.core;
-    const sessionId = core.client.sessionId;
-    void retryLoop(
-      async () => {
-        const { children } = await core.client.getChildren(parentServerPath);
-        const found = findProtectedChild(children, protectionId);
-        if (found === undefined) return;
-        const foundPath = joinPath(parentServerPath, found);
-        await core.deletes.add(foundPath, foundPath, -1, sessionId);
-      },
-      {
-        policy: core.options.retry,
-        traits: operations.getChildren.traits,
-        waitForConnection: (s) => core.waitForConnection(s),
-        random: core.options.random,
-      },
-    ).catch(() => undefined); // NoNode: the parent, and so the orphan, is gone
+    void this.backgroundRead(async () => {
+      const { children } = await core.client.getChildren(parentServerPath);
+      const found = findProtectedChild(children, protectionId);
+      if (found === undefined) return;
+      const foundPath = joinPath(parentServerPath, found);
+      await core.deletes.add(foundPath, this.ns.toClient(foundPath), -1, core.client.sessionId);
+    });
+  }
+
+  /** In the background, deletes an ephemeral node whose create was given up on, if it is ours. */
+  private removeOwnEphemeral(serverPath: string, sessionId: bigint): void {
+    const core = this.core;
+    void this.backgroundRead(async () => {
+      const stat = await core.client.exists(serverPath);
+      if (stat === null || stat.ephemeralOwner !== sessionId || core.client.sessionId !== sessionId) return;
+      await core.deletes.add(serverPath, this.ns.toClient(serverPath), stat.version, sessionId);
+    });
+  }
+
+  /** Runs cleanup reads in the retry loop, in the background; failures only mean nothing to clean. */
+  private async backgroundRead(read: () => Promise<void>): Promise<void> {
+    if (this.core.closed) return;
+    await retryLoop(read, {
+      policy: this.core.options.retry,
+      traits: operations.getChildren.traits,
+      waitForConnection: (s) => this.core.waitForConnection(s),
+      random: this.core.options.random,
+    }).catch(() => undefined);
   }
 
   /**

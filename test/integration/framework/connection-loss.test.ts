@@ -79,6 +79,18 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     assert.equal((await direct.exists(path))?.ephemeralOwner, framework.sessionId);
   });
 
+  it('deletes the orphan of a protected create it could not finish', async () => {
+    const framework = await viaProxy({ retry: noRetry });
+    await direct.create('/loss/o');
+    const lost = proxy.loseReplyTo(OpCode.create2);
+    const creating = framework.create('/loss/o/lock-', { mode: 'EPHEMERAL_SEQUENTIAL', protected: true });
+    await lost;
+    await assert.rejects(creating, (error) => isIndeterminate(error));
+    // The create happened at the server; the framework finds the node by its prefix and removes it.
+    await eventually(async () => (await direct.getChildren('/loss/o')).children.length === 0);
+    await framework.guaranteedDeletesSettled();
+  });
+
   it('does not repeat a plain sequential create whose reply was lost', async () => {
     const framework = await viaProxy();
     await direct.create('/loss/s');
