@@ -6,6 +6,7 @@
 
 import {
   Acls,
+  ClientClosedError,
   isIndeterminate,
   type Data,
   type PersistentWatch,
@@ -530,6 +531,13 @@ export class Framework implements AsyncDisposable {
       waitForConnection: (s) => this.core.waitForConnection(s),
       resolveIndeterminate,
       random: this.core.options.random,
+    }).catch((error: unknown) => {
+      // The framework closed the client of a session it gave up on (LOST): for the caller, the
+      // session expired; the framework itself goes on with a new one.
+      if (error instanceof ClientClosedError && !this.core.closed) {
+        throw KeeperError.from(ErrorCode.SESSION_EXPIRED, { cause: error });
+      }
+      throw error;
     });
   }
 

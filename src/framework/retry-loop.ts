@@ -98,5 +98,9 @@ export async function retryLoop<T>(
       await sleep(delayMs, signal);
       return true;
     },
+  }).catch((error: unknown) => {
+    // An aborted call rejects with the signal's own reason, whatever p-retry made of it.
+    if (signal?.aborted) throw signal.reason;
+    throw error;
   });
 }

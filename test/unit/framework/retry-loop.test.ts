@@ -182,6 +182,15 @@ describe('retry loop', () => {
     assert.equal(second.calls.length, 1);
   });
 
+  it('rejects with the signal reason itself, even when it is not an Error', async () => {
+    const controller = new AbortController();
+    const attempt = async () => {
+      controller.abort('just a string');
+      throw connectionLoss(false);
+    };
+    await assert.rejects(retryLoop(attempt, { ...options(), signal: controller.signal }), (reason) => reason === 'just a string');
+  });
+
   it('gives the policy the time spent so far', async () => {
     const seen: number[] = [];
     const time = fakeTime();
