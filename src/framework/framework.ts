@@ -223,6 +223,14 @@ export class Framework implements AsyncDisposable {
     return this.core.deletes.onOutcome(listener);
   }
 
+  /**
+   * The outcome of the background delete of `path` (in this namespace) that a guaranteed delete
+   * left pending, or undefined when none is pending.
+   */
+  guaranteedDeleteOf(path: string): Promise<GuaranteedDeleteOutcome> | undefined {
+    return this.core.deletes.outcomeOf(this.ns.toServer(path));
+  }
+
   /** Resolves when no guaranteed delete is pending in the background. */
   guaranteedDeletesSettled(): Promise<void> {
     return this.core.deletes.settled();

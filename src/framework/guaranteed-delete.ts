@@ -54,6 +54,11 @@ export class GuaranteedDeletes {
     return [...this.pending.keys()];
   }
 
+  /** The outcome of the pending background delete of `serverPath`, or undefined if none is pending. */
+  outcomeOf(serverPath: string): Promise<GuaranteedDeleteOutcome> | undefined {
+    return this.pending.get(serverPath)?.done;
+  }
+
   onOutcome(listener: (outcome: GuaranteedDeleteOutcome) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -125,8 +125,11 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     await suspended;
     await assert.rejects(framework.delete('/loss/g', { guaranteed: true }), (error) => !isIndeterminate(error));
     assert.deepEqual(framework.pendingGuaranteedDeletes, ['/loss/g']);
+    const pending = framework.guaranteedDeleteOf('/loss/g');
+    assert.ok(pending !== undefined);
     assert.notEqual(await direct.exists('/loss/g'), null);
     proxy.blackhole(false);
+    assert.deepEqual(await pending, { path: '/loss/g', outcome: 'deleted' });
     await framework.guaranteedDeletesSettled();
     assert.deepEqual(outcomes, [{ path: '/loss/g', outcome: 'deleted' }]);
     assert.equal(await direct.exists('/loss/g'), null);

@@ -49,10 +49,16 @@ describe('framework operations against Apache ZooKeeper 3.8', function () {
     const other = createFramework({ connectString: server.connectString });
     const states: string[] = [];
     other.onConnectionStateChange((change) => states.push(change.state));
+    const iterated: string[] = [];
+    const iterating = (async () => {
+      for await (const change of other.connectionStates()) iterated.push(change.state);
+    })();
     await other.blockUntilConnected();
     assert.deepEqual(states, ['CONNECTED']);
     assert.equal(other.connectionState, 'CONNECTED');
     await other.close();
+    await iterating; // the iterable ends when the framework closes
+    assert.deepEqual(iterated, ['CONNECTED']);
     await other.close(); // idempotent
     assert.equal(await other.closed(), undefined);
   });
