@@ -41,6 +41,20 @@ export function isConnectedState(state: ConnectionStateName | undefined): boolea
   return state === 'CONNECTED' || state === 'RECONNECTED' || state === 'READ_ONLY';
 }
 
+/**
+ * Which states a recipe treats as "I may no longer hold what I held" (Curator's
+ * ConnectionStateErrorPolicy). `standard`: SUSPENDED and LOST, the safe default: a lock holder or
+ * leader stops at the first sign of trouble. `sessionOnly`: only LOST, so a short connection blip
+ * does not cost leadership, at the price of a window in which two holders may both believe they
+ * hold it (until the old session's expiry is noticed).
+ */
+export type ConnectionErrorPolicy = 'standard' | 'sessionOnly';
+
+/** True when `state` means a recipe must give up exclusive things under `policy`. */
+export function isErrorState(state: ConnectionStateName, policy: ConnectionErrorPolicy = 'standard'): boolean {
+  return state === 'LOST' || (policy === 'standard' && state === 'SUSPENDED');
+}
+
 export type ConnectionInput =
   /** The client has a connection and a session. */
   | {

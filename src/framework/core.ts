@@ -13,6 +13,7 @@ import { ErrorCode, KeeperError, type ACL } from '../protocol/index.js';
 import {
   ConnectionStateMachine,
   isConnectedState,
+  type ConnectionErrorPolicy,
   type ConnectionInput,
   type ConnectionStateChange,
 } from './connection-state.js';
@@ -40,6 +41,7 @@ export interface CoreOptions {
   readonly onListenerError: (error: unknown) => void;
   readonly random: () => number;
   readonly eventsQueuedMax: number;
+  readonly connectionErrorPolicy: ConnectionErrorPolicy;
 }
 
 interface ConnectWaiter {

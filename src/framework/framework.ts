@@ -3,6 +3,14 @@
 // ensurePath and transactions; connection states as a listener and an async iterable. A Framework
 // is a view over a shared core: `usingNamespace` and `withWatcherRemoval` give more views over the
 // same session.
+//
+//   await using zk = createFramework({ connectString: 'localhost:2181', namespace: 'app' });
+//   await zk.blockUntilConnected();
+//   const { path } = await zk.create('/locks/job/lock-', {
+//     mode: 'EPHEMERAL_SEQUENTIAL', protected: true, createParents: true, parentsAsContainers: true,
+//   });
+//   zk.onConnectionStateChange(({ state }) => { if (isErrorState(state)) stopWork(); });
+//   await zk.delete(path, { guaranteed: true });
 
 import {
   Acls,
@@ -30,7 +38,12 @@ import {
   type Stat,
 } from '../protocol/index.js';
 import { raceAbort } from './abort.js';
-import { isConnectedState, type ConnectionStateChange, type ConnectionStateName } from './connection-state.js';
+import {
+  isConnectedState,
+  type ConnectionErrorPolicy,
+  type ConnectionStateChange,
+  type ConnectionStateName,
+} from './connection-state.js';
 import { FrameworkCore, type FrameworkClientOptions } from './core.js';
 import { hasCode, isRetryable } from './errors.js';
 import type { GuaranteedDeleteOutcome } from './guaranteed-delete.js';
@@ -63,6 +76,8 @@ export interface FrameworkOptions {
   canBeReadOnly?: boolean;
   /** The ACL of nodes created without one. Default: OPEN_ACL_UNSAFE. */
   defaultAcl?: readonly ACL[];
+  /** Which connection states recipes built on this framework treat as errors. Default 'standard'. */
+  connectionErrorPolicy?: ConnectionErrorPolicy;
   /** Options for the ZooKeeperClient of each session (limits, reconnect delay, timeouts). */
   client?: FrameworkClientOptions;
   /** Where errors thrown by state, watch and delete listeners go. */
@@ -153,6 +168,7 @@ export function createFramework(options: FrameworkOptions): Framework {
       ((error) => process.emitWarning(`a framework listener threw: ${String(error)}`, 'FrameworkWarning')),
     random: options.random ?? Math.random,
     eventsQueuedMax: positive(options.eventsQueuedMax ?? 10_000, 'eventsQueuedMax'),
+    connectionErrorPolicy: connectionErrorPolicy(options.connectionErrorPolicy),
   });
   return new Framework(core, namespace, undefined);
 }
@@ -183,6 +199,11 @@ export class Framework implements AsyncDisposable {
    */
   withWatcherRemoval(): WatcherRemovingFramework {
     return new WatcherRemovingFramework(this.core, this.ns, new WatchScope(this.core.watches));
+  }
+
+  /** The connection-state error policy recipes should apply (see isErrorState). */
+  get connectionErrorPolicy(): ConnectionErrorPolicy {
+    return this.core.options.connectionErrorPolicy;
   }
 
   /** The client of the current session, for what the framework does not wrap. Changes after LOST. */
@@ -895,6 +916,14 @@ function dataBuffer(data: Data | null | undefined): Buffer {
 
 function sessionEnded(cause: KeeperError): KeeperError {
   return KeeperError.from(ErrorCode.SESSION_EXPIRED, { path: cause.path, cause });
+}
+
+function connectionErrorPolicy(policy: ConnectionErrorPolicy | undefined): ConnectionErrorPolicy {
+  if (policy === undefined) return 'standard';
+  if (policy !== 'standard' && policy !== 'sessionOnly') {
+    throw new InvalidArgumentError(`connectionErrorPolicy must be 'standard' or 'sessionOnly', got ${String(policy)}`);
+  }
+  return policy;
 }
 
 function positive(value: number, name: string): number {

@@ -20,6 +20,8 @@ export type { FrameworkClientOptions } from './core.js';
 export {
   ConnectionStateMachine,
   isConnectedState,
+  isErrorState,
+  type ConnectionErrorPolicy,
   type ConnectionInput,
   type ConnectionOutput,
   type ConnectionStateChange,

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
+  Acls,
   BadVersionError,
+  NoAuthError,
   FrameworkClosedError,
   NoNodeError,
   NoWatcherError,
@@ -207,6 +209,17 @@ describe('framework operations against Apache ZooKeeper 3.8', function () {
     await direct.setData('/pw/node', 'z');
     await framework.sync('/');
     assert.equal(listened.length, 1, 'no event after the scope removed its watches');
+  });
+
+  it('adds its credentials to the session', async () => {
+    await using authed = createFramework({
+      connectString: server.connectString,
+      authorization: [{ scheme: 'digest', auth: 'alice:secret' }],
+      defaultAcl: Acls.CREATOR_ALL_ACL,
+    });
+    await authed.create('/ops/private', { data: 'mine' });
+    assert.equal((await authed.getData('/ops/private')).data.toString(), 'mine');
+    await assert.rejects(direct.getData('/ops/private'), NoAuthError);
   });
 
   it('closes with the reason when the server refuses the credentials', async () => {

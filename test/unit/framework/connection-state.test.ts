@@ -3,7 +3,12 @@
 // request for a new session that comes with LOST.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { ConnectionStateMachine, type ConnectionInput, type ConnectionOutput } from '../../../src/index.js';
+import {
+  ConnectionStateMachine,
+  isErrorState,
+  type ConnectionInput,
+  type ConnectionOutput,
+} from '../../../src/index.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -152,5 +157,13 @@ describe('connection-state machine', () => {
     >;
     assert.equal(change.change.previous, 'CONNECTED');
     assert.equal(change.change.atMs, 5);
+  });
+
+  it('sorts states into errors by the policy', () => {
+    assert.ok(isErrorState('SUSPENDED'));
+    assert.ok(isErrorState('LOST'));
+    assert.ok(!isErrorState('SUSPENDED', 'sessionOnly'));
+    assert.ok(isErrorState('LOST', 'sessionOnly'));
+    for (const state of ['CONNECTED', 'RECONNECTED', 'READ_ONLY'] as const) assert.ok(!isErrorState(state));
   });
 });
