@@ -31,6 +31,7 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
+    this.timeout(60_000); // a JVM start on a loaded machine
     // A short tick allows session timeouts down to 400 ms.
     server = await startApache({ config: { tickTime: 200 } });
     direct = new ZooKeeperClient({ connectString: server.connectString });

@@ -33,6 +33,7 @@ describe('framework operations against Apache ZooKeeper 3.8', function () {
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
+    this.timeout(60_000); // a JVM start on a loaded machine
     // Containers are reaped quickly, so a test can tell a container from a persistent node.
     server = await startApache({ systemProperties: { 'znode.container.checkIntervalMs': '100' } });
     direct = new ZooKeeperClient({ connectString: server.connectString });
