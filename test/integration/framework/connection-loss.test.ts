@@ -14,6 +14,7 @@ import {
   isIndeterminate,
   noRetry,
   retryNTimes,
+  txn,
   type Framework,
   type FrameworkOptions,
   type GuaranteedDeleteOutcome,
@@ -113,6 +114,32 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     await lostDelete;
     await deleting; // NoNode on the repeat means the first attempt did it
     assert.equal(await direct.exists('/loss/plain'), null);
+  });
+
+  it('reads back a setData whose reply was lost instead of writing twice', async () => {
+    const framework = await viaProxy();
+    await direct.create('/loss/d', 'v0');
+    const lostVersioned = proxy.loseReplyTo(OpCode.setData);
+    const versioned = framework.setData('/loss/d', 'v1', { version: 0 });
+    await lostVersioned;
+    assert.equal((await versioned).version, 1, 'the stat of our own write, found by reading back');
+    const lostPlain = proxy.loseReplyTo(OpCode.setData);
+    const plain = framework.setData('/loss/d', 'v2');
+    await lostPlain;
+    assert.equal((await plain).version, 2);
+    const { data, stat } = await direct.getData('/loss/d');
+    assert.equal(data.toString(), 'v2');
+    assert.equal(stat.version, 2, 'each write applied exactly once');
+  });
+
+  it('does not repeat a transaction whose reply was lost', async () => {
+    const framework = await viaProxy();
+    const lost = proxy.loseReplyTo(OpCode.multi);
+    const running = framework.transaction([txn.create('/loss/t-', { mode: 'PERSISTENT_SEQUENTIAL' })]);
+    await lost;
+    await assert.rejects(running, (error) => isIndeterminate(error));
+    const { children } = await direct.getChildren('/loss');
+    assert.equal(children.filter((c) => c.startsWith('t-')).length, 1);
   });
 
   it('finishes a guaranteed delete in the background after the connection comes back', async () => {
