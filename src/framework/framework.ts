@@ -17,9 +17,10 @@ import {
   ClientClosedError,
   isIndeterminate,
   type Data,
+  ZooKeeperClient,
   type PersistentWatch,
   type WatchedEvent,
-  type ZooKeeperClient,
+  type ZooKeeperClientOptions,
 } from '../client/index.js';
 import {
   ErrorCode,
@@ -37,7 +38,7 @@ import {
   type OpName,
   type Stat,
 } from '../protocol/index.js';
-import { raceAbort } from './abort.js';
+import { raceAbort, realClock, sleep, type FrameworkClock } from './abort.js';
 import {
   isConnectedState,
   type ConnectionErrorPolicy,
@@ -86,6 +87,10 @@ export interface FrameworkOptions {
   random?: () => number;
   /** State changes an iterator buffers for a slow reader. Default 10 000. */
   eventsQueuedMax?: number;
+  /** The framework's time and timers; a test kit passes a virtual clock. Default: real time. */
+  clock?: FrameworkClock;
+  /** Makes the client of each session; a test kit may pass one on an in-process transport. */
+  clientFactory?: (options: ZooKeeperClientOptions) => ZooKeeperClient;
 }
 
 export interface SignalOptions {
@@ -169,6 +174,8 @@ export function createFramework(options: FrameworkOptions): Framework {
     random: options.random ?? Math.random,
     eventsQueuedMax: positive(options.eventsQueuedMax ?? 10_000, 'eventsQueuedMax'),
     connectionErrorPolicy: connectionErrorPolicy(options.connectionErrorPolicy),
+    clock: options.clock ?? realClock,
+    clientFactory: options.clientFactory ?? ((clientOptions) => new ZooKeeperClient(clientOptions)),
   });
   return new Framework(core, namespace, undefined);
 }
@@ -560,6 +567,8 @@ export class Framework implements AsyncDisposable {
       waitForConnection: (s) => this.core.waitForConnection(s),
       resolveIndeterminate,
       random: this.core.options.random,
+      nowMs: () => this.core.options.clock.nowMs(),
+      sleep: (ms, s) => sleep(ms, s, this.core.options.clock),
     }).catch((error: unknown) => {
       // The framework closed the client of a session it gave up on (LOST): for the caller, the
       // session expired; the framework itself goes on with a new one.
@@ -761,6 +770,8 @@ export class Framework implements AsyncDisposable {
       traits: operations.getChildren.traits,
       waitForConnection: (s) => this.core.waitForConnection(s),
       random: this.core.options.random,
+      nowMs: () => this.core.options.clock.nowMs(),
+      sleep: (ms, s) => sleep(ms, s, this.core.options.clock),
     }).catch(() => undefined);
   }
 

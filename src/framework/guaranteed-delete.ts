@@ -24,6 +24,8 @@ export interface GuaranteedDeleteHost {
   sessionId(): bigint;
   waitForConnection(signal: AbortSignal): Promise<void>;
   deleteOnce(serverPath: string, version: number, signal: AbortSignal): Promise<void>;
+  /** Waits between attempts; real time by default. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 interface PendingDelete {
@@ -124,7 +126,7 @@ export class GuaranteedDeletes {
         if (!isRetryable(error)) return { path: entry.path, outcome: 'failed', error: error as Error };
       }
       const delayMs = Math.min(RETRY_DELAY_MIN_MS * 2 ** Math.min(retry, 10), RETRY_DELAY_MAX_MS);
-      await sleep(delayMs, signal).catch(() => undefined);
+      await (this.host.sleep ?? sleep)(delayMs, signal).catch(() => undefined);
     }
   }
 
