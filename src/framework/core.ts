@@ -26,7 +26,13 @@ import { WatchRegistry } from './watch-registry.js';
 /** Options of the ZooKeeperClient the framework makes for each session. */
 export type FrameworkClientOptions = Omit<
   ZooKeeperClientOptions,
-  'connectString' | 'sessionTimeoutMs' | 'canBeReadOnly' | 'sessionId' | 'sessionPassword' | 'onListenerError' | 'random'
+  | 'connectString'
+  | 'sessionTimeoutMs'
+  | 'canBeReadOnly'
+  | 'sessionId'
+  | 'sessionPassword'
+  | 'onListenerError'
+  | 'random'
 >;
 
 export interface CoreOptions {
@@ -117,7 +123,10 @@ export class FrameworkCore {
   }
 
   /** Resolves once a connection is up; a retryable ConnectionLoss after `timeoutMs`. */
-  waitForConnection(signal: AbortSignal | undefined, timeoutMs = this.options.connectionTimeoutMs): Promise<void> {
+  waitForConnection(
+    signal: AbortSignal | undefined,
+    timeoutMs = this.options.connectionTimeoutMs,
+  ): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.isClosed) return Promise.reject(this.closedError());
     if (this.current.isConnected && isConnectedState(this.machine.state)) return Promise.resolve();

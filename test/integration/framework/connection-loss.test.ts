@@ -151,7 +151,8 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     proxy.blackhole(true);
     proxy.dropAll();
     await suspended;
-    await assert.rejects(framework.delete('/loss/g', { guaranteed: true }), (error) => !isIndeterminate(error));
+    const deleting = framework.delete('/loss/g', { guaranteed: true });
+    await assert.rejects(deleting, (error) => !isIndeterminate(error));
     assert.deepEqual(framework.pendingGuaranteedDeletes, ['/loss/g']);
     const pending = framework.guaranteedDeleteOf('/loss/g');
     assert.ok(pending !== undefined);

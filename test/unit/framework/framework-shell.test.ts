@@ -32,7 +32,8 @@ class VirtualClock implements FrameworkClock {
   async advance(ms: number): Promise<void> {
     const target = this.now + ms;
     for (;;) {
-      const due = [...this.timers].filter(([, t]) => t.atMs <= target).sort((a, b) => a[1].atMs - b[1].atMs)[0];
+      const dueTimers = [...this.timers].filter(([, t]) => t.atMs <= target);
+      const due = dueTimers.sort((a, b) => a[1].atMs - b[1].atMs)[0];
       if (due === undefined) break;
       this.timers.delete(due[0]);
       this.now = due[1].atMs;
