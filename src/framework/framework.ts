@@ -118,7 +118,7 @@ export interface CreateOptions extends SignalOptions {
   ttlMs?: number;
   /** Create missing parents (persistent, or containers with `parentsAsContainers`). */
   createParents?: boolean;
-  /** Missing parents are made CONTAINER nodes, which the server removes once empty. */
+  /** Create missing parents as CONTAINER nodes, removed by the server once empty (implies createParents). */
   parentsAsContainers?: boolean;
   /**
    * Prefix the node's name with `_c_<uuid>-` so that, if the reply is lost, the node is found
@@ -627,7 +627,7 @@ export class Framework implements AsyncDisposable {
     const attempt = async ({ signal }: AttemptContext): Promise<R & { watch?: Promise<WatchedEvent> }> => {
       const client = this.core.client;
       if (option === undefined) return read(client, undefined, signal);
-      const watch = this.newWatch(client, serverPath, path, kind, option);
+      const watch = this.newWatch(client, serverPath, kind, option);
       try {
         const result = await raceAbort(read(client, watch.handle.listener, undefined), signal, (late) => {
           if ('value' in late) void this.core.watches.remove(watch.handle, path);
@@ -651,7 +651,6 @@ export class Framework implements AsyncDisposable {
   private newWatch(
     client: ZooKeeperClient,
     serverPath: string,
-    path: string,
     kind: WatchKind,
     option: WatchOption,
   ): { handle: WatchHandle; promise: Promise<WatchedEvent> | undefined } {
@@ -671,7 +670,6 @@ export class Framework implements AsyncDisposable {
       handle = this.core.watches.add(client, serverPath, kind, (event) => resolve(toUser(event)), reject);
     });
     promise.catch(() => undefined); // a watch nobody awaits must not become an unhandled rejection
-    void path;
     return { handle, promise };
   }
 
@@ -704,7 +702,8 @@ export class Framework implements AsyncDisposable {
       );
     try {
       const created = await call().catch(async (error: unknown) => {
-        if (!(options.createParents && hasCode(error, ErrorCode.NO_NODE))) throw error;
+        const makeParents = options.createParents === true || options.parentsAsContainers === true;
+        if (!(makeParents && hasCode(error, ErrorCode.NO_NODE))) throw error;
         await this.makePath(client, parentPath(serverPath), options.parentsAsContainers ?? false, signal);
         return call();
       });
