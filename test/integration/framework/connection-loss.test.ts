@@ -81,6 +81,22 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     assert.equal((await direct.exists(path))?.ephemeralOwner, framework.sessionId);
   });
 
+  it('leaves exactly one node per contender when the connection drops amid many protected creates', async () => {
+    const framework = await viaProxy();
+    await direct.create('/loss/many');
+    proxy.holdReplies(true);
+    const creating = Array.from({ length: 10 }, () =>
+      framework.create('/loss/many/c-', { mode: 'EPHEMERAL_SEQUENTIAL', protected: true }),
+    );
+    // Every create reached the server, no reply reached the client: all ten are indeterminate.
+    await eventually(async () => (await direct.getChildren('/loss/many')).children.length === 10);
+    proxy.dropAll();
+    proxy.holdReplies(false);
+    const paths = (await Promise.all(creating)).map((r) => r.path).sort();
+    const { children } = await direct.getChildren('/loss/many');
+    assert.deepEqual(paths, children.map((c) => `/loss/many/${c}`).sort(), 'each contender found its own node');
+  });
+
   it('deletes the orphan of a protected create it could not finish', async () => {
     const framework = await viaProxy({ retry: noRetry });
     await direct.create('/loss/o');
