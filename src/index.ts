@@ -2,3 +2,5 @@
 // Recipes import only from here, so they run unchanged against Apache ZooKeeper.
 
 export * from './protocol/index.js';
+export * from './client/index.js';
+export * from './framework/index.js';

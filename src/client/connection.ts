@@ -1,0 +1,340 @@
+// One TCP connection to one server: the handshake, framing, pipelined requests matched to replies
+// by xid in order, pings when idle and the read timeout. Writes are coalesced: everything queued in
+// one event-loop turn goes out in one corked write. A connection never reconnects; when anything
+// goes wrong it closes itself with a typed error, fails what it had in flight, and says so once.
+
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  DecodeError,
+  FrameSplitter,
+  OpCode,
+  TimeoutError,
+  Xid,
+  encodeFrame,
+  part,
+  readReplyHeader,
+  type JuteType,
+  type ReplyHeader,
+} from '../protocol/index.js';
+import { ConnectRequest, ConnectResponse, RequestHeader, WatcherEvent } from '../protocol/records.js';
+import type { HostAddress } from './connect-string.js';
+import { ProtocolViolationError, connectionLoss } from './errors.js';
+
+/** A request as the connection sees it: a frame, the record its reply carries, and two outcomes. */
+export interface WireRequest {
+  /** The whole frame, length prefix included; the connection writes the xid at offset 4. */
+  readonly frame: Buffer;
+  /** The reply body's record when err == 0, or null for a header-only reply. */
+  readonly response: JuteType<unknown> | null;
+  /** The reply, in wire order and synchronously, before anything later on the wire is read. */
+  complete(header: ReplyHeader, body: unknown): void;
+  /** The connection closed first; `sent` says whether the request reached the socket. */
+  fail(error: Error, sent: boolean): void;
+}
+
+export interface ConnectionHandlers {
+  /** A watch notification (xid -1), in wire order. */
+  onNotification(event: WatcherEvent): void;
+  /** The zxid of a normal reply, to remember the latest the client saw. */
+  onZxid(zxid: bigint): void;
+  /** The established connection closed; called once, after in-flight requests were failed. */
+  onClose(error: Error): void;
+}
+
+export interface ConnectionOptions {
+  readonly host: HostAddress;
+  readonly connectRequest: ConnectRequest;
+  /** TCP connect plus handshake must finish within this. */
+  readonly connectTimeoutMs: number;
+  readonly frameBytesMax: number;
+  /** Requests written and not yet answered; the client keeps the rest waiting. */
+  readonly outstandingMax: number;
+}
+
+type AuthCallback = (error: Error | undefined, code: number) => void;
+
+const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
+
+interface InFlight {
+  readonly xid: number;
+  readonly request: WireRequest;
+}
+
+export class Connection {
+  private readonly splitter: FrameSplitter;
+  private readonly inFlight: InFlight[] = [];
+  private inFlightHead = 0;
+  private readonly authCallbacks: AuthCallback[] = [];
+  private outgoing: Buffer[] = [];
+  private flushScheduled: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextXid = 1;
+  private closedError: Error | undefined;
+  private established = false;
+  private lastSendMs = performance.now();
+  /** When the last byte arrived from the server (monotonic ms). */
+  lastReceivedMs = performance.now();
+  private readTimeoutMs = 0;
+  private pingIntervalMs = 0;
+  negotiatedTimeoutMs = 0;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly options: ConnectionOptions,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    this.splitter = new FrameSplitter(options.frameBytesMax);
+  }
+
+  /**
+   * Opens a connection and completes the handshake. Rejects (and leaves nothing open) when the
+   * server refuses, closes, sends a malformed answer, or the connect timeout passes.
+   */
+  static open(
+    options: ConnectionOptions,
+    handlers: ConnectionHandlers,
+  ): { connection: Connection; handshake: Promise<ConnectResponse>; cancel(error: Error): void } {
+    const socket = net.connect({ host: options.host.host, port: options.host.port, noDelay: true });
+    const connection = new Connection(socket, options, handlers);
+    const handshake = connection.handshake();
+    return { connection, handshake, cancel: (error) => connection.close(error) };
+  }
+
+  get isClosed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /** Requests written and waiting for their reply. */
+  get outstanding(): number {
+    return this.inFlight.length - this.inFlightHead;
+  }
+
+  get hasCapacity(): boolean {
+    return this.established && !this.isClosed && this.outstanding < this.options.outstandingMax;
+  }
+
+  /** Queues a request for this turn's write; its reply must come back in order. */
+  send(request: WireRequest): void {
+    if (this.closedError !== undefined) {
+      request.fail(this.closedError, false);
+      return;
+    }
+    const xid = this.nextXid;
+    this.nextXid = xid >= 0x7ffffff0 ? 1 : xid + 1;
+    request.frame.writeInt32BE(xid, 4);
+    this.inFlight.push({ xid, request });
+    this.enqueue(request.frame);
+  }
+
+  /** Sends an AuthPacket frame (xid -4); its answer comes on the auth channel, not in xid order. */
+  sendAuth(frame: Buffer, callback: AuthCallback): void {
+    if (this.closedError !== undefined) {
+      callback(this.closedError, 0);
+      return;
+    }
+    this.authCallbacks.push(callback);
+    this.enqueue(frame);
+  }
+
+  /** Closes the connection (idempotent); everything in flight fails with `error`. */
+  close(error: Error): void {
+    if (this.closedError !== undefined) return;
+    this.closedError = error;
+    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.flushScheduled = undefined;
+    this.timer = undefined;
+    this.outgoing = [];
+    this.socket.destroy();
+    const inFlight = this.inFlight.splice(0).slice(this.inFlightHead);
+    this.inFlightHead = 0;
+    for (const entry of inFlight) entry.request.fail(error, true);
+    for (const callback of this.authCallbacks.splice(0)) callback(error, 0);
+    if (this.established) this.handlers.onClose(error);
+  }
+
+  private handshake(): Promise<ConnectResponse> {
+    return new Promise<ConnectResponse>((resolve, reject) => {
+      const socket = this.socket;
+      let settled = false;
+      const fail = (error: Error) => {
+        this.close(error);
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+      };
+      const timeout = setTimeout(
+        () => fail(new TimeoutError(`no handshake with ${describeHost(this.options.host)} within ${this.options.connectTimeoutMs} ms`)),
+        this.options.connectTimeoutMs,
+      );
+      const onHandshake = (response: ConnectResponse) => {
+        clearTimeout(timeout);
+        settled = true;
+        this.established = true;
+        this.startTimers(response.timeOut);
+        resolve(response);
+      };
+      socket.on('connect', () => {
+        this.lastSendMs = performance.now();
+        socket.write(encodeFrame(part(ConnectRequest, this.options.connectRequest)));
+      });
+      socket.on('data', (chunk: Buffer) => {
+        this.lastReceivedMs = performance.now();
+        try {
+          this.onData(chunk, onHandshake);
+        } catch (error) {
+          // Only our own bugs get here; they must not escape into the event loop.
+          fail(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+      socket.on('error', (error) => {
+        clearTimeout(timeout);
+        fail(connectionLoss(false, { cause: error }));
+      });
+      socket.on('close', () => {
+        clearTimeout(timeout);
+        fail(connectionLoss(false, { cause: new Error(`${describeHost(this.options.host)} closed the connection`) }));
+      });
+    });
+  }
+
+  private onData(chunk: Buffer, onHandshake: (response: ConnectResponse) => void): void {
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (error) {
+      this.close(connectionLoss(false, { cause: error }));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closedError !== undefined) return;
+      if (!this.established) {
+        let response: ConnectResponse;
+        try {
+          response = ConnectResponse.decode(frame);
+        } catch (error) {
+          this.close(connectionLoss(false, { cause: error }));
+          return;
+        }
+        onHandshake(response);
+        continue;
+      }
+      this.onReply(frame);
+    }
+  }
+
+  private onReply(frame: Buffer): void {
+    let header: ReplyHeader;
+    let reader;
+    try {
+      ({ header, reader } = readReplyHeader(frame));
+    } catch (error) {
+      this.close(connectionLoss(false, { cause: error }));
+      return;
+    }
+    switch (header.xid) {
+      case Xid.PING:
+        return;
+      case Xid.AUTH: {
+        const callback = this.authCallbacks.shift();
+        if (callback === undefined) {
+          this.close(connectionLoss(false, { cause: new ProtocolViolationError('auth reply without an auth request') }));
+          return;
+        }
+        callback(undefined, header.err);
+        return;
+      }
+      case Xid.NOTIFICATION: {
+        let event: WatcherEvent;
+        try {
+          event = WatcherEvent.read(reader);
+        } catch (error) {
+          this.close(connectionLoss(false, { cause: error }));
+          return;
+        }
+        this.handlers.onNotification(event);
+        return;
+      }
+    }
+    const head = this.inFlight[this.inFlightHead];
+    if (head === undefined || head.xid !== header.xid) {
+      const expected = head === undefined ? 'no request outstanding' : `expected xid ${head.xid}`;
+      this.close(connectionLoss(false, { cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`) }));
+      return;
+    }
+    let body: unknown = undefined;
+    if (header.err === 0 && head.request.response !== null) {
+      try {
+        body = head.request.response.read(reader);
+      } catch (error) {
+        const cause = error instanceof DecodeError ? error : new DecodeError(String(error));
+        this.close(connectionLoss(false, { cause }));
+        return;
+      }
+    }
+    this.inFlight[this.inFlightHead++] = undefined as unknown as InFlight;
+    if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlight.length) {
+      this.inFlight.splice(0, this.inFlightHead);
+      this.inFlightHead = 0;
+    }
+    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
+    head.request.complete(header, body);
+  }
+
+  private enqueue(frame: Buffer): void {
+    this.outgoing.push(frame);
+    if (this.flushScheduled === undefined) this.flushScheduled = setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = undefined;
+    if (this.closedError !== undefined || this.outgoing.length === 0) return;
+    const frames = this.outgoing;
+    this.outgoing = [];
+    this.lastSendMs = performance.now();
+    if (frames.length === 1) {
+      this.socket.write(frames[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const frame of frames) this.socket.write(frame);
+    this.socket.uncork();
+  }
+
+  /** Java's timing: read timeout at 2/3 of the session timeout, a ping after half of that idle. */
+  private startTimers(negotiatedTimeoutMs: number): void {
+    this.negotiatedTimeoutMs = negotiatedTimeoutMs;
+    if (negotiatedTimeoutMs <= 0) return;
+    this.readTimeoutMs = Math.max(1, Math.floor((negotiatedTimeoutMs * 2) / 3));
+    this.pingIntervalMs = Math.max(1, Math.floor(this.readTimeoutMs / 2));
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.closedError !== undefined) return;
+    const now = performance.now();
+    const next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
+    this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    if (now - this.lastReceivedMs >= this.readTimeoutMs) {
+      const silentMs = Math.round(now - this.lastReceivedMs);
+      this.close(connectionLoss(false, { cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`) }));
+      return;
+    }
+    if (now - this.lastSendMs >= this.pingIntervalMs) {
+      this.outgoing.push(PING_FRAME);
+      this.flush();
+    }
+    this.armTimer();
+  }
+}
+
+export function describeHost(host: HostAddress): string {
+  return host.host.includes(':') ? `[${host.host}]:${host.port}` : `${host.host}:${host.port}`;
+}

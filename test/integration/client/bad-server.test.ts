@@ -1,0 +1,94 @@
+// A server that misbehaves (out-of-order xid, malformed reply, oversize frame, silence, a garbage
+// handshake): the client closes that connection with a typed error, fails what was in flight,
+// reconnects and carries on; no promise is left pending and nothing crashes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import {
+  ConnectionLossError,
+  DecodeError,
+  FrameTooLargeError,
+  ProtocolViolationError,
+  TimeoutError,
+  ZooKeeperClient,
+  type KeeperError,
+} from '../../../src/index.js';
+import { startFakeServer, type Behaviour } from './support/fake-server.js';
+import { waitForState } from './support/wait.js';
+
+describe('client against a misbehaving server', function () {
+  this.timeout(15_000);
+
+  async function firstFailure(behaviour: Behaviour, sessionTimeoutMs = 3000): Promise<KeeperError> {
+    await using server = await startFakeServer((n) => (n === 0 ? behaviour : 'good'));
+    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs });
+    await client.connect();
+    if (behaviour !== 'silent') await client.sync('/'); // a reply, so a zxid to remember
+    const sessionId = client.sessionId;
+    const lastZxid = client.lastZxidSeen;
+    assert.equal(lastZxid > 0n, behaviour !== 'silent');
+    const error = await client.getData('/x').then(
+      () => assert.fail('the broken reply must not resolve'),
+      (e: KeeperError) => e,
+    );
+    await waitForState(client, 'connected');
+    assert.equal(client.sessionId, sessionId, 'the session is resumed on the next connection');
+    assert.equal((await client.getData('/x')).data.toString(), 'ok');
+    assert.equal(server.accepted, 2);
+    // The reconnect carries the latest zxid seen, so the client never goes back in time.
+    assert.equal(server.connectRequests[1].lastZxidSeen, lastZxid);
+    assert.equal(server.connectRequests[1].sessionId, sessionId);
+    return error;
+  }
+
+  it('drops the connection on an out-of-order xid', async () => {
+    const error = await firstFailure('outOfOrder');
+    assert.ok(error instanceof ConnectionLossError);
+    assert.ok(error.cause instanceof ProtocolViolationError, String(error.cause));
+  });
+
+  it('drops the connection on a malformed reply', async () => {
+    const error = await firstFailure('malformed');
+    assert.ok(error instanceof ConnectionLossError);
+    assert.ok(error.cause instanceof DecodeError, String(error.cause));
+  });
+
+  it('drops the connection on an oversize frame without allocating it', async () => {
+    const error = await firstFailure('oversize');
+    assert.ok(error.cause instanceof FrameTooLargeError, String(error.cause));
+  });
+
+  it('drops a connection that stops answering after the read timeout', async () => {
+    const error = await firstFailure('silent', 600);
+    assert.ok(error instanceof ConnectionLossError);
+    assert.ok(error.cause instanceof TimeoutError, String(error.cause));
+  });
+
+  it('retries after a garbage handshake', async () => {
+    await using server = await startFakeServer((n) => (n === 0 ? 'garbageHandshake' : 'good'));
+    await using client = new ZooKeeperClient({ connectString: server.connectString, reconnectDelayMaxMs: 50 });
+    await client.connect();
+    assert.equal(server.accepted, 2);
+  });
+
+  it('gives up connect() after its timeout when nothing answers, and closes cleanly', async () => {
+    await using server = await startFakeServer(() => 'good');
+    const port = server.port;
+    await server.close();
+    await using client = new ZooKeeperClient({ connectString: `127.0.0.1:${port}`, reconnectDelayMaxMs: 20 });
+    await assert.rejects(client.connect({ timeoutMs: 300 }), TimeoutError);
+    await client.close();
+    assert.equal(client.state.type, 'closed');
+  });
+
+  it('pings an idle connection and stays connected', async () => {
+    await using server = await startFakeServer(() => 'good');
+    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 300 });
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.type));
+    await client.connect();
+    // At a third of 300 ms of idleness a ping goes out; wait for a few.
+    while (server.pings < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(states, ['connected']);
+    assert.equal(server.accepted, 1);
+  });
+});

@@ -1,0 +1,112 @@
+// Failover in a real 3-node Apache ZooKeeper 3.8 ensemble: kill the member a client is connected
+// to and check that its session, its ephemerals and its watches survive on another member; and
+// read-only mode: with quorum lost a canBeReadOnly client reads from the lone member, then moves to
+// read-write when the quorum is back.
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import { NotReadOnlyError, ZooKeeperClient, type WatchedEvent } from '../../../src/index.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheEnsemble, type ApacheEnsemble } from './support/apache-ensemble.js';
+import { waitForState } from './support/wait.js';
+
+describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function () {
+  this.timeout(60_000);
+  let ensemble: ApacheEnsemble;
+
+  before(async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    ensemble = await startApacheEnsemble();
+  });
+
+  after(async () => {
+    await ensemble?.stop();
+  });
+
+  it('keeps the session, ephemerals and watches when the connected member dies', async () => {
+    await using client = new ZooKeeperClient({ connectString: ensemble.connectString, sessionTimeoutMs: 6000 });
+    await client.connect();
+    const state = client.state;
+    assert.ok(state.type === 'connected');
+    const sessionId = client.sessionId;
+    const doomed = ensemble.member(state.host.port);
+    const others = ensemble.members.filter((m) => m !== doomed);
+    await using observer = new ZooKeeperClient({ connectString: others.map((m) => m.connectString).join(',') });
+    await observer.connect();
+
+    await client.create('/fail', 'v0');
+    await client.create('/fail/eph', null, { mode: 'EPHEMERAL' });
+    const { watch } = await client.getData('/fail', { watch: true });
+    const persistent = await client.addWatch('/fail', { mode: 'persistentRecursive' });
+
+    const disconnected = waitForState(client, 'disconnected');
+    await doomed.kill();
+    await disconnected;
+    const reconnected = await waitForState(client, 'connected', 30_000);
+    assert.ok(reconnected.type === 'connected' && reconnected.host.port !== doomed.clientPort);
+    assert.equal(client.sessionId, sessionId);
+
+    await observer.sync('/');
+    assert.equal((await observer.exists('/fail/eph'))?.ephemeralOwner, sessionId);
+    await observer.setData('/fail', 'v1');
+    assert.deepEqual(await watch, { type: 'nodeDataChanged', path: '/fail' });
+    await observer.create('/fail/new');
+    const seen: WatchedEvent[] = [];
+    for await (const event of persistent) {
+      seen.push(event);
+      if (event.path === '/fail/new') break;
+    }
+    assert.deepEqual(seen.at(-1), { type: 'nodeCreated', path: '/fail/new' });
+    // The client never goes back in time: its last zxid is at least the observer's write.
+    assert.ok(client.lastZxidSeen > 0n);
+    assert.equal((await client.getData('/fail')).data.toString(), 'v1');
+  });
+});
+
+describe('client read-only mode with a 3-node Apache ZooKeeper 3.8 ensemble', function () {
+  this.timeout(60_000);
+  let ensemble: ApacheEnsemble;
+
+  before(async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    // Apache 3.8 refuses global sessions in read-only mode: a read-only server hands out local
+    // sessions only, so local sessions must be enabled.
+    ensemble = await startApacheEnsemble({
+      systemProperties: { 'readonlymode.enabled': 'true' },
+      config: { localSessionsEnabled: true },
+    });
+  });
+
+  after(async () => {
+    await ensemble?.stop();
+  });
+
+  it('reads from a read-only member, then moves to read-write when quorum returns', async () => {
+    await using writer = new ZooKeeperClient({ connectString: ensemble.connectString });
+    await writer.connect();
+    await writer.create('/ro', 'visible');
+    await writer.close();
+    const [lone, ...rest] = ensemble.members;
+    await Promise.all(rest.map((m) => m.kill()));
+    while ((await lone.mode()) !== 'read-only') await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await using client = new ZooKeeperClient({
+      connectString: ensemble.connectString,
+      sessionTimeoutMs: 6000,
+      canBeReadOnly: true,
+      connectTimeoutMs: 1000,
+      reconnectDelayMaxMs: 200,
+    });
+    await client.connect({ timeoutMs: 20_000 });
+    assert.equal(client.state.type, 'connectedReadOnly');
+    assert.equal((await client.getData('/ro')).data.toString(), 'visible');
+    await assert.rejects(client.create('/ro/new'), NotReadOnlyError);
+
+    const readWrite = waitForState(client, 'connected', 40_000);
+    await Promise.all(rest.map((m) => m.start()));
+    await readWrite;
+    await client.create('/ro/new');
+    assert.deepEqual((await client.getChildren('/ro')).children, ['new']);
+  });
+});

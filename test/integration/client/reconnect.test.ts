@@ -1,0 +1,171 @@
+// Connection loss and session expiry against Apache ZooKeeper 3.8, through a proxy the test
+// controls: the session, its ephemerals and its watches survive a dropped connection (an event
+// that happened while disconnected still arrives), in-flight writes are marked indeterminate, and
+// a client that hears no server for the whole session timeout declares its session expired.
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import {
+  AuthFailedError,
+  ConnectionLossError,
+  SessionExpiredError,
+  ZooKeeperClient,
+  isIndeterminate,
+  type KeeperError,
+  type WatchedEvent,
+} from '../../../src/index.js';
+import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { startProxy, type TcpProxy } from './support/proxy.js';
+import { eventually, waitForState } from './support/wait.js';
+
+describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
+  this.timeout(30_000);
+  let server: ApacheServer;
+  let proxy: TcpProxy;
+  let direct: ZooKeeperClient;
+  const clients: ZooKeeperClient[] = [];
+
+  before(async function () {
+    if (!apacheAvailable()) this.skip();
+    // A short tick allows session timeouts down to 400 ms.
+    server = await startApache({ config: { tickTime: 200 } });
+    direct = new ZooKeeperClient({ connectString: server.connectString });
+    await direct.connect();
+  });
+
+  beforeEach(async () => {
+    proxy = await startProxy(server.port);
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await proxy.close();
+  });
+
+  after(async () => {
+    await direct?.close();
+    await server?.stop();
+  });
+
+  function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {
+    const client = new ZooKeeperClient({
+      connectString: proxy.connectString,
+      sessionTimeoutMs,
+      connectTimeoutMs: 300,
+      reconnectDelayMaxMs: 100,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  it('keeps the session, ephemerals and watches across a dropped connection', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    const sessionId = client.sessionId;
+    await client.create('/keep', 'v0');
+    await client.create('/keep/eph', null, { mode: 'EPHEMERAL' });
+    const { watch: dataWatch } = await client.getData('/keep', { watch: true });
+    const { watch: existWatch } = await client.exists('/keep/later', { watch: true });
+    const { watch: childWatch } = await client.getChildren('/keep', { watch: true });
+    const persistent = await client.addWatch('/keep', { mode: 'persistentRecursive' });
+
+    // Cut the connection and keep the server unreachable while another client changes things.
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await direct.setData('/keep', 'v1');
+    await direct.create('/keep/later');
+    proxy.blackhole(false);
+    await waitForState(client, 'connected');
+
+    assert.equal(client.sessionId, sessionId, 'the same session was resumed');
+    assert.deepEqual(await dataWatch, { type: 'nodeDataChanged', path: '/keep' });
+    assert.deepEqual(await existWatch, { type: 'nodeCreated', path: '/keep/later' });
+    assert.deepEqual(await childWatch, { type: 'nodeChildrenChanged', path: '/keep' });
+    const owner = (await direct.exists('/keep/eph'))?.ephemeralOwner;
+    assert.equal(owner, sessionId, 'the ephemeral survived with its owner');
+    // The persistent watch is registered again: a change after the reconnect reaches it.
+    await direct.setData('/keep/later', 'x');
+    // (Events the server synthesized for the one-shot watches reach it first, as in Java.)
+    const seen: WatchedEvent[] = [];
+    for await (const event of persistent) {
+      seen.push(event);
+      if (event.type === 'nodeDataChanged' && event.path === '/keep/later') break;
+    }
+    assert.deepEqual(seen.at(-1), { type: 'nodeDataChanged', path: '/keep/later' });
+    assert.ok(seen.length <= 3, `unexpected events: ${JSON.stringify(seen)}`);
+  });
+
+  it('marks in-flight writes indeterminate and unsent requests retryable', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/inflight');
+    proxy.blackhole(true);
+    const write = client.setData('/inflight', 'x').then(
+      () => assert.fail('no reply can arrive'),
+      (e: KeeperError) => e,
+    );
+    const read = client.getData('/inflight').then(
+      () => assert.fail('no reply can arrive'),
+      (e: KeeperError) => e,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the writes reach the socket
+    proxy.dropAll();
+    const [writeError, readError] = await Promise.all([write, read]);
+    assert.ok(writeError instanceof ConnectionLossError);
+    assert.equal(isIndeterminate(writeError), true);
+    assert.equal(writeError.path, '/inflight');
+    assert.ok(readError instanceof ConnectionLossError);
+    assert.equal(isIndeterminate(readError), false);
+    // While the server stays unreachable, a new request waits for the next attempt and then fails
+    // as plainly retryable: it was never sent.
+    const waiting = await client.create('/never').then(
+      () => assert.fail('cannot succeed'),
+      (e: KeeperError) => e,
+    );
+    assert.ok(waiting instanceof ConnectionLossError);
+    assert.equal(isIndeterminate(waiting), false);
+    proxy.blackhole(false);
+    await waitForState(client, 'connected');
+    assert.equal((await client.getData('/inflight')).stat.version, 0);
+  });
+
+  it('declares the session expired when no server is heard for the session timeout', async () => {
+    const client = viaProxy(1000);
+    await client.connect();
+    assert.equal(client.negotiatedTimeoutMs, 1000);
+    await client.create('/doomed', null, { mode: 'EPHEMERAL' });
+    const { watch } = await client.getData('/doomed', { watch: true });
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.type));
+    proxy.blackhole(true);
+    const reason = await client.closed();
+    assert.ok(reason instanceof SessionExpiredError);
+    assert.deepEqual(states.slice(-3), ['disconnected', 'expired', 'closed'].slice(-3));
+    assert.ok(states.includes('expired'));
+    await assert.rejects(watch, SessionExpiredError);
+    await assert.rejects(client.getData('/'), SessionExpiredError);
+    // The server expires it too, and the ephemeral goes.
+    await eventually(async () => (await direct.exists('/doomed')) === null);
+  });
+
+  it('reports expiry when the server no longer knows the session', async () => {
+    const client = new ZooKeeperClient({
+      connectString: server.connectString,
+      sessionId: 0x1234n,
+      sessionPassword: Buffer.alloc(16),
+    });
+    clients.push(client);
+    await assert.rejects(client.connect(), SessionExpiredError);
+    assert.equal(client.state.type, 'closed');
+  });
+
+  it('ends the session with authFailed when the server refuses credentials', async () => {
+    const client = new ZooKeeperClient({ connectString: server.connectString });
+    clients.push(client);
+    await client.connect();
+    const seen = waitForState(client, 'authFailed');
+    await assert.rejects(client.addAuth('no-such-scheme', 'x'), AuthFailedError);
+    await seen;
+    assert.ok((await client.closed()) instanceof AuthFailedError);
+  });
+});

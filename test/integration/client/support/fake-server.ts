@@ -1,0 +1,132 @@
+// A scripted ZooKeeper server for misbehaviour tests: it does the handshake, then answers each
+// request through the connection's `behaviour` (good answers, or broken ones on purpose).
+import net from 'node:net';
+import {
+  FrameSplitter,
+  decodeRequest,
+  encodeFrame,
+  part,
+  records,
+  type DecodedRequest,
+} from '../../../../src/protocol/index.js';
+
+export type Behaviour = 'good' | 'outOfOrder' | 'malformed' | 'oversize' | 'silent' | 'garbageHandshake';
+
+export interface FakeServer extends AsyncDisposable {
+  readonly port: number;
+  readonly connectString: string;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Every ConnectRequest received, in order. */
+  readonly connectRequests: records.ConnectRequest[];
+  /** Pings received so far. */
+  readonly pings: number;
+  close(): Promise<void>;
+}
+
+const ZERO_STAT = {
+  czxid: 1n, mzxid: 1n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0,
+  ephemeralOwner: 0n, dataLength: 2, numChildren: 0, pzxid: 1n,
+};
+
+/** `behaviourFor(n)` picks how the n-th connection (from 0) behaves. */
+export async function startFakeServer(behaviourFor: (connection: number) => Behaviour): Promise<FakeServer> {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  let pings = 0;
+  const connectRequests: records.ConnectRequest[] = [];
+  const server = net.createServer((socket) => {
+    const behaviour = behaviourFor(accepted++);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const splitter = new FrameSplitter();
+    let handshaken = false;
+    let zxid = 10n;
+    socket.on('data', (chunk) => {
+      for (const frame of splitter.push(chunk)) {
+        if (!handshaken) {
+          handshaken = true;
+          const request = records.ConnectRequest.decode(frame);
+          connectRequests.push(request);
+          if (behaviour === 'garbageHandshake') {
+            socket.write(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
+            continue;
+          }
+          socket.write(
+            encodeFrame(
+              part(records.ConnectResponse, {
+                protocolVersion: 0,
+                timeOut: request.timeOut,
+                sessionId: request.sessionId === 0n ? 0x42n : request.sessionId,
+                passwd: Buffer.alloc(16, 7),
+                readOnly: false,
+              }),
+            ),
+          );
+          continue;
+        }
+        if (behaviour === 'silent') continue;
+        if (frame.readInt32BE(4) === 11) pings++;
+        answer(socket, decodeRequest(frame), behaviour, ++zxid);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+    return closing;
+  };
+  return {
+    port,
+    connectString: `127.0.0.1:${port}`,
+    get accepted() {
+      return accepted;
+    },
+    connectRequests,
+    get pings() {
+      return pings;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviour, zxid: bigint): void {
+  const { xid, type } = request.header;
+  const header = (x: number) => part(records.ReplyHeader, { xid: x, zxid, err: 0 });
+  if (type === 11) {
+    socket.write(encodeFrame(part(records.ReplyHeader, { xid: -2, zxid, err: 0 })));
+    return;
+  }
+  if (type === 9) {
+    socket.write(encodeFrame(header(xid), part(records.SyncResponse, { path: '/' })));
+    return;
+  }
+  if (type !== 4) {
+    socket.write(encodeFrame(header(xid)));
+    return;
+  }
+  switch (behaviour) {
+    case 'outOfOrder':
+      socket.write(encodeFrame(header(xid + 1), part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT })));
+      return;
+    case 'malformed':
+      // A data length that runs past the end of the frame.
+      socket.write(encodeFrame(header(xid), part(records.ErrorResponse, { err: 1000 })));
+      return;
+    case 'oversize': {
+      const prefix = Buffer.alloc(4);
+      prefix.writeInt32BE(0x7fffffff, 0);
+      socket.write(prefix);
+      return;
+    }
+    default:
+      socket.write(encodeFrame(header(xid), part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT })));
+  }
+}
