@@ -165,9 +165,10 @@ export class Connection {
           reject(error);
         }
       };
+      const { host, connectTimeoutMs } = this.options;
       const timeout = setTimeout(
-        () => fail(new TimeoutError(`no handshake with ${describeHost(this.options.host)} within ${this.options.connectTimeoutMs} ms`)),
-        this.options.connectTimeoutMs,
+        () => fail(new TimeoutError(`no handshake with ${describeHost(host)} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
       );
       const onHandshake = (response: ConnectResponse) => {
         clearTimeout(timeout);
@@ -195,7 +196,11 @@ export class Connection {
       });
       socket.on('close', () => {
         clearTimeout(timeout);
-        fail(connectionLoss(false, { cause: new Error(`${describeHost(this.options.host)} closed the connection`) }));
+        fail(
+          connectionLoss(false, {
+            cause: new Error(`${describeHost(this.options.host)} closed the connection`),
+          }),
+        );
       });
     });
   }
@@ -240,7 +245,11 @@ export class Connection {
       case Xid.AUTH: {
         const callback = this.authCallbacks.shift();
         if (callback === undefined) {
-          this.close(connectionLoss(false, { cause: new ProtocolViolationError('auth reply without an auth request') }));
+          this.close(
+            connectionLoss(false, {
+              cause: new ProtocolViolationError('auth reply without an auth request'),
+            }),
+          );
           return;
         }
         callback(undefined, header.err);
@@ -261,7 +270,11 @@ export class Connection {
     const head = this.inFlight[this.inFlightHead];
     if (head === undefined || head.xid !== header.xid) {
       const expected = head === undefined ? 'no request outstanding' : `expected xid ${head.xid}`;
-      this.close(connectionLoss(false, { cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`) }));
+      this.close(
+        connectionLoss(false, {
+          cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`),
+        }),
+      );
       return;
     }
     let body: unknown = undefined;
@@ -324,7 +337,11 @@ export class Connection {
     const now = performance.now();
     if (now - this.lastReceivedMs >= this.readTimeoutMs) {
       const silentMs = Math.round(now - this.lastReceivedMs);
-      this.close(connectionLoss(false, { cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`) }));
+      this.close(
+        connectionLoss(false, {
+          cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`),
+        }),
+      );
       return;
     }
     if (now - this.lastSendMs >= this.pingIntervalMs) {

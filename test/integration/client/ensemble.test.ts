@@ -12,26 +12,33 @@ import { waitForState } from './support/wait.js';
 describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function () {
   this.timeout(60_000);
   let ensemble: ApacheEnsemble;
+  let starting: Promise<ApacheEnsemble> | undefined;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
-    this.timeout(60_000);
-    ensemble = await startApacheEnsemble();
+    this.timeout(120_000);
+    starting = startApacheEnsemble();
+    ensemble = await starting;
   });
 
   after(async () => {
-    await ensemble?.stop();
+    await (await starting?.catch(() => undefined))?.stop();
   });
 
   it('keeps the session, ephemerals and watches when the connected member dies', async () => {
-    await using client = new ZooKeeperClient({ connectString: ensemble.connectString, sessionTimeoutMs: 6000 });
+    await using client = new ZooKeeperClient({
+      connectString: ensemble.connectString,
+      sessionTimeoutMs: 6000,
+    });
     await client.connect();
     const state = client.state;
     assert.ok(state.type === 'connected');
     const sessionId = client.sessionId;
     const doomed = ensemble.member(state.host.port);
     const others = ensemble.members.filter((m) => m !== doomed);
-    await using observer = new ZooKeeperClient({ connectString: others.map((m) => m.connectString).join(',') });
+    await using observer = new ZooKeeperClient({
+      connectString: others.map((m) => m.connectString).join(','),
+    });
     await observer.connect();
 
     await client.create('/fail', 'v0');
@@ -66,20 +73,22 @@ describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function (
 describe('client read-only mode with a 3-node Apache ZooKeeper 3.8 ensemble', function () {
   this.timeout(60_000);
   let ensemble: ApacheEnsemble;
+  let starting: Promise<ApacheEnsemble> | undefined;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
-    this.timeout(60_000);
+    this.timeout(120_000);
     // Apache 3.8 refuses global sessions in read-only mode: a read-only server hands out local
     // sessions only, so local sessions must be enabled.
-    ensemble = await startApacheEnsemble({
+    starting = startApacheEnsemble({
       systemProperties: { 'readonlymode.enabled': 'true' },
       config: { localSessionsEnabled: true },
     });
+    ensemble = await starting;
   });
 
   after(async () => {
-    await ensemble?.stop();
+    await (await starting?.catch(() => undefined))?.stop();
   });
 
   it('reads from a read-only member, then moves to read-write when quorum returns', async () => {

@@ -20,6 +20,7 @@ import { eventually, waitForState } from './support/wait.js';
 describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
   let server: ApacheServer;
+  let starting: Promise<ApacheServer> | undefined;
   let proxy: TcpProxy;
   let direct: ZooKeeperClient;
   const clients: ZooKeeperClient[] = [];
@@ -27,7 +28,9 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
   before(async function () {
     if (!apacheAvailable()) this.skip();
     // A short tick allows session timeouts down to 400 ms.
-    server = await startApache({ config: { tickTime: 200 } });
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApache({ config: { tickTime: 200 } });
+    server = await starting;
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
   });
@@ -43,7 +46,8 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
 
   after(async () => {
     await direct?.close();
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await (await starting?.catch(() => undefined))?.stop();
   });
 
   function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {

@@ -8,12 +8,15 @@ import { apacheAvailable, startApache, type ApacheServer } from '../../support/a
 describe('client watches against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
   let server: ApacheServer;
+  let starting: Promise<ApacheServer> | undefined;
   let client: ZooKeeperClient;
   let other: ZooKeeperClient;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
-    server = await startApache();
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApache();
+    server = await starting;
     client = new ZooKeeperClient({ connectString: server.connectString });
     other = new ZooKeeperClient({ connectString: server.connectString });
     await Promise.all([client.connect(), other.connect()]);
@@ -21,7 +24,8 @@ describe('client watches against Apache ZooKeeper 3.8', function () {
 
   after(async () => {
     await Promise.all([client?.close(), other?.close()]);
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await (await starting?.catch(() => undefined))?.stop();
   });
 
   it('fires a data watch once, as a promise', async () => {
@@ -50,7 +54,9 @@ describe('client watches against Apache ZooKeeper 3.8', function () {
     await client.sync('/');
     await other.create('/w2');
     await created;
-    const childEvent = new Promise<WatchedEvent>((resolve) => void client.getChildren('/w2', { watch: resolve }));
+    const childEvent = new Promise<WatchedEvent>(
+      (resolve) => void client.getChildren('/w2', { watch: resolve }),
+    );
     await client.sync('/');
     await other.create('/w2/child');
     assert.deepEqual(await childEvent, { type: 'nodeChildrenChanged', path: '/w2' });

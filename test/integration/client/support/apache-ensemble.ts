@@ -46,7 +46,8 @@ export async function startApacheEnsemble(options: EnsembleOptions = {}): Promis
   const size = options.size ?? 3;
   const host = '127.0.0.1';
   const ports = [];
-  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
+  for (let i = 0; i < size; i++)
+    ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
   const serverLines = ports.map((p, i) => `server.${i + 1}=${host}:${p.quorum}:${p.election}`).join('\n');
   const dirs: string[] = [];
   const members: Array<EnsembleMember & { stopForGood(): Promise<void> }> = [];
@@ -86,11 +87,13 @@ export async function startApacheEnsemble(options: EnsembleOptions = {}): Promis
     },
     async waitServing(count, waitOptions = {}) {
       const deadline = Date.now() + (waitOptions.timeoutMs ?? 30_000);
-      const serving = (mode: string) => mode === 'leader' || mode === 'follower' || (waitOptions.readOnly === true && mode === 'read-only');
+      const serving = (mode: string) =>
+        mode === 'leader' || mode === 'follower' || (waitOptions.readOnly === true && mode === 'read-only');
       for (;;) {
         const modes = await Promise.all(members.map((m) => (m.running ? m.mode() : Promise.resolve(''))));
         if (modes.filter(serving).length >= count) return;
-        if (Date.now() > deadline) throw new Error(`ensemble not serving with ${count} members: ${modes.join(',')}`);
+        if (Date.now() > deadline)
+          throw new Error(`ensemble not serving with ${count} members: ${modes.join(',')}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
