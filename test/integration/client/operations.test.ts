@@ -17,12 +17,13 @@ import {
   op,
   type KeeperError,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 
 describe('client operations against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
-  let starting: Promise<ApacheServer> | undefined;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   const clients: ZooKeeperClient[] = [];
 
   before(async function () {
@@ -31,14 +32,15 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
       this.skip();
     }
     this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApache();
+    starting = startApacheStandalone({ tickTime: 2000 });
     server = await starting;
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await Promise.all(clients.map((c) => c.close()));
     // Stop the server even if the hook that started it timed out before it resolved.
-    await (await starting?.catch(() => undefined))?.stop();
+    await stopWithin(starting);
   });
 
   async function connect(suffix = '', options: { sessionTimeoutMs?: number } = {}): Promise<ZooKeeperClient> {

@@ -13,14 +13,15 @@ import {
   type KeeperError,
   type WatchedEvent,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 import { startProxy, type TcpProxy } from './support/proxy.js';
 import { eventually, waitForState } from './support/wait.js';
 
 describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
-  let starting: Promise<ApacheServer> | undefined;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let proxy: TcpProxy;
   let direct: ZooKeeperClient;
   const clients: ZooKeeperClient[] = [];
@@ -29,7 +30,7 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     if (!apacheAvailable()) this.skip();
     // A short tick allows session timeouts down to 400 ms.
     this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApache({ config: { tickTime: 200 } });
+    starting = startApacheStandalone({ tickTime: 200 });
     server = await starting;
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
@@ -44,10 +45,11 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await proxy.close();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await direct?.close();
     // Stop the server even if the hook that started it timed out before it resolved.
-    await (await starting?.catch(() => undefined))?.stop();
+    await stopWithin(starting);
   });
 
   function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {
