@@ -377,7 +377,14 @@ export class ZooKeeperClient implements AsyncDisposable {
     channel.push(this.machine.state);
     if (this.machine.terminated) channel.end();
     else this.stateChannels.add(channel);
-    options.signal?.addEventListener('abort', () => channel.end(), { once: true });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        channel.end();
+        this.stateChannels.delete(channel);
+      },
+      { once: true },
+    );
     return channel;
   }
 
