@@ -54,6 +54,9 @@ export interface ConnectionOptions {
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
 
+/** Java's MAX_SEND_PING_INTERVAL: ping at least this often when nothing else is sent. */
+const PING_INTERVAL_MAX_MS = 10_000;
+
 const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
 
 interface InFlight {
@@ -321,7 +324,8 @@ export class Connection {
     this.negotiatedTimeoutMs = negotiatedTimeoutMs;
     if (negotiatedTimeoutMs <= 0) return;
     this.readTimeoutMs = Math.max(1, Math.floor((negotiatedTimeoutMs * 2) / 3));
-    this.pingIntervalMs = Math.max(1, Math.floor(this.readTimeoutMs / 2));
+    // Java also pings after 10 s without sending anything, whatever the timeout.
+    this.pingIntervalMs = Math.max(1, Math.min(Math.floor(this.readTimeoutMs / 2), PING_INTERVAL_MAX_MS));
     this.armTimer();
   }
 
