@@ -226,6 +226,20 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     assert.equal(await client.getAllChildrenNumber('/pipe'), count);
   });
 
+  it('keeps requests waiting beyond the outstanding limit and sends them in order', async () => {
+    const client = new ZooKeeperClient({ connectString: server.connectString, outstandingRequestsMax: 3 });
+    clients.push(client);
+    await client.connect();
+    await client.create('/limited');
+    const created = await Promise.all(
+      Array.from({ length: 50 }, () => client.create('/limited/n-', null, { mode: 'PERSISTENT_SEQUENTIAL' })),
+    );
+    assert.deepEqual(
+      created.map((c) => c.path),
+      Array.from({ length: 50 }, (_, i) => `/limited/n-${String(i).padStart(10, '0')}`),
+    );
+  });
+
   it('aborts a waiting call with the signal reason', async () => {
     const client = await connect();
     const controller = new AbortController();
