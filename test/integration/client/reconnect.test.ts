@@ -101,6 +101,18 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     assert.ok(seen.length <= 3, `unexpected events: ${JSON.stringify(seen)}`);
   });
 
+  it('re-registers plain one-shot watches with SetWatches when no persistent watch exists', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/plain', 'v0');
+    const { watch } = await client.getChildren('/plain', { watch: true });
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await waitForState(client, 'connected');
+    await direct.create('/plain/child');
+    assert.deepEqual(await watch, { type: 'nodeChildrenChanged', path: '/plain' });
+  });
+
   it('marks in-flight writes indeterminate and unsent requests retryable', async () => {
     const client = viaProxy(4000);
     await client.connect();
