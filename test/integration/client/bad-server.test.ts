@@ -99,6 +99,17 @@ describe('client against a misbehaving server', function () {
     assert.equal(server.accepted, 1);
   });
 
+  it('pipelines: every request is written before any reply comes back', async () => {
+    // The server answers nothing until all 100 requests arrived: a client that waited for replies
+    // before writing more would never finish.
+    await using server = await startFakeServer(() => ({ holdUntil: 100 }));
+    await using client = new ZooKeeperClient({ connectString: server.connectString });
+    await client.connect();
+    const replies = await Promise.all(Array.from({ length: 100 }, () => client.getData('/x')));
+    assert.ok(replies.every((r) => r.data.toString() === 'ok'));
+    assert.equal(server.accepted, 1);
+  });
+
   it('replaces a connection whose server answers pings but not requests', async () => {
     await using server = await startFakeServer((n) => (n === 0 ? 'mute' : 'good'));
     await using client = new ZooKeeperClient({ connectString: server.connectString, requestTimeoutMs: 200 });

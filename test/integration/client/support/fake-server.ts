@@ -20,7 +20,9 @@ export type Behaviour =
   /** Answers pings, never getData. */
   | 'mute'
   /** Answers the connection's first getData with these raw bytes (a fuzz case), later ones well. */
-  | { readonly raw: Buffer };
+  | { readonly raw: Buffer }
+  /** Holds getData replies until this many arrived, then answers them all in order. */
+  | { readonly holdUntil: number };
 
 export interface FakeServer extends AsyncDisposable {
   readonly port: number;
@@ -62,6 +64,7 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
     const splitter = new FrameSplitter();
     let handshaken = false;
     let rawUsed = false;
+    const held: DecodedRequest[] = [];
     let zxid = 10n;
     socket.on('data', (chunk) => {
       for (const frame of splitter.push(chunk)) {
@@ -89,6 +92,12 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
         if (behaviour === 'silent') continue;
         if (frame.readInt32BE(4) === 11) pings++;
         const request = decodeRequest(frame);
+        if (typeof behaviour === 'object' && 'holdUntil' in behaviour && request.header.type === 4) {
+          held.push(request);
+          if (held.length === behaviour.holdUntil)
+            for (const r of held.splice(0)) answer(socket, r, 'good', ++zxid);
+          continue;
+        }
         answer(socket, request, rawUsed ? 'good' : behaviour, ++zxid);
         if (request.header.type === 4) rawUsed = true;
       }
@@ -135,7 +144,7 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
     return;
   }
   if (typeof behaviour === 'object') {
-    socket.write(behaviour.raw);
+    if ('raw' in behaviour) socket.write(behaviour.raw);
     return;
   }
   switch (behaviour) {
