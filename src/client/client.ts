@@ -867,6 +867,10 @@ export class ZooKeeperClient implements AsyncDisposable {
     if (this.waitingHead === this.waiting.length) {
       this.waiting = [];
       this.waitingHead = 0;
+    } else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      // A backlog that never empties must not keep every request it ever held.
+      this.waiting.splice(0, this.waitingHead);
+      this.waitingHead = 0;
     }
   }
 
