@@ -50,14 +50,23 @@ export interface ConnectionOptions {
   readonly frameBytesMax: number;
   /** Requests written and not yet answered; the client keeps the rest waiting. */
   readonly outstandingMax: number;
+  /**
+   * The oldest unanswered request may wait this long; then the connection is closed as broken
+   * (a server that answers pings but not requests). 0 disables it.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
+
+/** Java's MAX_SEND_PING_INTERVAL: ping at least this often when nothing else is sent. */
+const PING_INTERVAL_MAX_MS = 10_000;
 
 const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
 
 interface InFlight {
   readonly xid: number;
+  readonly sentAtMs: number;
   readonly request: WireRequest;
 }
 
@@ -69,6 +78,7 @@ export class Connection {
   private outgoing: Buffer[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Infinity;
   private nextXid = 1;
   private closedError: Error | undefined;
   private established = false;
@@ -123,7 +133,12 @@ export class Connection {
     const xid = this.nextXid;
     this.nextXid = xid >= 0x7ffffff0 ? 1 : xid + 1;
     request.frame.writeInt32BE(xid, 4);
-    this.inFlight.push({ xid, request });
+    const sentAtMs = performance.now();
+    this.inFlight.push({ xid, sentAtMs, request });
+    // The timer may be set for a later ping; a lone request must not wait past its own deadline.
+    const deadline = sentAtMs + this.options.requestTimeoutMs;
+    if (this.options.requestTimeoutMs > 0 && this.outstanding === 1 && deadline < this.timerAtMs)
+      this.rearm();
     this.enqueue(request.frame);
   }
 
@@ -165,9 +180,10 @@ export class Connection {
           reject(error);
         }
       };
+      const { host, connectTimeoutMs } = this.options;
       const timeout = setTimeout(
-        () => fail(new TimeoutError(`no handshake with ${describeHost(this.options.host)} within ${this.options.connectTimeoutMs} ms`)),
-        this.options.connectTimeoutMs,
+        () => fail(new TimeoutError(`no handshake with ${describeHost(host)} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
       );
       const onHandshake = (response: ConnectResponse) => {
         clearTimeout(timeout);
@@ -195,7 +211,11 @@ export class Connection {
       });
       socket.on('close', () => {
         clearTimeout(timeout);
-        fail(connectionLoss(false, { cause: new Error(`${describeHost(this.options.host)} closed the connection`) }));
+        fail(
+          connectionLoss(false, {
+            cause: new Error(`${describeHost(this.options.host)} closed the connection`),
+          }),
+        );
       });
     });
   }
@@ -240,7 +260,11 @@ export class Connection {
       case Xid.AUTH: {
         const callback = this.authCallbacks.shift();
         if (callback === undefined) {
-          this.close(connectionLoss(false, { cause: new ProtocolViolationError('auth reply without an auth request') }));
+          this.close(
+            connectionLoss(false, {
+              cause: new ProtocolViolationError('auth reply without an auth request'),
+            }),
+          );
           return;
         }
         callback(undefined, header.err);
@@ -261,7 +285,11 @@ export class Connection {
     const head = this.inFlight[this.inFlightHead];
     if (head === undefined || head.xid !== header.xid) {
       const expected = head === undefined ? 'no request outstanding' : `expected xid ${head.xid}`;
-      this.close(connectionLoss(false, { cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`) }));
+      this.close(
+        connectionLoss(false, {
+          cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`),
+        }),
+      );
       return;
     }
     let body: unknown = undefined;
@@ -308,14 +336,26 @@ export class Connection {
     this.negotiatedTimeoutMs = negotiatedTimeoutMs;
     if (negotiatedTimeoutMs <= 0) return;
     this.readTimeoutMs = Math.max(1, Math.floor((negotiatedTimeoutMs * 2) / 3));
-    this.pingIntervalMs = Math.max(1, Math.floor(this.readTimeoutMs / 2));
+    // Java also pings after 10 s without sending anything, whatever the timeout.
+    this.pingIntervalMs = Math.max(1, Math.min(Math.floor(this.readTimeoutMs / 2), PING_INTERVAL_MAX_MS));
+    this.armTimer();
+  }
+
+  private rearm(): void {
+    if (this.timer === undefined) return; // not established yet, or closed
+    clearTimeout(this.timer);
     this.armTimer();
   }
 
   private armTimer(): void {
     if (this.closedError !== undefined) return;
     const now = performance.now();
-    const next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
+    let next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
+    const oldest = this.inFlight[this.inFlightHead];
+    if (oldest !== undefined && this.options.requestTimeoutMs > 0) {
+      next = Math.min(next, oldest.sentAtMs + this.options.requestTimeoutMs);
+    }
+    this.timerAtMs = next;
     this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
   }
 
@@ -324,7 +364,18 @@ export class Connection {
     const now = performance.now();
     if (now - this.lastReceivedMs >= this.readTimeoutMs) {
       const silentMs = Math.round(now - this.lastReceivedMs);
-      this.close(connectionLoss(false, { cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`) }));
+      this.close(
+        connectionLoss(false, {
+          cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`),
+        }),
+      );
+      return;
+    }
+    const oldest = this.inFlight[this.inFlightHead];
+    const limitMs = this.options.requestTimeoutMs;
+    if (oldest !== undefined && limitMs > 0 && now - oldest.sentAtMs >= limitMs) {
+      const cause = new TimeoutError(`no reply to request xid ${oldest.xid} within ${limitMs} ms`);
+      this.close(connectionLoss(false, { cause }));
       return;
     }
     if (now - this.lastSendMs >= this.pingIntervalMs) {

@@ -6,20 +6,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
   AuthFailedError,
+  ClosedError,
   ConnectionLossError,
   SessionExpiredError,
   ZooKeeperClient,
+  expireSession,
   isIndeterminate,
   type KeeperError,
   type WatchedEvent,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 import { startProxy, type TcpProxy } from './support/proxy.js';
 import { eventually, waitForState } from './support/wait.js';
 
 describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let proxy: TcpProxy;
   let direct: ZooKeeperClient;
   const clients: ZooKeeperClient[] = [];
@@ -27,7 +31,9 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
   before(async function () {
     if (!apacheAvailable()) this.skip();
     // A short tick allows session timeouts down to 400 ms.
-    server = await startApache({ config: { tickTime: 200 } });
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApacheStandalone({ tickTime: 200 });
+    server = await starting;
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
   });
@@ -41,9 +47,11 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await proxy.close();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await direct?.close();
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await stopWithin(starting);
   });
 
   function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {
@@ -95,6 +103,18 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     assert.ok(seen.length <= 3, `unexpected events: ${JSON.stringify(seen)}`);
   });
 
+  it('re-registers plain one-shot watches with SetWatches when no persistent watch exists', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/plain', 'v0');
+    const { watch } = await client.getChildren('/plain', { watch: true });
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await waitForState(client, 'connected');
+    await direct.create('/plain/child');
+    assert.deepEqual(await watch, { type: 'nodeChildrenChanged', path: '/plain' });
+  });
+
   it('marks in-flight writes indeterminate and unsent requests retryable', async () => {
     const client = viaProxy(4000);
     await client.connect();
@@ -129,6 +149,23 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     assert.equal((await client.getData('/inflight')).stat.version, 0);
   });
 
+  it('closes promptly while disconnected and fails what was waiting', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    const waiting = client.getData('/').then(
+      () => assert.fail('cannot succeed'),
+      (e: unknown) => e,
+    );
+    await client.close();
+    const error = await waiting;
+    assert.ok(error instanceof ClosedError || error instanceof ConnectionLossError, String(error));
+    assert.equal(await client.closed(), undefined);
+    assert.equal(client.state.type, 'closed');
+  });
+
   it('declares the session expired when no server is heard for the session timeout', async () => {
     const client = viaProxy(1000);
     await client.connect();
@@ -146,6 +183,17 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await assert.rejects(client.getData('/'), SessionExpiredError);
     // The server expires it too, and the ephemeral goes.
     await eventually(async () => (await direct.exists('/doomed')) === null);
+  });
+
+  it('learns of a session expired on the server (expireSession helper)', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/expire-me', null, { mode: 'EPHEMERAL' });
+    const expired = waitForState(client, 'expired');
+    await expireSession(client);
+    await expired;
+    assert.ok((await client.closed()) instanceof SessionExpiredError);
+    assert.equal(await direct.exists('/expire-me'), null);
   });
 
   it('reports expiry when the server no longer knows the session', async () => {
