@@ -9,7 +9,10 @@ export class ChannelOverflowError extends MenagerieError {}
 
 export class Channel<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
-  private readonly readers: Array<{ resolve(result: IteratorResult<T>): void; reject(error: unknown): void }> = [];
+  private readonly readers: Array<{
+    resolve(result: IteratorResult<T>): void;
+    reject(error: unknown): void;
+  }> = [];
   private ended = false;
   private endError: unknown = undefined;
 

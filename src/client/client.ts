@@ -45,12 +45,7 @@ import {
   type ResultsOf,
 } from './ops.js';
 import { probeReadWrite, type ProbeHandle } from './probe.js';
-import {
-  SessionMachine,
-  type ConnectionState,
-  type SessionAction,
-  type SessionInput,
-} from './session.js';
+import { SessionMachine, type ConnectionState, type SessionAction, type SessionInput } from './session.js';
 import {
   Acls,
   checkAcl,
@@ -224,7 +219,10 @@ export class ZooKeeperClient implements AsyncDisposable {
     const random = options.random ?? Math.random;
     this.hosts = shuffled(hosts, random);
     this.chroot = new Chroot(chroot);
-    const sessionTimeoutMs = positiveInteger(options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs, 'sessionTimeoutMs');
+    const sessionTimeoutMs = positiveInteger(
+      options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
+      'sessionTimeoutMs',
+    );
     this.options = {
       sessionTimeoutMs,
       connectTimeoutMs: positiveInteger(
@@ -237,22 +235,32 @@ export class ZooKeeperClient implements AsyncDisposable {
         options.outstandingRequestsMax ?? DEFAULTS.outstandingRequestsMax,
         'outstandingRequestsMax',
       ),
-      waitingRequestsMax: positiveInteger(options.waitingRequestsMax ?? DEFAULTS.waitingRequestsMax, 'waitingRequestsMax'),
+      waitingRequestsMax: positiveInteger(
+        options.waitingRequestsMax ?? DEFAULTS.waitingRequestsMax,
+        'waitingRequestsMax',
+      ),
       watchesMax: positiveInteger(options.watchesMax ?? DEFAULTS.watchesMax, 'watchesMax'),
-      eventsQueuedMax: positiveInteger(options.eventsQueuedMax ?? DEFAULTS.eventsQueuedMax, 'eventsQueuedMax'),
+      eventsQueuedMax: positiveInteger(
+        options.eventsQueuedMax ?? DEFAULTS.eventsQueuedMax,
+        'eventsQueuedMax',
+      ),
     };
     if ((options.sessionId === undefined) !== (options.sessionPassword === undefined)) {
       throw new InvalidArgumentError('sessionId and sessionPassword go together');
     }
     this.onListenerError =
       options.onListenerError ??
-      ((error) => process.emitWarning(`a ZooKeeperClient listener threw: ${String(error)}`, 'ZooKeeperClientWarning'));
+      ((error) =>
+        process.emitWarning(`a ZooKeeperClient listener threw: ${String(error)}`, 'ZooKeeperClientWarning'));
     this.watches = new WatchManager(this.onListenerError);
     this.machine = new SessionMachine({
       hosts: this.hosts,
       sessionTimeoutMs,
       canBeReadOnly: this.options.canBeReadOnly,
-      reconnectDelayMaxMs: positiveInteger(options.reconnectDelayMaxMs ?? DEFAULTS.reconnectDelayMaxMs, 'reconnectDelayMaxMs'),
+      reconnectDelayMaxMs: positiveInteger(
+        options.reconnectDelayMaxMs ?? DEFAULTS.reconnectDelayMaxMs,
+        'reconnectDelayMaxMs',
+      ),
       readWriteProbeMinMs: 100,
       readWriteProbeMaxMs: 60_000,
       random,
@@ -294,7 +302,9 @@ export class ZooKeeperClient implements AsyncDisposable {
       const timer = setTimeout(() => {
         this.connectWaiters = this.connectWaiters.filter((w) => w !== waiter);
         const hosts = this.hosts.map(describeHost).join(',');
-        waiter.reject(new TimeoutError(`no ZooKeeper server of ${hosts} accepted a session within ${timeoutMs} ms`));
+        waiter.reject(
+          new TimeoutError(`no ZooKeeper server of ${hosts} accepted a session within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -367,7 +377,14 @@ export class ZooKeeperClient implements AsyncDisposable {
     channel.push(this.machine.state);
     if (this.machine.terminated) channel.end();
     else this.stateChannels.add(channel);
-    options.signal?.addEventListener('abort', () => channel.end(), { once: true });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        channel.end();
+        this.stateChannels.delete(channel);
+      },
+      { once: true },
+    );
     return channel;
   }
 
@@ -417,7 +434,9 @@ export class ZooKeeperClient implements AsyncDisposable {
       stat = null;
     }
     const result = watch?.promise === undefined ? stat : { stat, watch: watch.promise };
-    return result as O extends { watch: true } ? { stat: Stat | null; watch: Promise<WatchedEvent> } : Stat | null;
+    return result as O extends { watch: true }
+      ? { stat: Stat | null; watch: Promise<WatchedEvent> }
+      : Stat | null;
   }
 
   async getData<O extends WatchOptions>(path: string, options?: O): Promise<DataResult & WatchResult<O>> {
@@ -428,7 +447,8 @@ export class ZooKeeperClient implements AsyncDisposable {
       if (watch !== undefined && code === 0) this.watches.add('data', path, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
     const result = { data: response.data ?? Buffer.alloc(0), stat: response.stat };
-    return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult & WatchResult<O>;
+    return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
+      WatchResult<O>;
   }
 
   async setData(path: string, data: Data | null, options: VersionOptions = {}): Promise<Stat> {
@@ -467,7 +487,9 @@ export class ZooKeeperClient implements AsyncDisposable {
       if (watch !== undefined && code === 0) this.watches.add('child', path, watch.listener);
     })) as ChildrenResult;
     const result: ChildrenResult =
-      response.stat === undefined ? { children: response.children } : { children: response.children, stat: response.stat };
+      response.stat === undefined
+        ? { children: response.children }
+        : { children: response.children, stat: response.stat };
     return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as ChildrenResult &
       WatchResult<O>;
   }
@@ -476,15 +498,18 @@ export class ZooKeeperClient implements AsyncDisposable {
   async getAllChildrenNumber(path: string, options: SignalOptions = {}): Promise<number> {
     checkPath(path);
     const body = { path: this.chroot.toServer(path) };
-    return ((await this.submit(SPEC.getAllChildrenNumber, body, path, options.signal)) as { totalNumber: number })
-      .totalNumber;
+    return (
+      (await this.submit(SPEC.getAllChildrenNumber, body, path, options.signal)) as { totalNumber: number }
+    ).totalNumber;
   }
 
   /** This session's ephemeral nodes whose path starts with `prefix` (a plain string prefix). */
   async getEphemerals(prefix = '/', options: SignalOptions = {}): Promise<string[]> {
     checkPath(prefix);
     const body = { prefixPath: this.chroot.toServer(prefix) };
-    const response = (await this.submit(SPEC.getEphemerals, body, prefix, options.signal)) as { ephemerals: string[] };
+    const response = (await this.submit(SPEC.getEphemerals, body, prefix, options.signal)) as {
+      ephemerals: string[];
+    };
     return response.ephemerals.map((p) => this.chroot.toClient(p));
   }
 
@@ -498,10 +523,18 @@ export class ZooKeeperClient implements AsyncDisposable {
    * Applies the ops atomically. On failure it rejects with the failing op's KeeperError, whose
    * `multiOpIndex` and `multiResults` say which op failed and what each op reported.
    */
-  async multi<const T extends readonly MultiOperation[]>(ops: T, options: SignalOptions = {}): Promise<ResultsOf<T>> {
+  async multi<const T extends readonly MultiOperation[]>(
+    ops: T,
+    options: SignalOptions = {},
+  ): Promise<ResultsOf<T>> {
     const wireOps = this.checkOps(ops, ['create', 'delete', 'setData', 'check']);
     if (wireOps.length === 0) return [] as unknown as ResultsOf<T>;
-    const response = (await this.submit(SPEC.multi, { ops: wireOps }, undefined, options.signal)) as MultiResponse;
+    const response = (await this.submit(
+      SPEC.multi,
+      { ops: wireOps },
+      undefined,
+      options.signal,
+    )) as MultiResponse;
     const failed = response.results.findIndex((r) => r.type === -1 && r.err !== 0);
     if (failed >= 0) {
       const code = (response.results[failed] as { err: number }).err;
@@ -514,10 +547,18 @@ export class ZooKeeperClient implements AsyncDisposable {
   }
 
   /** Runs reads in one round trip; each op succeeds or fails on its own (not atomic). */
-  async multiRead<const T extends readonly ReadOperation[]>(ops: T, options: SignalOptions = {}): Promise<ResultsOf<T>> {
+  async multiRead<const T extends readonly ReadOperation[]>(
+    ops: T,
+    options: SignalOptions = {},
+  ): Promise<ResultsOf<T>> {
     const wireOps = this.checkOps(ops, ['getData', 'getChildren']);
     if (wireOps.length === 0) return [] as unknown as ResultsOf<T>;
-    const response = (await this.submit(SPEC.multiRead, { ops: wireOps }, undefined, options.signal)) as MultiResponse;
+    const response = (await this.submit(
+      SPEC.multiRead,
+      { ops: wireOps },
+      undefined,
+      options.signal,
+    )) as MultiResponse;
     return response.results.map((r, i) => {
       const result = toOpResult(r, this.chroot);
       if (result.op !== 'error') return result;
@@ -594,9 +635,9 @@ export class ZooKeeperClient implements AsyncDisposable {
       const persistent = type === 'persistent' || type === 'persistentRecursive';
       const old = error instanceof KeeperError && error.code === ErrorCode.MARSHALLING_ERROR;
       if (!persistent || !old) throw error;
-      const others = (['data', 'children', type === 'persistent' ? 'persistentRecursive' : 'persistent'] as const).some(
-        (kind) => this.watches.hasLocal(path, kind),
-      );
+      const others = (
+        ['data', 'children', type === 'persistent' ? 'persistentRecursive' : 'persistent'] as const
+      ).some((kind) => this.watches.hasLocal(path, kind));
       if (others) return; // leave it: its events find no listener, and a reconnect forgets it
       await this.submit(SPEC.removeWatches, { path: serverPath, type: WatcherType.ANY }, path, signal);
     }
@@ -614,7 +655,8 @@ export class ZooKeeperClient implements AsyncDisposable {
    * reconnect. A refused credential ends the session with AuthFailedError, as in Java.
    */
   async addAuth(scheme: string, auth: Data, options: SignalOptions = {}): Promise<void> {
-    if (typeof scheme !== 'string' || scheme === '') throw new InvalidArgumentError('scheme must be a non-empty string');
+    if (typeof scheme !== 'string' || scheme === '')
+      throw new InvalidArgumentError('scheme must be a non-empty string');
     const authBytes = toBuffer(auth) ?? Buffer.alloc(0);
     options.signal?.throwIfAborted();
     this.checkUsable();
@@ -622,7 +664,8 @@ export class ZooKeeperClient implements AsyncDisposable {
       part(RequestHeader, { xid: Xid.AUTH, type: OpCode.auth }),
       part(AuthPacket, { type: 0, scheme, auth: authBytes }),
     );
-    if (frame.length - 4 > this.options.frameBytesMax) throw new InvalidArgumentError('auth data is over frameBytesMax');
+    if (frame.length - 4 > this.options.frameBytesMax)
+      throw new InvalidArgumentError('auth data is over frameBytesMax');
     let entry = this.auths.find((a) => a.scheme === scheme && a.auth.equals(authBytes));
     if (entry === undefined) {
       entry = { scheme, auth: authBytes, frame, waiters: [] };
@@ -636,7 +679,8 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   /** The identities the server associates with this session. */
   async whoAmI(options: SignalOptions = {}): Promise<ClientInfo[]> {
-    return ((await this.submit(SPEC.whoAmI, {}, undefined, options.signal)) as { clientInfo: ClientInfo[] }).clientInfo;
+    return ((await this.submit(SPEC.whoAmI, {}, undefined, options.signal)) as { clientInfo: ClientInfo[] })
+      .clientInfo;
   }
 
   /** The ensemble configuration (getData of /zookeeper/config, never under the chroot). */
@@ -647,7 +691,8 @@ export class ZooKeeperClient implements AsyncDisposable {
       if (watch !== undefined && code === 0) this.watches.add('data', CONFIG_PATH, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
     const result = { data: response.data ?? Buffer.alloc(0), stat: response.stat };
-    return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult & WatchResult<O>;
+    return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
+      WatchResult<O>;
   }
 
   /** Changes the ensemble membership (needs reconfigEnabled and the right to write /zookeeper/config). */
@@ -685,7 +730,9 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   private checkWatchRoom(): void {
     if (this.watches.size >= this.options.watchesMax) {
-      throw new InvalidArgumentError(`this client already holds ${this.options.watchesMax} watches (watchesMax)`);
+      throw new InvalidArgumentError(
+        `this client already holds ${this.options.watchesMax} watches (watchesMax)`,
+      );
     }
   }
 
@@ -721,9 +768,10 @@ export class ZooKeeperClient implements AsyncDisposable {
     signal?.throwIfAborted();
     this.checkUsable();
     const frame = encodeFrame(part(RequestHeader, { xid: 0, type: spec.code }), part(spec.request!, body));
-    if (frame.length - 4 > this.options.frameBytesMax) {
+    const limit = this.options.frameBytesMax;
+    if (frame.length - 4 > limit) {
       throw new InvalidArgumentError(
-        `${spec.name} request of ${frame.length - 4} bytes is over frameBytesMax (${this.options.frameBytesMax})`,
+        `${spec.name} request of ${frame.length - 4} bytes is over frameBytesMax (${limit})`,
       );
     }
     return new Promise((resolve, reject) => {
@@ -758,7 +806,12 @@ export class ZooKeeperClient implements AsyncDisposable {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.connection !== undefined && this.primed && this.waitingCount === 0 && this.connection.hasCapacity) {
+      if (
+        this.connection !== undefined &&
+        this.primed &&
+        this.waitingCount === 0 &&
+        this.connection.hasCapacity
+      ) {
         request.sent = true;
         this.connection.send(request);
         return;
@@ -903,7 +956,12 @@ export class ZooKeeperClient implements AsyncDisposable {
     handshake.then(
       (response: ConnectResponse) => {
         if (connection.isClosed) {
-          this.input({ type: 'connectFailed', nowMs: performance.now(), attempt, error: connectionLoss(false) });
+          this.input({
+            type: 'connectFailed',
+            nowMs: performance.now(),
+            attempt,
+            error: connectionLoss(false),
+          });
           return;
         }
         this.input({
@@ -928,10 +986,15 @@ export class ZooKeeperClient implements AsyncDisposable {
     const connection = this.connection;
     if (connection === undefined || this.connectionAttempt !== attempt) return;
     for (const entry of this.auths) this.sendAuth(connection, entry);
-    const batches = this.watches.setWatchesRequests(this.lastZxid, (p) => (p === CONFIG_PATH ? p : this.chroot.toServer(p)));
+    const batches = this.watches.setWatchesRequests(this.lastZxid, (p) =>
+      p === CONFIG_PATH ? p : this.chroot.toServer(p),
+    );
     for (const batch of batches) {
       const spec = batch.persistent ? SPEC.setWatches2 : SPEC.setWatches;
-      const frame = encodeFrame(part(RequestHeader, { xid: 0, type: spec.code }), part(spec.request!, batch.body));
+      const frame = encodeFrame(
+        part(RequestHeader, { xid: 0, type: spec.code }),
+        part(spec.request!, batch.body),
+      );
       connection.send({ frame, response: null, complete: () => undefined, fail: () => undefined });
     }
     this.primed = true;
@@ -949,7 +1012,8 @@ export class ZooKeeperClient implements AsyncDisposable {
       const index = this.auths.indexOf(entry);
       if (index >= 0) this.auths.splice(index, 1);
       for (const waiter of entry.waiters.splice(0)) waiter.reject(failure);
-      if (code === ErrorCode.AUTH_FAILED) this.input({ type: 'authFailed', nowMs: performance.now(), error: failure });
+      if (code === ErrorCode.AUTH_FAILED)
+        this.input({ type: 'authFailed', nowMs: performance.now(), error: failure });
     });
   }
 
@@ -1074,7 +1138,8 @@ function watcherTypeCode(type: WatcherTypeName): number {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 

@@ -27,7 +27,8 @@ export function parseConnectString(connectString: string): ParsedConnectString {
   if (chroot === '/') chroot = '';
   if (chroot !== '') {
     const problem = pathProblem(chroot);
-    if (problem !== undefined) throw new InvalidArgumentError(`invalid chroot ${JSON.stringify(chroot)}: ${problem}`);
+    if (problem !== undefined)
+      throw new InvalidArgumentError(`invalid chroot ${JSON.stringify(chroot)}: ${problem}`);
   }
   const hosts = hostPart
     .split(',')
@@ -42,7 +43,8 @@ function parseHost(entry: string): HostAddress {
   // "[::1]:2181", "host:2181", "host" (default port).
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
   const match = bracketed ?? /^([^:]+)(?::(\d+))?$/.exec(entry);
-  if (match === null) throw new InvalidArgumentError(`invalid host ${JSON.stringify(entry)} in connectString`);
+  if (match === null)
+    throw new InvalidArgumentError(`invalid host ${JSON.stringify(entry)} in connectString`);
   const port = match[2] === undefined ? DEFAULT_PORT : Number(match[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new InvalidArgumentError(`invalid port in ${JSON.stringify(entry)}`);

@@ -54,6 +54,9 @@ export interface ConnectionOptions {
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
 
+/** Java's MAX_SEND_PING_INTERVAL: ping at least this often when nothing else is sent. */
+const PING_INTERVAL_MAX_MS = 10_000;
+
 const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
 
 interface InFlight {
@@ -165,9 +168,10 @@ export class Connection {
           reject(error);
         }
       };
+      const { host, connectTimeoutMs } = this.options;
       const timeout = setTimeout(
-        () => fail(new TimeoutError(`no handshake with ${describeHost(this.options.host)} within ${this.options.connectTimeoutMs} ms`)),
-        this.options.connectTimeoutMs,
+        () => fail(new TimeoutError(`no handshake with ${describeHost(host)} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
       );
       const onHandshake = (response: ConnectResponse) => {
         clearTimeout(timeout);
@@ -195,7 +199,11 @@ export class Connection {
       });
       socket.on('close', () => {
         clearTimeout(timeout);
-        fail(connectionLoss(false, { cause: new Error(`${describeHost(this.options.host)} closed the connection`) }));
+        fail(
+          connectionLoss(false, {
+            cause: new Error(`${describeHost(this.options.host)} closed the connection`),
+          }),
+        );
       });
     });
   }
@@ -240,7 +248,11 @@ export class Connection {
       case Xid.AUTH: {
         const callback = this.authCallbacks.shift();
         if (callback === undefined) {
-          this.close(connectionLoss(false, { cause: new ProtocolViolationError('auth reply without an auth request') }));
+          this.close(
+            connectionLoss(false, {
+              cause: new ProtocolViolationError('auth reply without an auth request'),
+            }),
+          );
           return;
         }
         callback(undefined, header.err);
@@ -261,7 +273,11 @@ export class Connection {
     const head = this.inFlight[this.inFlightHead];
     if (head === undefined || head.xid !== header.xid) {
       const expected = head === undefined ? 'no request outstanding' : `expected xid ${head.xid}`;
-      this.close(connectionLoss(false, { cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`) }));
+      this.close(
+        connectionLoss(false, {
+          cause: new ProtocolViolationError(`reply xid ${header.xid} out of order: ${expected}`),
+        }),
+      );
       return;
     }
     let body: unknown = undefined;
@@ -308,7 +324,8 @@ export class Connection {
     this.negotiatedTimeoutMs = negotiatedTimeoutMs;
     if (negotiatedTimeoutMs <= 0) return;
     this.readTimeoutMs = Math.max(1, Math.floor((negotiatedTimeoutMs * 2) / 3));
-    this.pingIntervalMs = Math.max(1, Math.floor(this.readTimeoutMs / 2));
+    // Java also pings after 10 s without sending anything, whatever the timeout.
+    this.pingIntervalMs = Math.max(1, Math.min(Math.floor(this.readTimeoutMs / 2), PING_INTERVAL_MAX_MS));
     this.armTimer();
   }
 
@@ -324,7 +341,11 @@ export class Connection {
     const now = performance.now();
     if (now - this.lastReceivedMs >= this.readTimeoutMs) {
       const silentMs = Math.round(now - this.lastReceivedMs);
-      this.close(connectionLoss(false, { cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`) }));
+      this.close(
+        connectionLoss(false, {
+          cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`),
+        }),
+      );
       return;
     }
     if (now - this.lastSendMs >= this.pingIntervalMs) {

@@ -154,7 +154,10 @@ export const op = {
 /** The wire op with its path moved under the chroot. */
 export function toServerOp(operation: MultiOperation | ReadOperation, chroot: Chroot): MultiOp {
   const request = operation.request;
-  return { type: request.type, request: { ...request.request, path: chroot.toServer(operation.path) } } as MultiOp;
+  return {
+    type: request.type,
+    request: { ...request.request, path: chroot.toServer(operation.path) },
+  } as MultiOp;
 }
 
 /** Maps one successful wire result to its typed result. */

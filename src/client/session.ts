@@ -3,11 +3,7 @@
 // outcome of what the shell did; outputs are actions for the shell (open a connection, emit a
 // state, arm the one timer). Randomness comes in through `random`, so tests can fix it.
 
-import {
-  ErrorCode,
-  KeeperError,
-  SESSION_PASSWORD_BYTES,
-} from '../protocol/index.js';
+import { ErrorCode, KeeperError, SESSION_PASSWORD_BYTES } from '../protocol/index.js';
 import type { HostAddress } from './connect-string.js';
 import { ClientClosedError, connectionLoss } from './errors.js';
 
@@ -39,7 +35,12 @@ export type SessionInput =
       readonly readOnly: boolean;
     }
   /** Attempt `attempt` failed before its handshake finished (refused, timed out, closed). */
-  | { readonly type: 'connectFailed'; readonly nowMs: number; readonly attempt: number; readonly error: Error }
+  | {
+      readonly type: 'connectFailed';
+      readonly nowMs: number;
+      readonly attempt: number;
+      readonly error: Error;
+    }
   /** The established connection of attempt `attempt` was lost; `lastHeardMs` is its last receipt. */
   | {
       readonly type: 'connectionLost';
@@ -151,7 +152,8 @@ export class SessionMachine {
         if (this.phase === 'connecting' && input.attempt === this.attempt) this.onConnected(input, actions);
         break;
       case 'connectFailed':
-        if (this.phase === 'connecting' && input.attempt === this.attempt) this.onConnectFailed(input, actions);
+        if (this.phase === 'connecting' && input.attempt === this.attempt)
+          this.onConnectFailed(input, actions);
         break;
       case 'connectionLost':
         if (this.phase === 'connected' && input.attempt === this.attempt) {
@@ -212,7 +214,10 @@ export class SessionMachine {
     }
   }
 
-  private onConnectFailed(input: Extract<SessionInput, { type: 'connectFailed' }>, actions: SessionAction[]): void {
+  private onConnectFailed(
+    input: Extract<SessionInput, { type: 'connectFailed' }>,
+    actions: SessionAction[],
+  ): void {
     actions.push({ type: 'failWaiting', error: connectionLoss(false, { cause: input.error }) });
     if (this.sessionExpiredBy(input.nowMs)) {
       this.expire(actions);

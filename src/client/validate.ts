@@ -30,13 +30,16 @@ export type Data = Uint8Array | string;
 
 export function checkPath(path: string, options: { sequential?: boolean } = {}): void {
   const problem = pathProblem(path, options);
-  if (problem !== undefined) throw new InvalidArgumentError(`invalid path ${JSON.stringify(path)}: ${problem}`);
+  if (problem !== undefined)
+    throw new InvalidArgumentError(`invalid path ${JSON.stringify(path)}: ${problem}`);
 }
 
 /** -1 (any version) or a non-negative 32-bit version. */
 export function checkVersion(version: number, what = 'version'): number {
   if (!Number.isInteger(version) || version < -1 || version > 0x7fffffff) {
-    throw new InvalidArgumentError(`${what} must be -1 (any) or an integer from 0 to 2147483647, got ${version}`);
+    throw new InvalidArgumentError(
+      `${what} must be -1 (any) or an integer from 0 to 2147483647, got ${version}`,
+    );
   }
   return version;
 }
@@ -44,12 +47,14 @@ export function checkVersion(version: number, what = 'version'): number {
 export function toBuffer(data: Data | null | undefined): Buffer | null {
   if (data === undefined || data === null) return null;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+  if (data instanceof Uint8Array)
+    return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
   throw new InvalidArgumentError('data must be a Uint8Array or a string');
 }
 
 export function checkAcl(acl: readonly ACL[]): ACL[] {
-  if (!Array.isArray(acl) || acl.length === 0) throw new InvalidArgumentError('acl must be a non-empty array');
+  if (!Array.isArray(acl) || acl.length === 0)
+    throw new InvalidArgumentError('acl must be a non-empty array');
   for (const entry of acl) {
     const ok =
       entry !== null &&
@@ -78,17 +83,25 @@ export interface CreatePlan {
 
 /** Which opcode and flags a create with these options becomes. */
 export function planCreate(options: CreateModeOptions): CreatePlan {
-  const flag = typeof options.mode === 'string' ? CreateMode[options.mode] : (options.mode ?? CreateMode.PERSISTENT);
+  const flag =
+    typeof options.mode === 'string' ? CreateMode[options.mode] : (options.mode ?? CreateMode.PERSISTENT);
   const traits = flag === undefined ? undefined : createModeTraits(flag);
-  if (traits === undefined) throw new InvalidArgumentError(`unknown create mode ${JSON.stringify(options.mode)}`);
+  if (traits === undefined)
+    throw new InvalidArgumentError(`unknown create mode ${JSON.stringify(options.mode)}`);
   if (traits.ttl) {
     const ttlMs = options.ttlMs;
     if (ttlMs === undefined || !Number.isInteger(ttlMs) || ttlMs <= 0 || BigInt(ttlMs) > TTL_MAX_MS) {
       throw new InvalidArgumentError(`a TTL mode needs ttlMs from 1 to ${TTL_MAX_MS}, got ${ttlMs}`);
     }
-    return { opCode: OpCode.createTTL, flags: traits.flag, ttl: BigInt(ttlMs), sequential: traits.sequential };
+    return {
+      opCode: OpCode.createTTL,
+      flags: traits.flag,
+      ttl: BigInt(ttlMs),
+      sequential: traits.sequential,
+    };
   }
-  if (options.ttlMs !== undefined) throw new InvalidArgumentError('ttlMs is only valid with a *_WITH_TTL mode');
+  if (options.ttlMs !== undefined)
+    throw new InvalidArgumentError('ttlMs is only valid with a *_WITH_TTL mode');
   const opCode = traits.container ? OpCode.createContainer : OpCode.create2;
   return { opCode, flags: traits.flag, ttl: undefined, sequential: traits.sequential };
 }

@@ -143,7 +143,8 @@ export class WatchManager {
     }
     if (type === 'children' || type === 'any') collect('child', 'childWatchRemoved');
     if (type === 'persistent' || type === 'any') collect('persistent', 'persistentWatchRemoved');
-    if (type === 'persistentRecursive' || type === 'any') collect('persistentRecursive', 'persistentWatchRemoved');
+    if (type === 'persistentRecursive' || type === 'any')
+      collect('persistentRecursive', 'persistentWatchRemoved');
     for (const [listener, eventType] of removed) this.call(() => listener.onEvent({ type: eventType, path }));
     return removed.length;
   }

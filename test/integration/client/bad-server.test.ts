@@ -65,7 +65,10 @@ describe('client against a misbehaving server', function () {
 
   it('retries after a garbage handshake', async () => {
     await using server = await startFakeServer((n) => (n === 0 ? 'garbageHandshake' : 'good'));
-    await using client = new ZooKeeperClient({ connectString: server.connectString, reconnectDelayMaxMs: 50 });
+    await using client = new ZooKeeperClient({
+      connectString: server.connectString,
+      reconnectDelayMaxMs: 50,
+    });
     await client.connect();
     assert.equal(server.accepted, 2);
   });

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { KeeperError, ZooKeeperClient, op, sequenceSuffix, type MultiOperation } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 
 const PATHS = ['/a', '/b', '/a/x', '/a/y', '/b/z', '/a/x/q'];
 const CLIENTS = 3;
@@ -17,7 +18,11 @@ type Command =
   | { kind: 'delete'; client: number; path: string; version: number }
   | { kind: 'setData'; client: number; path: string; data: string; version: number }
   | { kind: 'getData' | 'exists' | 'getChildren'; client: number; path: string }
-  | { kind: 'multi'; client: number; ops: Array<{ kind: 'create' | 'delete' | 'setData' | 'check'; path: string; version: number }> }
+  | {
+      kind: 'multi';
+      client: number;
+      ops: Array<{ kind: 'create' | 'delete' | 'setData' | 'check'; path: string; version: number }>;
+    }
   | { kind: 'restart'; client: number };
 
 interface ModelNode {
@@ -97,13 +102,34 @@ const commandArb: fc.Arbitrary<Command> = (() => {
   const data = fc.constantFrom('', 'x', 'yy');
   const version = fc.constantFrom(-1, 0, 1, 2);
   const mode = fc.constantFrom<Mode>('PERSISTENT', 'PERSISTENT', 'EPHEMERAL', 'PERSISTENT_SEQUENTIAL');
-  const multiOp = fc.record({ kind: fc.constantFrom('create', 'delete', 'setData', 'check' as const), path, version });
+  const multiOp = fc.record({
+    kind: fc.constantFrom('create', 'delete', 'setData', 'check' as const),
+    path,
+    version,
+  });
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('create' as const), client, path, data, mode }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), client, path, version }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('setData' as const), client, path, data, version }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('getData', 'exists', 'getChildren' as const), client, path }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('multi' as const), client, ops: fc.array(multiOp, { minLength: 1, maxLength: 3 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant('setData' as const), client, path, data, version }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('getData', 'exists', 'getChildren' as const),
+        client,
+        path,
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('multi' as const),
+        client,
+        ops: fc.array(multiOp, { minLength: 1, maxLength: 3 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), client }) },
   );
 })();
@@ -121,20 +147,25 @@ async function outcome(run: () => unknown): Promise<unknown> {
 
 describe('client against a model of the tree (property, Apache ZooKeeper 3.8)', function () {
   this.timeout(120_000);
-  let server: ApacheServer;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let root: ZooKeeperClient;
   let runs = 0;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
-    server = await startApache();
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApacheStandalone({ tickTime: 2000 });
+    server = await starting;
     root = new ZooKeeperClient({ connectString: server.connectString });
     await root.connect();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await root?.close();
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await stopWithin(starting);
   });
 
   it('agrees with the model on every answer', async () => {
@@ -176,7 +207,9 @@ async function runBoth(command: Command, client: ZooKeeperClient, model: Model, 
   switch (command.kind) {
     case 'create':
       return [
-        await outcome(async () => (await client.create(command.path, command.data, { mode: command.mode })).path),
+        await outcome(
+          async () => (await client.create(command.path, command.data, { mode: command.mode })).path,
+        ),
         await outcome(() => model.create(command.path, command.data, command.mode, owner)),
       ];
     case 'delete':
@@ -186,7 +219,10 @@ async function runBoth(command: Command, client: ZooKeeperClient, model: Model, 
       ];
     case 'setData':
       return [
-        await outcome(async () => (await client.setData(command.path, command.data, { version: command.version })).version),
+        await outcome(
+          async () =>
+            (await client.setData(command.path, command.data, { version: command.version })).version,
+        ),
         await outcome(() => model.setData(command.path, command.data, command.version)),
       ];
     case 'getData':

@@ -17,11 +17,13 @@ import {
   op,
   type KeeperError,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 
 describe('client operations against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   const clients: ZooKeeperClient[] = [];
 
   before(async function () {
@@ -29,16 +31,24 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
       console.log('    (Apache ZooKeeper is not installed: skipping)');
       this.skip();
     }
-    server = await startApache();
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApacheStandalone({ tickTime: 2000 });
+    server = await starting;
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await Promise.all(clients.map((c) => c.close()));
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await stopWithin(starting);
   });
 
   async function connect(suffix = '', options: { sessionTimeoutMs?: number } = {}): Promise<ZooKeeperClient> {
-    const client = new ZooKeeperClient({ connectString: server.connectString + suffix, sessionTimeoutMs: 6000, ...options });
+    const client = new ZooKeeperClient({
+      connectString: server.connectString + suffix,
+      sessionTimeoutMs: 6000,
+      ...options,
+    });
     clients.push(client);
     await client.connect();
     return client;
@@ -56,7 +66,10 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     assert.equal(updated.version, 1);
     await assert.rejects(client.setData('/crud', 'three', { version: 0 }), BadVersionError);
     await assert.rejects(client.create('/crud'), NodeExistsError);
-    await assert.rejects(client.delete('/crud', { version: 0 }), (e: KeeperError) => e instanceof BadVersionError && e.path === '/crud');
+    await assert.rejects(
+      client.delete('/crud', { version: 0 }),
+      (e: KeeperError) => e instanceof BadVersionError && e.path === '/crud',
+    );
     await client.delete('/crud', { version: 1 });
     assert.equal(await client.exists('/crud'), null);
     await assert.rejects(client.getData('/crud'), NoNodeError);
@@ -75,7 +88,10 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     assert.equal(container.stat.ephemeralOwner, 0n);
     const ttl = await client.create('/modes/ttl', 'x', { mode: 'PERSISTENT_WITH_TTL', ttlMs: 60_000 });
     assert.equal(ttl.stat.ephemeralOwner, 0n);
-    const ttlSeq = await client.create('/modes/ttlseq-', 'x', { mode: 'PERSISTENT_SEQUENTIAL_WITH_TTL', ttlMs: 60_000 });
+    const ttlSeq = await client.create('/modes/ttlseq-', 'x', {
+      mode: 'PERSISTENT_SEQUENTIAL_WITH_TTL',
+      ttlMs: 60_000,
+    });
     assert.match(ttlSeq.path, /^\/modes\/ttlseq-\d{10}$/);
     assert.deepEqual((await client.getEphemerals('/modes')).sort(), [ephSeq.path, '/modes/eph'].sort());
     const { children, stat } = await client.getChildren('/modes', { withStat: true });
@@ -83,7 +99,10 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     assert.equal(stat?.numChildren, 6);
     assert.equal((await client.getChildren('/modes')).stat, undefined);
     assert.equal(await client.getAllChildrenNumber('/modes'), 6);
-    await assert.rejects(client.create('/modes/eph/child'), (e: KeeperError) => e.codeName === 'NOCHILDRENFOREPHEMERALS');
+    await assert.rejects(
+      client.create('/modes/eph/child'),
+      (e: KeeperError) => e.codeName === 'NOCHILDRENFOREPHEMERALS',
+    );
     await assert.rejects(client.delete('/modes'), NotEmptyError);
   });
 
@@ -137,7 +156,10 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     assert.equal(results[2].stat.version, 1);
     const failure = await client
       .multi([op.create('/multi/x'), op.create('/multi'), op.delete('/multi')])
-      .then(() => assert.fail('the multi should fail'), (e: KeeperError) => e);
+      .then(
+        () => assert.fail('the multi should fail'),
+        (e: KeeperError) => e,
+      );
     assert.ok(failure instanceof NodeExistsError);
     assert.equal(failure.path, '/multi');
     assert.equal(failure.multiOpIndex, 1);
@@ -153,10 +175,16 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     const client = await connect();
     await client.create('/mr', 'root');
     await client.create('/mr/c1');
-    const [data, children, missing] = await client.multiRead([op.getData('/mr'), op.getChildren('/mr'), op.getData('/mr/none')]);
+    const [data, children, missing] = await client.multiRead([
+      op.getData('/mr'),
+      op.getChildren('/mr'),
+      op.getData('/mr/none'),
+    ]);
     assert.equal(data.op === 'getData' && data.data.toString(), 'root');
     assert.deepEqual(children.op === 'getChildren' && children.children, ['c1']);
-    assert.ok(missing.op === 'error' && missing.error instanceof NoNodeError && missing.error.path === '/mr/none');
+    assert.ok(
+      missing.op === 'error' && missing.error instanceof NoNodeError && missing.error.path === '/mr/none',
+    );
   });
 
   it('maps paths in and out of a chroot, events included', async () => {
@@ -189,10 +217,27 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     const created = await Promise.all(writes);
     // Replies come back in request order, so sequence numbers follow submission order.
     const numbers = created.map((c) => Number(c.path.slice(-10)));
-    assert.deepEqual(numbers, numbers.slice().sort((a, b) => a - b));
+    assert.deepEqual(
+      numbers,
+      numbers.slice().sort((a, b) => a - b),
+    );
     const reads = await Promise.all(created.map((c) => client.getData(c.path)));
     reads.forEach((r, i) => assert.equal(r.data.toString(), String(i)));
     assert.equal(await client.getAllChildrenNumber('/pipe'), count);
+  });
+
+  it('keeps requests waiting beyond the outstanding limit and sends them in order', async () => {
+    const client = new ZooKeeperClient({ connectString: server.connectString, outstandingRequestsMax: 3 });
+    clients.push(client);
+    await client.connect();
+    await client.create('/limited');
+    const created = await Promise.all(
+      Array.from({ length: 50 }, () => client.create('/limited/n-', null, { mode: 'PERSISTENT_SEQUENTIAL' })),
+    );
+    assert.deepEqual(
+      created.map((c) => c.path),
+      Array.from({ length: 50 }, (_, i) => `/limited/n-${String(i).padStart(10, '0')}`),
+    );
   });
 
   it('aborts a waiting call with the signal reason', async () => {
@@ -206,7 +251,10 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     const client = await connect();
     const config = await client.getConfig();
     assert.ok(Buffer.isBuffer(config.data));
-    await assert.rejects(client.reconfig({ leaving: '3' }), (e: KeeperError) => typeof e.code === 'number' && e.code < 0);
+    await assert.rejects(
+      client.reconfig({ leaving: '3' }),
+      (e: KeeperError) => typeof e.code === 'number' && e.code < 0,
+    );
   });
 
   it('closes idempotently, removes ephemerals at once, and reports why it closed', async () => {

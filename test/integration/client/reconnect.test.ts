@@ -13,13 +13,15 @@ import {
   type KeeperError,
   type WatchedEvent,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 import { startProxy, type TcpProxy } from './support/proxy.js';
 import { eventually, waitForState } from './support/wait.js';
 
 describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let proxy: TcpProxy;
   let direct: ZooKeeperClient;
   const clients: ZooKeeperClient[] = [];
@@ -27,7 +29,9 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
   before(async function () {
     if (!apacheAvailable()) this.skip();
     // A short tick allows session timeouts down to 400 ms.
-    server = await startApache({ config: { tickTime: 200 } });
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApacheStandalone({ tickTime: 200 });
+    server = await starting;
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
   });
@@ -41,9 +45,11 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await proxy.close();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await direct?.close();
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await stopWithin(starting);
   });
 
   function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {

@@ -3,25 +3,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { NoWatcherError, ZooKeeperClient, type WatchedEvent } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 
 describe('client watches against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let client: ZooKeeperClient;
   let other: ZooKeeperClient;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
-    server = await startApache();
+    this.timeout(90_000); // a loaded machine can take long to start a JVM
+    starting = startApacheStandalone({ tickTime: 2000 });
+    server = await starting;
     client = new ZooKeeperClient({ connectString: server.connectString });
     other = new ZooKeeperClient({ connectString: server.connectString });
     await Promise.all([client.connect(), other.connect()]);
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await Promise.all([client?.close(), other?.close()]);
-    await server?.stop();
+    // Stop the server even if the hook that started it timed out before it resolved.
+    await stopWithin(starting);
   });
 
   it('fires a data watch once, as a promise', async () => {
@@ -50,7 +56,9 @@ describe('client watches against Apache ZooKeeper 3.8', function () {
     await client.sync('/');
     await other.create('/w2');
     await created;
-    const childEvent = new Promise<WatchedEvent>((resolve) => void client.getChildren('/w2', { watch: resolve }));
+    const childEvent = new Promise<WatchedEvent>(
+      (resolve) => void client.getChildren('/w2', { watch: resolve }),
+    );
     await client.sync('/');
     await other.create('/w2/child');
     assert.deepEqual(await childEvent, { type: 'nodeChildrenChanged', path: '/w2' });

@@ -41,7 +41,11 @@ describe('client arguments', () => {
   it('shuffles hosts with the randomness given', () => {
     const items = [1, 2, 3, 4, 5];
     assert.deepEqual(shuffled(items, () => 0.999).sort(), items);
-    assert.deepEqual(shuffled(items, () => 0.999), items, 'a fixed source gives a fixed order');
+    assert.deepEqual(
+      shuffled(items, () => 0.999),
+      items,
+      'a fixed source gives a fixed order',
+    );
   });
 
   it('plans every create mode and refuses bad TTLs', () => {
@@ -82,8 +86,14 @@ describe('client arguments', () => {
   });
 
   it('refuses bad options at construction', () => {
-    assert.throws(() => new ZooKeeperClient({ connectString: 'a:1', sessionTimeoutMs: 0 }), InvalidArgumentError);
-    assert.throws(() => new ZooKeeperClient({ connectString: 'a:1', frameBytesMax: -1 }), InvalidArgumentError);
+    assert.throws(
+      () => new ZooKeeperClient({ connectString: 'a:1', sessionTimeoutMs: 0 }),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () => new ZooKeeperClient({ connectString: 'a:1', frameBytesMax: -1 }),
+      InvalidArgumentError,
+    );
     assert.throws(() => new ZooKeeperClient({ connectString: 'a:1', sessionId: 1n }), InvalidArgumentError);
   });
 

@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { SessionExpiredError } from '../../../src/index.js';
-import { SessionMachine, type SessionAction, type SessionMachineOptions } from '../../../src/client/session.js';
+import {
+  SessionMachine,
+  type SessionAction,
+  type SessionMachineOptions,
+} from '../../../src/client/session.js';
 
 const hosts = [
   { host: 'a', port: 1 },
@@ -57,12 +61,22 @@ describe('SessionMachine', () => {
     m.step({ type: 'start', nowMs: 0 });
     const tried = ['a'];
     for (let i = 0; i < 2; i++) {
-      const actions = m.step({ type: 'connectFailed', nowMs: 1, attempt: m.currentAttempt, error: new Error('refused') });
+      const actions = m.step({
+        type: 'connectFailed',
+        nowMs: 1,
+        attempt: m.currentAttempt,
+        error: new Error('refused'),
+      });
       assert.equal(of(actions, 'failWaiting').length, 1, 'waiting requests fail with each failed attempt');
       tried.push(of(actions, 'connect')[0].host.host);
     }
     assert.deepEqual(tried, ['a', 'b', 'c']);
-    const afterRound = m.step({ type: 'connectFailed', nowMs: 2, attempt: m.currentAttempt, error: new Error('x') });
+    const afterRound = m.step({
+      type: 'connectFailed',
+      nowMs: 2,
+      attempt: m.currentAttempt,
+      error: new Error('x'),
+    });
     assert.equal(of(afterRound, 'connect').length, 0);
     assert.deepEqual(of(afterRound, 'timer'), [{ type: 'timer', atMs: 502 }]);
     assert.equal(of(m.step({ type: 'timer', nowMs: 400 }), 'connect').length, 0, 'too early');
@@ -73,7 +87,13 @@ describe('SessionMachine', () => {
     const m = machine();
     m.step({ type: 'start', nowMs: 0 });
     connected(m, 0);
-    const actions = m.step({ type: 'connectionLost', nowMs: 100, attempt: m.currentAttempt, lastHeardMs: 90, error: new Error('x') });
+    const actions = m.step({
+      type: 'connectionLost',
+      nowMs: 100,
+      attempt: m.currentAttempt,
+      lastHeardMs: 90,
+      error: new Error('x'),
+    });
     assert.equal(of(actions, 'state')[0].state.type, 'disconnected');
     const [connect] = of(actions, 'connect');
     assert.equal(connect.host.host, 'b');
@@ -87,7 +107,13 @@ describe('SessionMachine', () => {
     const m = machine();
     m.step({ type: 'start', nowMs: 0 });
     connected(m, 0);
-    m.step({ type: 'connectionLost', nowMs: 1000, attempt: m.currentAttempt, lastHeardMs: 1000, error: new Error('x') });
+    m.step({
+      type: 'connectionLost',
+      nowMs: 1000,
+      attempt: m.currentAttempt,
+      lastHeardMs: 1000,
+      error: new Error('x'),
+    });
     assert.equal(of(m.step({ type: 'timer', nowMs: 3999 }), 'state').length, 0);
     const actions = m.step({ type: 'timer', nowMs: 4000 });
     const states = of(actions, 'state').map((a) => a.state.type);
@@ -101,7 +127,13 @@ describe('SessionMachine', () => {
     const m = machine();
     m.step({ type: 'start', nowMs: 0 });
     connected(m, 0);
-    m.step({ type: 'connectionLost', nowMs: 10, attempt: m.currentAttempt, lastHeardMs: 10, error: new Error('x') });
+    m.step({
+      type: 'connectionLost',
+      nowMs: 10,
+      attempt: m.currentAttempt,
+      lastHeardMs: 10,
+      error: new Error('x'),
+    });
     const actions = connected(m, 20, { timeoutMs: 0 });
     assert.deepEqual(
       of(actions, 'state').map((a) => a.state.type),
@@ -153,7 +185,8 @@ describe('SessionMachine', () => {
     const m = machine({ resume: { sessionId: 0x99n, password: Buffer.alloc(16, 2) } });
     const [connect] = of(m.step({ type: 'start', nowMs: 0 }), 'connect');
     assert.equal(connect.sessionId, 0x99n);
-    for (let i = 0; i < 3; i++) m.step({ type: 'connectFailed', nowMs: 10, attempt: m.currentAttempt, error: new Error('x') });
+    for (let i = 0; i < 3; i++)
+      m.step({ type: 'connectFailed', nowMs: 10, attempt: m.currentAttempt, error: new Error('x') });
     assert.deepEqual(
       of(m.step({ type: 'timer', nowMs: 3000 }), 'state').map((a) => a.state.type),
       ['expired', 'closed'],

@@ -99,7 +99,12 @@ describe('WatchManager', () => {
     const errors: unknown[] = [];
     const m = new WatchManager((e) => errors.push(e));
     const good = recorder();
-    m.add('data', '/a', { onEvent: () => { throw new Error('boom'); }, onEnd: () => undefined });
+    m.add('data', '/a', {
+      onEvent: () => {
+        throw new Error('boom');
+      },
+      onEnd: () => undefined,
+    });
     m.add('data', '/a', good);
     m.dispatch(EventType.NODE_DATA_CHANGED, '/a');
     assert.equal(good.events.length, 1);
@@ -125,6 +130,9 @@ describe('WatchManager', () => {
     assert.equal(withPersistent.length, 1);
     assert.equal(withPersistent[0].persistent, true);
     assert.deepEqual(withPersistent[0].body.persistentRecursiveWatches, ['/tree']);
-    assert.deepEqual(new WatchManager().setWatchesRequests(1n, (p) => p), []);
+    assert.deepEqual(
+      new WatchManager().setWatchesRequests(1n, (p) => p),
+      [],
+    );
   });
 });

@@ -25,8 +25,17 @@ export interface FakeServer extends AsyncDisposable {
 }
 
 const ZERO_STAT = {
-  czxid: 1n, mzxid: 1n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0,
-  ephemeralOwner: 0n, dataLength: 2, numChildren: 0, pzxid: 1n,
+  czxid: 1n,
+  mzxid: 1n,
+  ctime: 0n,
+  mtime: 0n,
+  version: 0,
+  cversion: 0,
+  aversion: 0,
+  ephemeralOwner: 0n,
+  dataLength: 2,
+  numChildren: 0,
+  pzxid: 1n,
 };
 
 /** `behaviourFor(n)` picks how the n-th connection (from 0) behaves. */
@@ -114,7 +123,12 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
   }
   switch (behaviour) {
     case 'outOfOrder':
-      socket.write(encodeFrame(header(xid + 1), part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT })));
+      socket.write(
+        encodeFrame(
+          header(xid + 1),
+          part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT }),
+        ),
+      );
       return;
     case 'malformed':
       // A data length that runs past the end of the frame.
@@ -127,6 +141,8 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
       return;
     }
     default:
-      socket.write(encodeFrame(header(xid), part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT })));
+      socket.write(
+        encodeFrame(header(xid), part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT })),
+      );
   }
 }
