@@ -148,7 +148,8 @@ async function connectCClient(connectString: string): Promise<BenchClient> {
 /** Runs `start` and waits for it to call resolve, for at most the connect timeout. */
 function withTimeout(what: string, start: (resolve: () => void) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer in ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const fail = () => reject(new Error(`${what}: no answer in ${CONNECT_TIMEOUT_MS} ms`));
+    const timer = setTimeout(fail, CONNECT_TIMEOUT_MS);
     start(() => {
       clearTimeout(timer);
       resolve();

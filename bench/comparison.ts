@@ -23,6 +23,8 @@ export interface RunMode {
   quick: boolean;
   /** Aborted when the round overruns its time limit: the side stops issuing work and fails. */
   signal: AbortSignal;
+  /** Adds a line under the comparison's table (once per distinct text), e.g. a caveat seen while running. */
+  note(text: string): void;
 }
 
 export interface Side<Context> {

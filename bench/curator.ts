@@ -39,7 +39,8 @@ async function compiledHarnessDir(): Promise<string> {
   const scratchDir = await mkdtemp(path.join(tmpdir(), 'menagerie-bench-javac-'));
   const args = ['-nowarn', '-d', scratchDir, '-cp', JARS.join(':'), SOURCE];
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn('/usr/bin/javac', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: JAVAC_TIMEOUT_MS });
+    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+    const child = spawn('/usr/bin/javac', args, { stdio, timeout: JAVAC_TIMEOUT_MS });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));
@@ -59,7 +60,12 @@ export async function startBenchCurator(connectString: string): Promise<CuratorH
   const classesDir = await compiledHarnessDir();
   const child = spawn(
     '/usr/bin/java',
-    ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', [classesDir, ...JARS].join(':'), 'CuratorHarness'],
+    [
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      '-cp',
+      [classesDir, ...JARS].join(':'),
+      'CuratorHarness',
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const harness = new CuratorHarness(child);

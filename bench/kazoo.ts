@@ -36,7 +36,8 @@ export async function startKazoo(connectString: string): Promise<KazooLockBench>
   const nextAnswer = async (): Promise<Record<string, unknown>> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`kazoo gave no answer in ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
+      const fail = () => reject(new Error(`kazoo gave no answer in ${ANSWER_TIMEOUT_MS} ms`));
+      timer = setTimeout(fail, ANSWER_TIMEOUT_MS);
     });
     try {
       const line = await Promise.race([lines.next(), timeout]);

@@ -105,7 +105,7 @@ export function recipeComparisons(): Comparison[] {
         '  turn; time from a holder starting its release to the next holder returning from acquire.',
         'Curator runs in a JVM with default JIT (warmed by an unrecorded first round); kazoo under',
         '  Debian python3. Goal (issue 8): ours ≥ 2× their cycles/s, hand-off p50 ≤ 0.5× theirs.',
-        ...(ours === undefined ? ['Our mutex is not registered yet (TODO(issue 8) in bench/recipes.ts).'] : []),
+        ...(ours === undefined ? ['Our mutex is not registered yet: TODO(issue 8), bench/recipes.ts.'] : []),
       ],
       figures: MUTEX_FIGURES,
       sides: [...(ours === undefined ? [] : [ours]), curatorSide, kazooSide],

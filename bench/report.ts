@@ -109,7 +109,8 @@ export function renderReport(run: {
     '| what | p50 ms | p99 ms |',
     '| --- | --- | --- |',
     ...Object.entries(run.floor).map(
-      ([name, s]: [string, Floor[keyof Floor]]) => `| ${name} | ${s.p50Ms.toFixed(3)} | ${s.p99Ms.toFixed(3)} |`,
+      ([name, s]: [string, Floor[keyof Floor]]) =>
+        `| ${name} | ${s.p50Ms.toFixed(3)} | ${s.p99Ms.toFixed(3)} |`,
     ),
     '',
     '## Comparisons',

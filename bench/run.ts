@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { clientComparisons } from './client-comparison.js';
-import type { Comparison, Floor } from './comparison.js';
+import type { Comparison, Floor, RunMode } from './comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
 import { recipeComparisons } from './recipes.js';
 import { machine, renderReport, type ComparisonResult } from './report.js';
@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   const comparisons = (await registeredComparisons()).filter(
     (c) => only === undefined || c.name.toLowerCase().includes(only),
   );
-  const roundsOf = (c: Comparison) => options.rounds ?? (c.rounds ?? ROUNDS_DEFAULT)[quick ? 'quick' : 'full'];
+  const mode = quick ? 'quick' : 'full';
+  const roundsOf = (c: Comparison) => options.rounds ?? (c.rounds ?? ROUNDS_DEFAULT)[mode];
   const steps = (c: Comparison) => (roundsOf(c) + (c.warmup === false ? 0 : 1)) * c.sides.length;
   const bar = new cliProgress.SingleBar(
     { format: 'bench [{bar}] {value}/{total} {step}', hideCursor: true, stream: process.stderr },
@@ -103,7 +104,7 @@ async function runComparison(
 ): Promise<ComparisonResult> {
   const result: ComparisonResult = {
     name: c.name,
-    notes: c.notes ?? [],
+    notes: [...(c.notes ?? [])],
     firstIsOurs: c.firstIsOurs,
     figures: c.figures.map(({ key, unit, higherIsBetter }) => ({ key, unit, higherIsBetter })),
     labels: c.sides.map((s) => s.label),
@@ -124,7 +125,9 @@ async function runComparison(
         const side = c.sides[sideIndex]!;
         const warm = round < warmupRounds;
         progress(`${c.name}: ${side.label}${warm ? ' (warm-up)' : `, round ${round + 1 - warmupRounds}`}`);
-        const figures = await measureBounded(side.measure.bind(side), context, quick, limitMs);
+        const note = (text: string) => void (result.notes.includes(text) || result.notes.push(text));
+        const measure = side.measure.bind(side);
+        const figures = await measureBounded(measure, context, { quick, note }, limitMs);
         for (const f of c.figures) {
           if (typeof figures[f.key] !== 'number') throw new Error(`${side.label} gave no figure ${f.key}`);
         }
@@ -142,9 +145,9 @@ async function runComparison(
 }
 
 async function measureBounded(
-  measure: (context: unknown, mode: { quick: boolean; signal: AbortSignal }) => Promise<Record<string, number>>,
+  measure: (context: unknown, mode: RunMode) => Promise<Record<string, number>>,
   context: unknown,
-  quick: boolean,
+  mode: Omit<RunMode, 'signal'>,
   limitMs: number,
 ): Promise<Record<string, number>> {
   const controller = new AbortController();
@@ -155,7 +158,7 @@ async function measureBounded(
       reject(new Error(`a round took longer than ${limitMs} ms`));
     }, limitMs);
   });
-  const measured = measure(context, { quick, signal: controller.signal });
+  const measured = measure(context, { ...mode, signal: controller.signal });
   measured.catch(() => undefined);
   try {
     return await Promise.race([measured, overrun]);

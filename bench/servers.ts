@@ -4,7 +4,7 @@
 // Both report the time from spawn to serving (`srvr` shows a Mode) and their pid for RSS. Every
 // handle is AsyncDisposable and stop is idempotent; a server that does not serve in time is killed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ export interface BenchServer extends AsyncDisposable {
   readonly port: number;
   readonly connectString: string;
   readonly pid: number;
+  readonly dataDir: string;
   /** From spawning the process to the first `srvr` answer that shows it serving. */
   readonly startToServingMs: number;
   output(): string;
@@ -88,6 +89,7 @@ async function launch(
     port,
     connectString: `127.0.0.1:${port}`,
     pid: child.pid!,
+    dataDir,
     startToServingMs,
     output: () => output,
     stop,
@@ -118,6 +120,12 @@ export async function startOurServer(config: Config = {}): Promise<BenchServer> 
   const configFile = await writeConfig(dataDir, port, config);
   const child = fileURLToPath(new URL('./our-server-child.ts', import.meta.url));
   return await launch(dataDir, port, process.execPath, ['--import', 'tsx', child, configFile]);
+}
+
+/** Whether the server wrote anything besides our zoo.cfg under its dataDir (a txn log, a snapshot). */
+export async function wroteToDataDir(server: BenchServer): Promise<boolean> {
+  const entries = await readdir(server.dataDir, { recursive: true, withFileTypes: true });
+  return entries.some((e) => e.isFile() && e.name !== 'zoo.cfg');
 }
 
 /** Resident set size of a process, from /proc (Linux). */
