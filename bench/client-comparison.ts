@@ -7,7 +7,7 @@ import { comparison, type Comparison, type RunMode, type Side } from './comparis
 import { apacheAvailable, startApacheServer, type BenchServer } from './servers.js';
 import { lifecycleFigures, lifecycleRound, type ClientOp } from './workload.js';
 
-const COUNTS = { quick: { 1: 100, 64: 1000 }, full: { 1: 400, 64: 5000 } };
+const COUNTS = { quick: { 1: 150, 64: 1500 }, full: { 1: 400, 64: 5000 } };
 const NOISE_OPS: readonly ClientOp[] = ['create', 'getData'];
 
 interface Context {

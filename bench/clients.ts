@@ -110,12 +110,13 @@ interface CZooKeeper {
 async function connectCClient(connectString: string): Promise<BenchClient> {
   const ZooKeeper = require('zookeeper') as {
     new (config: object): CZooKeeper;
-    constants: { ZOO_LOG_LEVEL_WARN: number; ZOK: number };
+    constants: { ZOO_LOG_LEVEL_ERROR: number; ZOK: number };
   };
   const client = new ZooKeeper({
     connect: connectString,
     timeout: SESSION_TIMEOUT_MS,
-    debug_level: ZooKeeper.constants.ZOO_LOG_LEVEL_WARN,
+    // Its WARN level prints to stdout, into the report; errors still show.
+    debug_level: ZooKeeper.constants.ZOO_LOG_LEVEL_ERROR,
     host_order_deterministic: false,
     data_as_buffer: true,
   });

@@ -13,7 +13,8 @@ import { recipeComparisons } from './recipes.js';
 import { machine, renderReport, type ComparisonResult } from './report.js';
 import { serverComparisons } from './server-comparison.js';
 
-const ROUNDS_DEFAULT = { quick: 3, full: 8 };
+// Even counts, so each side runs first as often as last.
+const ROUNDS_DEFAULT = { quick: 4, full: 8 };
 const ROUND_TIME_LIMIT_MS_DEFAULT = { quick: 30_000, full: 120_000 };
 
 /** Comparisons grow as the server, client and recipes land (see issue 12). */

@@ -114,7 +114,7 @@ function startComparison(): Comparison {
     figures: [{ key: 'start → serving', unit: 'ms', higherIsBetter: false }],
     sides: SERVERS.map(side),
     firstIsOurs: true,
-    rounds: { quick: 3, full: 8 },
+    rounds: { quick: 4, full: 8 },
     skipReason,
   });
 }
