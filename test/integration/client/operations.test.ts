@@ -169,6 +169,13 @@ describe('client operations against Apache ZooKeeper 3.8', function () {
     );
     assert.equal(await client.exists('/multi/x'), null, 'nothing of a failed multi is applied');
     assert.deepEqual(await client.multi([]), []);
+    // Plain creates report no stat inside a multi (as Apache does); containers and TTL nodes do.
+    const [plain, container] = await client.multi([
+      op.create('/multi/p'),
+      op.create('/multi/c', null, { mode: 'CONTAINER' }),
+    ]);
+    assert.equal(plain.stat, undefined);
+    assert.equal(container.stat?.numChildren, 0);
   });
 
   it('reads several nodes in one multiRead, each op on its own', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
   AuthFailedError,
+  ClosedError,
   ConnectionLossError,
   SessionExpiredError,
   ZooKeeperClient,
@@ -101,6 +102,18 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     assert.ok(seen.length <= 3, `unexpected events: ${JSON.stringify(seen)}`);
   });
 
+  it('re-registers plain one-shot watches with SetWatches when no persistent watch exists', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/plain', 'v0');
+    const { watch } = await client.getChildren('/plain', { watch: true });
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await waitForState(client, 'connected');
+    await direct.create('/plain/child');
+    assert.deepEqual(await watch, { type: 'nodeChildrenChanged', path: '/plain' });
+  });
+
   it('marks in-flight writes indeterminate and unsent requests retryable', async () => {
     const client = viaProxy(4000);
     await client.connect();
@@ -133,6 +146,23 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     proxy.blackhole(false);
     await waitForState(client, 'connected');
     assert.equal((await client.getData('/inflight')).stat.version, 0);
+  });
+
+  it('closes promptly while disconnected and fails what was waiting', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    const waiting = client.getData('/').then(
+      () => assert.fail('cannot succeed'),
+      (e: unknown) => e,
+    );
+    await client.close();
+    const error = await waiting;
+    assert.ok(error instanceof ClosedError || error instanceof ConnectionLossError, String(error));
+    assert.equal(await client.closed(), undefined);
+    assert.equal(client.state.type, 'closed');
   });
 
   it('declares the session expired when no server is heard for the session timeout', async () => {
