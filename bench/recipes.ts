@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { comparison, type Comparison, type Figure, type RunMode, type Side } from './comparison.js';
 import { curatorAvailable, startBenchCurator, type CuratorHarness } from './curator.js';
 import { kazooAvailable, startKazoo, type KazooLockBench } from './kazoo.js';
+import { mutexCycles, mutexHandoff, type AcquireLock } from './mutex-workload.js';
 import { apacheAvailable, startApacheServer, type BenchServer } from './servers.js';
 
 const CONTENDERS = 4;
@@ -65,15 +66,51 @@ const kazooSide: Side<MutexContext> = {
   },
 };
 
+/** One session's handle on a lock path, for a mutex written in TypeScript. */
+export interface MutexContender {
+  acquire: AcquireLock;
+  close(): Promise<void>;
+}
+
+/**
+ * A side for a TypeScript mutex, measured as the harnesses measure theirs: `open` gives a contender
+ * on its own session; one does the uncontended cycles, CONTENDERS others the hand-off.
+ */
+export function typeScriptMutexSide(
+  label: string,
+  open: (connectString: string, path: string) => Promise<MutexContender>,
+): Side<MutexContext> {
+  return {
+    label,
+    async measure({ server }, { quick, signal }: RunMode) {
+      const counts = COUNTS[quick ? 'quick' : 'full'];
+      const opened: MutexContender[] = [];
+      try {
+        const single = await open(server.connectString, lockPath(label));
+        opened.push(single);
+        const cycles = await mutexCycles(single.acquire, counts.cycles, signal);
+        const handoffPath = lockPath(label);
+        for (let i = 0; i < CONTENDERS; i++) opened.push(await open(server.connectString, handoffPath));
+        const acquires = opened.slice(1).map((c) => c.acquire);
+        const handoff = await mutexHandoff(acquires, counts.acquisitions, signal);
+        return mutexFigures(cycles, handoff);
+      } finally {
+        await Promise.all(opened.map((c) => c.close().catch(() => undefined)));
+      }
+    },
+  };
+}
+
 // ----- Registration point for our mutex: TODO(issue 8) -----
-// When recipes/locks' Mutex is on main, set this to a side labelled 'ours' whose measure opens
-// 1 + CONTENDERS clients on `server.connectString` (each its own session), and returns
-//   mutexFigures(await mutexCycles(acquire, counts.cycles, signal),
-//                await mutexHandoff(contenderAcquires, counts.acquisitions, signal))
-// with mutexCycles/mutexHandoff from ./mutex-workload.js and
-//   acquire = (signal) => new Mutex(framework, path).acquire({ signal })   (the lease is AsyncDisposable).
+// Once recipes/locks' Mutex is on main, replace `undefined` below with (about eight lines):
+//   typeScriptMutexSide('ours', async (connectString, path) => {
+//     const framework = createFramework({ connectString });        // from ../src/framework/index.js
+//     await framework.blockUntilConnected();
+//     const mutex = new Mutex(framework, path);                      // from ../recipes/index.js
+//     return { acquire: (signal) => mutex.acquire({ signal }), close: () => framework.close() };
+//   })
 // It then becomes the first side and the table gains ratios ours/Curator and ours/kazoo.
-// Do not put a stand-in here: no figure for our mutex until the real one is measured.
+// No stand-in here: there is no figure for our mutex until the real one is measured.
 const OUR_MUTEX_SIDE: Side<MutexContext> | undefined = undefined;
 
 async function setup(): Promise<MutexContext & AsyncDisposable> {
