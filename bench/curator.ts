@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CuratorHarness, curatorAvailable } from '../test/support/curator.js';
+import { trackChild } from './children.js';
 
 export { curatorAvailable, type CuratorHarness };
 
@@ -68,6 +69,7 @@ export async function startBenchCurator(connectString: string): Promise<CuratorH
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
+  trackChild(child);
   const harness = new CuratorHarness(child);
   try {
     await harness.ready();

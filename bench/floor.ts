@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from './children.js';
 import { summarize, type LatencySummary } from './stats.js';
 
 /** Written with zeros up front (not a sparse truncate), so each later fdatasync flushes data only. */
@@ -55,10 +56,12 @@ export async function fdatasyncPreallocatedFloor(iterations: number): Promise<La
 
 /** One small request and its answer between two processes over loopback TCP. */
 export async function loopbackRoundTripFloor(iterations: number): Promise<LatencySummary> {
-  const child = fork(fileURLToPath(new URL('./echo-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = trackChild(
+    fork(fileURLToPath(new URL('./echo-server.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.once('message', (m) => resolve((m as { port: number }).port));

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from './children.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./kazoo_lock.py', import.meta.url));
@@ -27,7 +28,8 @@ export interface KazooLockBench extends AsyncDisposable {
 }
 
 export async function startKazoo(connectString: string): Promise<KazooLockBench> {
-  const child: ChildProcess = spawn(PYTHON, [SCRIPT, connectString], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdio: ['pipe', 'pipe', 'pipe'] = ['pipe', 'pipe', 'pipe'];
+  const child: ChildProcess = trackChild(spawn(PYTHON, [SCRIPT, connectString], { stdio }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16_000)));
   child.stdin!.on('error', () => undefined);

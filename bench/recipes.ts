@@ -133,9 +133,11 @@ async function setup(): Promise<MutexContext & AsyncDisposable> {
 
 export function recipeComparisons(): Comparison[] {
   const ours = OUR_MUTEX_SIDE;
+  const baselines = 'Curator InterProcessMutex and kazoo Lock (Apache 3.8 standalone)';
+  const name = ours === undefined ? `Mutex: ${baselines}` : `Mutex: ours vs ${baselines}`;
   return [
     comparison<MutexContext>({
-      name: 'Mutex: Curator InterProcessMutex and kazoo Lock (Apache 3.8 standalone)',
+      name,
       notes: [
         'Uncontended: one client acquires and releases one lock path in a loop, timed inside its',
         `  own process. Hand-off: ${CONTENDERS} clients (own sessions, one process) take one lock in`,

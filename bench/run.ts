@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { killChildrenOnExit } from './children.js';
 import { clientComparisons } from './client-comparison.js';
 import type { Comparison, Floor, RunMode } from './comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
@@ -46,6 +47,7 @@ function noiseComparison(): Comparison {
 }
 
 async function main(): Promise<void> {
+  killChildrenOnExit();
   const program = new Command()
     .name('bench')
     .option('--quick', 'a smoke run of about two minutes')

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APACHE_JAR, apacheAvailable } from '../test/support/apache.js';
 import { fourLetterWord, freePort } from '../test/support/ports.js';
+import { trackChild } from './children.js';
 
 export { apacheAvailable };
 
@@ -56,7 +57,7 @@ async function launch(
   args: string[],
 ): Promise<BenchServer> {
   const startedMs = performance.now();
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = trackChild(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   const keep = (d: Buffer) => (output = (output + d.toString()).slice(-32_000));
   child.stdout!.on('data', keep);
