@@ -163,7 +163,7 @@ function memoryComparison(): Comparison {
       `${ZNODES_FOR_RSS.full.toLocaleString('en-US')} znodes of ${ZNODE_BYTES} bytes in a full run ` +
         `(${ZNODES_FOR_RSS.quick.toLocaleString('en-US')} quick), created by our client in multis of ` +
         `${CREATES_PER_MULTI}; RSS from /proc after the last create. Apache runs with Debian's default ` +
-        'heap (-Xmx1000m).',
+        'heap (-Xmx1000m), so its RSS cannot pass about 1.1 GiB: near that cap, read its figure as a bound.',
       'Goal (issue 12): memory per znode ≤ Apache’s.',
     ],
     figures: [
