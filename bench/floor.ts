@@ -6,9 +6,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from './children.js';
 import { summarize, type LatencySummary } from './stats.js';
 
-const PREALLOCATED_BYTES = 64 * 1024 * 1024;
+/** Written with zeros up front (not a sparse truncate), so each later fdatasync flushes data only. */
+const PREALLOCATED_BYTES = 4 * 1024 * 1024;
 
 /** Append 100 bytes, then fsync; repeated. */
 export async function fsyncAppendFloor(iterations: number): Promise<LatencySummary> {
@@ -37,11 +39,11 @@ export async function fdatasyncPreallocatedFloor(iterations: number): Promise<La
   const record = Buffer.alloc(100, 7);
   const samples: number[] = [];
   try {
-    await file.truncate(PREALLOCATED_BYTES);
+    await file.write(Buffer.alloc(PREALLOCATED_BYTES), 0, PREALLOCATED_BYTES, 0);
     await file.sync();
     for (let i = 0; i < iterations; i++) {
       const start = performance.now();
-      await file.write(record, 0, record.length, i * record.length);
+      await file.write(record, 0, record.length, (i * record.length) % PREALLOCATED_BYTES);
       await file.datasync();
       samples.push(performance.now() - start);
     }
@@ -54,10 +56,12 @@ export async function fdatasyncPreallocatedFloor(iterations: number): Promise<La
 
 /** One small request and its answer between two processes over loopback TCP. */
 export async function loopbackRoundTripFloor(iterations: number): Promise<LatencySummary> {
-  const child = fork(fileURLToPath(new URL('./echo-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = trackChild(
+    fork(fileURLToPath(new URL('./echo-server.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.once('message', (m) => resolve((m as { port: number }).port));

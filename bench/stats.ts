@@ -3,7 +3,8 @@
 
 export function percentile(sortedSamples: readonly number[], p: number): number {
   if (sortedSamples.length === 0) return Number.NaN;
-  const index = Math.min(sortedSamples.length - 1, Math.max(0, Math.ceil((p / 100) * sortedSamples.length) - 1));
+  const rank = Math.ceil((p / 100) * sortedSamples.length) - 1;
+  const index = Math.min(sortedSamples.length - 1, Math.max(0, rank));
   return sortedSamples[index];
 }
 
@@ -30,5 +31,6 @@ export interface RatioSummary {
 /** Median, min and max of per-round ratios a/b. */
 export function ratios(a: readonly number[], b: readonly number[]): RatioSummary {
   const values = a.map((v, i) => v / b[i]).sort((x, y) => x - y);
-  return { median: percentile(values, 50), min: values[0], max: values[values.length - 1], rounds: values.length };
+  const [min, max] = [values[0], values[values.length - 1]];
+  return { median: percentile(values, 50), min, max, rounds: values.length };
 }
