@@ -390,6 +390,9 @@ function finish(draft: Draft): ServerConfig {
   c.fourLetterWordsEnabled = new Set([...c.fourLetterWordsEnabled, 'srvr']);
   const voters = c.servers.filter((s) => s.role === 'participant');
   c.distributed = !c.standaloneEnabled || voters.length > 1;
+  if (c.clientPortAddress !== undefined && !draft.explicit.has('clientPort')) {
+    throw new ConfigError('clientPortAddress', c.clientPortAddress, 'clientPortAddress is set but clientPort is not set');
+  }
   return validateConfig(c);
 }
 
@@ -405,9 +408,6 @@ export function validateConfig(c: ServerConfig): ServerConfig {
       String(c.minSessionTimeoutMs),
       `must not be larger than maxSessionTimeout (${c.maxSessionTimeoutMs})`,
     );
-  }
-  if (c.clientPortAddress !== undefined && c.clientPort === 0 && c.dataDir !== undefined) {
-    throw new ConfigError('clientPortAddress', c.clientPortAddress, 'clientPortAddress is set but clientPort is not set');
   }
   const voters = c.servers.filter((s) => s.role === 'participant');
   const observers = c.servers.length - voters.length;

@@ -1,0 +1,31 @@
+// Limits of the client network layer, with units in their names, checked against each other when the
+// module loads. The protocol's own limits (frame size) live in src/protocol/limits.ts.
+
+import assert from 'node:assert/strict';
+
+/**
+ * Requests a connection may have queued or in flight before the server stops reading its socket
+ * (Apache throttles the same way, disabling receive). Reading resumes below half of it.
+ */
+export const OUTSTANDING_REQUESTS_PER_CONNECTION_MAX = 1000;
+
+/** Unsent reply bytes above which the server stops reading the connection (the client reads slowly). */
+export const WRITE_QUEUE_BYTES_PAUSE = 4 * 1024 * 1024;
+
+/**
+ * Unsent bytes above which the connection is cut: a client that never reads its replies cannot make
+ * the server buffer watch events without bound.
+ */
+export const WRITE_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
+
+/** Frames a connection may pipeline behind its ConnectRequest before the session exists. */
+export const FRAMES_BEFORE_SESSION_MAX = OUTSTANDING_REQUESTS_PER_CONNECTION_MAX;
+
+/** How long a four-letter-word connection may take to send its command and extra bytes. */
+export const FOUR_LETTER_WORD_TIMEOUT_MS = 5_000;
+
+/** How long stop() waits for in-flight writes to be persisted and applied before closing sockets. */
+export const STOP_DRAIN_TIMEOUT_MS = 5_000;
+
+assert.ok(WRITE_QUEUE_BYTES_PAUSE < WRITE_QUEUE_BYTES_MAX, 'the write queue must pause reading before it is cut');
+assert.ok(FRAMES_BEFORE_SESSION_MAX <= OUTSTANDING_REQUESTS_PER_CONNECTION_MAX);
