@@ -224,6 +224,8 @@ export class RequestPreparer {
     if (mode === undefined) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
     if (mode.ttl && !this.options.extendedTypesEnabled) throw new PrepError(ErrorCode.UNIMPLEMENTED);
     if (mode.ttl ? ttl <= 0n || ttl > TTL_MAX_MS : ttl >= 0n) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
+    // Apache 3.8 accepts createTTL with a non-TTL mode and ttl -1, then dies applying it; refuse it.
+    if (type === OpCode.createTTL && !mode.ttl) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
     this.checkSession(ctx.sessionId, mode.ephemeral);
     let path: string = request.path;
     if (path.lastIndexOf('/') < 0 || path.includes('\0')) throw new PrepError(ErrorCode.BAD_ARGUMENTS, path);
@@ -327,6 +329,10 @@ export class RequestPreparer {
     const zxid = this.nextZxid();
     const header = (type: number) => ({ clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: timeMs, type });
     if (opcode === OpCode.multi) {
+      // A read op inside a multi fails the whole request with MarshallingError (zxid still used).
+      if ((request as MultiRequest).ops.some((op) => !isMultiWriteOp(op.type))) {
+        return { header: header(OpCode.error), record: { err: ErrorCode.MARSHALLING_ERROR } };
+      }
       return { header: header(OpCode.multi), record: this.prepareMulti(ctx, request as MultiRequest, zxid, timeMs) };
     }
     if (opcode === OpCode.closeSession) {
@@ -351,7 +357,6 @@ export class RequestPreparer {
         continue;
       }
       try {
-        if (!isMultiWriteOp(op.type)) throw new PrepError(ErrorCode.UNIMPLEMENTED);
         const { type, record } = this.prepareOp(ctx, op.type, op.request, zxid, timeMs);
         txns.push({ type, data: txnOf(txnCodecFor(type), record) });
       } catch (error) {

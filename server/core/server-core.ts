@@ -636,7 +636,8 @@ export class ServerCore {
     for (const paths of this.tree.ephemerals.values()) ephemeralsCount += paths.size;
     const byPath = this.watchesByPath();
     return {
-      nodeCount: this.tree.nodes.size,
+      // Apache's count includes its "" alias of the root (a fresh server reports 5).
+      nodeCount: this.tree.nodes.size + 1,
       approximateDataSize: this.tree.approximateDataSize,
       ephemeralsCount,
       watchCount: this.tree.dataWatches.watchCount + this.tree.childWatches.watchCount,

@@ -148,7 +148,9 @@ export class DataTree {
     this.putNode(ZOOKEEPER_NODE, blank(Buffer.alloc(0)));
     this.putNode(QUOTA_ROOT, blank(Buffer.alloc(0)));
     const config = blank(this.options.configData ?? Buffer.alloc(0));
+    // Apache sets this ACL with setACL(path, acl, -1) at startup, so its aversion reads -1.
     config.aclRef = this.acls.acquire(READ_ACL_UNSAFE);
+    config.stat.aversion = -1;
     this.putNode(CONFIG_NODE, config);
     this.nodes.get('/')!.children.add('zookeeper');
     this.nodes.get(ZOOKEEPER_NODE)!.children.add('quota');
