@@ -203,7 +203,9 @@ export function authenticate(
   if (scheme === 'digest') {
     const digest = generateDigest(Buffer.from(auth ?? []).toString('utf8'));
     const ids: Id[] = [];
-    if (options.superDigest !== undefined && digest === options.superDigest) ids.push({ scheme: 'super', id: '' });
+    if (options.superDigest !== undefined && digest === options.superDigest) {
+      ids.push({ scheme: 'super', id: '' });
+    }
     ids.push({ scheme: 'digest', id: digest });
     return { ok: true, ids };
   }

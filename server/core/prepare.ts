@@ -130,7 +130,7 @@ export class RequestPreparer {
     if (!checkAcl(acl, perm, ctx.authIds)) throw new PrepError(ErrorCode.NO_AUTH, path);
   }
 
-  /** Apache's checkSession: unknown → UnknownSession (SessionExpired for ephemerals), closing → expired. */
+  /** Apache's checkSession: unknown → UnknownSession (SessionExpired for ephemerals); closing → expired. */
   private checkSession(sessionId: bigint, forEphemeral = false): void {
     const session = this.sessions.get(sessionId);
     if (session === undefined) {
@@ -168,9 +168,15 @@ export class RequestPreparer {
     const usage = StatsTrack.fromBytes(statNode.data);
     const countDelta = isCreate ? 1n : 0n;
     const bytesDelta = BigInt((data?.length ?? 0) - (isCreate ? 0 : (previous?.length ?? 0)));
-    const checks: Array<[bigint, bigint, bigint, string]> = [];
-    if (countDelta !== 0n) checks.push([usage.get('count') + countDelta, limits.get('count'), limits.get('countHardLimit'), 'count']);
-    if (bytesDelta !== 0n) checks.push([usage.get('bytes') + bytesDelta, limits.get('bytes'), limits.get('byteHardLimit'), 'bytes']);
+    const checks: Array<[next: bigint, soft: bigint, hard: bigint, what: string]> = [];
+    if (countDelta !== 0n) {
+      const next = usage.get('count') + countDelta;
+      checks.push([next, limits.get('count'), limits.get('countHardLimit'), 'count']);
+    }
+    if (bytesDelta !== 0n) {
+      const next = usage.get('bytes') + bytesDelta;
+      checks.push([next, limits.get('bytes'), limits.get('byteHardLimit'), 'bytes']);
+    }
     for (const [next, soft, hard, what] of checks) {
       if (soft <= -1n && hard <= -1n) continue;
       const limit = hard > -1n ? hard : soft;
@@ -185,7 +191,13 @@ export class RequestPreparer {
    * Prepares one write. Returns the txn type and record; throws PrepError with the first failing
    * check's code. Change records are added under `zxid`.
    */
-  prepareOp(ctx: RequestContext, type: number, request: any, zxid: bigint, timeMs: bigint): { type: number; record: unknown } {
+  prepareOp(
+    ctx: RequestContext,
+    type: number,
+    request: any,
+    zxid: bigint,
+    timeMs: bigint,
+  ): { type: number; record: unknown } {
     switch (type) {
       case OpCode.create:
       case OpCode.create2:
@@ -206,7 +218,8 @@ export class RequestPreparer {
         this.validatePath(request.path);
         const record = this.recordFor(request.path);
         this.checkAcl(record.acl, Perms.READ, ctx, request.path);
-        return { type, record: { path: request.path, version: this.checkVersion(record.stat!.version, request.version, request.path) } };
+        const version = this.checkVersion(record.stat!.version, request.version, request.path);
+        return { type, record: { path: request.path, version } };
       }
       case OpCode.reconfig:
         if (!this.options.reconfigEnabled) throw new PrepError(ErrorCode.RECONFIG_DISABLED);
@@ -218,12 +231,19 @@ export class RequestPreparer {
     }
   }
 
-  private prepareCreate(ctx: RequestContext, type: number, request: any, zxid: bigint, timeMs: bigint): unknown {
+  private prepareCreate(
+    ctx: RequestContext,
+    type: number,
+    request: any,
+    zxid: bigint,
+    timeMs: bigint,
+  ): unknown {
     const ttl: bigint = type === OpCode.createTTL ? BigInt(request.ttl) : -1n;
     const mode = createModeTraits(request.flags);
     if (mode === undefined) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
     if (mode.ttl && !this.options.extendedTypesEnabled) throw new PrepError(ErrorCode.UNIMPLEMENTED);
-    if (mode.ttl ? ttl <= 0n || ttl > TTL_MAX_MS : ttl >= 0n) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
+    const ttlValid = mode.ttl ? ttl > 0n && ttl <= TTL_MAX_MS : ttl < 0n;
+    if (!ttlValid) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
     // Apache 3.8 accepts createTTL with a non-TTL mode and ttl -1, then dies applying it; refuse it.
     if (type === OpCode.createTTL && !mode.ttl) throw new PrepError(ErrorCode.BAD_ARGUMENTS, request.path);
     this.checkSession(ctx.sessionId, mode.ephemeral);
@@ -277,7 +297,9 @@ export class RequestPreparer {
     const parentPath = this.parentForDelete(path);
     const node = this.recordFor(path);
     if (node.childCount > 0) throw new PrepError(ErrorCode.NOT_EMPTY, path);
-    if (ephemeralKind(node.stat!.ephemeralOwner) === 'ephemeral') throw new PrepError(ErrorCode.BAD_VERSION, path);
+    if (ephemeralKind(node.stat!.ephemeralOwner) === 'ephemeral') {
+      throw new PrepError(ErrorCode.BAD_VERSION, path);
+    }
     this.removeRecords(this.recordFor(parentPath), path, zxid);
     return { path };
   }
@@ -333,7 +355,8 @@ export class RequestPreparer {
       if ((request as MultiRequest).ops.some((op) => !isMultiWriteOp(op.type))) {
         return { header: header(OpCode.error), record: { err: ErrorCode.MARSHALLING_ERROR } };
       }
-      return { header: header(OpCode.multi), record: this.prepareMulti(ctx, request as MultiRequest, zxid, timeMs) };
+      const record = this.prepareMulti(ctx, request as MultiRequest, zxid, timeMs);
+      return { header: header(OpCode.multi), record };
     }
     if (opcode === OpCode.closeSession) {
       return { header: header(OpCode.closeSession), record: this.prepareCloseSession(ctx.sessionId, zxid) };

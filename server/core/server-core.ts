@@ -142,7 +142,9 @@ export class ServerCore {
   private lastZxid = 0n;
 
   constructor(options: ServerCoreOptions) {
-    if (!(options.tickTimeMs > 0)) throw new RangeError(`tickTimeMs must be positive, got ${options.tickTimeMs}`);
+    if (!(options.tickTimeMs > 0)) {
+      throw new RangeError(`tickTimeMs must be positive, got ${options.tickTimeMs}`);
+    }
     if (!(options.minSessionTimeoutMs <= options.maxSessionTimeoutMs)) {
       throw new RangeError('minSessionTimeoutMs must not exceed maxSessionTimeoutMs');
     }
@@ -192,8 +194,10 @@ export class ServerCore {
           return ok(this.readData(ctx, body.path, body.watch ? watcher : undefined));
         case OpCode.getACL:
           return ok(this.readAcl(ctx, body.path));
-        case OpCode.getChildren:
-          return ok({ children: this.readChildren(ctx, body.path, body.watch ? watcher : undefined).children });
+        case OpCode.getChildren: {
+          const { children } = this.readChildren(ctx, body.path, body.watch ? watcher : undefined);
+          return ok({ children });
+        }
         case OpCode.getChildren2:
           return ok(this.readChildren(ctx, body.path, body.watch ? watcher : undefined));
         case OpCode.sync:
@@ -342,7 +346,14 @@ export class ServerCore {
     return reply;
   }
 
-  private applyOne(type: number, record: any, clientId: bigint, zxid: bigint, time: bigint, nowMs?: number): Reply {
+  private applyOne(
+    type: number,
+    record: any,
+    clientId: bigint,
+    zxid: bigint,
+    time: bigint,
+    nowMs?: number,
+  ): Reply {
     switch (type) {
       case OpCode.createSession:
         this.sessionTracker.track(clientId, record.timeOut, nowMs ?? Number(time));
@@ -365,7 +376,8 @@ export class ServerCore {
               : record.ephemeral
                 ? clientId
                 : 0n;
-        const stat = this.tree.createNode(record.path, record.data, record.acl, owner, record.parentCVersion, zxid, time);
+        const { path, data, acl, parentCVersion } = record;
+        const stat = this.tree.createNode(path, data, acl, owner, parentCVersion, zxid, time);
         return ok(type === OpCode.create ? { path: record.path } : { path: record.path, stat });
       }
       case OpCode.delete:
@@ -430,7 +442,8 @@ export class ServerCore {
       time: BigInt(Math.trunc(nowMs)),
       type: OpCode.createSession,
     };
-    return { txn: { header, record: { timeOut: timeoutMs } }, sessionId, passwd: sessionPassword(sessionId), timeoutMs };
+    const txn = { header, record: { timeOut: timeoutMs } };
+    return { txn, sessionId, passwd: sessionPassword(sessionId), timeoutMs };
   }
 
   /** The negotiated timeout for a requested one: clamped into [min, max]. */
@@ -500,7 +513,8 @@ export class ServerCore {
 
   /** addWatch(106): mode 0 persistent, 1 persistent-recursive. Reply body ErrorResponse{err: 0}. */
   addWatch(watcher: Watcher, path: string, mode: number): Reply {
-    const watchMode = mode === AddWatchMode.PERSISTENT_RECURSIVE ? WatchMode.PERSISTENT_RECURSIVE : WatchMode.PERSISTENT;
+    const watchMode =
+      mode === AddWatchMode.PERSISTENT_RECURSIVE ? WatchMode.PERSISTENT_RECURSIVE : WatchMode.PERSISTENT;
     if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) {
       return fail(ErrorCode.MARSHALLING_ERROR); // Apache: WatcherMode.fromZooDef throws
     }
@@ -683,7 +697,9 @@ export class ServerCore {
     }
     if (this.tree.getNode('/') === undefined) throw new Error('snapshot has no root node');
     this.tree.finishLoad();
-    for (const { sessionId, timeoutMs } of snapshot.sessions) this.sessionTracker.track(sessionId, timeoutMs, nowMs);
+    for (const { sessionId, timeoutMs } of snapshot.sessions) {
+      this.sessionTracker.track(sessionId, timeoutMs, nowMs);
+    }
     this.lastZxid = snapshot.lastProcessedZxid;
     this.preparer.reset(snapshot.lastProcessedZxid);
   }

@@ -157,7 +157,9 @@ export class SessionTracker {
   /** The earliest bucket, for the shell's timer. */
   nextExpiryMs(): number | undefined {
     let earliest: number | undefined;
-    for (const expiryMs of this.buckets.keys()) if (earliest === undefined || expiryMs < earliest) earliest = expiryMs;
+    for (const expiryMs of this.buckets.keys()) {
+      if (earliest === undefined || expiryMs < earliest) earliest = expiryMs;
+    }
     return earliest;
   }
 

@@ -23,7 +23,8 @@ export class AclCache {
     if (ref === undefined) {
       ref = ++this.lastRef;
       this.byKey.set(key, ref);
-      this.byRef.set(ref, { acl: acl.map((entry) => ({ perms: entry.perms, id: { ...entry.id } })), key, refs: 0 });
+      const copy = acl.map((entry) => ({ perms: entry.perms, id: { ...entry.id } }));
+      this.byRef.set(ref, { acl: copy, key, refs: 0 });
     }
     this.byRef.get(ref)!.refs++;
     return ref;

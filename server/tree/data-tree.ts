@@ -194,7 +194,8 @@ export class DataTree {
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
     }
-    const node: DataNode = { data, aclRef: this.acls.acquire(acl), stat: newStat(zxid, timeMs, ephemeralOwner), children: new Set() };
+    const stat = newStat(zxid, timeMs, ephemeralOwner);
+    const node: DataNode = { data, aclRef: this.acls.acquire(acl), stat, children: new Set() };
     parent.children.add(childName);
     this.putNode(path, node);
     const kind = ephemeralKind(ephemeralOwner);
@@ -265,7 +266,8 @@ export class DataTree {
     if (quotaPrefix !== undefined) {
       this.updateQuotaStat(quotaPrefix, BigInt((data?.length ?? 0) - (previous?.length ?? 0)), 0n);
     }
-    this.dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, this.aclOf(node), this.options.watchFilter);
+    const acl = this.aclOf(node);
+    this.dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, acl, this.options.watchFilter);
     return clientStat(node);
   }
 

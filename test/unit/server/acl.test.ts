@@ -37,7 +37,10 @@ describe('server core: authentication', () => {
       ids: [{ scheme: 'ip', id: '10.1.2.3' }],
     });
     for (const scheme of ['kerberos', 'world', 'auth', 'super', 'sasl']) {
-      assert.deepEqual(core.authenticate(scheme, Buffer.from('x')), { ok: false, err: ErrorCode.AUTH_FAILED });
+      assert.deepEqual(
+        core.authenticate(scheme, Buffer.from('x')),
+        { ok: false, err: ErrorCode.AUTH_FAILED },
+      );
     }
   });
 
@@ -77,10 +80,16 @@ describe('server core: ACL fix-up', () => {
     assert.equal(fixupAcl(null, []), ErrorCode.INVALID_ACL);
     assert.equal(fixupAcl([{ perms: 31, id: { scheme: 'world', id: 'x' } }], []), ErrorCode.INVALID_ACL);
     assert.equal(fixupAcl([{ perms: 31, id: { scheme: 'super', id: '' } }], []), ErrorCode.INVALID_ACL);
-    assert.equal(fixupAcl([{ perms: 31, id: { scheme: 'digest', id: 'nocolon' } }], []), ErrorCode.INVALID_ACL);
+    assert.equal(
+      fixupAcl([{ perms: 31, id: { scheme: 'digest', id: 'nocolon' } }], []),
+      ErrorCode.INVALID_ACL,
+    );
     assert.equal(fixupAcl([{ perms: 31, id: { scheme: 'digest', id: 'a:b:c' } }], []), ErrorCode.INVALID_ACL);
     assert.equal(fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '::1' } }], []), ErrorCode.INVALID_ACL);
-    assert.equal(fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '10.0.0.0/40' } }], []), ErrorCode.INVALID_ACL);
+    assert.equal(
+      fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '10.0.0.0/40' } }], []),
+      ErrorCode.INVALID_ACL,
+    );
     assert.ok(Array.isArray(fixupAcl([{ perms: 31, id: { scheme: 'ip', id: '10.0.0.0/8' } }], [])));
     assert.ok(Array.isArray(fixupAcl([world(0)], [])), 'perms 0 is allowed');
   });
@@ -134,7 +143,10 @@ describe('server core: permissions per operation', () => {
       assert.equal(read(core, stranger, opcode, request).err, ErrorCode.NO_AUTH, `opcode ${opcode}`);
       assert.equal(read(core, owner, opcode, request).err, 0, `opcode ${opcode}`);
     }
-    assert.equal(read(core, stranger, OpCode.exists, { path: '/r/none', watch: false }).err, ErrorCode.NO_NODE);
+    assert.equal(
+      read(core, stranger, OpCode.exists, { path: '/r/none', watch: false }).err,
+      ErrorCode.NO_NODE,
+    );
   });
 
   it('needs CREATE and DELETE on the parent, WRITE for setData, ADMIN for setACL', () => {
@@ -143,8 +155,14 @@ describe('server core: permissions per operation', () => {
     create(core, owner, '/p/c', { acl: OPEN_ACL });
     assert.equal(create(core, stranger, '/p/x').err, ErrorCode.NO_AUTH);
     assert.equal(write(core, stranger, OpCode.delete, { path: '/p/c', version: -1 }).err, ErrorCode.NO_AUTH);
-    assert.equal(write(core, stranger, OpCode.setData, { path: '/p', data: null, version: -1 }).err, ErrorCode.NO_AUTH);
-    assert.equal(write(core, stranger, OpCode.setACL, { path: '/p', acl: OPEN_ACL, version: -1 }).err, ErrorCode.NO_AUTH);
+    assert.equal(
+      write(core, stranger, OpCode.setData, { path: '/p', data: null, version: -1 }).err,
+      ErrorCode.NO_AUTH,
+    );
+    assert.equal(
+      write(core, stranger, OpCode.setACL, { path: '/p', acl: OPEN_ACL, version: -1 }).err,
+      ErrorCode.NO_AUTH,
+    );
     assert.equal(create(core, owner, '/p/x').err, 0);
     assert.equal(write(core, owner, OpCode.delete, { path: '/p/c', version: -1 }).err, 0);
   });
@@ -162,12 +180,23 @@ describe('server core: permissions per operation', () => {
 
   it('stores the auth scheme expanded to the creator digest id', () => {
     const { core, owner, stranger } = fixture();
-    const reply = create(core, owner, '/mine', { acl: [{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }] });
+    const reply = create(
+      core,
+      owner,
+      '/mine',
+      { acl: [{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }] },
+    );
     assert.equal(reply.err, 0);
     const acl = (read(core, owner, OpCode.getACL, { path: '/mine' }).response as any).acl;
     assert.deepEqual(acl, [{ perms: Perms.ALL, id: { scheme: 'digest', id: ALICE } }]);
-    assert.equal(read(core, stranger, OpCode.getData, { path: '/mine', watch: false }).err, ErrorCode.NO_AUTH);
-    assert.equal(create(core, stranger, '/theirs', { acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }] }).err, ErrorCode.INVALID_ACL);
+    assert.equal(
+      read(core, stranger, OpCode.getData, { path: '/mine', watch: false }).err,
+      ErrorCode.NO_AUTH,
+    );
+    assert.equal(
+      create(core, stranger, '/theirs', { acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }] }).err,
+      ErrorCode.INVALID_ACL,
+    );
   });
 
   it('lets super do anything and skipACL turn every check off', () => {

@@ -36,11 +36,20 @@ export function write(core: ServerCore, client: Client, opcode: number, request:
   return core.apply(core.prepare(client, opcode, request, nowMs));
 }
 
+export interface CreateOptions {
+  data?: Buffer | null;
+  flags?: number;
+  acl?: ACL[];
+  opcode?: number;
+  ttl?: bigint;
+  nowMs?: number;
+}
+
 export function create(
   core: ServerCore,
   client: Client,
   path: string,
-  options: { data?: Buffer | null; flags?: number; acl?: ACL[]; opcode?: number; ttl?: bigint; nowMs?: number } = {},
+  options: CreateOptions = {},
 ): Reply {
   const opcode = options.opcode ?? (options.ttl !== undefined ? OpCode.createTTL : OpCode.create2);
   const request: Record<string, unknown> = {
@@ -53,7 +62,13 @@ export function create(
   return write(core, client, opcode, request, options.nowMs);
 }
 
-export function read(core: ServerCore, client: Client, opcode: number, request: unknown, watcher?: Watcher): Reply {
+export function read(
+  core: ServerCore,
+  client: Client,
+  opcode: number,
+  request: unknown,
+  watcher?: Watcher,
+): Reply {
   client.cxid++;
   return core.read(client, opcode, request, watcher);
 }

@@ -17,7 +17,10 @@ describe('server core: write checks in Apache order', () => {
     const core = makeCore();
     const client = connect(core);
     assert.equal(create(core, client, '/x', { flags: 9 }).err, ErrorCode.BAD_ARGUMENTS);
-    assert.equal(create(core, client, '/x', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 10n }).err, ErrorCode.UNIMPLEMENTED);
+    assert.equal(
+      create(core, client, '/x', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 10n }).err,
+      ErrorCode.UNIMPLEMENTED,
+    );
     assert.equal(create(core, client, 'no-slash').err, ErrorCode.BAD_ARGUMENTS);
     // InvalidACL comes before the parent lookup.
     assert.equal(create(core, client, '/missing/x', { acl: [] }).err, ErrorCode.INVALID_ACL);
@@ -36,12 +39,21 @@ describe('server core: write checks in Apache order', () => {
   it('createTTL: ttl must be in (0, 2^40) for TTL modes; non-TTL modes are refused', () => {
     const core = makeCore({ extendedTypesEnabled: true });
     const client = connect(core);
-    assert.equal(create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 0n }).err, ErrorCode.BAD_ARGUMENTS);
-    assert.equal(create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 1n << 40n }).err, ErrorCode.BAD_ARGUMENTS);
+    assert.equal(
+      create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 0n }).err,
+      ErrorCode.BAD_ARGUMENTS,
+    );
+    assert.equal(
+      create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 1n << 40n }).err,
+      ErrorCode.BAD_ARGUMENTS,
+    );
     assert.equal(create(core, client, '/t', { flags: 0, ttl: 5n }).err, ErrorCode.BAD_ARGUMENTS);
     assert.equal(create(core, client, '/t', { flags: 0, ttl: -1n }).err, ErrorCode.BAD_ARGUMENTS);
     // A TTL mode through plain create carries no ttl: BadArguments.
-    assert.equal(create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, opcode: OpCode.create }).err, ErrorCode.BAD_ARGUMENTS);
+    assert.equal(
+      create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, opcode: OpCode.create }).err,
+      ErrorCode.BAD_ARGUMENTS,
+    );
     const seq = create(core, client, '/t-', { flags: CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, ttl: 100n });
     assert.equal((seq.response as any).path, '/t-0000000000');
   });
@@ -54,7 +66,8 @@ describe('server core: write checks in Apache order', () => {
     assert.equal(del('nopath'), ErrorCode.BAD_ARGUMENTS);
     assert.equal(del('/nothere/x'), ErrorCode.NO_NODE);
     create(core, client, '/locked', { acl: digestOnly });
-    assert.equal(del('/locked/x'), ErrorCode.NO_AUTH); // DELETE on the parent is checked before the node exists
+    // DELETE on the parent is checked before the node exists
+    assert.equal(del('/locked/x'), ErrorCode.NO_AUTH);
     create(core, client, '/a');
     create(core, client, '/a/b');
     assert.equal(del('/a', 7), ErrorCode.BAD_VERSION); // version before emptiness
@@ -96,7 +109,12 @@ describe('server core: write checks in Apache order', () => {
     const core = makeCore();
     const client = connect(core);
     const before = core.lastProcessedZxid;
-    const txn = core.prepare(client, OpCode.create, { path: '/x/y', data: null, acl: OPEN_ACL, flags: 0 }, T0);
+    const txn = core.prepare(
+      client,
+      OpCode.create,
+      { path: '/x/y', data: null, acl: OPEN_ACL, flags: 0 },
+      T0,
+    );
     assert.equal(txn.header.type, OpCode.error);
     assert.deepEqual(txn.record, { err: ErrorCode.NO_NODE });
     assert.equal(txn.header.zxid, before + 1n);
@@ -107,7 +125,10 @@ describe('server core: write checks in Apache order', () => {
   it('answers reconfig with ReconfigDisabled, or Unimplemented in standalone when enabled', () => {
     const request = { joiningServers: null, leavingServers: null, newMembers: null, curConfigId: -1n };
     const disabled = makeCore();
-    assert.equal(write(disabled, connect(disabled), OpCode.reconfig, request).err, ErrorCode.RECONFIG_DISABLED);
+    assert.equal(
+      write(disabled, connect(disabled), OpCode.reconfig, request).err,
+      ErrorCode.RECONFIG_DISABLED,
+    );
     const enabled = makeCore({ reconfigEnabled: true });
     assert.equal(write(enabled, connect(enabled), OpCode.reconfig, request).err, ErrorCode.UNIMPLEMENTED);
   });
@@ -127,9 +148,24 @@ describe('server core: outstanding changes', () => {
   it('lets a second prepared write see the first before either is applied', () => {
     const core = makeCore();
     const client = connect(core);
-    const first = core.prepare(client, OpCode.create, { path: '/p', data: null, acl: OPEN_ACL, flags: 0 }, T0);
-    const second = core.prepare(client, OpCode.create, { path: '/p/c-', data: null, acl: OPEN_ACL, flags: 2 }, T0);
-    const third = core.prepare(client, OpCode.create, { path: '/p/c-', data: null, acl: OPEN_ACL, flags: 2 }, T0);
+    const first = core.prepare(
+      client,
+      OpCode.create,
+      { path: '/p', data: null, acl: OPEN_ACL, flags: 0 },
+      T0,
+    );
+    const second = core.prepare(
+      client,
+      OpCode.create,
+      { path: '/p/c-', data: null, acl: OPEN_ACL, flags: 2 },
+      T0,
+    );
+    const third = core.prepare(
+      client,
+      OpCode.create,
+      { path: '/p/c-', data: null, acl: OPEN_ACL, flags: 2 },
+      T0,
+    );
     const dup = core.prepare(client, OpCode.create, { path: '/p', data: null, acl: OPEN_ACL, flags: 0 }, T0);
     assert.equal(second.header.type, OpCode.create);
     assert.equal((second.record as any).path, '/p/c-0000000000');
@@ -224,7 +260,12 @@ describe('server core: multi', () => {
   it('fails a multi that holds a read op with MarshallingError; an empty multi succeeds', () => {
     const core = makeCore();
     const client = connect(core);
-    const mixed = write(core, client, OpCode.multi, { ops: [{ type: 4, request: { path: '/', watch: false } }] });
+    const mixed = write(
+      core,
+      client,
+      OpCode.multi,
+      { ops: [{ type: 4, request: { path: '/', watch: false } }] },
+    );
     assert.equal(mixed.err, ErrorCode.MARSHALLING_ERROR);
     assert.deepEqual(write(core, client, OpCode.multi, { ops: [] }), { err: 0, response: { results: [] } });
   });
@@ -234,9 +275,19 @@ describe('server core: multi', () => {
     const client = connect(core);
     create(core, client, '/secret', { acl: digestOnly });
     create(core, client, '/v');
-    const noAuth = write(core, client, OpCode.multi, { ops: [{ type: 13, request: { path: '/secret', version: -1 } }] });
+    const noAuth = write(
+      core,
+      client,
+      OpCode.multi,
+      { ops: [{ type: 13, request: { path: '/secret', version: -1 } }] },
+    );
     assert.deepEqual((noAuth.response as any).results, [{ type: -1, err: ErrorCode.NO_AUTH }]);
-    const badVersion = write(core, client, OpCode.multi, { ops: [{ type: 13, request: { path: '/v', version: 4 } }] });
+    const badVersion = write(
+      core,
+      client,
+      OpCode.multi,
+      { ops: [{ type: 13, request: { path: '/v', version: 4 } }] },
+    );
     assert.deepEqual((badVersion.response as any).results, [{ type: -1, err: ErrorCode.BAD_VERSION }]);
   });
 });

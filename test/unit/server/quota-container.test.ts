@@ -14,11 +14,18 @@ describe('server core: quotas', () => {
     const warnings: string[] = [];
     const core = makeCore({ enforceQuota: true, onWarning: (message) => warnings.push(message) });
     const client = connect(core);
-    const stats = () => dataOf(read(core, client, OpCode.getData, { path: '/zookeeper/quota/q/zookeeper_stats', watch: false }));
+    const stats = () => dataOf(
+      read(core, client, OpCode.getData, { path: '/zookeeper/quota/q/zookeeper_stats', watch: false }),
+    );
     create(core, client, '/q', { data: Buffer.from('abc') });
     create(core, client, '/q/a', { data: Buffer.from('12345') });
     create(core, client, '/zookeeper/quota/q', { data: null });
-    create(core, client, '/zookeeper/quota/q/zookeeper_limits', { data: Buffer.from('count=-1,bytes=-1=;countHardLimit=3') });
+    create(
+      core,
+      client,
+      '/zookeeper/quota/q/zookeeper_limits',
+      { data: Buffer.from('count=-1,bytes=-1=;countHardLimit=3') },
+    );
     create(core, client, '/zookeeper/quota/q/zookeeper_stats', { data: Buffer.from('count=0,bytes=0') });
     assert.equal(stats(), 'count=2,bytes=8');
     assert.equal(create(core, client, '/q/b', { data: Buffer.from('xy') }).err, 0);
@@ -28,11 +35,23 @@ describe('server core: quotas', () => {
     assert.equal(stats(), 'count=3,bytes=13');
     write(core, client, OpCode.delete, { path: '/q/b', version: -1 });
     assert.equal(stats(), 'count=2,bytes=8');
-    const limits = { path: '/zookeeper/quota/q/zookeeper_limits', data: Buffer.from('count=-1,bytes=-1=;byteHardLimit=10'), version: -1 };
+    const limits = {
+      path: '/zookeeper/quota/q/zookeeper_limits',
+      data: Buffer.from('count=-1,bytes=-1=;byteHardLimit=10'),
+      version: -1,
+    };
     write(core, client, OpCode.setData, limits);
-    const big = write(core, client, OpCode.setData, { path: '/q/a', data: Buffer.from('123456789'), version: -1 });
+    const big = write(
+      core,
+      client,
+      OpCode.setData,
+      { path: '/q/a', data: Buffer.from('123456789'), version: -1 },
+    );
     assert.equal(big.err, ErrorCode.QUOTA_EXCEEDED);
-    assert.equal(write(core, client, OpCode.setData, { path: '/q/a', data: Buffer.from('1234567'), version: -1 }).err, 0);
+    assert.equal(
+      write(core, client, OpCode.setData, { path: '/q/a', data: Buffer.from('1234567'), version: -1 }).err,
+      0,
+    );
     assert.equal(stats(), 'count=2,bytes=10');
   });
 
@@ -50,10 +69,20 @@ describe('server core: quotas', () => {
     const other = connect(lax);
     create(lax, other, '/h');
     create(lax, other, '/zookeeper/quota/h', { data: null });
-    create(lax, other, '/zookeeper/quota/h/zookeeper_limits', { data: Buffer.from('count=-1,bytes=-1=;countHardLimit=1') });
+    create(
+      lax,
+      other,
+      '/zookeeper/quota/h/zookeeper_limits',
+      { data: Buffer.from('count=-1,bytes=-1=;countHardLimit=1') },
+    );
     create(lax, other, '/zookeeper/quota/h/zookeeper_stats', { data: Buffer.from('count=0,bytes=0') });
     assert.equal(create(lax, other, '/h/x').err, 0);
-    const statsReply = read(lax, other, OpCode.getData, { path: '/zookeeper/quota/h/zookeeper_stats', watch: false });
+    const statsReply = read(
+      lax,
+      other,
+      OpCode.getData,
+      { path: '/zookeeper/quota/h/zookeeper_stats', watch: false },
+    );
     assert.equal(dataOf(statsReply), 'count=2,bytes=2');
   });
 
@@ -64,12 +93,24 @@ describe('server core: quotas', () => {
     create(core, client, '/a/b', { data: null });
     for (const path of ['/a', '/a/b']) {
       create(core, client, `/zookeeper/quota${path}`, { data: null });
-      create(core, client, `/zookeeper/quota${path}/zookeeper_limits`, { data: Buffer.from('count=100,bytes=-1') });
-      create(core, client, `/zookeeper/quota${path}/zookeeper_stats`, { data: Buffer.from('count=0,bytes=0') });
+      create(
+        core,
+        client,
+        `/zookeeper/quota${path}/zookeeper_limits`,
+        { data: Buffer.from('count=100,bytes=-1') },
+      );
+      create(
+        core,
+        client,
+        `/zookeeper/quota${path}/zookeeper_stats`,
+        { data: Buffer.from('count=0,bytes=0') },
+      );
     }
     create(core, client, '/a/b/c', { data: Buffer.from('1234') });
     const stats = (path: string) =>
-      dataOf(read(core, client, OpCode.getData, { path: `/zookeeper/quota${path}/zookeeper_stats`, watch: false }));
+      dataOf(
+        read(core, client, OpCode.getData, { path: `/zookeeper/quota${path}/zookeeper_stats`, watch: false }),
+      );
     assert.equal(stats('/a/b'), 'count=2,bytes=4');
     assert.equal(stats('/a'), 'count=2,bytes=0');
     write(core, client, OpCode.delete, { path: '/zookeeper/quota/a/b/zookeeper_limits', version: -1 });
@@ -89,7 +130,12 @@ describe('server core: containers and TTL nodes', () => {
     assert.deepEqual(core.containersToDelete(T0, 100), [], 'has a child');
     write(core, client, OpCode.delete, { path: '/c/child', version: -1 });
     assert.deepEqual(core.containersToDelete(T0, 100), ['/c']);
-    const txn = core.prepare({ sessionId: 0n, cxid: 0, authIds: [] }, OpCode.deleteContainer, { path: '/c' }, T0);
+    const txn = core.prepare(
+      { sessionId: 0n, cxid: 0, authIds: [] },
+      OpCode.deleteContainer,
+      { path: '/c' },
+      T0,
+    );
     assert.equal(txn.header.type, OpCode.deleteContainer);
     assert.deepEqual(core.apply(txn), { err: 0 });
     assert.deepEqual(core.containersToDelete(T0, 100), []);
@@ -104,7 +150,10 @@ describe('server core: containers and TTL nodes', () => {
     const notEmpty = core.apply(core.prepare(system, OpCode.deleteContainer, { path: '/c' }, T0));
     assert.equal(notEmpty.err, ErrorCode.NOT_EMPTY);
     create(core, client, '/e', { flags: CreateMode.EPHEMERAL });
-    assert.equal(core.apply(core.prepare(system, OpCode.deleteContainer, { path: '/e' }, T0)).err, ErrorCode.BAD_VERSION);
+    assert.equal(
+      core.apply(core.prepare(system, OpCode.deleteContainer, { path: '/e' }, T0)).err,
+      ErrorCode.BAD_VERSION,
+    );
   });
 
   it('offers never-used containers only past maxNeverUsedIntervalMs', () => {
@@ -148,7 +197,12 @@ describe('server core: snapshot and restore', () => {
     create(core, client, '/a/e', { flags: CreateMode.EPHEMERAL });
     create(core, client, '/secret', { acl: [{ perms: 1, id: { scheme: 'ip', id: '127.0.0.1' } }] });
     create(core, client, '/zookeeper/quota/a', { data: null });
-    create(core, client, '/zookeeper/quota/a/zookeeper_limits', { data: Buffer.from('count=-1,bytes=-1=;countHardLimit=4') });
+    create(
+      core,
+      client,
+      '/zookeeper/quota/a/zookeeper_limits',
+      { data: Buffer.from('count=-1,bytes=-1=;countHardLimit=4') },
+    );
     create(core, client, '/zookeeper/quota/a/zookeeper_stats', { data: Buffer.from('count=0,bytes=0') });
     const snapshot = core.snapshot();
     const nodes = [...snapshot.nodes];
@@ -163,7 +217,10 @@ describe('server core: snapshot and restore', () => {
     assert.deepEqual(copy.ephemeralsBySession(), core.ephemeralsBySession());
     assert.deepEqual(copy.sessions(), core.sessions());
     const stranger = { sessionId: client.sessionId, cxid: 0, authIds: [{ scheme: 'ip', id: '10.0.0.1' }] };
-    assert.equal(read(copy, stranger, OpCode.getData, { path: '/secret', watch: false }).err, ErrorCode.NO_AUTH);
+    assert.equal(
+      read(copy, stranger, OpCode.getData, { path: '/secret', watch: false }).err,
+      ErrorCode.NO_AUTH,
+    );
     // The next write continues the zxid sequence and the quota is in force.
     const next = create(copy, client, '/a/n');
     assert.equal((next.response as any).stat.czxid, core.lastProcessedZxid + 1n);

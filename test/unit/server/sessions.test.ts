@@ -81,11 +81,17 @@ describe('server core: sessions', () => {
     create(core, client, '/eph', { flags: CreateMode.EPHEMERAL });
     const [expired] = core.expiredSessions(1_000_000);
     assert.equal(expired, client.sessionId);
-    assert.equal(create(core, client, '/late', { flags: CreateMode.EPHEMERAL }).err, ErrorCode.SESSION_EXPIRED);
+    assert.equal(
+      create(core, client, '/late', { flags: CreateMode.EPHEMERAL }).err,
+      ErrorCode.SESSION_EXPIRED,
+    );
     const txn = core.prepareCloseSession(expired!, 1_000_000);
     assert.deepEqual((txn.record as any).paths2Delete, ['/eph']);
     core.apply(txn);
-    assert.equal(read(core, connect(core), OpCode.exists, { path: '/eph', watch: false }).err, ErrorCode.NO_NODE);
+    assert.equal(
+      read(core, connect(core), OpCode.exists, { path: '/eph', watch: false }).err,
+      ErrorCode.NO_NODE,
+    );
     assert.equal(core.metrics().sessionCount, 1);
   });
 

@@ -45,7 +45,12 @@ describe('server core: stats', () => {
     const core = makeCore();
     const client = connect(core);
     create(core, client, '/cont');
-    const reply = create(core, client, '/cont/', { flags: CreateMode.PERSISTENT_SEQUENTIAL, opcode: OpCode.create });
+    const reply = create(
+      core,
+      client,
+      '/cont/',
+      { flags: CreateMode.PERSISTENT_SEQUENTIAL, opcode: OpCode.create },
+    );
     assert.deepEqual(reply.response, { path: '/cont/0000000000' });
   });
 
@@ -71,7 +76,13 @@ describe('server core: stats', () => {
     const client = connect(core);
     create(core, client, '/n');
     const before = statOf(core, client, '/n');
-    const set = write(core, client, OpCode.setData, { path: '/n', data: Buffer.from('abc'), version: 0 }, T0 + 100);
+    const set = write(
+      core,
+      client,
+      OpCode.setData,
+      { path: '/n', data: Buffer.from('abc'), version: 0 },
+      T0 + 100,
+    );
     const after = (set.response as any).stat;
     assert.equal(after.version, 1);
     assert.equal(after.mzxid, core.lastProcessedZxid);
@@ -95,7 +106,12 @@ describe('server core: stats', () => {
     const client = connect(core);
     const ephemeral = create(core, client, '/e', { flags: CreateMode.EPHEMERAL });
     assert.equal((ephemeral.response as any).stat.ephemeralOwner, client.sessionId);
-    const container = create(core, client, '/c', { flags: CreateMode.CONTAINER, opcode: OpCode.createContainer });
+    const container = create(
+      core,
+      client,
+      '/c',
+      { flags: CreateMode.CONTAINER, opcode: OpCode.createContainer },
+    );
     assert.equal(container.err, 0);
     assert.equal((container.response as any).stat.ephemeralOwner, 0n);
     const ttl = create(core, client, '/t', { flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 1000n });
@@ -140,7 +156,11 @@ describe('server core: stats', () => {
     const core = makeCore();
     const client = connect(core);
     for (const path of ['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']) {
-      assert.equal(write(core, client, OpCode.delete, { path, version: -1 }).err, ErrorCode.BAD_ARGUMENTS, path);
+      assert.equal(
+        write(core, client, OpCode.delete, { path, version: -1 }).err,
+        ErrorCode.BAD_ARGUMENTS,
+        path,
+      );
     }
     assert.equal(create(core, client, '/zookeeper/config').err, ErrorCode.NODE_EXISTS);
   });
@@ -152,8 +172,14 @@ describe('server core: stats', () => {
     create(core, client, '/a/b');
     create(core, client, '/a/b/c');
     create(core, client, '/a/d');
-    assert.deepEqual(read(core, client, OpCode.getAllChildrenNumber, { path: '/a' }).response, { totalNumber: 3 });
-    assert.deepEqual(read(core, client, OpCode.getAllChildrenNumber, { path: '/' }).response, { totalNumber: 7 });
+    assert.deepEqual(
+      read(core, client, OpCode.getAllChildrenNumber, { path: '/a' }).response,
+      { totalNumber: 3 },
+    );
+    assert.deepEqual(
+      read(core, client, OpCode.getAllChildrenNumber, { path: '/' }).response,
+      { totalNumber: 7 },
+    );
     assert.equal(read(core, client, OpCode.getAllChildrenNumber, { path: '/x' }).err, ErrorCode.NO_NODE);
   });
 
@@ -178,7 +204,10 @@ describe('server core: stats', () => {
     const client = connect(core);
     create(core, client, '/null', { data: null });
     create(core, client, '/empty', { data: Buffer.alloc(0) });
-    assert.equal((read(core, client, OpCode.getData, { path: '/null', watch: false }).response as any).data, null);
+    assert.equal(
+      (read(core, client, OpCode.getData, { path: '/null', watch: false }).response as any).data,
+      null,
+    );
     const empty = read(core, client, OpCode.getData, { path: '/empty', watch: false }).response as any;
     assert.deepEqual(empty.data, Buffer.alloc(0));
     assert.equal(empty.stat.dataLength, 0);

@@ -18,7 +18,10 @@ function setup() {
 describe('server core: watches', () => {
   it('fires NodeCreated on an exists watch set on a missing node, once', () => {
     const { core, client, watcher } = setup();
-    assert.equal(read(core, client, OpCode.exists, { path: '/a', watch: true }, watcher).err, ErrorCode.NO_NODE);
+    assert.equal(
+      read(core, client, OpCode.exists, { path: '/a', watch: true }, watcher).err,
+      ErrorCode.NO_NODE,
+    );
     create(core, client, '/a');
     assert.deepEqual(watcher.take(), [[NODE_CREATED, '/a']]);
     write(core, client, OpCode.setData, { path: '/a', data: null, version: -1 });
