@@ -259,6 +259,7 @@ export class ClientConnection implements Watcher {
   private answerFourLetterWord(word: string, extra: Buffer): void {
     this.state = 'closing';
     this.host.stats.packetsReceived++;
+    this.stats.received++;
     let answer: string;
     try {
       answer = this.host.fourLetterWord(word, this, extra);
