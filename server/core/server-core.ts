@@ -681,9 +681,11 @@ export class ServerCore {
         yield { path, data: node.data, aclRef: node.aclRef, stat: { ...node.stat } };
       }
     }
+    // Closing sessions stay until their closeSession txn applies, as in Apache's session map.
+    const sessions = this.sessionTracker.all().map(({ sessionId, timeoutMs }) => ({ sessionId, timeoutMs }));
     return {
       lastProcessedZxid: this.lastZxid,
-      sessions: this.sessions(),
+      sessions,
       acls: this.tree.acls.entries(),
       nodes: nodes(),
     };

@@ -162,8 +162,9 @@ export class DataTree {
     this.dataSize += path.length + (node.data?.length ?? 0);
   }
 
+  /** The node at `path`; "" is the root, as Apache's alias makes it. */
   getNode(path: string): DataNode | undefined {
-    return this.nodes.get(path);
+    return this.nodes.get(path === '' ? '/' : path);
   }
 
   aclOf(node: DataNode): readonly ACL[] {
@@ -342,6 +343,7 @@ export class DataTree {
 
   /** Number of descendants (not counting the node itself). */
   allChildrenNumber(path: string): number {
+    if (path === '') return this.nodes.size; // Apache counts keys starting with "/": all but its "" alias
     let count = -1;
     for (const _ of this.subtree(path)) count++;
     return Math.max(0, count);

@@ -222,3 +222,15 @@ describe('server core: stats', () => {
     assert.equal(two.stat.czxid, core.lastProcessedZxid);
   });
 });
+
+describe('server core: the "" alias of the root', () => {
+  it('answers reads of "" as the root, as Apache\'s node map does', () => {
+    const core = makeCore();
+    const client = connect(core);
+    assert.deepEqual(statOf(core, client, ''), statOf(core, client, '/'));
+    const children = read(core, client, OpCode.getChildren, { path: '', watch: false }).response as any;
+    assert.deepEqual(children.children, ['zookeeper']);
+    assert.equal(write(core, client, OpCode.delete, { path: '', version: -1 }).err, ErrorCode.BAD_ARGUMENTS);
+    assert.equal(create(core, client, '').err, ErrorCode.BAD_ARGUMENTS);
+  });
+});
