@@ -41,9 +41,7 @@ describe('server core: txn log replay', () => {
     const mate: Client = { sessionId: other.sessionId, cxid: 0, authIds: [] };
     const write = (who: Client, opcode: number, request: unknown, at = T0) =>
       run(leader.prepare(who, opcode, request, at));
-    const node = (path: string, flags = 0, data: Buffer | null = Buffer.from(path)) => (
-      { path, data, acl: OPEN_ACL, flags },
-    );
+    const node = (path: string, flags = 0) => ({ path, data: Buffer.from(path), acl: OPEN_ACL, flags });
     write(client, OpCode.create, node('/a'));
     write(client, OpCode.create2, node('/a/s-', CreateMode.PERSISTENT_SEQUENTIAL));
     write(client, OpCode.create2, node('/a/e', CreateMode.EPHEMERAL));
