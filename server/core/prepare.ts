@@ -352,10 +352,11 @@ export class RequestPreparer {
     const header = (type: number) => ({ clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: timeMs, type });
     if (opcode === OpCode.multi) {
       // A read op inside a multi fails the whole request with MarshallingError (zxid still used).
-      if ((request as MultiRequest).ops.some((op) => !isMultiWriteOp(op.type))) {
+      const ops = (request as MultiRequest).ops.map(normalizeMultiOp);
+      if (ops.some((op) => op === undefined)) {
         return { header: header(OpCode.error), record: { err: ErrorCode.MARSHALLING_ERROR } };
       }
-      const record = this.prepareMulti(ctx, request as MultiRequest, zxid, timeMs);
+      const record = this.prepareMulti(ctx, { ops: ops as MultiOp[] }, zxid, timeMs);
       return { header: header(OpCode.multi), record };
     }
     if (opcode === OpCode.closeSession) {
@@ -436,6 +437,23 @@ export class RequestPreparer {
     this.outstandingByPath.clear();
     this.highestZxid = highestZxid;
   }
+}
+
+/**
+ * A multi op as Apache's MultiOperationRecord rebuilds it: a create's type comes from its flags
+ * (container flag → createContainer, else create, so create2 reports as create; a createTTL with a
+ * non-TTL mode becomes a plain create). Undefined for what Apache fails with MarshallingError: read
+ * ops, and a TTL mode sent in a plain CreateRequest.
+ */
+function normalizeMultiOp(op: MultiOp): MultiOp | undefined {
+  if (!isMultiWriteOp(op.type)) return undefined;
+  if (op.type !== OpCode.create && op.type !== OpCode.create2 && op.type !== OpCode.createContainer) {
+    if (op.type !== OpCode.createTTL) return op;
+  }
+  const request = op.request as { flags: number };
+  const mode = createModeTraits(request.flags) ?? createModeTraits(0)!;
+  if (mode.ttl) return op.type === OpCode.createTTL ? op : undefined;
+  return { type: mode.container ? OpCode.createContainer : OpCode.create, request } as MultiOp;
 }
 
 function isMultiWriteOp(type: number): boolean {
