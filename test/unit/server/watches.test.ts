@@ -119,6 +119,18 @@ describe('server core: watches', () => {
     ]);
   });
 
+  it('turns a persistent watch one-shot when a standard watch is set on the same path (Apache 3.8)', () => {
+    const { core, client, watcher } = setup();
+    create(core, client, '/p');
+    core.addWatch(watcher, '/p', 0);
+    read(core, client, OpCode.getData, { path: '/p', watch: true }, watcher);
+    write(core, client, OpCode.setData, { path: '/p', data: null, version: -1 });
+    write(core, client, OpCode.setData, { path: '/p', data: null, version: -1 });
+    assert.deepEqual(watcher.take(), [[NODE_DATA_CHANGED, '/p']]);
+    create(core, client, '/p/c'); // the child table kept its persistent watch
+    assert.deepEqual(watcher.take(), [[NODE_CHILDREN_CHANGED, '/p']]);
+  });
+
   it('removes watches by type and answers NoWatcher when none matched', () => {
     const { core, client, watcher } = setup();
     create(core, client, '/a');
