@@ -351,6 +351,9 @@ export class RequestPreparer {
     const zxid = this.nextZxid();
     const header = (type: number) => ({ clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: timeMs, type });
     if (opcode === OpCode.multi) {
+      if (!Array.isArray((request as MultiRequest | undefined)?.ops)) {
+        return { header: header(OpCode.error), record: { err: ErrorCode.MARSHALLING_ERROR } };
+      }
       // A read op inside a multi fails the whole request with MarshallingError (zxid still used).
       const ops = (request as MultiRequest).ops.map(normalizeMultiOp);
       if (ops.some((op) => op === undefined)) {
@@ -363,6 +366,7 @@ export class RequestPreparer {
       return { header: header(OpCode.closeSession), record: this.prepareCloseSession(ctx.sessionId, zxid) };
     }
     try {
+      if (opcode !== OpCode.reconfig && !hasPath(request)) throw new PrepError(ErrorCode.MARSHALLING_ERROR);
       const { type, record } = this.prepareOp(ctx, opcode, request, zxid, timeMs);
       return { header: header(type), record };
     } catch (error) {
@@ -446,7 +450,7 @@ export class RequestPreparer {
  * ops, and a TTL mode sent in a plain CreateRequest.
  */
 function normalizeMultiOp(op: MultiOp): MultiOp | undefined {
-  if (!isMultiWriteOp(op.type)) return undefined;
+  if (!isMultiWriteOp(op.type) || !hasPath(op.request)) return undefined;
   if (op.type !== OpCode.create && op.type !== OpCode.create2 && op.type !== OpCode.createContainer) {
     if (op.type !== OpCode.createTTL) return op;
   }
@@ -454,6 +458,12 @@ function normalizeMultiOp(op: MultiOp): MultiOp | undefined {
   const mode = createModeTraits(request.flags) ?? createModeTraits(0)!;
   if (mode.ttl) return op.type === OpCode.createTTL ? op : undefined;
   return { type: mode.container ? OpCode.createContainer : OpCode.create, request } as MultiOp;
+}
+
+/** A decoded request always has a string path; anything else is the shell's decoding gone wrong. */
+function hasPath(request: unknown): boolean {
+  if (typeof request !== 'object' || request === null) return false;
+  return typeof (request as { path?: unknown }).path === 'string';
 }
 
 function isMultiWriteOp(type: number): boolean {

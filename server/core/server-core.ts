@@ -119,6 +119,12 @@ const WRITE_OPCODES: ReadonlySet<number> = new Set([
   OpCode.createContainer, OpCode.deleteContainer, OpCode.createTTL, OpCode.closeSession,
 ]);
 
+const READS_WITH_BODY: ReadonlySet<number> = new Set([
+  OpCode.exists, OpCode.getData, OpCode.getACL, OpCode.getChildren, OpCode.getChildren2, OpCode.sync,
+  OpCode.multiRead, OpCode.getEphemerals, OpCode.getAllChildrenNumber, OpCode.checkWatches,
+  OpCode.removeWatches, OpCode.setWatches, OpCode.setWatches2, OpCode.addWatch,
+]);
+
 const ok = (response?: unknown): Reply => (response === undefined ? { err: 0 } : { err: 0, response });
 const fail = (err: number): Reply => ({ err });
 
@@ -186,6 +192,11 @@ export class ServerCore {
    */
   read(ctx: RequestContext, opcode: number, request: unknown, watcher?: Watcher): Reply {
     const body = request as any;
+    // Decoded requests always carry their fields; a missing body is the shell's bug, answered as Apache
+    // answers an undecodable request rather than thrown.
+    if (READS_WITH_BODY.has(opcode) && (typeof body !== 'object' || body === null)) {
+      return fail(ErrorCode.MARSHALLING_ERROR);
+    }
     try {
       switch (opcode) {
         case OpCode.exists:
