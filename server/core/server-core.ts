@@ -25,6 +25,9 @@ import { WatchMode } from '../tree/watch-table.js';
 import type { Reply, RequestContext, Txn, Watcher } from './api.js';
 import { RequestPreparer, txnCodecFor } from './prepare.js';
 
+/** The txn record codec for a txn header type (for txn logs and replication). */
+export { txnCodecFor };
+
 /** How the core is configured; the shell maps zoo.cfg keys and system properties onto these. */
 export interface ServerCoreOptions {
   /** myid (1 in standalone); the top byte of every session id this server creates. */
@@ -99,6 +102,7 @@ export interface CoreSnapshot {
 
 /** Numbers the four-letter words (mntr, wchs, srvr) print. */
 export interface CoreMetrics {
+  /** As Apache counts it: its "" alias of the root counts too (a fresh server reports 5). */
   readonly nodeCount: number;
   readonly approximateDataSize: number;
   readonly ephemeralsCount: number;
@@ -138,6 +142,8 @@ class ReadError extends Error {
 /**
  * The standalone/replica state machine. Not thread-safe by design: every call is synchronous, so a
  * shell calls it from one event loop and everything a call checked still holds when it returns.
+ * Every `nowMs` is milliseconds on one clock the shell chooses; prepare's and createSession's become
+ * txn times (ctime/mtime), so Date.now() is the natural choice for all of them.
  */
 export class ServerCore {
   private readonly tree: DataTree;
@@ -329,7 +335,9 @@ export class ServerCore {
    * zxid. The header type is the request opcode (create2 stays 15), so apply() knows which reply to
    * build. Prepared-but-unapplied txns are seen by later prepares (outstanding changes), so the shell
    * may prepare a pipeline of writes before applying them, in order. `nowMs` becomes the txn time
-   * (ctime/mtime). closeSession also marks the session closing.
+   * (ctime/mtime). closeSession also marks the session closing. check(13) on its own is prepared as
+   * Apache 3.8.0 does (a CheckVersionTxn, or BadVersion/NoNode/NoAuth as an error txn); whether to
+   * accept it outside a multi at all is the shell's call.
    */
   prepare(ctx: RequestContext, opcode: number, request: unknown, nowMs: number): Txn {
     return this.preparer.prepare(ctx, opcode, request, BigInt(Math.trunc(nowMs)));
