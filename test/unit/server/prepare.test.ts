@@ -341,8 +341,14 @@ describe('server core: requests without their fields', () => {
   it('answers MarshallingError instead of throwing', () => {
     const core = makeCore();
     const client = connect(core);
-    assert.deepEqual(core.apply(core.prepare(client, OpCode.create, {}, T0)), { err: ErrorCode.MARSHALLING_ERROR });
-    assert.deepEqual(core.apply(core.prepare(client, OpCode.multi, {}, T0)), { err: ErrorCode.MARSHALLING_ERROR });
+    assert.deepEqual(
+      core.apply(core.prepare(client, OpCode.create, {}, T0)),
+      { err: ErrorCode.MARSHALLING_ERROR },
+    );
+    assert.deepEqual(
+      core.apply(core.prepare(client, OpCode.multi, {}, T0)),
+      { err: ErrorCode.MARSHALLING_ERROR },
+    );
     assert.deepEqual(core.read(client, OpCode.getData, undefined), { err: ErrorCode.MARSHALLING_ERROR });
     assert.equal(core.read(client, 999, {}).err, ErrorCode.UNIMPLEMENTED);
   });
