@@ -19,7 +19,6 @@ import {
 import { checkAcl, fixupAcl } from '../auth/acl.js';
 import type { SessionTracker } from '../sessions/session-tracker.js';
 import {
-  ephemeralKind,
   isSpecialPath,
   newStat,
   ttlOwner,
@@ -258,7 +257,7 @@ export class RequestPreparer {
     if (mode.sequential) path += sequenceSuffix(parentCVersion);
     this.validatePath(path);
     if (this.exists(path)) throw new PrepError(ErrorCode.NODE_EXISTS, path);
-    if (ephemeralKind(parent.stat!.ephemeralOwner) === 'ephemeral') {
+    if (this.tree.kindOf(parent.stat!.ephemeralOwner) === 'ephemeral') {
       throw new PrepError(ErrorCode.NO_CHILDREN_FOR_EPHEMERALS, path);
     }
     const newCVersion = (parentCVersion + 1) | 0;
@@ -297,7 +296,7 @@ export class RequestPreparer {
     const parentPath = this.parentForDelete(path);
     const node = this.recordFor(path);
     if (node.childCount > 0) throw new PrepError(ErrorCode.NOT_EMPTY, path);
-    if (ephemeralKind(node.stat!.ephemeralOwner) === 'ephemeral') {
+    if (this.tree.kindOf(node.stat!.ephemeralOwner) === 'ephemeral') {
       throw new PrepError(ErrorCode.BAD_VERSION, path);
     }
     this.removeRecords(this.recordFor(parentPath), path, zxid);

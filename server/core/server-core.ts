@@ -20,7 +20,7 @@ import {
 } from '../../src/protocol/index.js';
 import { authenticate, checkAcl, clientInfos, maskDigests } from '../auth/acl.js';
 import { SessionTracker, sessionPassword } from '../sessions/session-tracker.js';
-import { DataTree, TreeError, clientStat, ephemeralKind, ttlOf, ttlOwner } from '../tree/data-tree.js';
+import { DataTree, TreeError, ttlOf, ttlOwner } from '../tree/data-tree.js';
 import { WatchMode } from '../tree/watch-table.js';
 import type { Reply, RequestContext, Txn, Watcher } from './api.js';
 import { RequestPreparer, txnCodecFor } from './prepare.js';
@@ -160,6 +160,10 @@ export class ServerCore {
     if (!(options.minSessionTimeoutMs <= options.maxSessionTimeoutMs)) {
       throw new RangeError('minSessionTimeoutMs must not exceed maxSessionTimeoutMs');
     }
+    if (options.extendedTypesEnabled && (options.serverId ?? 1) > 254) {
+      // Apache refuses to start: a myid of 255 would make session ids that read as TTL owners.
+      throw new RangeError('extendedTypesEnabled is true but serverId is larger than 254');
+    }
     this.options = {
       serverId: 1,
       extendedTypesEnabled: false,
@@ -172,6 +176,7 @@ export class ServerCore {
     };
     this.tree = new DataTree({
       configData: options.configData,
+      extendedTypesEnabled: this.options.extendedTypesEnabled,
       watchFilter: (watcher, acl) => this.options.skipACL || checkAcl(acl, Perms.READ, watcher.authIds),
     });
     this.sessionTracker = new SessionTracker(this.options.serverId, options.tickTimeMs, options.startTimeMs);
@@ -265,13 +270,13 @@ export class ServerCore {
     if (node !== undefined) this.readableNode(ctx, path);
     if (watcher !== undefined) this.tree.dataWatches.add(path, watcher);
     if (node === undefined) throw new ReadError(ErrorCode.NO_NODE);
-    return clientStat(node);
+    return this.tree.statOf(node);
   }
 
   private readData(ctx: RequestContext, path: string, watcher: Watcher | undefined) {
     const node = this.readableNode(ctx, path);
     if (watcher !== undefined) this.tree.dataWatches.add(path, watcher);
-    return { data: node.data, stat: clientStat(node) };
+    return { data: node.data, stat: this.tree.statOf(node) };
   }
 
   private readAcl(ctx: RequestContext, path: string) {
@@ -280,14 +285,14 @@ export class ServerCore {
     const acl = this.tree.aclOf(node);
     const permitted = (perm: number) => this.options.skipACL || checkAcl(acl, perm, ctx.authIds);
     if (!permitted(Perms.READ | Perms.ADMIN)) throw new ReadError(ErrorCode.NO_AUTH);
-    const stat = clientStat(node);
+    const stat = this.tree.statOf(node);
     return { acl: permitted(Perms.ADMIN) ? acl.map((entry) => ({ ...entry })) : maskDigests(acl), stat };
   }
 
   private readChildren(ctx: RequestContext, path: string, watcher: Watcher | undefined) {
     const node = this.readableNode(ctx, path);
     if (watcher !== undefined) this.tree.childWatches.add(path, watcher);
-    return { children: [...node.children], stat: clientStat(node) };
+    return { children: [...node.children], stat: this.tree.statOf(node) };
   }
 
   private readMulti(ctx: RequestContext, multi: MultiRequest, watcher: Watcher | undefined): Reply {
@@ -655,7 +660,7 @@ export class ServerCore {
     for (const path of this.tree.ttls) {
       const node = this.tree.getNode(path);
       if (node === undefined || node.children.size > 0) continue;
-      if (ephemeralKind(node.stat.ephemeralOwner) !== 'ttl') continue;
+      if (this.tree.kindOf(node.stat.ephemeralOwner) !== 'ttl') continue;
       const ttlMs = ttlOf(node.stat.ephemeralOwner);
       if (ttlMs !== 0n && now - node.stat.mtime > ttlMs) candidates.push(path);
     }

@@ -41,20 +41,28 @@ export const CONFIG_NODE = '/zookeeper/config';
 const SPECIAL_PATHS: ReadonlySet<string> = new Set(['/', ZOOKEEPER_NODE, QUOTA_ROOT, CONFIG_NODE]);
 
 const TTL_MASK = 0xff00000000000000n;
+/** The two bytes after the high byte name the extended feature; 0 is TTL. */
+const RESERVED_MASK = 0x00ffff0000000000n;
 
 /** How a stored ephemeralOwner reads: a session's ephemeral, a container, a TTL node, or none. */
 export type EphemeralKind = 'none' | 'ephemeral' | 'container' | 'ttl';
 
-export function ephemeralKind(owner: bigint): EphemeralKind {
+/**
+ * Apache's EphemeralType.get: the TTL encoding (high byte 0xff, next two bytes 0) only means TTL when
+ * extended types are enabled; otherwise such an owner is a session (myid 255 makes those ids).
+ */
+export function ephemeralKind(owner: bigint, extendedTypesEnabled: boolean): EphemeralKind {
   if (owner === 0n) return 'none';
   if (owner === CONTAINER_EPHEMERAL_OWNER) return 'container';
-  if ((BigInt.asUintN(64, owner) & TTL_MASK) === BigInt.asUintN(64, TTL_EPHEMERAL_OWNER_MARK)) return 'ttl';
+  const unsigned = BigInt.asUintN(64, owner);
+  const ttlMarked = (unsigned & TTL_MASK) === TTL_MASK && (unsigned & RESERVED_MASK) === 0n;
+  if (extendedTypesEnabled && ttlMarked) return 'ttl';
   return 'ephemeral';
 }
 
 /** The TTL in ms stored in a TTL node's ephemeralOwner. */
 export function ttlOf(owner: bigint): bigint {
-  return BigInt.asUintN(64, owner) & ~TTL_MASK & ((1n << 64n) - 1n);
+  return BigInt.asUintN(64, owner) & ~(TTL_MASK | RESERVED_MASK) & ((1n << 64n) - 1n);
 }
 
 export function ttlOwner(ttlMs: bigint): bigint {
@@ -80,9 +88,10 @@ export function newStat(zxid: bigint, timeMs: bigint, ephemeralOwner: bigint): M
 }
 
 /** The stat clients see: visible cversion = 2 × creates − children; container/TTL owners read 0. */
-export function clientStat(node: DataNode): Stat {
+export function clientStat(node: DataNode, extendedTypesEnabled: boolean): Stat {
   const { stat } = node;
   const numChildren = node.children.size;
+  const kind = ephemeralKind(stat.ephemeralOwner, extendedTypesEnabled);
   return {
     czxid: stat.czxid,
     mzxid: stat.mzxid,
@@ -91,7 +100,7 @@ export function clientStat(node: DataNode): Stat {
     version: stat.version,
     cversion: (stat.cversion * 2 - numChildren) | 0,
     aversion: stat.aversion,
-    ephemeralOwner: ephemeralKind(stat.ephemeralOwner) === 'ephemeral' ? stat.ephemeralOwner : 0n,
+    ephemeralOwner: kind === 'ephemeral' ? stat.ephemeralOwner : 0n,
     dataLength: node.data === null ? 0 : node.data.length,
     numChildren,
     pzxid: stat.pzxid,
@@ -109,6 +118,8 @@ function childPath(parent: string, child: string): string {
 
 export interface DataTreeOptions {
   readonly configData?: Buffer;
+  /** Whether TTL owners are read as TTL nodes (Apache's extendedTypesEnabled). */
+  readonly extendedTypesEnabled: boolean;
   /** READ filter for watch events. */
   readonly watchFilter: WatchFilter;
 }
@@ -163,6 +174,16 @@ export class DataTree {
   }
 
   /** The node at `path`; "" is the root, as Apache's alias makes it. */
+  /** What kind of node an ephemeralOwner makes, under this tree's extendedTypesEnabled. */
+  kindOf(owner: bigint): EphemeralKind {
+    return ephemeralKind(owner, this.options.extendedTypesEnabled);
+  }
+
+  /** The stat clients see for a node. */
+  statOf(node: DataNode): Stat {
+    return clientStat(node, this.options.extendedTypesEnabled);
+  }
+
   getNode(path: string): DataNode | undefined {
     return this.nodes.get(path === '' ? '/' : path);
   }
@@ -199,7 +220,7 @@ export class DataTree {
     const node: DataNode = { data, aclRef: this.acls.acquire(acl), stat, children: new Set() };
     parent.children.add(childName);
     this.putNode(path, node);
-    const kind = ephemeralKind(ephemeralOwner);
+    const kind = this.kindOf(ephemeralOwner);
     if (kind === 'container') this.containers.add(path);
     else if (kind === 'ttl') this.ttls.add(path);
     else if (kind === 'ephemeral') {
@@ -217,7 +238,7 @@ export class DataTree {
     const filter = this.options.watchFilter;
     this.dataWatches.trigger(path, EventType.NODE_CREATED, zxid, acl, filter);
     this.childWatches.trigger(parentName, EventType.NODE_CHILDREN_CHANGED, zxid, this.aclOf(parent), filter);
-    return clientStat(node);
+    return this.statOf(node);
   }
 
   /** Deletes a node (txn apply). */
@@ -234,7 +255,7 @@ export class DataTree {
     this.acls.release(node.aclRef);
     this.dataSize -= path.length + (node.data?.length ?? 0);
     const owner = node.stat.ephemeralOwner;
-    const kind = ephemeralKind(owner);
+    const kind = this.kindOf(owner);
     if (kind === 'container') this.containers.delete(path);
     else if (kind === 'ttl') this.ttls.delete(path);
     else if (kind === 'ephemeral') {
@@ -269,7 +290,7 @@ export class DataTree {
     }
     const acl = this.aclOf(node);
     this.dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, acl, this.options.watchFilter);
-    return clientStat(node);
+    return this.statOf(node);
   }
 
   /** Replaces a node's ACL (txn apply); only aversion changes in the stat. */
@@ -279,7 +300,7 @@ export class DataTree {
     node.stat.aversion = aversion;
     this.acls.release(node.aclRef);
     node.aclRef = this.acls.acquire(acl);
-    return clientStat(node);
+    return this.statOf(node);
   }
 
   /** closeSession: deletes the listed paths that are still there (one zxid for all). */
@@ -403,7 +424,7 @@ export class DataTree {
       if (parentNode === undefined) throw new Error(`snapshot node ${path} comes before its parent`);
       parentNode.children.add(child);
     }
-    const kind = ephemeralKind(stat.ephemeralOwner);
+    const kind = this.kindOf(stat.ephemeralOwner);
     if (kind === 'container') this.containers.add(path);
     else if (kind === 'ttl') this.ttls.add(path);
     else if (kind === 'ephemeral') {

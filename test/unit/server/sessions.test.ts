@@ -129,3 +129,20 @@ describe('server core: sessions', () => {
     assert.equal(replica.lastProcessedZxid, session.txn.header.zxid);
   });
 });
+
+describe('server core: myid 255', () => {
+  it('keeps ephemerals of 0xff.. session ids as ephemerals when extended types are off', () => {
+    const core = makeCore({ serverId: 255 });
+    const client = connect(core);
+    assert.equal(BigInt.asUintN(64, client.sessionId) >> 56n, 0xffn);
+    const reply = create(core, client, '/e', { flags: CreateMode.EPHEMERAL });
+    assert.equal((reply.response as any).stat.ephemeralOwner, client.sessionId);
+    assert.equal(create(core, client, '/e/child').err, ErrorCode.NO_CHILDREN_FOR_EPHEMERALS);
+    assert.deepEqual(core.ephemeralsBySession().get(client.sessionId), ['/e']);
+    assert.deepEqual(core.containersToDelete(T0 + 10 ** 12, 10), []);
+  });
+
+  it('refuses myid 255 with extended types, as Apache does', () => {
+    assert.throws(() => makeCore({ serverId: 255, extendedTypesEnabled: true }), /254/);
+  });
+});
