@@ -107,6 +107,14 @@ export function clientStat(node: DataNode, extendedTypesEnabled: boolean): Stat 
   };
 }
 
+/**
+ * Request data is often a view into a larger socket buffer; storing the view would pin that buffer
+ * for the node's lifetime, so the tree keeps its own copy.
+ */
+function ownCopy(data: Buffer | null): Buffer | null {
+  return data === null ? null : Buffer.from(data);
+}
+
 function splitPath(path: string): { parent: string; child: string } {
   const slash = path.lastIndexOf('/');
   return { parent: slash <= 0 ? '/' : path.slice(0, slash), child: path.slice(slash + 1) };
@@ -217,7 +225,7 @@ export class DataTree {
       parent.stat.pzxid = zxid;
     }
     const stat = newStat(zxid, timeMs, ephemeralOwner);
-    const node: DataNode = { data, aclRef: this.acls.acquire(acl), stat, children: new Set() };
+    const node: DataNode = { data: ownCopy(data), aclRef: this.acls.acquire(acl), stat, children: new Set() };
     parent.children.add(childName);
     this.putNode(path, node);
     const kind = this.kindOf(ephemeralOwner);
@@ -279,7 +287,7 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
     const previous = node.data;
-    node.data = data;
+    node.data = ownCopy(data);
     node.stat.mtime = timeMs;
     node.stat.mzxid = zxid;
     node.stat.version = version;
@@ -415,7 +423,8 @@ export class DataTree {
       this.dataSize -= path.length + (existing.data?.length ?? 0);
       this.acls.release(existing.aclRef);
     }
-    const node: DataNode = { data, aclRef, stat: { ...stat }, children: existing?.children ?? new Set() };
+    const children = existing?.children ?? new Set<string>();
+    const node: DataNode = { data: ownCopy(data), aclRef, stat: { ...stat }, children };
     this.acls.addUsage(aclRef);
     this.putNode(path, node);
     if (path !== '/') {

@@ -213,6 +213,16 @@ describe('server core: stats', () => {
     assert.equal(empty.stat.dataLength, 0);
   });
 
+  it('keeps its own copy of node data, not a view of the request buffer', () => {
+    const core = makeCore();
+    const client = connect(core);
+    const frame = Buffer.from('..abc..');
+    create(core, client, '/copy', { data: frame.subarray(2, 5) });
+    frame.fill(0);
+    const data = (read(core, client, OpCode.getData, { path: '/copy', watch: false }).response as any).data;
+    assert.equal(data.toString(), 'abc');
+  });
+
   it('answers create (1) with the path only and create2 (15) with path and stat', () => {
     const core = makeCore();
     const client = connect(core);
