@@ -106,7 +106,13 @@ export interface CoreMetrics {
   readonly nodeCount: number;
   readonly approximateDataSize: number;
   readonly ephemeralsCount: number;
+  /** mntr's zk_watch_count: data and child watches together. */
   readonly watchCount: number;
+  /**
+   * wchs reports the data-watch table only (exists/getData/addWatch), as Apache does: "<watcherCount>
+   * connections watching <watchedPathCount> paths", "Total watches:<dataWatchCount>".
+   */
+  readonly dataWatchCount: number;
   readonly watchedPathCount: number;
   readonly watcherCount: number;
   readonly sessionCount: number;
@@ -604,30 +610,14 @@ export class ServerCore {
     this.tree.childWatches.removeWatcher(watcher);
   }
 
-  /** wchc: paths watched by each watcher (data and child tables together). */
+  /** wchc: paths watched by each watcher; like Apache, the data-watch table only. */
   watchesByWatcher(): Map<Watcher, string[]> {
-    const merged = new Map<Watcher, Set<string>>();
-    for (const table of [this.tree.dataWatches, this.tree.childWatches]) {
-      for (const [watcher, paths] of table.pathsByWatcher()) {
-        const set = merged.get(watcher) ?? new Set<string>();
-        for (const path of paths) set.add(path);
-        merged.set(watcher, set);
-      }
-    }
-    return new Map([...merged].map(([watcher, paths]) => [watcher, [...paths]]));
+    return this.tree.dataWatches.pathsByWatcher();
   }
 
-  /** wchp: watchers of each path (data and child tables together). */
+  /** wchp: watchers of each path; like Apache, the data-watch table only. */
   watchesByPath(): Map<string, Watcher[]> {
-    const merged = new Map<string, Set<Watcher>>();
-    for (const table of [this.tree.dataWatches, this.tree.childWatches]) {
-      for (const [path, watchers] of table.watchersByPath()) {
-        const set = merged.get(path) ?? new Set<Watcher>();
-        for (const watcher of watchers) set.add(watcher);
-        merged.set(path, set);
-      }
-    }
-    return new Map([...merged].map(([path, watchers]) => [path, [...watchers]]));
+    return this.tree.dataWatches.watchersByPath();
   }
 
   // ----- auth -----
@@ -672,15 +662,16 @@ export class ServerCore {
   metrics(): CoreMetrics {
     let ephemeralsCount = 0;
     for (const paths of this.tree.ephemerals.values()) ephemeralsCount += paths.size;
-    const byPath = this.watchesByPath();
+    const { dataWatches, childWatches } = this.tree;
     return {
       // Apache's count includes its "" alias of the root (a fresh server reports 5).
       nodeCount: this.tree.nodes.size + 1,
       approximateDataSize: this.tree.approximateDataSize,
       ephemeralsCount,
-      watchCount: this.tree.dataWatches.watchCount + this.tree.childWatches.watchCount,
-      watchedPathCount: byPath.size,
-      watcherCount: this.watchesByWatcher().size,
+      watchCount: dataWatches.watchCount + childWatches.watchCount,
+      dataWatchCount: dataWatches.watchCount,
+      watchedPathCount: dataWatches.pathCount,
+      watcherCount: dataWatches.watcherCount,
       sessionCount: this.sessionTracker.size,
       lastProcessedZxid: this.lastZxid,
     };

@@ -111,6 +111,14 @@ export class WatchTable {
     return new Map([...this.byPath].map(([path, watchers]) => [path, [...watchers.keys()]]));
   }
 
+  get pathCount(): number {
+    return this.byPath.size;
+  }
+
+  get watcherCount(): number {
+    return this.byWatcher.size;
+  }
+
   get watchCount(): number {
     let count = 0;
     for (const paths of this.byWatcher.values()) count += paths.size;

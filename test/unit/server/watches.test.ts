@@ -161,17 +161,21 @@ describe('server core: watches', () => {
     assert.equal(core.metrics().watchCount, 0);
   });
 
-  it('reports watches by watcher and by path for wchc and wchp', () => {
+  it('reports the data-watch table for wchs, wchc and wchp, and both tables for mntr, as Apache', () => {
     const { core, client, watcher } = setup();
     const other = new RecordingWatcher();
     create(core, client, '/a');
     read(core, client, OpCode.getData, { path: '/a', watch: true }, watcher);
     read(core, client, OpCode.getChildren, { path: '/', watch: true }, watcher);
-    read(core, client, OpCode.exists, { path: '/a', watch: true }, other);
-    assert.deepEqual(new Set(core.watchesByWatcher().get(watcher)), new Set(['/a', '/']));
-    assert.deepEqual(new Set(core.watchesByPath().get('/a')), new Set([watcher, other]));
+    read(core, client, OpCode.getChildren, { path: '/a', watch: true }, other);
+    read(core, client, OpCode.exists, { path: '/b', watch: true }, other);
+    assert.deepEqual(core.watchesByWatcher().get(watcher), ['/a']);
+    assert.deepEqual(core.watchesByWatcher().get(other), ['/b']);
+    assert.deepEqual(core.watchesByPath().get('/a'), [watcher]);
+    assert.equal(core.watchesByPath().get('/'), undefined);
     const metrics = core.metrics();
-    assert.deepEqual([metrics.watchCount, metrics.watchedPathCount, metrics.watcherCount], [3, 2, 2]);
+    assert.equal(metrics.watchCount, 4);
+    assert.deepEqual([metrics.dataWatchCount, metrics.watchedPathCount, metrics.watcherCount], [2, 2, 2]);
   });
 
   it('filters events by the READ permission of the node for each watcher', () => {
