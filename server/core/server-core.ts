@@ -677,6 +677,11 @@ export class ServerCore {
     };
   }
 
+  /** dump's session sets: which sessions expire at which tick (in time order, on the shell's clock). */
+  sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return this.sessionTracker.expiryBuckets();
+  }
+
   /** dump: each session's ephemeral paths. */
   ephemeralsBySession(): Map<bigint, string[]> {
     return new Map([...this.tree.ephemerals].map(([sessionId, paths]) => [sessionId, [...paths]]));

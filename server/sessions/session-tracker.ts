@@ -163,6 +163,13 @@ export class SessionTracker {
     return earliest;
   }
 
+  /** The expiry buckets in time order (dump's "Session Sets"). */
+  expiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return [...this.buckets]
+      .sort(([a], [b]) => a - b)
+      .map(([expiryMs, sessionIds]) => ({ expiryMs, sessionIds: [...sessionIds] }));
+  }
+
   all(): Session[] {
     return [...this.sessions.values()];
   }

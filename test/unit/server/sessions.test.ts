@@ -71,6 +71,11 @@ describe('server core: sessions', () => {
     const b = core.createSession(10_000, 0);
     const c = core.createSession(40_000, 0);
     for (const session of [a, b, c]) core.apply(session.txn);
+    assert.deepEqual(core.sessionExpiryBuckets(), [
+      { expiryMs: 6000, sessionIds: [a.sessionId] },
+      { expiryMs: 12_000, sessionIds: [b.sessionId] },
+      { expiryMs: 42_000, sessionIds: [c.sessionId] },
+    ]);
     assert.deepEqual(new Set(core.expiredSessions(12_000)), new Set([a.sessionId, b.sessionId]));
     assert.deepEqual(core.sessions().map((session) => session.sessionId), [c.sessionId]);
   });
