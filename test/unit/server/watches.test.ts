@@ -191,6 +191,33 @@ describe('server core: watches', () => {
   });
 });
 
+describe('server core: READ filtering of events', () => {
+  it('uses the parent ACL for NodeChildrenChanged and the deleted node ACL for NodeDeleted', () => {
+    const { core, client } = setup();
+    const outsider = new RecordingWatcher([{ scheme: 'ip', id: '10.0.0.1' }]);
+    const localOnly = [{ perms: 31, id: { scheme: 'ip', id: '127.0.0.1' } }];
+    create(core, client, '/closed', { acl: localOnly });
+    create(core, client, '/open');
+    create(core, client, '/open/secret', { acl: localOnly });
+    core.addWatch(outsider, '/closed', 0);
+    core.addWatch(outsider, '/open', 0);
+    core.addWatch(outsider, '/open/secret', 0);
+    create(core, client, '/closed/child'); // parent unreadable: no NodeChildrenChanged
+    write(core, client, OpCode.delete, { path: '/open/secret', version: -1 }); // node unreadable
+    assert.deepEqual(outsider.take(), [[NODE_CHILDREN_CHANGED, '/open']]);
+  });
+
+  it('delivers everything with skipACL', () => {
+    const core = makeCore({ skipACL: true });
+    const client = connect(core);
+    const outsider = new RecordingWatcher([{ scheme: 'ip', id: '10.0.0.1' }]);
+    create(core, client, '/s', { acl: [{ perms: 31, id: { scheme: 'ip', id: '127.0.0.1' } }] });
+    core.addWatch(outsider, '/s', 0);
+    write(core, client, OpCode.setData, { path: '/s', data: null, version: -1 });
+    assert.deepEqual(outsider.take(), [[NODE_DATA_CHANGED, '/s']]);
+  });
+});
+
 describe('server core: setWatches on reconnect', () => {
   it('fires at once what changed since relativeZxid and registers the rest', () => {
     const { core, client } = setup();
