@@ -228,6 +228,8 @@ export class DataTree {
     const node: DataNode = { data: ownCopy(data), aclRef: this.acls.acquire(acl), stat, children: new Set() };
     parent.children.add(childName);
     this.putNode(path, node);
+    // Apache copies the reply's stat here, before a new zookeeper_stats node gets its recount.
+    const created = this.statOf(node);
     const kind = this.kindOf(ephemeralOwner);
     if (kind === 'container') this.containers.add(path);
     else if (kind === 'ttl') this.ttls.add(path);
@@ -246,7 +248,7 @@ export class DataTree {
     const filter = this.options.watchFilter;
     this.dataWatches.trigger(path, EventType.NODE_CREATED, zxid, acl, filter);
     this.childWatches.trigger(parentName, EventType.NODE_CHILDREN_CHANGED, zxid, this.aclOf(parent), filter);
-    return this.statOf(node);
+    return created;
   }
 
   /** Deletes a node (txn apply). */
@@ -291,6 +293,7 @@ export class DataTree {
     node.stat.mtime = timeMs;
     node.stat.mzxid = zxid;
     node.stat.version = version;
+    const updated = this.statOf(node); // taken before any quota usage update, as Apache's copyStat
     this.dataSize += (data?.length ?? 0) - (previous?.length ?? 0);
     const quotaPrefix = this.maxQuotaPrefix(path);
     if (quotaPrefix !== undefined) {
@@ -298,7 +301,7 @@ export class DataTree {
     }
     const acl = this.aclOf(node);
     this.dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, acl, this.options.watchFilter);
-    return this.statOf(node);
+    return updated;
   }
 
   /** Replaces a node's ACL (txn apply); only aversion changes in the stat. */

@@ -55,6 +55,24 @@ describe('server core: quotas', () => {
     assert.equal(stats(), 'count=2,bytes=10');
   });
 
+  it('answers the create of zookeeper_stats with the stat of the data sent, before the recount', () => {
+    const core = makeCore();
+    const client = connect(core);
+    create(core, client, '/w');
+    create(core, client, '/zookeeper/quota/w', { data: null });
+    create(core, client, '/zookeeper/quota/w/zookeeper_limits', { data: Buffer.from('count=5,bytes=-1') });
+    const sent = Buffer.from('count=-1,bytes=-1=;countHardLimit=2');
+    const reply = create(core, client, '/zookeeper/quota/w/zookeeper_stats', { data: sent });
+    assert.equal((reply.response as any).stat.dataLength, sent.length); // as Apache 3.8.0 answered
+    const stats = read(
+      core,
+      client,
+      OpCode.getData,
+      { path: '/zookeeper/quota/w/zookeeper_stats', watch: false },
+    );
+    assert.equal(dataOf(stats), 'count=1,bytes=1');
+  });
+
   it('only warns on soft limits, and does not check at all without enforceQuota', () => {
     const warnings: string[] = [];
     const core = makeCore({ enforceQuota: true, onWarning: (message) => warnings.push(message) });
