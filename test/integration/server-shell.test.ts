@@ -1,0 +1,156 @@
+// The standalone server's shell, in process: startServer on port 0 and its handle, the session expiry
+// and container timers, maxClientCnxns per IP, many connections at once, a client that never reads
+// its replies (bounded, cut off, others still served), resumed sessions, and the TestingServer kit.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { describe, it } from 'mocha';
+import { OpCode, encodeFrame, part, records } from '../../src/protocol/index.js';
+import { RequestHeader } from '../../src/protocol/records.js';
+import { startServer } from '../../server/index.js';
+import { TestingServer } from '../../server/testing/index.js';
+import { fourLetterWord } from '../support/ports.js';
+import { RawClient, RawConnection } from '../support/raw-client.js';
+import { OPEN_ACL, create, exists, ok } from '../conformance/ops.js';
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('standalone server shell', () => {
+  it('binds port 0, reports it, and stops idempotently with await using', async () => {
+    let port: number;
+    {
+      await using server = await startServer();
+      port = server.port;
+      assert.ok(port > 0);
+      assert.equal(server.connectString, `127.0.0.1:${port}`);
+      assert.equal(server.config.clientPort, port);
+      assert.equal(server.config.tickTimeMs, 3000);
+      await using client = await RawClient.connect(port);
+      ok(await exists(client, '/zookeeper'));
+      await server.stop();
+      await client.connection.waitClosed();
+    }
+    await assert.rejects(RawConnection.open(port), /ECONNREFUSED/);
+  });
+
+  it('expires a silent session by its timeout: ephemerals go, its connection is closed', async () => {
+    await using server = await startServer({ tickTimeMs: 50 });
+    await using owner = await RawClient.connect(server.port, { timeoutMs: 100 });
+    await using observer = await RawClient.connect(server.port, { timeoutMs: 1000 });
+    assert.equal(owner.timeoutMs, 100);
+    ok(await create(owner, '/eph', null, 1));
+    await owner.connection.waitClosed(5000);
+    await until(async () => (await exists(observer, '/eph')).header.err === -101, 'the ephemeral to go');
+    const resumed = await RawClient.connect(server.port, { sessionId: owner.sessionId, passwd: owner.passwd });
+    assert.equal(resumed.response.timeOut, 0, 'an expired session is refused');
+    await resumed.connection.waitClosed();
+  });
+
+  it('keeps a session alive while it pings', async () => {
+    await using server = await startServer({ tickTimeMs: 50 });
+    await using client = await RawClient.connect(server.port, { timeoutMs: 200 });
+    ok(await create(client, '/alive', null, 1));
+    const stopAt = Date.now() + 800;
+    while (Date.now() < stopAt) {
+      await client.ping();
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    ok(await exists(client, '/alive'));
+  });
+
+  it('deletes emptied containers and expired TTL nodes on the container timer', async () => {
+    await using server = await startServer({ extendedTypesEnabled: true, containerCheckIntervalMs: 50 });
+    await using client = await RawClient.connect(server.port);
+    ok(await client.request(OpCode.createContainer, { path: '/box', data: null, acl: OPEN_ACL, flags: 4 }));
+    ok(await client.request(OpCode.createContainer, { path: '/never', data: null, acl: OPEN_ACL, flags: 4 }));
+    ok(await create(client, '/box/child'));
+    ok(await client.request(OpCode.delete, { path: '/box/child', version: -1 }));
+    ok(await client.request(OpCode.createTTL, { path: '/ttl', data: null, acl: OPEN_ACL, flags: 5, ttl: 100n }));
+    await until(async () => (await exists(client, '/box')).header.err === -101, 'the container to go');
+    await until(async () => (await exists(client, '/ttl')).header.err === -101, 'the TTL node to go');
+    ok(await exists(client, '/never'), 'a never-used container stays');
+  });
+
+  it('refuses connections over maxClientCnxns from one IP, and counts them free again', async () => {
+    await using server = await startServer({ maxClientConnectionsPerIp: 3 });
+    const clients = [];
+    for (let i = 0; i < 3; i++) clients.push(await RawClient.connect(server.port));
+    const refused = await RawConnection.open(server.port);
+    await refused.waitClosed();
+    assert.equal(refused.received().length, 0);
+    await clients[0].close();
+    await until(async () => server.connectionCount === 2, 'the closed connection to be counted out');
+    await using again = await RawClient.connect(server.port);
+    ok(await exists(again, '/'));
+    for (const client of clients.slice(1)) await client.close();
+  });
+
+  it('serves 500 connections at once and still answers', async function () {
+    this.timeout(30_000);
+    await using server = await startServer({ maxClientConnectionsPerIp: 0 });
+    const clients = await Promise.all(Array.from({ length: 500 }, () => RawClient.connect(server.port)));
+    assert.equal(server.connectionCount, 500);
+    const replies = await Promise.all(clients.map((client) => exists(client, '/zookeeper')));
+    assert.ok(replies.every((reply) => reply.header.err === 0));
+    assert.match(await fourLetterWord(server.port, 'srvr'), /Connections: 50[01]\n/);
+    await Promise.all(clients.map((client) => client[Symbol.asyncDispose]()));
+  });
+
+  it('stops reading a client that never reads its replies, and others are still served', async function () {
+    this.timeout(30_000);
+    await using server = await startServer({ fourLetterWordsEnabled: '*' });
+    await using writer = await RawClient.connect(server.port);
+    ok(await create(writer, '/big', Buffer.alloc(512 * 1024, 1)));
+    // A raw socket that connects, then floods getData requests and never reads a byte.
+    const stalled = net.connect(server.port, '127.0.0.1');
+    stalled.on('error', () => {});
+    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    stalled.pause();
+    const connect = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 30_000, sessionId: 0n, passwd: Buffer.alloc(16) };
+    stalled.write(encodeFrame(part(records.ConnectRequest, connect)));
+    const request = (xid: number) =>
+      encodeFrame(part(RequestHeader, { xid, type: OpCode.getData }), part(records.GetDataRequest, { path: '/big', watch: false }));
+    let xid = 1;
+    // Write until our own socket buffers fill: the server has stopped reading us.
+    while (stalled.write(request(xid++)) && xid < 20_000) {
+      if (xid % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const srvr = await fourLetterWord(server.port, 'srvr');
+    const outstanding = Number(/Outstanding: (\d+)/.exec(srvr)![1]);
+    assert.ok(outstanding <= 1000, `outstanding requests stay bounded (${outstanding})`);
+    ok(await exists(writer, '/big'), 'another client is still served');
+    stalled.destroy();
+    await until(async () => server.connectionCount === 1, 'the stalled connection to be gone');
+  });
+
+  it('closes the old connection when a session resumes elsewhere, and keeps its watches apart', async () => {
+    await using server = await startServer();
+    await using first = await RawClient.connect(server.port);
+    await using second = await RawClient.connect(server.port, { sessionId: first.sessionId, passwd: first.passwd });
+    await first.connection.waitClosed();
+    ok(await exists(second, '/zookeeper'));
+    assert.equal(server.connectionCount, 1);
+  });
+});
+
+describe('TestingServer', () => {
+  it('expires sessions and drops connections on request', async () => {
+    await using server = await TestingServer.start();
+    await using owner = await RawClient.connect(server.port);
+    await using observer = await RawClient.connect(server.port);
+    ok(await create(owner, '/e', null, 1));
+    await server.expireSession(owner.sessionId);
+    await owner.connection.waitClosed();
+    assert.equal((await exists(observer, '/e')).header.err, -101);
+    server.dropConnections();
+    await observer.connection.waitClosed();
+    await using back = await RawClient.connect(server.port, { sessionId: observer.sessionId, passwd: observer.passwd });
+    assert.equal(back.sessionId, observer.sessionId, 'a dropped connection does not end the session');
+  });
+});
