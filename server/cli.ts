@@ -36,7 +36,7 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
     .showHelpAfterError();
   program
     .command('start-foreground')
-    .description('run the server in the foreground from an Apache ZooKeeper zoo.cfg; SIGTERM or SIGINT stop it')
+    .description('run the server in the foreground from an Apache zoo.cfg; SIGTERM or SIGINT stop it')
     .argument('<zoo.cfg>', 'path to the configuration file (Apache zoo.cfg format)')
     .action(async (configFile: string) => {
       exitCode = await startForeground(configFile, io);
@@ -69,7 +69,10 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
   }
   const { config, warnings } = loaded;
   if (config.distributed) {
-    io.stderr(`zk-server: ${configFile} describes an ensemble (server.N lines); only standalone mode is supported yet\n`);
+    io.stderr(
+      `zk-server: ${configFile} describes an ensemble (server.N lines); ` +
+        'only standalone mode is supported yet\n',
+    );
     return EXIT_CONFIG;
   }
   if (config.clientPort === 0) {

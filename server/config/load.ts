@@ -11,7 +11,8 @@ export async function loadZooCfg(file: string): Promise<ParsedConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError('config file', file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError('config file', file, `cannot be read (${code})`);
   }
   const { config, warnings } = parseZooCfg(text);
   const resolved: ServerConfig = {
@@ -30,9 +31,13 @@ export async function readMyId(dataDir: string): Promise<bigint | undefined> {
   const info = await stat(file).catch(() => undefined);
   if (info === undefined || !info.isFile()) return undefined;
   const firstLine = (await readFile(file, 'utf8')).split(/\r?\n/)[0];
-  if (!/^[+-]?\d+$/.test(firstLine)) throw new ConfigError('myid', firstLine, `serverid in ${file} is not a number`);
+  if (!/^[+-]?\d+$/.test(firstLine)) {
+    throw new ConfigError('myid', firstLine, `serverid in ${file} is not a number`);
+  }
   const id = BigInt(firstLine);
-  if (id < -(2n ** 63n) || id >= 2n ** 63n) throw new ConfigError('myid', firstLine, 'out of the 64-bit range');
+  if (id < -(2n ** 63n) || id >= 2n ** 63n) {
+    throw new ConfigError('myid', firstLine, 'out of the 64-bit range');
+  }
   return id;
 }
 

@@ -1,7 +1,13 @@
 // In-process configuration: `startServer({ clientPort: 0, tickTimeMs: 500 })` takes the same typed
 // fields as a parsed zoo.cfg, every one optional, and gets Apache's defaults for the rest.
 
-import { FOUR_LETTER_WORDS, ConfigError, defaultConfig, validateConfig, type ServerConfig } from './zoo-cfg.js';
+import {
+  ConfigError,
+  FOUR_LETTER_WORDS,
+  defaultConfig,
+  validateConfig,
+  type ServerConfig,
+} from './zoo-cfg.js';
 
 /** Fields of ServerConfig, all optional; the four-letter words may also be given as a list or '*'. */
 export type ServerOptions = Partial<Omit<ServerConfig, 'fourLetterWordsEnabled'>> & {

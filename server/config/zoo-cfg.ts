@@ -252,14 +252,16 @@ type KeyHandler = (draft: Draft, entry: Parsed) => void;
 
 /** Keys Apache accepts whose effect this server does not have (yet); accepted with a warning. */
 const ACCEPTED_WITHOUT_EFFECT = new Set([
-  'localSessionsEnabled', 'localSessionsUpgradingEnabled', 'observerMasterPort', 'connectToLearnerMasterLimit',
+  'localSessionsEnabled', 'localSessionsUpgradingEnabled', 'observerMasterPort',
+  'connectToLearnerMasterLimit',
   'quorumListenOnAllIPs', 'syncEnabled', 'dynamicConfigFile', 'sslQuorum', 'portUnification',
   'sslQuorumReloadCertFiles', 'quorum.cnxn.threads.size', 'multiAddress.enabled',
   'multiAddress.reachabilityCheckTimeoutMs', 'multiAddress.reachabilityCheckEnabled', 'oraclePath',
   'metricsProvider.className', 'secureClientPortAddress', 'leaderServes', 'electionPortBindRetry',
   'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.idleTimeout', 'admin.commandURL',
   'serverCnxnFactory', 'snapshot.trust.empty', 'closeSessionTxn.enabled', 'digest.enabled',
-  'commitLogCount', 'snapSizeLimitInKb', 'txnLogSizeLimitInKb', 'maxCnxns', 'cnxTimeout', 'maxResponseCacheSize',
+  'commitLogCount', 'snapSizeLimitInKb', 'txnLogSizeLimitInKb', 'maxCnxns', 'cnxTimeout',
+  'maxResponseCacheSize',
   'maxGetChildrenResponseCacheSize', 'flushDelay', 'maxWriteQueuePollTime', 'maxBatchSize',
   'requestThrottleLimit', 'requestThrottleStallTime', 'requestThrottleDropStale', 'learner.asyncSending',
   'audit.enable', 'jute.maxbuffer.extrasize', 'fips-mode', 'authProvider.1', 'sasl.enabled',
@@ -303,7 +305,10 @@ const handlers: ReadonlyMap<string, KeyHandler> = new Map<string, KeyHandler>([
   ['DigestAuthenticationProvider.superDigest', (d, e) => (d.config.superDigest = parseSuperDigest(e))],
   ['znode.container.checkIntervalMs', int32Key((d, n) => (d.config.containerCheckIntervalMs = n), 1)],
   ['znode.container.maxPerMinute', int32Key((d, n) => (d.config.containerMaxPerMinute = n), 1)],
-  ['znode.container.maxNeverUsedIntervalMs', int32Key((d, n) => (d.config.containerMaxNeverUsedIntervalMs = n), 0)],
+  [
+    'znode.container.maxNeverUsedIntervalMs',
+    int32Key((d, n) => (d.config.containerMaxNeverUsedIntervalMs = n), 0),
+  ],
   ['enforceQuota', (d, e) => (d.config.enforceQuota = parseBool(e))],
 ]);
 
@@ -313,7 +318,7 @@ function nonEmpty(entry: Parsed): string {
 }
 
 function refuseSecurePort(entry: Parsed): never {
-  return fail(entry, 'TLS client connections (secureClientPort) are not supported by this server; remove the key');
+  return fail(entry, 'TLS client connections (secureClientPort) are not supported by this server; remove it');
 }
 
 function parsePeerType(entry: Parsed): 'participant' | 'observer' {
@@ -378,8 +383,12 @@ function applyEntry(draft: Draft, entry: PropertyEntry, servers: QuorumServerCon
 function finish(draft: Draft): ServerConfig {
   const c = draft.config;
   const tick = c.tickTimeMs;
-  if (!draft.explicit.has('minSessionTimeout') || c.minSessionTimeoutMs === -1) c.minSessionTimeoutMs = 2 * tick;
-  if (!draft.explicit.has('maxSessionTimeout') || c.maxSessionTimeoutMs === -1) c.maxSessionTimeoutMs = 20 * tick;
+  if (!draft.explicit.has('minSessionTimeout') || c.minSessionTimeoutMs === -1) {
+    c.minSessionTimeoutMs = 2 * tick;
+  }
+  if (!draft.explicit.has('maxSessionTimeout') || c.maxSessionTimeoutMs === -1) {
+    c.maxSessionTimeoutMs = 20 * tick;
+  }
   if (c.dataLogDir === undefined) c.dataLogDir = c.dataDir;
   if (c.autopurgeSnapRetainCount < 3) {
     draft.warnings.push(`autopurge.snapRetainCount=${c.autopurgeSnapRetainCount} is below 3; using 3`);
@@ -391,7 +400,8 @@ function finish(draft: Draft): ServerConfig {
   const voters = c.servers.filter((s) => s.role === 'participant');
   c.distributed = !c.standaloneEnabled || voters.length > 1;
   if (c.clientPortAddress !== undefined && !draft.explicit.has('clientPort')) {
-    throw new ConfigError('clientPortAddress', c.clientPortAddress, 'clientPortAddress is set but clientPort is not set');
+    const reason = 'clientPortAddress is set but clientPort is not set';
+    throw new ConfigError('clientPortAddress', c.clientPortAddress, reason);
   }
   return validateConfig(c);
 }
@@ -412,22 +422,29 @@ export function validateConfig(c: ServerConfig): ServerConfig {
   const voters = c.servers.filter((s) => s.role === 'participant');
   const observers = c.servers.length - voters.length;
   if (voters.length === 0 && !c.standaloneEnabled) {
-    throw new ConfigError('standaloneEnabled', 'false', 'with standaloneEnabled=false at least one server.N is needed');
+    const reason = 'with standaloneEnabled=false at least one server.N is needed';
+    throw new ConfigError('standaloneEnabled', 'false', reason);
   }
   if (voters.length === 0 && observers > 0) {
-    throw new ConfigError('peerType', 'observer', 'observers without participants is an invalid configuration');
+    const reason = 'observers without participants is an invalid configuration';
+    throw new ConfigError('peerType', 'observer', reason);
   }
   if (voters.length === 1 && c.standaloneEnabled && observers > 0) {
     throw new ConfigError('peerType', 'observer', 'observers without a quorum is an invalid configuration');
   }
   if (c.distributed) {
-    if (c.initLimitTicks === 0) throw new ConfigError('initLimit', '0', 'initLimit is not set (needed for an ensemble)');
-    if (c.syncLimitTicks === 0) throw new ConfigError('syncLimit', '0', 'syncLimit is not set (needed for an ensemble)');
+    if (c.initLimitTicks === 0) {
+      throw new ConfigError('initLimit', '0', 'initLimit is not set (needed for an ensemble)');
+    }
+    if (c.syncLimitTicks === 0) {
+      throw new ConfigError('syncLimit', '0', 'syncLimit is not set (needed for an ensemble)');
+    }
   }
   if (c.extendedTypesEnabled) {
     const big = c.servers.find((s) => s.id > 254n);
     if (big) {
-      throw new ConfigError(`server.${big.id}`, big.host, 'server ids must be at most 254 when extendedTypesEnabled=true');
+      const reason = 'server ids must be at most 254 when extendedTypesEnabled=true';
+      throw new ConfigError(`server.${big.id}`, big.host, reason);
     }
   }
   return Object.freeze({ ...c, servers: Object.freeze([...c.servers]) });

@@ -82,7 +82,9 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   claimSession(sessionId: bigint, connection: ClientConnection): void {
     const previous = this.sessionOwners.get(sessionId);
     this.sessionOwners.set(sessionId, connection);
-    if (previous !== undefined && previous !== connection) previous.close('session resumed on another connection');
+    if (previous !== undefined && previous !== connection) {
+      previous.close('session resumed on another connection');
+    }
   }
 
   releaseSession(sessionId: bigint, connection: ClientConnection): void {
@@ -149,7 +151,8 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   private startContainerManager(): void {
     const intervalMs = this.config.containerCheckIntervalMs;
     // Apache spreads at most maxPerMinute deletions over each minute; per check that is this many.
-    const limit = Math.max(1, Math.floor((this.config.containerMaxPerMinute * Math.min(intervalMs, 60_000)) / 60_000));
+    const perMinute = this.config.containerMaxPerMinute;
+    const limit = Math.max(1, Math.floor((perMinute * Math.min(intervalMs, 60_000)) / 60_000));
     this.containerTimer = setInterval(() => {
       if (this.stopping !== undefined || this.pipeline.failed) return;
       const nowMs = Date.now();

@@ -201,6 +201,11 @@ export class ClientConnection implements Watcher {
     return this.host.log;
   }
 
+  /** A log line about this connection (its remote address added). */
+  private note(level: 'debug' | 'info' | 'warn', message: string, fields: object = {}): void {
+    this.host.log[level]({ remote: this.describe(), ...fields }, message);
+  }
+
   private onClosed(): void {
     this.state = 'closed';
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
@@ -224,7 +229,7 @@ export class ClientConnection implements Watcher {
     try {
       frames = this.splitter.push(chunk);
     } catch (error) {
-      this.log().warn({ remote: this.describe(), reason: (error as Error).message }, 'closing connection: bad frame');
+      this.note('warn', 'closing connection: bad frame', { reason: (error as Error).message });
       this.destroy('bad frame length');
       return;
     }
@@ -281,7 +286,7 @@ export class ClientConnection implements Watcher {
     }
     if (this.state === 'connecting') {
       if (this.pendingFrames.length >= FRAMES_BEFORE_SESSION_MAX) {
-        this.log().warn({ remote: this.describe() }, 'closing connection: too many frames before its session exists');
+        this.note('warn', 'closing connection: too many frames before its session exists');
         this.destroy('too many frames before the session');
         return;
       }
@@ -298,7 +303,7 @@ export class ClientConnection implements Watcher {
     try {
       request = ConnectRequest.decode(frame);
     } catch (error) {
-      this.log().warn({ remote: this.describe(), reason: (error as Error).message }, 'closing connection: bad ConnectRequest');
+      this.note('warn', 'closing connection: bad ConnectRequest', { reason: (error as Error).message });
       this.destroy('malformed ConnectRequest');
       return;
     }
@@ -335,7 +340,7 @@ export class ClientConnection implements Watcher {
 
   /** Apache's answer to a wrong password or a gone session: timeout 0, id 0, zero password, close. */
   private refuseSession(sessionId: bigint): void {
-    this.log().info({ remote: this.describe(), sessionId: sessionId.toString(16) }, 'refusing session: expired or bad password');
+    this.note('info', 'refusing session: expired or bad password', { sessionId: sessionId.toString(16) });
     this.sendConnectResponse({ timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(SESSION_PASSWORD_BYTES) });
     this.close('session refused');
   }
@@ -347,7 +352,7 @@ export class ClientConnection implements Watcher {
     this.state = 'open';
     this.host.claimSession(sessionId, this);
     this.sendConnectResponse({ timeOut: timeoutMs, sessionId, passwd: fixedPassword(passwd) });
-    this.log().info({ remote: this.describe(), sessionId: sessionId.toString(16), timeoutMs, how }, 'session established');
+    this.note('info', 'session established', { sessionId: sessionId.toString(16), timeoutMs, how });
     const frames = this.pendingFrames.splice(0);
     for (const frame of frames) {
       if (!this.isOpen) break;
@@ -385,7 +390,8 @@ export class ClientConnection implements Watcher {
     const ctx: RequestContext = { sessionId: this.sessionIdValue, cxid: header.xid, authIds: this.ids };
     if (opcode === OpCode.closeSession) {
       this.state = 'closing';
-      this.enqueueWrite(header.xid, opcode, receivedMs, () => core.prepare(ctx, opcode, body ?? {}, Date.now()), true);
+      const prepare = () => core.prepare(ctx, opcode, body ?? {}, Date.now());
+      this.enqueueWrite(header.xid, opcode, receivedMs, prepare, true);
       return;
     }
     if (opcode === OpCode.deleteContainer || (isClientRequest(opcode) && ServerCore.isWrite(opcode))) {
@@ -407,7 +413,7 @@ export class ClientConnection implements Watcher {
       return;
     }
     if (!isClientRequest(opcode)) {
-      this.log().warn({ remote: this.describe(), opcode }, 'unknown or invalid opcode: answering Unimplemented and closing');
+      this.note('warn', 'unknown or invalid opcode: answering Unimplemented and closing', { opcode });
       this.enqueueReply(header.xid, opcode, receivedMs, () => ({ err: ErrorCode.UNIMPLEMENTED }), true);
       this.state = 'closing';
       return;
@@ -418,13 +424,13 @@ export class ClientConnection implements Watcher {
   /** A frame too short for its header is closed on; a bad body gets MarshallingError, as Apache. */
   private onUndecodable(frame: Buffer, error: unknown, receivedMs: number): void {
     if (frame.length < 8 || !(error instanceof DecodeError)) {
-      this.log().warn({ remote: this.describe(), reason: String(error) }, 'closing connection: malformed request');
+      this.note('warn', 'closing connection: malformed request', { reason: String(error) });
       this.destroy('malformed request header');
       return;
     }
     const xid = frame.readInt32BE(0);
     const opcode = frame.readInt32BE(4);
-    this.log().warn({ remote: this.describe(), op: opName(opcode), reason: error.message }, 'malformed request body');
+    this.note('warn', 'malformed request body', { op: opName(opcode), reason: error.message });
     if (!isClientRequest(opcode) && opcode !== OpCode.deleteContainer) {
       this.enqueueReply(xid, opcode, receivedMs, () => ({ err: ErrorCode.UNIMPLEMENTED }), true);
       this.state = 'closing';
@@ -440,7 +446,8 @@ export class ClientConnection implements Watcher {
     this.send(encodeFrame(part(ReplyHeader, header)));
     if (result.ok) {
       for (const id of result.ids) {
-        if (!this.ids.some((held) => held.scheme === id.scheme && held.id === id.id)) this.ids = [...this.ids, id];
+        const held = this.ids.some((known) => known.scheme === id.scheme && known.id === id.id);
+        if (!held) this.ids = [...this.ids, id];
       }
       return;
     }
@@ -450,7 +457,13 @@ export class ClientConnection implements Watcher {
     this.close('auth failed');
   }
 
-  private enqueueReply(xid: number, opcode: number, receivedMs: number, run: () => Reply, closeAfter = false): void {
+  private enqueueReply(
+    xid: number,
+    opcode: number,
+    receivedMs: number,
+    run: () => Reply,
+    closeAfter = false,
+  ): void {
     this.enqueue({
       xid,
       opcode,
@@ -465,7 +478,13 @@ export class ClientConnection implements Watcher {
     });
   }
 
-  private enqueueWrite(xid: number, opcode: number, receivedMs: number, prepare: () => Txn, closeAfter = false): void {
+  private enqueueWrite(
+    xid: number,
+    opcode: number,
+    receivedMs: number,
+    prepare: () => Txn,
+    closeAfter = false,
+  ): void {
     this.enqueue({
       xid,
       opcode,

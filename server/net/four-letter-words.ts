@@ -40,7 +40,11 @@ export interface FourLetterWordSource {
 }
 
 /** The answer for `word` (already known to be a four-letter word). */
-export function answerFourLetterWord(word: string, source: FourLetterWordSource, caller: ConnectionView): string {
+export function answerFourLetterWord(
+  word: string,
+  source: FourLetterWordSource,
+  caller: ConnectionView,
+): string {
   if (!source.config.fourLetterWordsEnabled.has(word)) {
     return `${word} is not executed because it is not in the whitelist.\n`;
   }
@@ -52,7 +56,10 @@ export function answerFourLetterWord(word: string, source: FourLetterWordSource,
     case 'srvr':
       return `Zookeeper version: ${ZOOKEEPER_VERSION}\n${serverSummary(source)}`;
     case 'stat':
-      return `Zookeeper version: ${ZOOKEEPER_VERSION}\nClients:\n${clientLines(source, caller, false)}\n${serverSummary(source)}`;
+      return (
+        `Zookeeper version: ${ZOOKEEPER_VERSION}\nClients:\n${clientLines(source, caller, false)}\n` +
+        serverSummary(source)
+      );
     case 'cons':
       return `${clientLines(source, caller, true)}\n`;
     case 'conf':
@@ -116,7 +123,9 @@ function clientLines(source: FourLetterWordSource, caller: ConnectionView, full:
   for (const c of source.connections()) {
     const s = c.stats;
     const interest = c === caller ? 0 : 1;
-    let line = ` /${c.remoteAddress}:${c.remotePort}[${interest}](queued=${c.outstanding},recved=${s.received},sent=${s.sent}`;
+    let line =
+      ` /${c.remoteAddress}:${c.remotePort}[${interest}]` +
+      `(queued=${c.outstanding},recved=${s.received},sent=${s.sent}`;
     if (full && c.isOpen) {
       line +=
         `,sid=${hexId(c.sessionId)},lop=${s.lastOp},est=${s.establishedMs},to=${c.sessionTimeoutMs}` +
@@ -208,7 +217,10 @@ function monitor(source: FourLetterWordSource): string {
 
 function watchSummary(source: FourLetterWordSource): string {
   const metrics = source.metrics();
-  return `${metrics.watcherCount} connections watching ${metrics.watchedPathCount} paths\nTotal watches:${metrics.watchCount}\n`;
+  return (
+    `${metrics.watcherCount} connections watching ${metrics.watchedPathCount} paths\n` +
+    `Total watches:${metrics.watchCount}\n`
+  );
 }
 
 /** wchc / wchp: a key line, then one tab-indented line per value, then a blank line at the end. */
@@ -234,7 +246,10 @@ function dump(source: FourLetterWordSource): string {
     for (const path of paths) out += `\t${path}\n`;
   }
   const connections = [...source.connections()];
-  out += `Connections dump:\nConnections Sets (1)/(${connections.length}):\n${connections.length} connections:\n`;
-  for (const c of connections) out += `\tip: /${c.remoteAddress}:${c.remotePort} sessionId: ${hexId(c.sessionId)}\n`;
+  out += `Connections dump:\nConnections Sets (1)/(${connections.length}):\n`;
+  out += `${connections.length} connections:\n`;
+  for (const c of connections) {
+    out += `\tip: /${c.remoteAddress}:${c.remotePort} sessionId: ${hexId(c.sessionId)}\n`;
+  }
   return out;
 }

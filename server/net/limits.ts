@@ -27,5 +27,5 @@ export const FOUR_LETTER_WORD_TIMEOUT_MS = 5_000;
 /** How long stop() waits for in-flight writes to be persisted and applied before closing sockets. */
 export const STOP_DRAIN_TIMEOUT_MS = 5_000;
 
-assert.ok(WRITE_QUEUE_BYTES_PAUSE < WRITE_QUEUE_BYTES_MAX, 'the write queue must pause reading before it is cut');
+assert.ok(WRITE_QUEUE_BYTES_PAUSE < WRITE_QUEUE_BYTES_MAX, 'pause reading before the cut');
 assert.ok(FRAMES_BEFORE_SESSION_MAX <= OUTSTANDING_REQUESTS_PER_CONNECTION_MAX);
