@@ -13,7 +13,9 @@ function digest(user: string, password: string): string {
 
 const ALICE = digest('alice', 'secret');
 
-describeBothServers('ACLs and auth', { config: { 'DigestAuthenticationProvider.superDigest': digest('super', 'root') } }, (target) => {
+const SUPER = { 'DigestAuthenticationProvider.superDigest': digest('super', 'root') };
+
+describeBothServers('ACLs and auth', { config: SUPER }, (target) => {
   it('enforces digest ACLs per permission, where Apache checks them', async () => {
     await using alice = await target().connect();
     await using stranger = await target().connect();
@@ -83,7 +85,8 @@ describeBothServers('ACLs and auth', { config: { 'DigestAuthenticationProvider.s
     ok(await create(client, root));
     const acl: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
     assert.equal((await client.request(OpCode.setACL, { path: root, acl, version: 3 })).header.err, -103);
-    const stat = ok<{ stat: { aversion: number } }>(await client.request(OpCode.setACL, { path: root, acl, version: 0 }));
+    const reply = await client.request(OpCode.setACL, { path: root, acl, version: 0 });
+    const stat = ok<{ stat: { aversion: number } }>(reply);
     assert.equal(stat.stat.aversion, 1);
   });
 

@@ -69,12 +69,15 @@ describeBothServers('bad input', { config: { 'jute.maxbuffer': 65536 } }, (targe
   it('answers a truncated body with MarshallingError and keeps the connection', async () => {
     await using client = await target().connect();
     const xid = client.allocateXid();
-    const truncated = Buffer.concat([header(xid, OpCode.getData), Buffer.from([0, 0, 0, 10]), Buffer.from('/ab')]);
+    // The path's length says 10 bytes; 3 follow.
+    const shortPath = Buffer.concat([Buffer.from([0, 0, 0, 10]), Buffer.from('/ab')]);
+    const truncated = Buffer.concat([header(xid, OpCode.getData), shortPath]);
     const reply = await rawRequest(client, truncated, xid);
     assert.equal(reply.header.err, -5);
     assert.equal(reply.frame.length, 16);
     const writeXid = client.allocateXid();
-    const truncatedWrite = Buffer.concat([header(writeXid, OpCode.setData), Buffer.from([0, 0, 0, 2]), Buffer.from('/w')]);
+    const pathOnly = Buffer.concat([Buffer.from([0, 0, 0, 2]), Buffer.from('/w')]);
+    const truncatedWrite = Buffer.concat([header(writeXid, OpCode.setData), pathOnly]);
     assert.equal((await rawRequest(client, truncatedWrite, writeXid)).header.err, -5);
     ok(await exists(client, '/zookeeper'), 'the connection still works');
   });
@@ -90,7 +93,8 @@ describeBothServers('bad input', { config: { 'jute.maxbuffer': 65536 } }, (targe
     assert.equal((await rawRequest(client, body, xid)).header.err, 0);
   });
 
-  for (const [name, opcode] of [['10 (old getMaxChildren)', 10], ['42', 42], ['createSession (-10)', -10]] as const) {
+  const unknownOpcodes = [['10 (old getMaxChildren)', 10], ['42', 42], ['createSession (-10)', -10]] as const;
+  for (const [name, opcode] of unknownOpcodes) {
     it(`answers opcode ${name} with Unimplemented and closes`, async () => {
       await using client = await target().connect();
       const xid = client.allocateXid();
@@ -117,7 +121,10 @@ describeBothServers('bad input', { config: { 'jute.maxbuffer': 65536 } }, (targe
     client.connection.write(
       Buffer.concat([
         encodeFrame(part(RequestHeader, { xid: closeXid, type: OpCode.closeSession })),
-        encodeFrame(part(RequestHeader, { xid: createXid, type: OpCode.create }), part(records.CreateRequest, createBody)),
+        encodeFrame(
+          part(RequestHeader, { xid: createXid, type: OpCode.create }),
+          part(records.CreateRequest, createBody),
+        ),
       ]),
     );
     assert.equal((await closed).header.err, 0);

@@ -23,7 +23,8 @@ describeBothServers('with enforceQuota', { config: { enforceQuota: true } }, (ta
     ok(await create(client, root));
     // What `setquota -N 3 <root>` writes: limits and current usage under /zookeeper/quota<root>.
     ok(await create(client, `/zookeeper/quota${root}`));
-    ok(await create(client, `/zookeeper/quota${root}/zookeeper_limits`, Buffer.from('count=-1,bytes=-1,countHardLimit=3,byteHardLimit=-1')));
+    const limits = Buffer.from('count=-1,bytes=-1,countHardLimit=3,byteHardLimit=-1');
+    ok(await create(client, `/zookeeper/quota${root}/zookeeper_limits`, limits));
     ok(await create(client, `/zookeeper/quota${root}/zookeeper_stats`, Buffer.from('count=1,bytes=0')));
     ok(await create(client, `${root}/a`));
     ok(await create(client, `${root}/b`));
@@ -35,7 +36,8 @@ describeBothServers('with enforceQuota', { config: { enforceQuota: true } }, (ta
     const root = target().path();
     ok(await create(client, root));
     ok(await create(client, `/zookeeper/quota${root}`));
-    ok(await create(client, `/zookeeper/quota${root}/zookeeper_limits`, Buffer.from('count=-1,bytes=-1,countHardLimit=-1,byteHardLimit=10')));
+    const limits = Buffer.from('count=-1,bytes=-1,countHardLimit=-1,byteHardLimit=10');
+    ok(await create(client, `/zookeeper/quota${root}/zookeeper_limits`, limits));
     ok(await create(client, `/zookeeper/quota${root}/zookeeper_stats`, Buffer.from('count=1,bytes=0')));
     ok(await setData(client, root, Buffer.alloc(8)));
     assert.equal((await setData(client, root, Buffer.alloc(20))).header.err, -125);

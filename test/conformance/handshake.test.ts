@@ -7,10 +7,18 @@ import { ConnectRequest } from '../../src/protocol/records.js';
 import { encodeFrame, part } from '../../src/protocol/index.js';
 import { describeBothServers } from '../support/servers.js';
 import { RawClient } from '../support/raw-client.js';
-import { create, exists, ok } from './ops.js';
+import { OPEN_ACL, create, exists, ok } from './ops.js';
+
+const NEW_SESSION = {
+  protocolVersion: 0,
+  lastZxidSeen: 0n,
+  timeOut: 10_000,
+  sessionId: 0n,
+  passwd: Buffer.alloc(16),
+};
 
 describeBothServers('handshake and sessions', { config: { tickTime: 2000 } }, (target) => {
-  it('echoes the readOnly byte only when the client sent one, and always sends 16 password bytes', async () => {
+  it('echoes the readOnly byte only when the client sent one; always 16 password bytes', async () => {
     await using old = await target().connect();
     await using modern = await target().connect({ readOnly: false });
     assert.equal(old.responseFrame.length, 36);
@@ -37,7 +45,8 @@ describeBothServers('handshake and sessions', { config: { tickTime: 2000 } }, (t
     await using first = await target().connect({ readOnly: false });
     const wrong = Buffer.from(first.passwd);
     wrong[0] ^= 0xff;
-    const refused = await RawClient.connect(target().port, { sessionId: first.sessionId, passwd: wrong, readOnly: false });
+    const options = { sessionId: first.sessionId, passwd: wrong, readOnly: false };
+    const refused = await RawClient.connect(target().port, options);
     assert.equal(refused.response.timeOut, 0);
     assert.equal(refused.response.sessionId, 0n);
     assert.deepEqual(refused.passwd, Buffer.alloc(16));
@@ -46,7 +55,8 @@ describeBothServers('handshake and sessions', { config: { tickTime: 2000 } }, (t
   });
 
   it('refuses an unknown session the same way (no readOnly byte when none was sent)', async () => {
-    const refused = await RawClient.connect(target().port, { sessionId: 0x1234n, passwd: Buffer.alloc(16, 1) });
+    const options = { sessionId: 0x1234n, passwd: Buffer.alloc(16, 1) };
+    const refused = await RawClient.connect(target().port, options);
     assert.equal(refused.responseFrame.length, 36);
     assert.equal(refused.response.timeOut, 0);
     assert.equal(refused.response.sessionId, 0n);
@@ -55,17 +65,18 @@ describeBothServers('handshake and sessions', { config: { tickTime: 2000 } }, (t
 
   it('closes without a reply when the client has seen a newer zxid', async () => {
     await using connection = await target().open();
-    const request = { protocolVersion: 0, lastZxidSeen: 1n << 40n, timeOut: 10_000, sessionId: 0n, passwd: Buffer.alloc(16) };
+    const request = { ...NEW_SESSION, lastZxidSeen: 1n << 40n };
     connection.write(encodeFrame(part(ConnectRequest, request)));
     await connection.waitClosed();
     assert.equal(connection.received().length, 0);
   });
 
-  it('resumes a session on a new connection with id and password, and closes the old connection', async () => {
+  it('resumes a session on a new connection with id and password; the old one is closed', async () => {
     const root = target().path();
     await using first = await target().connect({ readOnly: false });
     ok(await create(first, root, null, 1), 'create ephemeral');
-    await using second = await target().connect({ sessionId: first.sessionId, passwd: first.passwd, readOnly: false });
+    const resume = { sessionId: first.sessionId, passwd: first.passwd, readOnly: false };
+    await using second = await target().connect(resume);
     assert.equal(second.sessionId, first.sessionId);
     assert.deepEqual(second.passwd, first.passwd);
     await first.connection.waitClosed();
@@ -100,15 +111,21 @@ describeBothServers('handshake and sessions', { config: { tickTime: 2000 } }, (t
   it('processes requests pipelined behind the ConnectRequest, in order', async () => {
     await using connection = await target().open();
     const root = target().path();
-    const request = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 10_000, sessionId: 0n, passwd: Buffer.alloc(16) };
+    const request = NEW_SESSION;
     const { OpCode, records } = await import('../../src/protocol/index.js');
     const { RequestHeader } = await import('../../src/protocol/records.js');
-    const createBody = { path: root, data: Buffer.from('x'), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 };
+    const createBody = { path: root, data: Buffer.from('x'), acl: OPEN_ACL, flags: 0 };
     connection.write(
       Buffer.concat([
         encodeFrame(part(ConnectRequest, request)),
-        encodeFrame(part(RequestHeader, { xid: 1, type: OpCode.create }), part(records.CreateRequest, createBody)),
-        encodeFrame(part(RequestHeader, { xid: 2, type: OpCode.exists }), part(records.ExistsRequest, { path: root, watch: false })),
+        encodeFrame(
+          part(RequestHeader, { xid: 1, type: OpCode.create }),
+          part(records.CreateRequest, createBody),
+        ),
+        encodeFrame(
+          part(RequestHeader, { xid: 2, type: OpCode.exists }),
+          part(records.ExistsRequest, { path: root, watch: false }),
+        ),
       ]),
     );
     const connectFrame = await connection.nextFrame();

@@ -57,7 +57,7 @@ describeBothServers('znodes', {}, (target) => {
     assert.equal(afterDelete.numChildren, 0);
   });
 
-  it('forms sequential suffixes from creates only: create, delete, create gives 0000000001, cversion 3', async () => {
+  it('counts suffixes by creates only: create, delete, create gives 0000000001, cversion 3', async () => {
     await using client = await target().connect();
     const root = target().path();
     ok(await create(client, root));
@@ -90,7 +90,8 @@ describeBothServers('znodes', {}, (target) => {
     assert.equal((await getData(client, `${root}/zz`)).header.err, -101);
     const failed = await create(client, root);
     assert.equal(failed.frame.length, 16, 'an error reply is a header only');
-    assert.equal((await remove(client, '/zookeeper/config')).header.err, -8, 'reserved nodes cannot be deleted');
+    const reserved = await remove(client, '/zookeeper/config');
+    assert.equal(reserved.header.err, -8, 'reserved nodes cannot be deleted');
     assert.equal((await create(client, '/zookeeper/quota')).header.err, -110);
   });
 
@@ -110,11 +111,14 @@ describeBothServers('znodes', {}, (target) => {
     ok(await create(client, `${root}/eph`, null, 1));
     assert.equal(ok(await exists(client, `${root}/eph`)).stat.ephemeralOwner, client.sessionId);
     assert.equal((await create(client, `${root}/eph/child`)).header.err, -108);
-    const container = await client.request(OpCode.createContainer, { path: `${root}/box`, data: null, acl: OPEN_ACL, flags: 4 });
+    const node = (name: string, flags: number) => {
+      return { path: `${root}/${name}`, data: null, acl: OPEN_ACL, flags };
+    };
+    const container = await client.request(OpCode.createContainer, node('box', 4));
     assert.equal(ok<{ stat: Stat }>(container).stat.ephemeralOwner, 0n);
-    const ttl = await client.request(OpCode.createTTL, { path: `${root}/ttl`, data: null, acl: OPEN_ACL, flags: 5, ttl: 60_000n });
+    const ttl = await client.request(OpCode.createTTL, { ...node('ttl', 5), ttl: 60_000n });
     assert.equal(ok<{ stat: Stat }>(ttl).stat.ephemeralOwner, 0n);
-    const badTtl = await client.request(OpCode.createTTL, { path: `${root}/ttl2`, data: null, acl: OPEN_ACL, flags: 5, ttl: 0n });
+    const badTtl = await client.request(OpCode.createTTL, { ...node('ttl2', 5), ttl: 0n });
     assert.equal(badTtl.header.err, -8);
     ok(await create(client, `${root}/box/child`));
   });
@@ -128,15 +132,19 @@ describeBothServers('znodes', {}, (target) => {
     assert.deepEqual([...zk.children].sort(), ['config', 'quota']);
     assert.equal(zk.stat.numChildren, 2);
     const config = await client.request(OpCode.getACL, { path: '/zookeeper/config' });
-    assert.deepEqual(ok<{ acl: unknown[] }>(config).acl, [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+    const readOnly = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+    assert.deepEqual(ok<{ acl: unknown[] }>(config).acl, readOnly);
   });
 
   it('multi: all or nothing with OK / failing code / RuntimeInconsistency results', async function () {
-    knownDivergence(this, target(), 'the core reports create2 inside a multi as type 15; Apache 3.8 reports 1');
+    knownDivergence(this, target(), 'the core reports create2 in a multi as type 15; Apache 3.8 reports 1');
     await using client = await target().connect();
     const root = target().path();
     ok(await create(client, root));
-    const op = (path: string) => ({ type: 1 as const, request: { path, data: null, acl: OPEN_ACL, flags: 0 } });
+    const op = (path: string) => ({
+      type: 1 as const,
+      request: { path, data: null, acl: OPEN_ACL, flags: 0 },
+    });
     const failed = await client.request(OpCode.multi, { ops: [op(`${root}/a`), op(root), op(`${root}/b`)] });
     assert.equal(failed.header.err, 0);
     assert.deepEqual(failed.body.results, [
@@ -155,7 +163,8 @@ describeBothServers('znodes', {}, (target) => {
       ],
     });
     const results = good.body.results;
-    assert.deepEqual(results.map((r: { type: number }) => r.type), [1, 1, 13, 5, 2], 'create2 reports as create');
+    const types = results.map((r: { type: number }) => r.type);
+    assert.deepEqual(types, [1, 1, 13, 5, 2], 'create2 reports as create');
     assert.equal(results[0].response.path, `${root}/a`);
     assert.deepEqual(results[1].response, { path: `${root}/a/b` });
     assert.equal(results[3].response.stat.mzxid, good.header.zxid, 'all ops share one zxid');
@@ -165,7 +174,8 @@ describeBothServers('znodes', {}, (target) => {
     });
     assert.equal(box.body.results[0].type, 15, 'createContainer reports as create2, with a stat');
     assert.equal(box.body.results[0].response.stat.czxid, box.header.zxid);
-    const check = await client.request(OpCode.multi, { ops: [{ type: 13, request: { path: root, version: 9 } }] });
+    const checkOnly = { ops: [{ type: 13, request: { path: root, version: 9 } }] };
+    const check = await client.request(OpCode.multi, checkOnly);
     assert.deepEqual(check.body.results, [{ type: -1, err: -103 }]);
   });
 

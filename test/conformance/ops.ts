@@ -29,7 +29,11 @@ export function remove(client: RawClient, path: string, version = -1): Promise<R
   return client.request(OpCode.delete, { path, version });
 }
 
-export function getData(client: RawClient, path: string, watch = false): Promise<Reply<records.GetDataResponse>> {
+export function getData(
+  client: RawClient,
+  path: string,
+  watch = false,
+): Promise<Reply<records.GetDataResponse>> {
   return client.request(OpCode.getData, { path, watch });
 }
 
@@ -42,7 +46,11 @@ export function setData(
   return client.request(OpCode.setData, { path, data, version });
 }
 
-export function exists(client: RawClient, path: string, watch = false): Promise<Reply<records.ExistsResponse>> {
+export function exists(
+  client: RawClient,
+  path: string,
+  watch = false,
+): Promise<Reply<records.ExistsResponse>> {
   return client.request(OpCode.exists, { path, watch });
 }
 

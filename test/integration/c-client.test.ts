@@ -16,7 +16,7 @@ interface CClient {
   create(path: string, data: string | Buffer | null, flags: number, ttl?: number): Promise<string>;
   pathExists(path: string, watch: boolean): Promise<boolean>;
   get(path: string, watch: boolean): Promise<[Record<string, unknown>, Buffer | string]>;
-  w_get(path: string, watcher: (type: number, state: number, path: string) => void): Promise<[unknown, Buffer]>;
+  w_get(path: string, watcher: (type: number, state: number, at: string) => void): Promise<[unknown, Buffer]>;
   get_children(path: string, watch: boolean): Promise<string[]>;
   set(path: string, data: string, version: number): Promise<{ version: number }>;
   delete_(path: string, version: number): Promise<void>;
@@ -96,7 +96,8 @@ describe('official C client against our server', function () {
       const [, data] = await watcher.w_get('/w', (type, state, path) => fire([type, state, path]));
       assert.equal(data.toString(), 'a');
       await writer.set('/w', 'b', -1);
-      assert.deepEqual(await fired, [ZooKeeper.constants.ZOO_CHANGED_EVENT, ZooKeeper.constants.ZOO_CONNECTED_STATE, '/w']);
+      const { ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE } = ZooKeeper.constants;
+      assert.deepEqual(await fired, [ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, '/w']);
     } finally {
       await closeClient(watcher);
       await closeClient(writer);
@@ -108,7 +109,9 @@ describe('official C client against our server', function () {
     const stranger = await connect(server);
     try {
       await new Promise<void>((resolve, reject) =>
-        alice.add_auth('digest', 'alice:secret', (rc) => (rc === 0 ? resolve() : reject(new Error(`rc ${rc}`)))),
+        alice.add_auth('digest', 'alice:secret', (rc) =>
+          rc === 0 ? resolve() : reject(new Error(`rc ${rc}`)),
+        ),
       );
       // The C binding takes ACLs only through set_acl; create open, then restrict.
       await alice.create('/acl', 'x', ZooKeeper.constants.ZOO_PERSISTENT);

@@ -46,7 +46,8 @@ describe('standalone server shell', () => {
     ok(await create(owner, '/eph', null, 1));
     await owner.connection.waitClosed(5000);
     await until(async () => (await exists(observer, '/eph')).header.err === -101, 'the ephemeral to go');
-    const resumed = await RawClient.connect(server.port, { sessionId: owner.sessionId, passwd: owner.passwd });
+    const resume = { sessionId: owner.sessionId, passwd: owner.passwd };
+    const resumed = await RawClient.connect(server.port, resume);
     assert.equal(resumed.response.timeOut, 0, 'an expired session is refused');
     await resumed.connection.waitClosed();
   });
@@ -70,7 +71,8 @@ describe('standalone server shell', () => {
     ok(await client.request(OpCode.createContainer, { path: '/never', data: null, acl: OPEN_ACL, flags: 4 }));
     ok(await create(client, '/box/child'));
     ok(await client.request(OpCode.delete, { path: '/box/child', version: -1 }));
-    ok(await client.request(OpCode.createTTL, { path: '/ttl', data: null, acl: OPEN_ACL, flags: 5, ttl: 100n }));
+    const ttlNode = { path: '/ttl', data: null, acl: OPEN_ACL, flags: 5, ttl: 100n };
+    ok(await client.request(OpCode.createTTL, ttlNode));
     await until(async () => (await exists(client, '/box')).header.err === -101, 'the container to go');
     await until(async () => (await exists(client, '/ttl')).header.err === -101, 'the TTL node to go');
     ok(await exists(client, '/never'), 'a never-used container stays');
@@ -111,10 +113,13 @@ describe('standalone server shell', () => {
     stalled.on('error', () => {});
     await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
     stalled.pause();
-    const connect = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 30_000, sessionId: 0n, passwd: Buffer.alloc(16) };
+    const connect = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 30_000, sessionId: 0n, passwd: null };
     stalled.write(encodeFrame(part(records.ConnectRequest, connect)));
     const request = (xid: number) =>
-      encodeFrame(part(RequestHeader, { xid, type: OpCode.getData }), part(records.GetDataRequest, { path: '/big', watch: false }));
+      encodeFrame(
+        part(RequestHeader, { xid, type: OpCode.getData }),
+        part(records.GetDataRequest, { path: '/big', watch: false }),
+      );
     let xid = 1;
     // Write until our own socket buffers fill: the server has stopped reading us.
     while (stalled.write(request(xid++)) && xid < 20_000) {
@@ -132,7 +137,8 @@ describe('standalone server shell', () => {
   it('closes the old connection when a session resumes elsewhere, and keeps its watches apart', async () => {
     await using server = await startServer();
     await using first = await RawClient.connect(server.port);
-    await using second = await RawClient.connect(server.port, { sessionId: first.sessionId, passwd: first.passwd });
+    const resume = { sessionId: first.sessionId, passwd: first.passwd };
+    await using second = await RawClient.connect(server.port, resume);
     await first.connection.waitClosed();
     ok(await exists(second, '/zookeeper'));
     assert.equal(server.connectionCount, 1);
@@ -150,7 +156,8 @@ describe('TestingServer', () => {
     assert.equal((await exists(observer, '/e')).header.err, -101);
     server.dropConnections();
     await observer.connection.waitClosed();
-    await using back = await RawClient.connect(server.port, { sessionId: observer.sessionId, passwd: observer.passwd });
+    const resume = { sessionId: observer.sessionId, passwd: observer.passwd };
+    await using back = await RawClient.connect(server.port, resume);
     assert.equal(back.sessionId, observer.sessionId, 'a dropped connection does not end the session');
   });
 });

@@ -58,23 +58,31 @@ describe('zkCli.sh against our server', function () {
       await using other = await RawClient.connect(server.port);
       ok(await setData(other, '/haha', Buffer.from('y')));
       await waitFor(/WatchedEvent state:SyncConnected type:NodeDataChanged path:\/haha/);
-      child.stdin.write(['set /haha z', 'get /haha', 'delete /lock', 'deleteall /lock', 'delete /haha', 'ls /', 'quit', ''].join('\n'));
+      const rest = ['set /haha z', 'get /haha', 'delete /lock', 'deleteall /lock', 'delete /haha', 'ls /'];
+      child.stdin.write(`${rest.join('\n')}\nquit\n`);
       await exited;
       assert.match(output, /Created \/haha\n/);
       assert.match(output, /Created \/temp0000000001\n/);
       assert.match(output, /Created \/lock\/0000000000\nCreated \/lock\/0000000001\n/);
       assert.match(output, /\[haha, lock, temp0000000001, zookeeper\]|\[[^\]]*haha[^\]]*\]/);
       assert.match(output, /\[0000000000, 0000000001\]|\[0000000001, 0000000000\]/);
-      assert.match(output, /cZxid = 0x[0-9a-f]+\nctime = .*\nmZxid = 0x[0-9a-f]+\nmtime = .*\npZxid = 0x[0-9a-f]+\ncversion = 0\ndataVersion = 0\naclVersion = 0\nephemeralOwner = 0x0\ndataLength = 1\nnumChildren = 0\n/);
-      assert.match(output, /WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:\/haha\n/);
+      const statLines = [
+        'cZxid = 0x[0-9a-f]+', 'ctime = .*', 'mZxid = 0x[0-9a-f]+', 'mtime = .*', 'pZxid = 0x[0-9a-f]+',
+        'cversion = 0', 'dataVersion = 0', 'aclVersion = 0', 'ephemeralOwner = 0x0', 'dataLength = 1',
+        'numChildren = 0',
+      ];
+      assert.match(output, new RegExp(`${statLines.join('\\n')}\\n`));
+      const watcherLine = /WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:\/haha\n/;
+      assert.match(output, watcherLine);
       assert.match(output, /\nz\n/, 'get after set shows the new data');
       assert.match(output, /Node not empty: \/lock/);
-      assert.match(output, /\[temp0000000001, zookeeper\]\n/, "ls / after the deletes; the ephemeral lives until quit");
+      assert.match(output, /\[temp0000000001, zookeeper\]\n/, 'ls / after the deletes');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     }
     await using check = await RawClient.connect(server.port);
-    assert.equal((await exists(check, '/temp0000000001')).header.err, -101, 'quit closed the session and its ephemeral');
+    const gone = await exists(check, '/temp0000000001');
+    assert.equal(gone.header.err, -101, 'quit closed the session and its ephemeral');
   });
 });

@@ -15,7 +15,13 @@ import {
   type FramePart,
   type JuteType,
 } from '../../src/protocol/index.js';
-import { ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, WatcherEvent } from '../../src/protocol/records.js';
+import {
+  ConnectRequest,
+  ConnectResponse,
+  ReplyHeader,
+  RequestHeader,
+  WatcherEvent,
+} from '../../src/protocol/records.js';
 import { JuteReader } from '../../src/protocol/jute.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -243,7 +249,8 @@ export class RawClient implements AsyncDisposable {
 
   /** Waits until `count` notifications arrived (in total); rejects after `timeoutMs`. */
   async waitForNotifications(count: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Notification[]> {
-    await this.connection.until(() => this.notifications.length >= count, timeoutMs, `${count} notification(s)`);
+    const enough = () => this.notifications.length >= count;
+    await this.connection.until(enough, timeoutMs, `${count} notification(s)`);
     return this.notifications.slice(0, count);
   }
 
@@ -287,7 +294,8 @@ export class RawClient implements AsyncDisposable {
       this.connection.destroy();
       return;
     }
-    const body = header.err === 0 && pending.response !== null && reader.remaining > 0 ? pending.response.read(reader) : undefined;
+    const hasBody = header.err === 0 && pending.response !== null && reader.remaining > 0;
+    const body = hasBody ? pending.response!.read(reader) : undefined;
     pending.resolve({ header, body, frame });
   }
 }

@@ -82,7 +82,9 @@ function target(kind: ServerKind, port: number): ServerUnderTest {
   };
 }
 
-async function startOurs(options: BothServersOptions): Promise<{ target: ServerUnderTest; stop: () => Promise<void> }> {
+async function startOurs(
+  options: BothServersOptions,
+): Promise<{ target: ServerUnderTest; stop: () => Promise<void> }> {
   const lines = Object.entries({ ...DEFAULT_CONFIG, ...options.config }).map(([k, v]) => `${k}=${v}`);
   const { config } = parseZooCfg(['dataDir=/nonexistent', 'clientPort=1', ...lines].join('\n'));
   const server: RunningServer = await startServerWithConfig({
@@ -207,7 +209,8 @@ export async function startServerProcess(
   const lines = { tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1', ...config };
   const configFile = pathModule.join(dataDir, 'zoo.cfg');
   await writeFile(configFile, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'start-foreground', configFile], {
+  const args = ['--import', 'tsx', 'server/cli.ts', 'start-foreground', configFile];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

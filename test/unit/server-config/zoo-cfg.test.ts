@@ -27,7 +27,7 @@ function rejects(extra: string, key: string, reason: RegExp): ConfigError {
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(extra)}, got ${caught}`);
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(extra)}: ${caught}`);
   assert.equal(caught.key, key);
   assert.match(caught.reason, reason);
   assert.ok(caught.message.includes(key), caught.message);
@@ -152,10 +152,12 @@ describe('zoo.cfg keys and defaults', () => {
         'server.3=[::1]:2888:3888:observer;0.0.0.0:2183\nserver.4=d:1:2\n',
     );
     assert.equal(config.servers.length, 4);
-    assert.deepEqual(config.servers[0], { id: 1n, host: 'a', quorumPort: 2888, electionPort: 3888, role: 'participant' });
+    const first = { id: 1n, host: 'a', quorumPort: 2888, electionPort: 3888, role: 'participant' };
+    assert.deepEqual(config.servers[0], first);
     assert.equal(config.servers[1].clientPort, 2181);
     assert.deepEqual(config.servers[2], {
-      id: 3n, host: '::1', quorumPort: 2888, electionPort: 3888, role: 'observer', clientHost: '0.0.0.0', clientPort: 2183,
+      id: 3n, host: '::1', quorumPort: 2888, electionPort: 3888, role: 'observer',
+      clientHost: '0.0.0.0', clientPort: 2183,
     });
     assert.equal(config.distributed, true);
   });
@@ -207,8 +209,10 @@ describe('zoo.cfg mistakes', () => {
   });
 
   it('refuses a missing dataDir, and min > max session timeout', () => {
-    assert.throws(() => parseZooCfg('clientPort=1\n'), (e: ConfigError) => e.key === 'dataDir' && /not set/.test(e.reason));
-    rejects('minSessionTimeout=5000\nmaxSessionTimeout=4000\n', 'minSessionTimeout', /larger than maxSessionTimeout/);
+    const isMissingDataDir = (e: ConfigError) => e.key === 'dataDir' && /not set/.test(e.reason);
+    assert.throws(() => parseZooCfg('clientPort=1\n'), isMissingDataDir);
+    const inverted = 'minSessionTimeout=5000\nmaxSessionTimeout=4000\n';
+    rejects(inverted, 'minSessionTimeout', /larger than maxSessionTimeout/);
   });
 
   it('refuses clientPortAddress without clientPort', () => {
@@ -218,7 +222,8 @@ describe('zoo.cfg mistakes', () => {
   it('refuses bad peerType, electionAlg and super digest', () => {
     rejects('peerType=leader\n', 'peerType', /unrecognised peer type/);
     rejects('electionAlg=1\n', 'electionAlg', /at least 3/);
-    rejects('DigestAuthenticationProvider.superDigest=nocolon\n', 'DigestAuthenticationProvider.superDigest', /base64/);
+    const key = 'DigestAuthenticationProvider.superDigest';
+    rejects(`${key}=nocolon\n`, key, /base64/);
   });
 
   it('refuses malformed server.N lines', () => {
@@ -253,7 +258,8 @@ describe('zoo.cfg from disk and myid', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'zkcfg-'));
     try {
       const cfg = path.join(dir, 'zoo.cfg');
-      const ensemble = `dataDir=${dir}\nclientPort=2181\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\n`;
+      const servers = 'server.1=a:1:2\nserver.2=b:1:2\n';
+      const ensemble = `dataDir=${dir}\nclientPort=2181\ninitLimit=5\nsyncLimit=2\n${servers}`;
       await writeFile(cfg, ensemble);
       await assert.rejects(loadZooCfg(cfg), /myid file is missing/);
       await writeFile(path.join(dir, 'myid'), '2\n');
