@@ -557,6 +557,8 @@ export class ServerCore {
    * removeWatches(18) / checkWatches(17, checkOnly): type 1 children, 2 data, 3 any (each removes
    * that table's watch of any mode, persistent included, as 3.8). NoWatcher (-121) when nothing
    * matched; types 3.8 does not know (4, 5) fail with MarshallingError (-5), as 3.8's server does.
+   * checkWatches keeps 3.8's quirks: it passes when any connection watches exactly that path, and a
+   * path whose parents cannot be walked (a name without '/') fails with MarshallingError.
    */
   removeWatches(watcher: Watcher, path: string, type: number, checkOnly: boolean): Reply {
     const tables =
@@ -570,7 +572,9 @@ export class ServerCore {
     if (tables === undefined) return fail(ErrorCode.MARSHALLING_ERROR);
     let found = false;
     for (const table of tables) {
-      if (checkOnly ? table.has(path, watcher) : table.remove(path, watcher)) found = true;
+      const matched = checkOnly ? table.contains(path, watcher) : table.remove(path, watcher);
+      if (matched === 'invalid') return fail(ErrorCode.MARSHALLING_ERROR);
+      if (matched) found = true;
     }
     return found ? ok() : fail(ErrorCode.NO_WATCHER);
   }

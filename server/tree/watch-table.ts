@@ -68,6 +68,28 @@ export class WatchTable {
   }
 
   /**
+   * checkWatches as 3.8's WatchManager.containsWatcher answers it: true when anyone (not only this
+   * watcher) watches exactly `path`, or this watcher's watch there is recursive. Walking a path's
+   * parents fails on a name without '/', which Apache answers with MarshallingError: 'invalid'.
+   */
+  contains(path: string, watcher: Watcher): boolean | 'invalid' {
+    const recursive = this.byPath.get(path)?.get(watcher) === WatchMode.PERSISTENT_RECURSIVE;
+    let current = path;
+    for (let level = 0; current.length > 0 && (level === 0 || this.recursiveCount > 0); level++) {
+      const here = current;
+      if (current === '/') current = '';
+      else {
+        const slash = current.lastIndexOf('/');
+        if (slash < 0) return 'invalid';
+        current = slash === 0 ? '/' : current.slice(0, slash);
+      }
+      if (level === 0 && this.byPath.has(here)) return true;
+      if (recursive) return true;
+    }
+    return false;
+  }
+
+  /**
    * Fires `type` for `path`: delivers to each matching watcher once (skipping `suppress`, and those
    * the filter refuses) and returns every watcher that matched, delivered or not.
    */

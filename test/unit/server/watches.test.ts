@@ -148,6 +148,21 @@ describe('server core: watches', () => {
     assert.deepEqual(watcher.take(), []);
   });
 
+  it('answers checkWatches with 3.8\'s quirks: any watcher on the path counts; odd paths fail', () => {
+    const { core, client, watcher } = setup();
+    const other = new RecordingWatcher();
+    create(core, client, '/a');
+    read(core, client, OpCode.getData, { path: '/a', watch: true }, other);
+    assert.equal(core.removeWatches(watcher, '/a', 2, true).err, 0, 'another connection watches /a');
+    assert.equal(core.removeWatches(watcher, '/a', 2, false).err, ErrorCode.NO_WATCHER);
+    assert.equal(core.removeWatches(watcher, 'bad', 2, true).err, ErrorCode.MARSHALLING_ERROR);
+    assert.equal(core.removeWatches(watcher, 'a/b', 2, true).err, ErrorCode.NO_WATCHER);
+    core.addWatch(other, '/r', 1); // with a recursive watch, parents are walked and "a" fails
+    assert.equal(core.removeWatches(watcher, 'a/b', 2, true).err, ErrorCode.MARSHALLING_ERROR);
+    assert.equal(core.removeWatches(watcher, '/r/x', 2, true).err, ErrorCode.NO_WATCHER);
+    assert.equal(core.removeWatches(other, '/r', 2, true).err, 0);
+  });
+
   it('forgets every watch of a dropped watcher', () => {
     const { core, client, watcher } = setup();
     create(core, client, '/a');
