@@ -113,7 +113,8 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     if (next === undefined || next >= this.expiryAtMs || this.stopping !== undefined) return;
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryAtMs = next;
-    this.expiryTimer = setTimeout(() => this.expireSessions(), Math.max(0, next - Date.now()));
+    const expire = () => this.guarded('session expiry', () => this.expireSessions());
+    this.expiryTimer = setTimeout(expire, Math.max(0, next - Date.now()));
   }
 
   private expireSessions(): void {
@@ -121,15 +122,18 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     this.expiryAtMs = Infinity;
     if (this.stopping !== undefined) return;
     const nowMs = Date.now();
-    for (const sessionId of this.core.expiredSessions(nowMs)) {
-      this.log.info({ sessionId: sessionId.toString(16) }, 'session expired');
-      const txn = this.core.prepareCloseSession(sessionId, nowMs);
-      this.pipeline.submit(txn, () => {
-        const owner = this.sessionOwners.get(sessionId);
-        if (owner !== undefined) owner.close('session expired');
-      });
+    try {
+      for (const sessionId of this.core.expiredSessions(nowMs)) {
+        this.log.info({ sessionId: sessionId.toString(16) }, 'session expired');
+        const txn = this.core.prepareCloseSession(sessionId, nowMs);
+        this.pipeline.submit(txn, () => {
+          const owner = this.sessionOwners.get(sessionId);
+          if (owner !== undefined) owner.close('session expired');
+        });
+      }
+    } finally {
+      this.sessionsChanged();
     }
-    this.sessionsChanged();
   }
 
   /** Closes a session as if it had expired (tests and the testing kit use this). */
@@ -153,15 +157,27 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     // Apache spreads at most maxPerMinute deletions over each minute; per check that is this many.
     const perMinute = this.config.containerMaxPerMinute;
     const limit = Math.max(1, Math.floor((perMinute * Math.min(intervalMs, 60_000)) / 60_000));
-    this.containerTimer = setInterval(() => {
-      if (this.stopping !== undefined || this.pipeline.failed) return;
-      const nowMs = Date.now();
-      for (const path of this.core.containersToDelete(nowMs, limit)) {
-        const txn = this.core.prepare(SERVER_CONTEXT, OpCode.deleteContainer, { path }, nowMs);
-        this.pipeline.submit(txn, () => {});
-      }
-    }, intervalMs);
+    const check = () => this.guarded('container manager', () => this.deleteContainers(limit));
+    this.containerTimer = setInterval(check, intervalMs);
     this.containerTimer.unref();
+  }
+
+  private deleteContainers(limit: number): void {
+    if (this.stopping !== undefined || this.pipeline.failed) return;
+    const nowMs = Date.now();
+    for (const path of this.core.containersToDelete(nowMs, limit)) {
+      const txn = this.core.prepare(SERVER_CONTEXT, OpCode.deleteContainer, { path }, nowMs);
+      this.pipeline.submit(txn, () => {});
+    }
+  }
+
+  /** A timer's failure must not take the server down: it is logged, and the next run tries again. */
+  private guarded(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.log.error({ err: error }, `${what} failed`);
+    }
   }
 
   // ----- FourLetterWordSource -----

@@ -32,7 +32,7 @@ import type { Reply, RequestContext, Txn, Watcher } from '../core/api.js';
 import { ServerCore } from '../core/server-core.js';
 import type { ServerConfig } from '../config/index.js';
 import {
-  FOUR_LETTER_WORD_TIMEOUT_MS,
+  SESSIONLESS_CONNECTION_TIMEOUT_MS,
   FRAMES_BEFORE_SESSION_MAX,
   OUTSTANDING_REQUESTS_PER_CONNECTION_MAX,
   WRITE_QUEUE_BYTES_MAX,
@@ -133,9 +133,9 @@ export class ClientConnection implements Watcher {
     socket.on('drain', () => this.updateReading());
     socket.on('error', (error) => this.log().debug({ err: error }, 'socket error'));
     socket.on('close', () => this.onClosed());
-    socket.setTimeout(FOUR_LETTER_WORD_TIMEOUT_MS * 6, () => {
-      // Only a connection that never completed its handshake is cut for idleness; sessions expire.
-      if (this.state === 'handshake') this.close('no ConnectRequest in time');
+    // Only a connection without a session is cut for idleness; sessions expire by their own timeout.
+    socket.setTimeout(SESSIONLESS_CONNECTION_TIMEOUT_MS, () => {
+      if (this.state === 'handshake') this.destroy('no ConnectRequest in time');
     });
   }
 
@@ -235,7 +235,7 @@ export class ClientConnection implements Watcher {
     }
     for (const frame of frames) {
       if (!this.acceptsFrames()) return;
-      this.onFrame(frame);
+      this.guarded(() => this.onFrame(frame));
     }
     this.updateReading();
   }
@@ -275,6 +275,16 @@ export class ClientConnection implements Watcher {
     this.log().info({ remote: this.describe(), word }, 'four-letter word');
     this.socket.end(answer);
     this.state = 'closed';
+  }
+
+  /** A bug in handling one frame costs that connection, never the server. */
+  private guarded(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.host.log.error({ err: error, remote: this.describe() }, 'failed to handle a frame: closing');
+      this.destroy('internal error');
+    }
   }
 
   private onFrame(frame: Buffer): void {
@@ -350,13 +360,14 @@ export class ClientConnection implements Watcher {
     this.sessionIdValue = sessionId;
     this.timeoutMsValue = timeoutMs;
     this.state = 'open';
+    this.socket.setTimeout(0);
     this.host.claimSession(sessionId, this);
     this.sendConnectResponse({ timeOut: timeoutMs, sessionId, passwd: fixedPassword(passwd) });
     this.note('info', 'session established', { sessionId: sessionId.toString(16), timeoutMs, how });
     const frames = this.pendingFrames.splice(0);
     for (const frame of frames) {
       if (!this.isOpen) break;
-      this.onRequestFrame(frame);
+      this.guarded(() => this.onRequestFrame(frame));
     }
     this.updateReading();
   }

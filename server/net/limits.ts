@@ -21,8 +21,11 @@ export const WRITE_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
 /** Frames a connection may pipeline behind its ConnectRequest before the session exists. */
 export const FRAMES_BEFORE_SESSION_MAX = OUTSTANDING_REQUESTS_PER_CONNECTION_MAX;
 
-/** How long a four-letter-word connection may take to send its command and extra bytes. */
-export const FOUR_LETTER_WORD_TIMEOUT_MS = 5_000;
+/**
+ * How long a connection may stay without a session (no ConnectRequest, or a four-letter word not yet
+ * complete) before it is closed; Apache's sessionless connection timeout is the same 10 s.
+ */
+export const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
 
 /** How long stop() waits for in-flight writes to be persisted and applied before closing sockets. */
 export const STOP_DRAIN_TIMEOUT_MS = 5_000;
