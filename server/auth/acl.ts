@@ -135,6 +135,13 @@ export function checkAcl(acl: readonly ACL[] | null, perm: number, authIds: read
   return false;
 }
 
+/** A connection's ids as the set Apache keeps them in: each (scheme, id) once, first seen first. */
+function uniqueIds(authIds: readonly Id[]): Id[] {
+  return authIds.filter(
+    (id, index) => authIds.findIndex((other) => other.scheme === id.scheme && other.id === id.id) === index,
+  );
+}
+
 function sameAcl(a: ACL, b: ACL): boolean {
   return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
 }
@@ -155,7 +162,7 @@ export function fixupAcl(acl: readonly ACL[] | null, authIds: readonly Id[]): AC
       fixed.push(entry);
     } else if (scheme === 'auth') {
       let expanded = false;
-      for (const authId of authIds) {
+      for (const authId of uniqueIds(authIds)) {
         if (providers.get(authId.scheme)?.authenticated) {
           expanded = true;
           fixed.push({ perms: entry.perms, id: { scheme: authId.scheme, id: authId.id } });
@@ -180,9 +187,12 @@ export function maskDigests(acl: readonly ACL[]): ACL[] {
   );
 }
 
-/** whoAmI: (scheme, user) per id the connection holds; super and unknown schemes give "". */
+/**
+ * whoAmI: (scheme, user) per id the connection holds; super and unknown schemes give "". Apache keeps
+ * the ids in a set, so an id added twice (addauth repeated) is listed once.
+ */
 export function clientInfos(authIds: readonly Id[]): ClientInfo[] {
-  return authIds.map((id) => ({
+  return uniqueIds(authIds).map((id) => ({
     authScheme: id.scheme,
     user: providers.get(id.scheme)?.userName(id.id) ?? '',
   }));

@@ -55,9 +55,10 @@ describe('server core: authentication', () => {
     assert.ok(!ipMatches('10.1.2.3', '10.0.0.0/33'));
   });
 
-  it('answers whoAmI with (scheme, user) per id', () => {
+  it('answers whoAmI with (scheme, user) per id, each id once', () => {
     const core = makeCore({ superDigest: SUPER });
     const client = connect(core);
+    addAuth(core, client, 'digest', 'alice:secret');
     addAuth(core, client, 'digest', 'alice:secret');
     addAuth(core, client, 'digest', 'super:pw');
     assert.deepEqual(read(core, client, OpCode.whoAmI, {}).response, {
@@ -100,6 +101,7 @@ describe('server core: ACL fix-up', () => {
     assert.deepEqual(
       fixupAcl([auth], [
         { scheme: 'ip', id: '127.0.0.1' },
+        { scheme: 'digest', id: ALICE },
         { scheme: 'digest', id: ALICE },
         { scheme: 'super', id: '' },
       ]),
