@@ -217,8 +217,8 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return this.core.ephemeralsBySession();
   }
 
-  sessions(): Array<{ sessionId: bigint; timeoutMs: number }> {
-    return this.core.sessions();
+  sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return this.core.sessionExpiryBuckets();
   }
 
   get connectionCount(): number {

@@ -36,7 +36,8 @@ export interface FourLetterWordSource {
   /** wchp: path → session ids. */
   watchesByPath(): Map<string, bigint[]>;
   ephemeralsBySession(): Map<bigint, string[]>;
-  sessions(): Array<{ sessionId: bigint; timeoutMs: number }>;
+  /** Which sessions expire at which tick, in time order. */
+  sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }>;
 }
 
 /** The answer for `word` (already known to be a four-letter word). */
@@ -219,7 +220,7 @@ function watchSummary(source: FourLetterWordSource): string {
   const metrics = source.metrics();
   return (
     `${metrics.watcherCount} connections watching ${metrics.watchedPathCount} paths\n` +
-    `Total watches:${metrics.watchCount}\n`
+    `Total watches:${metrics.dataWatchCount}\n`
   );
 }
 
@@ -233,11 +234,20 @@ function listing<K, V>(entries: Map<K, V[]>, key: (k: K) => string, value: (v: V
   return `${out}\n`;
 }
 
+/** Java's Date.toString() in UTC: "Wed Nov 25 07:51:25 UTC 2026". */
+export function javaDate(ms: number): string {
+  const date = new Date(ms);
+  const [day, dayOfMonth, month, year, time] = date.toUTCString().replace(',', '').split(' ');
+  return `${day} ${month} ${dayOfMonth} ${time} UTC ${year}`;
+}
+
 function dump(source: FourLetterWordSource): string {
-  const sessions = source.sessions();
-  let out = `SessionTracker dump:\nSession Sets (${sessions.length})/(${sessions.length}):\n`;
-  for (const session of sessions) {
-    out += `1 expire in ${session.timeoutMs} ms:\n\t${hexId(session.sessionId)}\n`;
+  const buckets = source.sessionExpiryBuckets();
+  const sessionCount = buckets.reduce((sum, bucket) => sum + bucket.sessionIds.length, 0);
+  let out = `SessionTracker dump:\nSession Sets (${buckets.length})/(${sessionCount}):\n`;
+  for (const bucket of buckets) {
+    out += `${bucket.sessionIds.length} expire at ${javaDate(bucket.expiryMs)}:\n`;
+    for (const sessionId of bucket.sessionIds) out += `\t${hexId(sessionId)}\n`;
   }
   const ephemerals = source.ephemeralsBySession();
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
@@ -247,7 +257,7 @@ function dump(source: FourLetterWordSource): string {
   }
   const connections = [...source.connections()];
   out += `Connections dump:\nConnections Sets (1)/(${connections.length}):\n`;
-  out += `${connections.length} connections:\n`;
+  out += `${connections.length} expire at ${javaDate(Date.now())}:\n`;
   for (const c of connections) {
     out += `\tip: /${c.remoteAddress}:${c.remotePort} sessionId: ${hexId(c.sessionId)}\n`;
   }

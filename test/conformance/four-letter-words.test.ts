@@ -97,7 +97,10 @@ describeBothServers('four-letter words', {}, (target) => {
     const root = target().path();
     ok(await create(client, root, null, 1));
     const dump = await target().fourLetterWord('dump');
-    assert.match(dump, /^SessionTracker dump:\n/);
+    const sets = /^SessionTracker dump:\nSession Sets \(\d+\)\/\(\d+\):\n/;
+    assert.match(dump, new RegExp(`${sets.source}\\d+ expire at \\w{3} \\w{3} \\d\\d \\d\\d:\\d\\d:\\d\\d `));
+    const listed = dump.includes(`\t0x${client.sessionId.toString(16)}\n`);
+    assert.ok(listed, 'the session is listed in its expiry set');
     assert.ok(dump.includes(`ephemeral nodes dump:\nSessions with Ephemerals (`));
     assert.ok(dump.includes(`0x${client.sessionId.toString(16)}:\n\t${root}\n`), dump);
     assert.match(dump, /Connections dump:\n/);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'mocha';
 import { OpCode, type Stat } from '../../src/protocol/index.js';
-import { describeBothServers, knownDivergence } from '../support/servers.js';
+import { describeBothServers } from '../support/servers.js';
 import { OPEN_ACL, create, create2, exists, getChildren2, getData, ok, remove, setData } from './ops.js';
 
 describeBothServers('znodes', {}, (target) => {
@@ -136,8 +136,7 @@ describeBothServers('znodes', {}, (target) => {
     assert.deepEqual(ok<{ acl: unknown[] }>(config).acl, readOnly);
   });
 
-  it('multi: all or nothing with OK / failing code / RuntimeInconsistency results', async function () {
-    knownDivergence(this, target(), 'the core reports create2 in a multi as type 15; Apache 3.8 reports 1');
+  it('multi: all or nothing with OK / failing code / RuntimeInconsistency results', async () => {
     await using client = await target().connect();
     const root = target().path();
     ok(await create(client, root));
