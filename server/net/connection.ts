@@ -572,7 +572,7 @@ export class ClientConnection implements Watcher {
   // ----- bytes out, and back-pressure -----
 
   private send(frame: Buffer): void {
-    if (this.socket.destroyed) return;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
     this.host.stats.packetsSent++;
     this.stats.sent++;
     this.socket.write(frame);

@@ -134,6 +134,17 @@ describe('standalone server shell', () => {
     await until(async () => server.connectionCount === 1, 'the stalled connection to be gone');
   });
 
+  it('reads a four-letter word sent one byte at a time', async () => {
+    await using server = await startServer({ fourLetterWordsEnabled: ['ruok'] });
+    await using connection = await RawConnection.open(server.port);
+    for (const letter of 'ruok') {
+      connection.write(letter);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await connection.waitClosed();
+    assert.equal(connection.received().toString(), 'imok');
+  });
+
   it('closes the old connection when a session resumes elsewhere, and keeps its watches apart', async () => {
     await using server = await startServer();
     await using first = await RawClient.connect(server.port);
