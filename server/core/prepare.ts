@@ -68,7 +68,9 @@ function txnOf(codec: { encode(value: never): Buffer }, value: unknown): Buffer 
 }
 
 export class RequestPreparer {
-  private readonly outstanding: ChangeRecord[] = [];
+  /** Change records in zxid order; entries before `outstandingHead` are applied (compacted lazily). */
+  private outstanding: ChangeRecord[] = [];
+  private outstandingHead = 0;
   private readonly outstandingByPath = new Map<string, ChangeRecord>();
   /** The highest zxid handed out. */
   highestZxid = 0n;
@@ -85,9 +87,19 @@ export class RequestPreparer {
 
   /** Drops change records of txns up to `zxid` once they are applied (FinalRequestProcessor). */
   applied(zxid: bigint): void {
-    while (this.outstanding.length > 0 && this.outstanding[0]!.zxid <= zxid) {
-      const record = this.outstanding.shift()!;
+    while (this.outstandingHead < this.outstanding.length) {
+      const record = this.outstanding[this.outstandingHead]!;
+      if (record.zxid > zxid) break;
+      this.outstandingHead++;
       if (this.outstandingByPath.get(record.path) === record) this.outstandingByPath.delete(record.path);
+    }
+    // Shifting one by one would make a long pipeline quadratic; drop the applied prefix in bulk.
+    if (this.outstandingHead === this.outstanding.length) {
+      this.outstanding = [];
+      this.outstandingHead = 0;
+    } else if (this.outstandingHead > 1024 && this.outstandingHead * 2 > this.outstanding.length) {
+      this.outstanding = this.outstanding.slice(this.outstandingHead);
+      this.outstandingHead = 0;
     }
   }
 
@@ -411,12 +423,15 @@ export class RequestPreparer {
   }
 
   private rollback(zxid: bigint, saved: Map<string, ChangeRecord>): void {
-    while (this.outstanding.length > 0 && this.outstanding[this.outstanding.length - 1]!.zxid === zxid) {
+    while (
+      this.outstanding.length > this.outstandingHead &&
+      this.outstanding[this.outstanding.length - 1]!.zxid === zxid
+    ) {
       const record = this.outstanding.pop()!;
       this.outstandingByPath.delete(record.path);
     }
-    if (this.outstanding.length === 0) return;
-    const firstZxid = this.outstanding[0]!.zxid;
+    if (this.outstanding.length === this.outstandingHead) return;
+    const firstZxid = this.outstanding[this.outstandingHead]!.zxid;
     for (const record of saved.values()) {
       if (record.zxid >= firstZxid) this.outstandingByPath.set(record.path, record);
     }
@@ -425,7 +440,7 @@ export class RequestPreparer {
   /** closeSession: the session's ephemerals, as they will be once outstanding txns apply. */
   prepareCloseSession(sessionId: bigint, zxid: bigint): { paths2Delete: string[] } {
     const paths = new Set(this.tree.ephemerals.get(sessionId) ?? []);
-    for (const record of this.outstanding) {
+    for (const record of this.outstanding.slice(this.outstandingHead)) {
       if (record.stat === null) paths.delete(record.path);
       else if (record.stat.ephemeralOwner === sessionId) paths.add(record.path);
     }
@@ -436,7 +451,8 @@ export class RequestPreparer {
 
   /** Forgets every change record (after loading a snapshot). */
   reset(highestZxid: bigint): void {
-    this.outstanding.length = 0;
+    this.outstanding = [];
+    this.outstandingHead = 0;
     this.outstandingByPath.clear();
     this.highestZxid = highestZxid;
   }
