@@ -29,6 +29,8 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   private expiryAtMs = Infinity;
   private containerTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private outstandingTotal = 0;
+  throttled = false;
 
   constructor(
     readonly core: ServerCore,
@@ -97,6 +99,19 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     const held = (this.connectionsPerIp.get(ip) ?? 1) - 1;
     if (held <= 0) this.connectionsPerIp.delete(ip);
     else this.connectionsPerIp.set(ip, held);
+  }
+
+  /** Apache's globalOutstandingLimit: past it every connection stops reading; below half it resumes. */
+  outstandingChanged(delta: number): void {
+    this.outstandingTotal += delta;
+    const limit = this.config.globalOutstandingLimit;
+    if (!this.throttled && this.outstandingTotal >= limit) {
+      this.throttled = true;
+      this.log.warn({ outstanding: this.outstandingTotal, limit }, 'throttling: too many requests in flight');
+    } else if (this.throttled && this.outstandingTotal < limit / 2) {
+      this.throttled = false;
+      for (const connection of this.connectionSet) connection.updateReading();
+    }
   }
 
   isFourLetterWord(word: string): boolean {
@@ -191,9 +206,7 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   }
 
   outstandingRequests(): number {
-    let total = 0;
-    for (const connection of this.connectionSet) total += connection.outstanding;
-    return total;
+    return this.outstandingTotal;
   }
 
   watchesBySession(): Map<bigint, string[]> {

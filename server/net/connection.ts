@@ -56,6 +56,10 @@ export interface ConnectionHost {
   sessionsChanged(): void;
   /** The answer to a four-letter word (`extra` = bytes after the word, for stmk). */
   fourLetterWord(word: string, connection: ClientConnection, extra: Buffer): string;
+  /** Requests queued or in flight on a connection changed by `delta` (for the server-wide limit). */
+  outstandingChanged(delta: number): void;
+  /** Over globalOutstandingLimit: every connection stops reading until half of it is left. */
+  readonly throttled: boolean;
   /** Is the word one Apache knows (so the first 4 bytes are a command, not a frame length)? */
   isFourLetterWord(word: string): boolean;
   closed(connection: ClientConnection): void;
@@ -209,7 +213,7 @@ export class ClientConnection implements Watcher {
   private onClosed(): void {
     this.state = 'closed';
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.queue.length = 0;
+    this.clearSlots();
     this.pendingFrames.length = 0;
     if (this.sessionIdValue !== 0n) this.host.releaseSession(this.sessionIdValue, this);
     this.host.core.dropWatcher(this);
@@ -516,6 +520,7 @@ export class ClientConnection implements Watcher {
 
   private enqueue(slot: Slot): void {
     this.queue.push(slot);
+    this.host.outstandingChanged(1);
     this.advance();
   }
 
@@ -524,10 +529,11 @@ export class ClientConnection implements Watcher {
     for (;;) {
       while (this.queue.length > 0 && this.queue[0].state === 'ready') {
         const slot = this.queue.shift()!;
+        this.host.outstandingChanged(-1);
         this.send(slot.frame!);
         this.recordLatency(slot);
         if (slot.closeAfter) {
-          this.queue.length = 0;
+          this.clearSlots();
           this.close(`after ${opName(slot.opcode)}`);
           return;
         }
@@ -585,14 +591,24 @@ export class ClientConnection implements Watcher {
     }
   }
 
-  /** Pauses reading while too much is outstanding or unsent; resumes when both are low again. */
-  private updateReading(): void {
+  private clearSlots(): void {
+    if (this.queue.length > 0) this.host.outstandingChanged(-this.queue.length);
+    this.queue.length = 0;
+  }
+
+  /**
+   * Pauses reading while too much is outstanding (here or server-wide) or unsent; resumes when all are
+   * low again. The host calls it when the server-wide throttle lifts.
+   */
+  updateReading(): void {
     if (this.socket.destroyed || this.state === 'closed') return;
     const busy =
+      this.host.throttled ||
       this.queue.length >= OUTSTANDING_REQUESTS_PER_CONNECTION_MAX ||
       this.socket.writableLength > WRITE_QUEUE_BYTES_PAUSE ||
       this.state === 'connecting';
     const calm =
+      !this.host.throttled &&
       this.queue.length < OUTSTANDING_REQUESTS_PER_CONNECTION_MAX / 2 &&
       this.socket.writableLength <= WRITE_QUEUE_BYTES_PAUSE / 2 &&
       this.state !== 'connecting';

@@ -134,6 +134,19 @@ describe('standalone server shell', () => {
     await until(async () => server.connectionCount === 1, 'the stalled connection to be gone');
   });
 
+  it('throttles every connection past globalOutstandingLimit and resumes them all', async () => {
+    await using server = await startServer({ globalOutstandingLimit: 20 });
+    const clients = await Promise.all([1, 2, 3].map(() => RawClient.connect(server.port)));
+    ok(await create(clients[0], '/t'));
+    const replies = await Promise.all(
+      clients.flatMap((client) => Array.from({ length: 300 }, () => exists(client, '/t'))),
+    );
+    assert.equal(replies.length, 900);
+    assert.ok(replies.every((reply) => reply.header.err === 0));
+    assert.match(await fourLetterWord(server.port, 'srvr'), /Outstanding: 0\n/);
+    for (const client of clients) await client.close();
+  });
+
   it('reads a four-letter word sent one byte at a time', async () => {
     await using server = await startServer({ fourLetterWordsEnabled: ['ruok'] });
     await using connection = await RawConnection.open(server.port);
