@@ -32,6 +32,13 @@ describeBothServers('handshake and sessions', { config: { tickTime: 2000 } }, (t
     assert.equal(old.sessionId >> 56n, 1n, 'the top byte of a standalone session id is the server id 1');
   });
 
+  it('answers a client asking for read-only with readOnly false from a read-write server', async () => {
+    await using client = await target().connect({ readOnly: true });
+    assert.equal(client.responseFrame.length, 37);
+    assert.equal(client.response.readOnly, false);
+    assert.notEqual(client.sessionId, 0n);
+  });
+
   it('clamps the requested timeout into [2, 20] ticks', async () => {
     await using low = await target().connect({ timeoutMs: 10 });
     await using high = await target().connect({ timeoutMs: 10_000_000 });

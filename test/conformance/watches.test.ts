@@ -205,4 +205,34 @@ describeBothServers('watches', {}, (target) => {
     await client.waitForNotifications(3);
     assert.deepEqual(events(client.notifications)[2], [EventType.NODE_CREATED, `${root}/later`]);
   });
+
+  it('re-registers persistent and recursive watches with setWatches2', async () => {
+    await using client = await target().connect();
+    await using writer = await target().connect();
+    const root = target().path();
+    ok(await create(writer, root));
+    const xid = client.allocateXid();
+    const { part, records } = await import('../../src/protocol/index.js');
+    const lists = {
+      relativeZxid: (await writer.ping()).header.zxid,
+      dataWatches: [],
+      existWatches: [],
+      childWatches: [],
+      persistentWatches: [root],
+      persistentRecursiveWatches: [`${root}/sub`],
+    };
+    const reply = await client.requestWith(OpCode.setWatches2, part(records.SetWatches2, lists), null, xid);
+    assert.deepEqual(reply.header.xid, xid);
+    assert.equal(reply.header.err, 0);
+    ok(await create(writer, `${root}/sub`));
+    ok(await create(writer, `${root}/sub/deep`));
+    await client.waitForNotifications(3);
+    await settle(client);
+    // One txn fires its data-table events (NodeCreated) before its child-table events, as DataTree does.
+    assert.deepEqual(events(client.notifications), [
+      [EventType.NODE_CREATED, `${root}/sub`],
+      [EventType.NODE_CHILDREN_CHANGED, root],
+      [EventType.NODE_CREATED, `${root}/sub/deep`],
+    ]);
+  });
 });
