@@ -38,6 +38,11 @@ describe('standalone server shell', () => {
     await assert.rejects(RawConnection.open(port), /ECONNREFUSED/);
   });
 
+  it('rejects when the client port is taken, leaving nothing running', async () => {
+    await using first = await startServer();
+    await assert.rejects(startServer({ clientPort: first.port }), /EADDRINUSE/);
+  });
+
   it('expires a silent session by its timeout: ephemerals go, its connection is closed', async () => {
     await using server = await startServer({ tickTimeMs: 50 });
     await using owner = await RawClient.connect(server.port, { timeoutMs: 100 });
