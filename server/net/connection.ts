@@ -568,7 +568,7 @@ export class ClientConnection implements Watcher {
 
   private responseRecord(opcode: number): JuteType<any> | null {
     if (opcode === OpCode.sasl) return records.SetSASLResponse;
-    return decodeRequestSpec(opcode);
+    return responseRecordOf(opcode);
   }
 
   private recordLatency(slot: Slot): void {
@@ -639,7 +639,7 @@ export class ClientConnection implements Watcher {
 }
 
 /** The response record of an opcode (null: header only). */
-function decodeRequestSpec(opcode: number): JuteType<any> | null {
+function responseRecordOf(opcode: number): JuteType<any> | null {
   return operationFor(opcode)?.response ?? null;
 }
 
