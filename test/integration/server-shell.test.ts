@@ -38,6 +38,17 @@ describe('standalone server shell', () => {
     await assert.rejects(RawConnection.open(port), /ECONNREFUSED/);
   });
 
+  it('runs the recovery seam before the port is bound', async () => {
+    let zxidAtRecovery: bigint | undefined;
+    await using server = await startServer({
+      recover: (core) => {
+        zxidAtRecovery = core.lastProcessedZxid;
+      },
+    });
+    assert.equal(zxidAtRecovery, 0n, 'recover saw the fresh core');
+    assert.ok(server.port > 0);
+  });
+
   it('rejects when the client port is taken, leaving nothing running', async () => {
     await using first = await startServer();
     await assert.rejects(startServer({ clientPort: first.port }), /EADDRINUSE/);
