@@ -180,7 +180,8 @@ describe('standalone server shell', () => {
     await using client = await RawClient.connect(server.port);
     ok(await create(client, '/bytes'));
     const count = 30;
-    const writes = Array.from({ length: count }, (_, i) => setData(client, '/bytes', Buffer.alloc(100 * 1024, i)));
+    const payload = (i: number) => Buffer.alloc(100 * 1024, i);
+    const writes = Array.from({ length: count }, (_, i) => setData(client, '/bytes', payload(i)));
     const versions = (await Promise.all(writes)).map((reply) => reply.body!.stat.version);
     assert.deepEqual(versions, Array.from({ length: count }, (_, i) => i + 1));
   });
