@@ -28,7 +28,8 @@ describe('Java client across a dropped connection', function () {
 
   it('resumes the session and fires the watch it re-registered with setWatches', async () => {
     const classpath = JARS.filter((jar) => existsSync(jar)).join(':');
-    const jvm = ['-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', classpath];
+    const quiet = '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn';
+    const jvm = ['-XX:TieredStopAtLevel=1', quiet, '-cp', classpath];
     const child = spawn('/usr/bin/java', [...jvm, PROBE, server.connectString], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
