@@ -1,4 +1,44 @@
-// menagerie/testing: the test kit shipped to users (embedded servers and clusters, session expiry
-// and connection drop helpers).
+// menagerie/testing: the test kit shipped to users. `TestingServer` is an embedded standalone server on
+// a free loopback port, with the helpers tests need: expire a session, drop every connection.
+//
+//   await using server = await TestingServer.start();
+//   const client = connect(server.connectString);
 
-export {};
+import { startServer, type RunningServer, type StartServerOptions } from '../standalone.js';
+
+export class TestingServer implements AsyncDisposable {
+  private constructor(private readonly server: RunningServer) {}
+
+  /** Starts a server on a free port (options as startServer; tickTime defaults to 500 ms for fast tests). */
+  static async start(options: StartServerOptions = {}): Promise<TestingServer> {
+    return new TestingServer(await startServer({ tickTimeMs: 500, ...options }));
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  get connectString(): string {
+    return this.server.connectString;
+  }
+
+  /** Ends the session now, as expiry would: its ephemerals are deleted and its connection closed. */
+  async expireSession(sessionId: bigint): Promise<void> {
+    await this.server.expireSession(sessionId);
+  }
+
+  /** Cuts every client connection; sessions survive, so clients reconnect and resume. */
+  dropConnections(): void {
+    this.server.dropConnections();
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+export { startServer, type RunningServer, type StartServerOptions } from '../standalone.js';

@@ -1,0 +1,270 @@
+// The client listener: accepts TCP connections on the client port, enforces maxClientCnxns per IP,
+// owns the connection ↔ session map (a resumed session closes its old connection), and runs the two
+// timers of a standalone server: session expiry (closeSession for every expired session) and the
+// container manager (deleteContainer for empty containers and expired TTL nodes).
+
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { OpCode } from '../../src/protocol/index.js';
+import type { ServerConfig } from '../config/index.js';
+import type { RequestContext } from '../core/api.js';
+import type { CoreMetrics, ServerCore } from '../core/server-core.js';
+import { ClientConnection, normalizeAddress, type ConnectionHost } from './connection.js';
+import { FOUR_LETTER_WORDS } from '../config/index.js';
+import { answerFourLetterWord, type FourLetterWordSource } from './four-letter-words.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  STOP_DRAIN_TIMEOUT_MS,
+  checkConnectionLimits,
+  type ConnectionLimits,
+} from './limits.js';
+import type { WritePipeline } from './pipeline.js';
+import { ServerStats } from './stats.js';
+
+/** The internal requests of the server itself (container manager) run as session 0. */
+const SERVER_CONTEXT: RequestContext = { sessionId: 0n, cxid: 0, authIds: [] };
+
+export class ClientListener implements ConnectionHost, FourLetterWordSource {
+  readonly stats = new ServerStats();
+  private readonly server: net.Server;
+  private readonly connectionSet = new Set<ClientConnection>();
+  private readonly connectionsPerIp = new Map<string, number>();
+  private readonly sessionOwners = new Map<bigint, ClientConnection>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryAtMs = Infinity;
+  private containerTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+  private outstandingTotal = 0;
+  throttled = false;
+
+  constructor(
+    readonly core: ServerCore,
+    readonly pipeline: WritePipeline,
+    readonly config: ServerConfig,
+    readonly log: Logger,
+    readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ) {
+    checkConnectionLimits(limits);
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (error) => this.log.error({ err: error }, 'client listener error'));
+  }
+
+  /** Binds the client port; resolves with the address actually bound (port 0 → a free port). */
+  async listen(): Promise<net.AddressInfo> {
+    const { clientPort, clientPortAddress, clientPortListenBacklog } = this.config;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      const options: net.ListenOptions = { port: clientPort, host: clientPortAddress };
+      if (clientPortListenBacklog > 0) options.backlog = clientPortListenBacklog;
+      this.server.listen(options, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    this.startContainerManager();
+    return this.server.address() as net.AddressInfo;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.stopping !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const ip = normalizeAddress(socket.remoteAddress ?? '');
+    const held = this.connectionsPerIp.get(ip) ?? 0;
+    const max = this.config.maxClientConnectionsPerIp;
+    if (max > 0 && held >= max) {
+      this.stats.connectionsRejected++;
+      this.log.warn({ ip, max }, `Too many connections from /${ip} - max is ${max}`);
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    this.connectionsPerIp.set(ip, held + 1);
+    const connection = new ClientConnection(socket, this);
+    this.connectionSet.add(connection);
+  }
+
+  // ----- ConnectionHost -----
+
+  claimSession(sessionId: bigint, connection: ClientConnection): void {
+    const previous = this.sessionOwners.get(sessionId);
+    this.sessionOwners.set(sessionId, connection);
+    if (previous !== undefined && previous !== connection) {
+      previous.close('session resumed on another connection');
+    }
+  }
+
+  releaseSession(sessionId: bigint, connection: ClientConnection): void {
+    if (this.sessionOwners.get(sessionId) === connection) this.sessionOwners.delete(sessionId);
+  }
+
+  closed(connection: ClientConnection): void {
+    if (!this.connectionSet.delete(connection)) return;
+    const ip = connection.remoteAddress;
+    const held = (this.connectionsPerIp.get(ip) ?? 1) - 1;
+    if (held <= 0) this.connectionsPerIp.delete(ip);
+    else this.connectionsPerIp.set(ip, held);
+  }
+
+  /** Apache's globalOutstandingLimit: past it every connection stops reading; below half it resumes. */
+  outstandingChanged(delta: number): void {
+    this.outstandingTotal += delta;
+    const limit = this.config.globalOutstandingLimit;
+    if (!this.throttled && this.outstandingTotal >= limit) {
+      this.throttled = true;
+      this.log.warn({ outstanding: this.outstandingTotal, limit }, 'throttling: too many requests in flight');
+    } else if (this.throttled && this.outstandingTotal < limit / 2) {
+      this.throttled = false;
+      for (const connection of this.connectionSet) connection.updateReading();
+    }
+  }
+
+  isFourLetterWord(word: string): boolean {
+    return (FOUR_LETTER_WORDS as readonly string[]).includes(word);
+  }
+
+  fourLetterWord(word: string, connection: ClientConnection): string {
+    return answerFourLetterWord(word, this, connection);
+  }
+
+  /** Re-arms the expiry timer when the earliest session expiry moved earlier. */
+  sessionsChanged(): void {
+    const next = this.core.nextSessionExpiryMs();
+    if (next === undefined || next >= this.expiryAtMs || this.stopping !== undefined) return;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryAtMs = next;
+    const expire = () => this.guarded('session expiry', () => this.expireSessions());
+    this.expiryTimer = setTimeout(expire, Math.max(0, next - Date.now()));
+  }
+
+  private expireSessions(): void {
+    this.expiryTimer = undefined;
+    this.expiryAtMs = Infinity;
+    if (this.stopping !== undefined) return;
+    const nowMs = Date.now();
+    try {
+      for (const sessionId of this.core.expiredSessions(nowMs)) {
+        this.log.info({ sessionId: sessionId.toString(16) }, 'session expired');
+        const txn = this.core.prepareCloseSession(sessionId, nowMs);
+        this.pipeline.submit(txn, () => {
+          const owner = this.sessionOwners.get(sessionId);
+          if (owner !== undefined) owner.close('session expired');
+        });
+      }
+    } finally {
+      this.sessionsChanged();
+    }
+  }
+
+  /** Closes a session as if it had expired (tests and the testing kit use this). */
+  expireSession(sessionId: bigint): Promise<void> {
+    return new Promise((resolve) => {
+      const txn = this.core.prepareCloseSession(sessionId, Date.now());
+      this.pipeline.submit(txn, () => {
+        this.sessionOwners.get(sessionId)?.close('session expired on request');
+        resolve();
+      });
+    });
+  }
+
+  /** Drops every client connection without ending sessions (what a network blip does). */
+  dropConnections(): void {
+    for (const connection of this.connectionSet) connection.destroy('dropped on request');
+  }
+
+  private startContainerManager(): void {
+    const intervalMs = this.config.containerCheckIntervalMs;
+    // Apache spreads at most maxPerMinute deletions over each minute; per check that is this many.
+    const perMinute = this.config.containerMaxPerMinute;
+    const limit = Math.max(1, Math.floor((perMinute * Math.min(intervalMs, 60_000)) / 60_000));
+    const check = () => this.guarded('container manager', () => this.deleteContainers(limit));
+    this.containerTimer = setInterval(check, intervalMs);
+    this.containerTimer.unref();
+  }
+
+  private deleteContainers(limit: number): void {
+    if (this.stopping !== undefined || this.pipeline.failed) return;
+    const nowMs = Date.now();
+    for (const path of this.core.containersToDelete(nowMs, limit)) {
+      const txn = this.core.prepare(SERVER_CONTEXT, OpCode.deleteContainer, { path }, nowMs);
+      this.pipeline.submit(txn, () => {});
+    }
+  }
+
+  /** A timer's failure must not take the server down: it is logged, and the next run tries again. */
+  private guarded(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.log.error({ err: error }, `${what} failed`);
+    }
+  }
+
+  // ----- FourLetterWordSource -----
+
+  connections(): Iterable<ClientConnection> {
+    return this.connectionSet;
+  }
+
+  metrics(): CoreMetrics {
+    return this.core.metrics();
+  }
+
+  outstandingRequests(): number {
+    return this.outstandingTotal;
+  }
+
+  watchesBySession(): Map<bigint, string[]> {
+    const out = new Map<bigint, string[]>();
+    for (const [watcher, paths] of this.core.watchesByWatcher()) {
+      const id = watcher instanceof ClientConnection ? watcher.sessionId : 0n;
+      out.set(id, [...(out.get(id) ?? []), ...paths]);
+    }
+    return out;
+  }
+
+  watchesByPath(): Map<string, bigint[]> {
+    const out = new Map<string, bigint[]>();
+    for (const [path, watchers] of this.core.watchesByPath()) {
+      out.set(path, watchers.map((w) => (w instanceof ClientConnection ? w.sessionId : 0n)));
+    }
+    return out;
+  }
+
+  ephemeralsBySession(): Map<bigint, string[]> {
+    return this.core.ephemeralsBySession();
+  }
+
+  sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return this.core.sessionExpiryBuckets();
+  }
+
+  get connectionCount(): number {
+    return this.connectionSet.size;
+  }
+
+  // ----- stop -----
+
+  /**
+   * Stops accepting, lets in-flight writes finish (bounded), then closes every connection. Sessions are
+   * not closed: clients reconnect to the next server (or to this one, restarted, once it persists).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    if (this.containerTimer !== undefined) clearInterval(this.containerTimer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_TIMEOUT_MS)));
+    await Promise.race([this.pipeline.idle(), timeout]);
+    clearTimeout(timer);
+    for (const connection of this.connectionSet) connection.destroy('server stopping');
+    await closed;
+  }
+}

@@ -1,0 +1,265 @@
+// Four-letter words on the client port, in the shapes Apache 3.8 prints (checked against a running
+// 3.8.0): each is answered and the connection closed. Only whitelisted words run; the others get
+// "<cmd> is not executed because it is not in the whitelist.\n". `srvr` is always allowed
+// (zkServer.sh status needs it).
+
+import os from 'node:os';
+import type { ServerConfig } from '../config/index.js';
+import type { CoreMetrics } from '../core/server-core.js';
+import type { ConnectionStats } from './connection.js';
+import { hexId, javaDouble, type ServerStats } from './stats.js';
+
+/** The version every 4lw reports. Clients parse `zookeeper.version=X.Y.Z-` out of envi. */
+export const ZOOKEEPER_VERSION = '3.8.4-menagerie-0.1.0, built on 2026-11-25 00:00 UTC';
+
+/** A connection as the 4lw see it. */
+export interface ConnectionView {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly sessionId: bigint;
+  readonly sessionTimeoutMs: number;
+  readonly outstanding: number;
+  readonly isOpen: boolean;
+  readonly stats: ConnectionStats;
+  resetStats(): void;
+}
+
+/** What the 4lw read from the running server. */
+export interface FourLetterWordSource {
+  readonly config: ServerConfig;
+  readonly stats: ServerStats;
+  connections(): Iterable<ConnectionView>;
+  metrics(): CoreMetrics;
+  outstandingRequests(): number;
+  /** wchc: session id → watched paths. */
+  watchesBySession(): Map<bigint, string[]>;
+  /** wchp: path → session ids. */
+  watchesByPath(): Map<string, bigint[]>;
+  ephemeralsBySession(): Map<bigint, string[]>;
+  /** Which sessions expire at which tick, in time order. */
+  sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }>;
+}
+
+/** The answer for `word` (already known to be a four-letter word). */
+export function answerFourLetterWord(
+  word: string,
+  source: FourLetterWordSource,
+  caller: ConnectionView,
+): string {
+  if (!source.config.fourLetterWordsEnabled.has(word)) {
+    return `${word} is not executed because it is not in the whitelist.\n`;
+  }
+  switch (word) {
+    case 'ruok':
+      return 'imok';
+    case 'isro':
+      return 'rw';
+    case 'srvr':
+      return `Zookeeper version: ${ZOOKEEPER_VERSION}\n${serverSummary(source)}`;
+    case 'stat':
+      return (
+        `Zookeeper version: ${ZOOKEEPER_VERSION}\nClients:\n${clientLines(source, caller, false)}\n` +
+        serverSummary(source)
+      );
+    case 'cons':
+      return `${clientLines(source, caller, true)}\n`;
+    case 'conf':
+      return configuration(source.config);
+    case 'crst':
+      for (const connection of source.connections()) connection.resetStats();
+      return 'Connection stats reset.\n';
+    case 'srst':
+      source.stats.reset();
+      return 'Server stats reset.\n';
+    case 'envi':
+      return environment();
+    case 'mntr':
+      return monitor(source);
+    case 'wchs':
+      return watchSummary(source);
+    case 'wchc':
+      return listing(source.watchesBySession(), (id) => hexId(id), (path) => path);
+    case 'wchp':
+      return listing(source.watchesByPath(), (path) => path, (id) => hexId(id));
+    case 'dump':
+      return dump(source);
+    case 'dirs':
+      return 'datadir_size: 0\nlogdir_size: 0\n';
+    case 'gtmk':
+      return '306';
+    case 'stmk':
+      return '306';
+    case 'hash':
+      return '';
+    default:
+      return '';
+  }
+}
+
+function serverSummary(source: FourLetterWordSource): string {
+  const { latency } = source.stats;
+  const metrics = source.metrics();
+  return [
+    `Latency min/avg/max: ${latency.minMs}/${javaDouble(latency.avgMs)}/${latency.maxMs}`,
+    `Received: ${source.stats.packetsReceived}`,
+    `Sent: ${source.stats.packetsSent}`,
+    `Connections: ${count(source.connections())}`,
+    `Outstanding: ${source.outstandingRequests()}`,
+    `Zxid: ${hexId(metrics.lastProcessedZxid)}`,
+    'Mode: standalone',
+    `Node count: ${metrics.nodeCount}`,
+    '',
+  ].join('\n');
+}
+
+function count(items: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of items) n++;
+  return n;
+}
+
+/** ` /ip:port[interest](queued=..,recved=..,sent=..[,sid=..,...])` per connection. */
+function clientLines(source: FourLetterWordSource, caller: ConnectionView, full: boolean): string {
+  let out = '';
+  for (const c of source.connections()) {
+    const s = c.stats;
+    const interest = c === caller ? 0 : 1;
+    let line =
+      ` /${c.remoteAddress}:${c.remotePort}[${interest}]` +
+      `(queued=${c.outstanding},recved=${s.received},sent=${s.sent}`;
+    if (full && c.isOpen) {
+      line +=
+        `,sid=${hexId(c.sessionId)},lop=${s.lastOp},est=${s.establishedMs},to=${c.sessionTimeoutMs}` +
+        `,lcxid=0x${(s.lastCxid >>> 0).toString(16)},lzxid=${hexId(s.lastZxid)},lresp=${s.lastResponseMs}` +
+        `,llat=${s.lastLatencyMs},minlat=${s.latency.minMs},avglat=${Math.round(s.latency.avgMs)}` +
+        `,maxlat=${s.latency.maxMs}`;
+    }
+    out += `${line})\n`;
+  }
+  return out;
+}
+
+function configuration(config: ServerConfig): string {
+  const dataDir = config.dataDir === undefined ? '' : `${config.dataDir}/version-2`;
+  const dataLogDir = config.dataLogDir === undefined ? '' : `${config.dataLogDir}/version-2`;
+  return [
+    `clientPort=${config.clientPort}`,
+    'secureClientPort=-1',
+    `dataDir=${dataDir}`,
+    'dataDirSize=0',
+    `dataLogDir=${dataLogDir}`,
+    'dataLogSize=0',
+    `tickTime=${config.tickTimeMs}`,
+    `maxClientCnxns=${config.maxClientConnectionsPerIp}`,
+    `minSessionTimeout=${config.minSessionTimeoutMs}`,
+    `maxSessionTimeout=${config.maxSessionTimeoutMs}`,
+    `clientPortListenBacklog=${config.clientPortListenBacklog}`,
+    `serverId=${config.serverId ?? 0n}`,
+    '',
+  ].join('\n');
+}
+
+function environment(): string {
+  const memory = process.memoryUsage();
+  const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))}MB`;
+  return [
+    'Environment:',
+    `zookeeper.version=${ZOOKEEPER_VERSION}`,
+    `host.name=${os.hostname()}`,
+    `node.version=${process.version}`,
+    `os.name=${os.type()}`,
+    `os.arch=${os.arch()}`,
+    `os.version=${os.release()}`,
+    `user.name=${safeUserName()}`,
+    `user.home=${os.homedir()}`,
+    `user.dir=${process.cwd()}`,
+    `os.memory.free=${mb(memory.heapTotal - memory.heapUsed)}`,
+    `os.memory.max=${mb(os.totalmem())}`,
+    `os.memory.total=${mb(memory.heapTotal)}`,
+    '',
+  ].join('\n');
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return '<NA>';
+  }
+}
+
+function monitor(source: FourLetterWordSource): string {
+  const metrics = source.metrics();
+  const { latency } = source.stats;
+  const lines: Array<[string, string | number]> = [
+    ['zk_version', ZOOKEEPER_VERSION],
+    ['zk_server_state', 'standalone'],
+    ['zk_ephemerals_count', metrics.ephemeralsCount],
+    ['zk_num_alive_connections', count(source.connections())],
+    ['zk_avg_latency', javaDouble(latency.avgMs)],
+    ['zk_outstanding_requests', source.outstandingRequests()],
+    ['zk_znode_count', metrics.nodeCount],
+    ['zk_global_sessions', metrics.sessionCount],
+    ['zk_packets_sent', source.stats.packetsSent],
+    ['zk_packets_received', source.stats.packetsReceived],
+    ['zk_watch_count', metrics.watchCount],
+    ['zk_auth_failed_count', source.stats.authFailed],
+    ['zk_min_latency', latency.minMs],
+    ['zk_max_latency', latency.maxMs],
+    ['zk_approximate_data_size', metrics.approximateDataSize],
+    ['zk_local_sessions', 0],
+    ['zk_uptime', Date.now() - source.stats.startedAtMs],
+    ['zk_connection_rejected', source.stats.connectionsRejected],
+    ['zk_open_file_descriptor_count', count(source.connections()) + 1],
+    ['zk_max_file_descriptor_count', 0],
+  ];
+  return lines.map(([key, value]) => `${key}\t${value}\n`).join('');
+}
+
+function watchSummary(source: FourLetterWordSource): string {
+  const metrics = source.metrics();
+  return (
+    `${metrics.watcherCount} connections watching ${metrics.watchedPathCount} paths\n` +
+    `Total watches:${metrics.dataWatchCount}\n`
+  );
+}
+
+/** wchc / wchp: a key line, then one tab-indented line per value, then a blank line at the end. */
+function listing<K, V>(entries: Map<K, V[]>, key: (k: K) => string, value: (v: V) => string): string {
+  let out = '';
+  for (const [k, values] of entries) {
+    out += `${key(k)}\n`;
+    for (const v of values) out += `\t${value(v)}\n`;
+  }
+  return `${out}\n`;
+}
+
+/** Java's Date.toString() in UTC: "Wed Nov 25 07:51:25 UTC 2026". */
+export function javaDate(ms: number): string {
+  const date = new Date(ms);
+  const [day, dayOfMonth, month, year, time] = date.toUTCString().replace(',', '').split(' ');
+  return `${day} ${month} ${dayOfMonth} ${time} UTC ${year}`;
+}
+
+function dump(source: FourLetterWordSource): string {
+  const buckets = source.sessionExpiryBuckets();
+  const sessionCount = buckets.reduce((sum, bucket) => sum + bucket.sessionIds.length, 0);
+  let out = `SessionTracker dump:\nSession Sets (${buckets.length})/(${sessionCount}):\n`;
+  for (const bucket of buckets) {
+    out += `${bucket.sessionIds.length} expire at ${javaDate(bucket.expiryMs)}:\n`;
+    for (const sessionId of bucket.sessionIds) out += `\t${hexId(sessionId)}\n`;
+  }
+  const ephemerals = source.ephemeralsBySession();
+  out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
+  for (const [sessionId, paths] of ephemerals) {
+    out += `${hexId(sessionId)}:\n`;
+    for (const path of paths) out += `\t${path}\n`;
+  }
+  const connections = [...source.connections()];
+  out += `Connections dump:\nConnections Sets (1)/(${connections.length}):\n`;
+  out += `${connections.length} expire at ${javaDate(Date.now())}:\n`;
+  for (const c of connections) {
+    out += `\tip: /${c.remoteAddress}:${c.remotePort} sessionId: ${hexId(c.sessionId)}\n`;
+  }
+  return out;
+}

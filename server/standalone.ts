@@ -1,0 +1,115 @@
+// The standalone server: a ServerCore behind the client listener, with the write pipeline's persist
+// step as the seam where the transaction log plugs in. `startServer()` is what tests, the testing kit,
+// the demo and `zk-server start-foreground` use.
+
+import { pino, type Logger } from 'pino';
+import { configFromOptions, type ServerConfig, type ServerOptions } from './config/index.js';
+import type { TxnPersister } from './core/api.js';
+import { ServerCore } from './core/server-core.js';
+import { ClientListener } from './net/client-listener.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
+import { InMemoryPersister, WritePipeline } from './net/pipeline.js';
+
+export interface StartServerOptions extends ServerOptions {
+  /** Where logs go; default: none (in process). The CLI passes a pino logger on stdout. */
+  logger?: Logger;
+  /** The persist seam; default: in memory (durable at once, lost on stop). */
+  persister?: TxnPersister;
+  /** Called when the server can no longer serve (persisting failed); it is stopped right after. */
+  onFatal?: (error: unknown) => void;
+  /** Per-connection limits (outstanding requests, unsent bytes); the defaults suit production. */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * Recovery seam: loads a snapshot and replays the log into the core (restore(), apply()) before the
+   * client port is bound. Absent: the server starts empty.
+   */
+  recover?: (core: ServerCore) => Promise<void> | void;
+}
+
+/** A running server. Stop it with `stop()` or `await using`; stopping twice is harmless. */
+export interface RunningServer extends AsyncDisposable {
+  readonly config: ServerConfig;
+  /** The host the client port is bound to (127.0.0.1 when bound to all interfaces). */
+  readonly host: string;
+  readonly port: number;
+  /** host:port for a client's connect string. */
+  readonly connectString: string;
+  /** Client connections currently open. */
+  readonly connectionCount: number;
+  /** Ends a session as if it had expired (its ephemerals go, its connection is closed). */
+  expireSession(sessionId: bigint): Promise<void>;
+  /** Cuts every client connection without ending any session. */
+  dropConnections(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts a standalone server; with clientPort 0 (the default in process) the OS picks a free port. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const { logger, persister, onFatal, connectionLimits, recover, ...serverOptions } = options;
+  // In process the default is loopback only: tests and demos should not listen on the network.
+  const config = configFromOptions({ clientPortAddress: '127.0.0.1', ...serverOptions });
+  return await startServerWithConfig(config, { logger, persister, onFatal, connectionLimits, recover });
+}
+
+/** Starts a server from an already validated config (the CLI's path, after loading zoo.cfg). */
+export async function startServerWithConfig(
+  config: ServerConfig,
+  seams: Pick<StartServerOptions, 'logger' | 'persister' | 'onFatal' | 'connectionLimits' | 'recover'> = {},
+): Promise<RunningServer> {
+  const log = seams.logger ?? pino({ level: 'silent' });
+  const core = new ServerCore({
+    serverId: config.serverId === undefined ? 1 : Number(config.serverId),
+    tickTimeMs: config.tickTimeMs,
+    minSessionTimeoutMs: config.minSessionTimeoutMs,
+    maxSessionTimeoutMs: config.maxSessionTimeoutMs,
+    extendedTypesEnabled: config.extendedTypesEnabled,
+    superDigest: config.superDigest,
+    skipACL: config.skipAcl,
+    enforceQuota: config.enforceQuota,
+    reconfigEnabled: config.reconfigEnabled,
+    containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
+    startTimeMs: Date.now(),
+    onWarning: (message) => log.warn(message),
+  });
+  await seams.recover?.(core);
+  let listener: ClientListener | undefined;
+  const pipeline = new WritePipeline(
+    core,
+    seams.persister ?? new InMemoryPersister(),
+    (error) => {
+      log.error({ err: error }, 'persisting a transaction failed: stopping the server');
+      seams.onFatal?.(error);
+      void listener?.stop();
+    },
+    (error) => log.error({ err: error }, 'a reply callback failed'),
+  );
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...seams.connectionLimits };
+  listener = new ClientListener(core, pipeline, config, log, limits);
+  const address = await listener.listen();
+  const host = isAnyAddress(address.address) ? '127.0.0.1' : address.address;
+  const port = address.port;
+  log.info({ port, host: address.address }, 'serving clients');
+  const running = listener;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= running.stop().then(() => log.info('stopped'));
+    return stopped;
+  };
+  return {
+    config: { ...config, clientPort: port },
+    host,
+    port,
+    connectString: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    get connectionCount() {
+      return running.connectionCount;
+    },
+    expireSession: (sessionId) => running.expireSession(sessionId),
+    dropConnections: () => running.dropConnections(),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function isAnyAddress(address: string): boolean {
+  return address === '0.0.0.0' || address === '::' || address === '';
+}

@@ -1,0 +1,126 @@
+// Four-letter words against both servers: each answered in Apache's shape then closed, the whitelist
+// message for the others, and srvr always allowed. Values differ between servers; shapes must not.
+import assert from 'node:assert/strict';
+import { it } from 'mocha';
+import { describeBothServers } from '../support/servers.js';
+import { create, getData, ok } from './ops.js';
+
+describeBothServers('four-letter words', {}, (target) => {
+  it('ruok, isro', async () => {
+    assert.equal(await target().fourLetterWord('ruok'), 'imok');
+    assert.equal(await target().fourLetterWord('isro'), 'rw');
+  });
+
+  it('srvr and stat', async () => {
+    await using client = await target().connect();
+    ok(await create(client, target().path()));
+    const srvr = await target().fourLetterWord('srvr');
+    const srvrShape = [
+      /Zookeeper version: 3\.8\.\d+-.*, built on .*/,
+      /Latency min\/avg\/max: \d+\/\d+\.\d+\/\d+/,
+      /Received: \d+/,
+      /Sent: \d+/,
+      /Connections: \d+/,
+      /Outstanding: \d+/,
+      /Zxid: 0x[0-9a-f]+/,
+      /Mode: standalone/,
+      /Node count: \d+/,
+    ];
+    assert.match(srvr, new RegExp(`^${srvrShape.map((line) => line.source).join('\\n')}\\n$`));
+    const stat = await target().fourLetterWord('stat');
+    const clientLine = / \/127\.0\.0\.1:\d+\[[01]\]\(queued=\d+,recved=\d+,sent=\d+\)\n/.source;
+    const head = 'Zookeeper version: 3\\.8\\.\\d+-.*\\nClients:\\n';
+    assert.match(stat, new RegExp(`^${head}(${clientLine})+\\nLatency min`));
+    assert.match(stat, /\nMode: standalone\nNode count: \d+\n$/);
+  });
+
+  it('cons lists sessions with their numbers', async () => {
+    await using client = await target().connect();
+    ok(await create(client, target().path()));
+    const cons = await target().fourLetterWord('cons');
+    assert.match(
+      cons,
+      new RegExp(
+        ' /127\\.0\\.0\\.1:\\d+\\[1\\]\\(queued=0,recved=\\d+,sent=\\d+,sid=0x[0-9a-f]+,lop=\\w+,' +
+          'est=\\d+,to=\\d+,lcxid=0x[0-9a-f]+,lzxid=0x[0-9a-f]+,lresp=\\d+,llat=\\d+,' +
+          'minlat=\\d+,avglat=\\d+,maxlat=\\d+\\)\\n',
+      ),
+    );
+    assert.ok(cons.endsWith(')\n\n'));
+    assert.ok(cons.includes(`sid=0x${client.sessionId.toString(16)},`));
+  });
+
+  it('conf, envi, dirs', async () => {
+    const conf = await target().fourLetterWord('conf');
+    const keys = ['clientPort', 'secureClientPort', 'dataDir', 'dataLogDir', 'tickTime', 'maxClientCnxns',
+      'minSessionTimeout', 'maxSessionTimeout', 'clientPortListenBacklog', 'serverId'];
+    for (const key of keys) {
+      assert.match(conf, new RegExp(`^${key}=`, 'm'), key);
+    }
+    assert.match(conf, /^tickTime=2000$/m);
+    assert.match(conf, /^minSessionTimeout=4000$/m);
+    assert.match(conf, /^maxSessionTimeout=40000$/m);
+    const envi = await target().fourLetterWord('envi');
+    assert.match(envi, /^Environment:\nzookeeper\.version=3\.8\.\d+-[^\n]*\nhost\.name=/);
+    assert.match(envi, /^os\.name=/m);
+    assert.match(await target().fourLetterWord('dirs'), /^datadir_size: \d+\nlogdir_size: \d+\n$/);
+  });
+
+  it('mntr', async () => {
+    const mntr = await target().fourLetterWord('mntr');
+    for (const line of mntr.trimEnd().split('\n')) assert.match(line, /^zk_[\w.-]+\t\S.*$/);
+    const keys = ['zk_version', 'zk_server_state', 'zk_znode_count', 'zk_watch_count', 'zk_ephemerals_count',
+      'zk_num_alive_connections', 'zk_avg_latency', 'zk_outstanding_requests', 'zk_packets_sent',
+      'zk_packets_received', 'zk_approximate_data_size', 'zk_global_sessions'];
+    for (const key of keys) {
+      assert.match(mntr, new RegExp(`^${key}\\t`, 'm'), key);
+    }
+    assert.match(mntr, /^zk_server_state\tstandalone$/m);
+  });
+
+  it('wchs, wchc, wchp', async () => {
+    await using client = await target().connect();
+    const root = target().path();
+    ok(await create(client, root));
+    ok(await getData(client, root, true));
+    const wchs = await target().fourLetterWord('wchs');
+    assert.match(wchs, /^\d+ connections watching \d+ paths\nTotal watches:\d+\n$/);
+    const wchc = await target().fourLetterWord('wchc');
+    assert.ok(wchc.includes(`0x${client.sessionId.toString(16)}\n\t${root}\n`), wchc);
+    assert.ok(wchc.endsWith('\n\n'));
+    const wchp = await target().fourLetterWord('wchp');
+    assert.ok(wchp.includes(`${root}\n\t0x${client.sessionId.toString(16)}\n`), wchp);
+  });
+
+  it('dump lists sessions with ephemerals', async () => {
+    await using client = await target().connect();
+    const root = target().path();
+    ok(await create(client, root, null, 1));
+    const dump = await target().fourLetterWord('dump');
+    const sets = /^SessionTracker dump:\nSession Sets \(\d+\)\/\(\d+\):\n/;
+    assert.match(dump, new RegExp(`${sets.source}\\d+ expire at \\w{3} \\w{3} \\d\\d \\d\\d:\\d\\d:\\d\\d `));
+    const listed = dump.includes(`\t0x${client.sessionId.toString(16)}\n`);
+    assert.ok(listed, 'the session is listed in its expiry set');
+    assert.ok(dump.includes(`ephemeral nodes dump:\nSessions with Ephemerals (`));
+    assert.ok(dump.includes(`0x${client.sessionId.toString(16)}:\n\t${root}\n`), dump);
+    assert.match(dump, /Connections dump:\n/);
+  });
+
+  it('crst and srst', async () => {
+    assert.equal(await target().fourLetterWord('crst'), 'Connection stats reset.\n');
+    assert.equal(await target().fourLetterWord('srst'), 'Server stats reset.\n');
+  });
+});
+
+const ONLY_RUOK = { '4lw.commands.whitelist': 'ruok' };
+
+describeBothServers('four-letter word whitelist', { config: ONLY_RUOK }, (target) => {
+  it('runs whitelisted words and srvr, refuses the others with Apache text', async () => {
+    assert.equal(await target().fourLetterWord('ruok'), 'imok');
+    assert.match(await target().fourLetterWord('srvr'), /^Zookeeper version: /);
+    for (const word of ['stat', 'wchp']) {
+      const answer = await target().fourLetterWord(word);
+      assert.equal(answer, `${word} is not executed because it is not in the whitelist.\n`);
+    }
+  });
+});
