@@ -5,7 +5,7 @@
 import { describe } from 'mocha';
 import { parseZooCfg } from '../../server/config/index.js';
 import { startServerWithConfig, type RunningServer } from '../../server/standalone.js';
-import { APACHE_JAR, apacheAvailable } from './apache.js';
+import { apacheAvailable, startApache } from './apache.js';
 import { fourLetterWord } from './ports.js';
 import { RawClient, RawConnection, type ConnectOptions } from './raw-client.js';
 
@@ -108,85 +108,8 @@ async function startApacheTarget(
   for (const key of propertyOnly) {
     if (key in config) systemProperties[key] = String(config[key]);
   }
-  const server = await startApacheSafely(config, systemProperties);
+  const server = await startApache({ config, systemProperties });
   return { target: target('apache', server.port), stop: () => server.stop() };
-}
-
-/**
- * Apache 3.8.0 sometimes accepts a connection in the instant between binding the client port and
- * starting its selector, and never answers it (seen about once in 15 starts). startApache() in
- * apache.ts polls with an unbounded `srvr`, so such a start hangs. This launcher polls with a bounded
- * `srvr` and retries the probe; a JVM that never serves is killed and started again.
- */
-async function startApacheSafely(
-  config: Record<string, string | number | boolean>,
-  systemProperties: Record<string, string>,
-): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { spawn } = await import('node:child_process');
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const pathModule = await import('node:path');
-  const { freePort } = await import('./ports.js');
-  for (let attempt = 1; ; attempt++) {
-    const dataDir = await mkdtemp(pathModule.join(tmpdir(), 'apache-zk-'));
-    const port = await freePort();
-    const lines = {
-      dataDir,
-      clientPort: port,
-      clientPortAddress: '127.0.0.1',
-      'admin.enableServer': false,
-      ...config,
-    };
-    const configFile = pathModule.join(dataDir, 'zoo.cfg');
-    await writeFile(configFile, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    const child = spawn(
-      '/usr/bin/java',
-      [
-        '-Xmx256m',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-        ...Object.entries(systemProperties).map(([k, v]) => `-D${k}=${v}`),
-        '-cp',
-        `${APACHE_JAR}:/usr/share/java/slf4j-simple.jar`,
-        'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-        configFile,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    };
-    const deadline = Date.now() + 20_000;
-    while (child.exitCode === null && Date.now() < deadline) {
-      if ((await boundedFourLetterWord(port, 'srvr', 2000)).includes('Mode: ')) return { port, stop };
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await stop();
-    if (attempt >= 3) throw new Error(`Apache ZooKeeper did not serve after ${attempt} starts:\n${output}`);
-  }
-}
-
-/** A four-letter word with a deadline: '' when the server does not answer in time. */
-async function boundedFourLetterWord(port: number, word: string, timeoutMs: number): Promise<string> {
-  const net = await import('node:net');
-  return await new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(word));
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', () => {});
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
 }
 
 /** Our server as its own process (`zk-server start-foreground`), for clients that block the event loop. */
