@@ -1,6 +1,6 @@
 'use strict';
 // The layering rules of docs/ARCHITECTURE.md, checked in `npm test` so they cannot drift.
-const pure = '^(src/protocol|server/tree|server/quorum)/';
+const pure = '^(src/protocol|server/(core|tree|sessions|auth|quorum))/';
 module.exports = {
   forbidden: [
     {

@@ -10,7 +10,7 @@ import { describe, it } from 'mocha';
 import ts from 'typescript';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pureFolders = ['src/protocol', 'server/tree', 'server/quorum', 'server/core'];
+const pureFolders = ['src/protocol', 'server/tree', 'server/quorum', 'server/core', 'server/sessions', 'server/auth'];
 
 /** Names whose mere use means a timer, a clock or randomness. */
 const forbiddenNames = new Set([
