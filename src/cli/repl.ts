@@ -26,11 +26,15 @@ export async function complete(shell: Shell, line: string, timeoutMs = 2_000): P
   if (target.kind !== 'path') return [[], ''];
   const client = shell.session;
   if (client === undefined) return [[], target.word];
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
   try {
-    const { children } = await client.getChildren(target.parent, { signal: AbortSignal.timeout(timeoutMs) });
+    const { children } = await client.getChildren(target.parent, { signal: timeout.signal });
     return [completePath(target.parent, target.prefix, children), target.word];
   } catch {
     return [[], target.word]; // no such parent, or no answer in time: nothing to offer
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -9,8 +9,10 @@ const quotedPattern = /^(['"])(.*)\1$/;
 /** Splits a line into words; a word wrapped in matching quotes loses them (zkCli's ARGS_PATTERN). */
 export function splitWords(line: string): string[] {
   const words: string[] = [];
+  // Trimmed first: Java's pattern would make a word of a lone blank.
+  const text = line.trim();
   wordPattern.lastIndex = 0;
-  for (let match = wordPattern.exec(line); match !== null; match = wordPattern.exec(line)) {
+  for (let match = wordPattern.exec(text); match !== null; match = wordPattern.exec(text)) {
     if (match[0] === '') {
       wordPattern.lastIndex++;
       continue;
