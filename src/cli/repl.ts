@@ -70,6 +70,7 @@ export async function runRepl(
     readline.clearLine(output, 0);
     readline.cursorTo(output, 0);
     output.write(text);
+    rl.setPrompt(shell.prompt); // the event may be the state change the prompt shows
     rl.prompt(true);
   });
   rl.on('SIGINT', () => {

@@ -1,0 +1,102 @@
+// zk-cli's interactive shell behind a real pseudo-terminal (util-linux `script`) against Apache 3.8:
+// the prompt follows the session state, Tab completes commands and znode paths from the server,
+// the up arrow recalls earlier lines, and the line history persists to its file.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+
+const SCRIPT = '/usr/bin/script';
+const WAIT_MS = 15_000;
+
+/** Terminal output without colours and cursor moves, carriage returns dropped. */
+function plain(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+}
+
+describe('zk-cli interactive shell in a pseudo-terminal', function () {
+  this.timeout(60_000);
+  let server: ApacheServer | undefined;
+  let home: string | undefined;
+
+  before(async function () {
+    if (!apacheAvailable() || !existsSync(SCRIPT)) {
+      console.log('    (Apache ZooKeeper or util-linux script is missing: skipping the terminal test)');
+      this.skip();
+    }
+    server = await startApache();
+    home = await mkdtemp(path.join(tmpdir(), 'zk-cli-home-'));
+  });
+
+  after(async () => {
+    await server?.stop();
+    if (home !== undefined) await rm(home, { recursive: true, force: true });
+  });
+
+  it('completes commands and paths, recalls and persists history, and shows the session state', async () => {
+    const historyFile = path.join(home!, 'history');
+    const runner = path.resolve('test/integration/cli/support/run-cli.ts');
+    const command = `'${process.execPath}' --import tsx '${runner}' -server ${server!.connectString}`;
+    const child = spawn(SCRIPT, ['-qfec', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ZK_CLI_HISTORY: historyFile, TERM: 'xterm' },
+    });
+    let output = '';
+    const waiters = new Set<() => void>();
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      for (const check of waiters) check();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+    const waitFor = (text: string, count = 1) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${JSON.stringify(text)} x${count} within ${WAIT_MS} ms:\n${plain(output)}`));
+        }, WAIT_MS);
+        const check = () => {
+          if (plain(output).split(text).length - 1 < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    const type = (keys: string) => child.stdin!.write(keys);
+    try {
+      await waitFor('WatchedEvent state:SyncConnected type:None path:null');
+      await waitFor(`[zk: ${server!.connectString}(CONNECTED) 0] `);
+      type('ls /zoo\t');
+      await waitFor('ls /zookeeper');
+      type('\r');
+      await waitFor('[config, quota]');
+      type('getE\t');
+      await waitFor('getEphemerals');
+      type(' /\r');
+      await waitFor('[]\n');
+      await waitFor(`(CONNECTED) 2] `);
+      type('\x1b[A\x1b[A\r'); // up twice: "ls /zookeeper" again
+      await waitFor('[config, quota]', 2);
+      type('quit\r');
+      await waitFor('WatchedEvent state:Closed type:None path:null');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill();
+      await exited;
+    }
+    assert.deepEqual((await readFile(historyFile, 'utf8')).split('\n'), [
+      'ls /zookeeper',
+      'getEphemerals /',
+      'ls /zookeeper',
+      'quit',
+      '',
+    ]);
+  });
+});
