@@ -26,7 +26,8 @@ Modes:
   zk-cli -server HOST -c "cmd; cmd"     runs the listed commands (';' outside quotes separates)
   zk-cli -server HOST ls -s /           runs one command, as zkCli.sh does
 
-Commands, flags and output are those of Apache ZooKeeper's zkCli.sh 3.8; type "help" for the list.
+Commands, flags and output are those of Apache ZooKeeper's zkCli.sh 3.8; an unknown command (such as
+"help") prints the list of commands.
 
 Exit codes (for a script: the code of the last command that failed, 0 if none failed):
   0    every command succeeded

@@ -38,6 +38,9 @@ const HISTORY_SHOWN = 10;
 /** Numbered commands kept for `history` and `redo`; older ones are forgotten. */
 const HISTORY_KEPT_MAX = 1000;
 
+/** How long close and quit wait for a session that is still connecting. */
+const CLOSE_CONNECT_WAIT_MS = 1_000;
+
 /** A failure whose message was printed already (by the command `redo` ran). */
 class ReportedFailure extends CommandError {}
 
@@ -216,12 +219,10 @@ export class Shell implements AsyncDisposable {
       timeZone: this.options.timeZone,
       shell: {
         connect: (host) => this.connect(host),
-        close: async () => {
-          await this.client?.close();
-        },
+        close: () => this.closeSession(),
         quit: async () => {
           this.quitRequested = true;
-          await this.client?.close();
+          await this.closeSession();
         },
         historyLines: () => this.historyLines(),
         redo: (index) => this.redo(index),
@@ -234,6 +235,19 @@ export class Shell implements AsyncDisposable {
         version: this.options.version,
       },
     };
+  }
+
+  /**
+   * Closes the session. Like Java's close, which sends closeSession once connected, a session
+   * still connecting gets a moment to connect first, so its events print as zkCli's do.
+   */
+  private async closeSession(): Promise<void> {
+    const client = this.client;
+    if (client === undefined) return;
+    if (this.clientState === 'disconnected') {
+      await client.connect({ timeoutMs: CLOSE_CONNECT_WAIT_MS }).catch(() => undefined);
+    }
+    await client.close();
   }
 
   private historyLines(): string[] {

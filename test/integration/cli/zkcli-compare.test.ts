@@ -146,6 +146,20 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
     assert.equal(ours.exitCode, 1, 'the last failure was `stat` of the deleted /cli');
   });
 
+  it('prints what zkCli.sh prints around close, "Not connected" and connect', async () => {
+    const cs = server!.connectString;
+    const lines = ['ls /zookeeper', 'close', 'ls /', 'history', `connect ${cs}`, 'ls /zookeeper', 'connect', 'quit'];
+    const run = async (driver: CliDriver) => {
+      for (const line of lines) driver.send(line);
+      return driver.finish();
+    };
+    const theirs = await run(zkCliDriver(cs));
+    const ours = await run(zkCliOursDriver(['-server', cs]));
+    assert.equal(normalise(ours.output), normalise(theirs.output));
+    assert.equal(ours.output.split('Not connected\n').length - 1, 2, 'after ls / and after history');
+    assert.equal(ours.exitCode, 3, '`ls /` without a session is a connection failure');
+  });
+
   it('runs -c lists and single commands with exit codes scripts can rely on', async () => {
     const cs = server!.connectString;
     const ok = zkCliOursDriver(['-server', cs, '-c', 'create /c-list "a b"; get /c-list']);
