@@ -71,6 +71,12 @@ export interface ZooKeeperClientOptions {
   frameBytesMax?: number;
   /** Requests written to one connection and not yet answered. Default 10 000. */
   outstandingRequestsMax?: number;
+  /**
+   * How long the oldest unanswered request may wait before its connection is declared broken and
+   * replaced (its requests fail with ConnectionLoss). 0 disables it. Default: twice the session
+   * timeout, at least 30 000.
+   */
+  requestTimeoutMs?: number;
   /** Requests waiting for a connection (or for room on it). Default 100 000. */
   waitingRequestsMax?: number;
   /** Watch listeners per client. Default 100 000. */
@@ -186,6 +192,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       | 'eventsQueuedMax'
       | 'connectTimeoutMs'
       | 'canBeReadOnly'
+      | 'requestTimeoutMs'
     >
   >;
   private readonly machine: SessionMachine;
@@ -230,6 +237,10 @@ export class ZooKeeperClient implements AsyncDisposable {
         'connectTimeoutMs',
       ),
       canBeReadOnly: options.canBeReadOnly ?? false,
+      requestTimeoutMs: nonNegativeInteger(
+        options.requestTimeoutMs ?? Math.max(30_000, 2 * sessionTimeoutMs),
+        'requestTimeoutMs',
+      ),
       frameBytesMax: positiveInteger(options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT, 'frameBytesMax'),
       outstandingRequestsMax: positiveInteger(
         options.outstandingRequestsMax ?? DEFAULTS.outstandingRequestsMax,
@@ -377,7 +388,14 @@ export class ZooKeeperClient implements AsyncDisposable {
     channel.push(this.machine.state);
     if (this.machine.terminated) channel.end();
     else this.stateChannels.add(channel);
-    options.signal?.addEventListener('abort', () => channel.end(), { once: true });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        channel.end();
+        this.stateChannels.delete(channel);
+      },
+      { once: true },
+    );
     return channel;
   }
 
@@ -922,6 +940,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         connectTimeoutMs: this.options.connectTimeoutMs,
         frameBytesMax: this.options.frameBytesMax,
         outstandingMax: this.options.outstandingRequestsMax,
+        requestTimeoutMs: this.options.requestTimeoutMs,
       },
       {
         onNotification: (event) => this.onNotification(event),
@@ -1128,6 +1147,13 @@ function watcherTypeCode(type: WatcherTypeName): number {
     default:
       throw new InvalidArgumentError(`unknown watcher type ${JSON.stringify(type)}`);
   }
+}
+
+function nonNegativeInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
+  }
+  return value;
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -50,14 +50,23 @@ export interface ConnectionOptions {
   readonly frameBytesMax: number;
   /** Requests written and not yet answered; the client keeps the rest waiting. */
   readonly outstandingMax: number;
+  /**
+   * The oldest unanswered request may wait this long; then the connection is closed as broken
+   * (a server that answers pings but not requests). 0 disables it.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
+
+/** Java's MAX_SEND_PING_INTERVAL: ping at least this often when nothing else is sent. */
+const PING_INTERVAL_MAX_MS = 10_000;
 
 const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
 
 interface InFlight {
   readonly xid: number;
+  readonly sentAtMs: number;
   readonly request: WireRequest;
 }
 
@@ -69,6 +78,7 @@ export class Connection {
   private outgoing: Buffer[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Infinity;
   private nextXid = 1;
   private closedError: Error | undefined;
   private established = false;
@@ -123,7 +133,12 @@ export class Connection {
     const xid = this.nextXid;
     this.nextXid = xid >= 0x7ffffff0 ? 1 : xid + 1;
     request.frame.writeInt32BE(xid, 4);
-    this.inFlight.push({ xid, request });
+    const sentAtMs = performance.now();
+    this.inFlight.push({ xid, sentAtMs, request });
+    // The timer may be set for a later ping; a lone request must not wait past its own deadline.
+    const deadline = sentAtMs + this.options.requestTimeoutMs;
+    if (this.options.requestTimeoutMs > 0 && this.outstanding === 1 && deadline < this.timerAtMs)
+      this.rearm();
     this.enqueue(request.frame);
   }
 
@@ -321,14 +336,26 @@ export class Connection {
     this.negotiatedTimeoutMs = negotiatedTimeoutMs;
     if (negotiatedTimeoutMs <= 0) return;
     this.readTimeoutMs = Math.max(1, Math.floor((negotiatedTimeoutMs * 2) / 3));
-    this.pingIntervalMs = Math.max(1, Math.floor(this.readTimeoutMs / 2));
+    // Java also pings after 10 s without sending anything, whatever the timeout.
+    this.pingIntervalMs = Math.max(1, Math.min(Math.floor(this.readTimeoutMs / 2), PING_INTERVAL_MAX_MS));
+    this.armTimer();
+  }
+
+  private rearm(): void {
+    if (this.timer === undefined) return; // not established yet, or closed
+    clearTimeout(this.timer);
     this.armTimer();
   }
 
   private armTimer(): void {
     if (this.closedError !== undefined) return;
     const now = performance.now();
-    const next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
+    let next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
+    const oldest = this.inFlight[this.inFlightHead];
+    if (oldest !== undefined && this.options.requestTimeoutMs > 0) {
+      next = Math.min(next, oldest.sentAtMs + this.options.requestTimeoutMs);
+    }
+    this.timerAtMs = next;
     this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
   }
 
@@ -342,6 +369,13 @@ export class Connection {
           cause: new TimeoutError(`nothing heard from the server for ${silentMs} ms`),
         }),
       );
+      return;
+    }
+    const oldest = this.inFlight[this.inFlightHead];
+    const limitMs = this.options.requestTimeoutMs;
+    if (oldest !== undefined && limitMs > 0 && now - oldest.sentAtMs >= limitMs) {
+      const cause = new TimeoutError(`no reply to request xid ${oldest.xid} within ${limitMs} ms`);
+      this.close(connectionLoss(false, { cause }));
       return;
     }
     if (now - this.lastSendMs >= this.pingIntervalMs) {

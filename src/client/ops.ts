@@ -61,7 +61,7 @@ export type ReadOperation = GetDataOperation | GetChildrenOperation;
 export interface CreateOpResult {
   readonly op: 'create';
   readonly path: string;
-  /** The new node's stat (create2, container and TTL creates report it). */
+  /** The new node's stat: container and TTL creates report it, plain creates do not. */
   readonly stat: Stat | undefined;
 }
 export interface DeleteOpResult {
@@ -120,10 +120,12 @@ export const op = {
     checkPath(path, { sequential: plan.sequential });
     const acl = checkAcl(options.acl ?? Acls.OPEN_ACL_UNSAFE);
     const body = { path, data: toBuffer(data), acl, flags: plan.flags };
+    // Inside a multi, a plain create goes as opcode 1, as Java's Op.create sends it: Apache 3.8
+    // answers create2 there with a stat-less CreateResponse anyway. Containers and TTL nodes keep
+    // their own opcodes and come back with a stat.
+    const type = plan.opCode === OpCode.create2 ? OpCode.create : (plan.opCode as 19);
     const request: MultiOp =
-      plan.ttl === undefined
-        ? { type: plan.opCode as 15 | 19, request: body }
-        : { type: 21, request: { ...body, ttl: plan.ttl } };
+      plan.ttl === undefined ? { type, request: body } : { type: 21, request: { ...body, ttl: plan.ttl } };
     return { op: 'create', path, request };
   },
   delete(path: string, options: { version?: number } = {}): DeleteOperation {

@@ -3,6 +3,7 @@
 // reconnects and carries on; no promise is left pending and nothing crashes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
+import fc from 'fast-check';
 import {
   ConnectionLossError,
   DecodeError,
@@ -10,6 +11,9 @@ import {
   ProtocolViolationError,
   TimeoutError,
   ZooKeeperClient,
+  encodeFrame,
+  part,
+  records,
   type KeeperError,
 } from '../../../src/index.js';
 import { startFakeServer, type Behaviour } from './support/fake-server.js';
@@ -93,5 +97,72 @@ describe('client against a misbehaving server', function () {
     while (server.pings < 3) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(states, ['connected']);
     assert.equal(server.accepted, 1);
+  });
+
+  it('pipelines: every request is written before any reply comes back', async () => {
+    // The server answers nothing until all 100 requests arrived: a client that waited for replies
+    // before writing more would never finish.
+    await using server = await startFakeServer(() => ({ holdUntil: 100 }));
+    await using client = new ZooKeeperClient({ connectString: server.connectString });
+    await client.connect();
+    const replies = await Promise.all(Array.from({ length: 100 }, () => client.getData('/x')));
+    assert.ok(replies.every((r) => r.data.toString() === 'ok'));
+    assert.equal(server.accepted, 1);
+  });
+
+  it('replaces a connection whose server answers pings but not requests', async () => {
+    await using server = await startFakeServer((n) => (n === 0 ? 'mute' : 'good'));
+    await using client = new ZooKeeperClient({ connectString: server.connectString, requestTimeoutMs: 200 });
+    await client.connect();
+    const error = await client.getData('/x').then(
+      () => assert.fail('no reply can arrive'),
+      (e: KeeperError) => e,
+    );
+    assert.ok(error instanceof ConnectionLossError);
+    assert.ok(error.cause instanceof TimeoutError, String(error.cause));
+    await waitForState(client, 'connected');
+    assert.equal((await client.getData('/x')).data.toString(), 'ok');
+  });
+
+  it('survives any reply bytes: the call settles and the client carries on (fuzz)', async function () {
+    this.timeout(60_000);
+    const frame = (body: Uint8Array) => {
+      const prefix = Buffer.alloc(4);
+      prefix.writeInt32BE(body.length, 0);
+      return Buffer.concat([prefix, body]);
+    };
+    const header = fc
+      .record({
+        xid: fc.integer({ min: -5, max: 3 }),
+        zxid: fc.bigInt(-1n, 10n),
+        err: fc.integer({ min: -130, max: 0 }),
+      })
+      .map((h) => encodeFrame(part(records.ReplyHeader, h)).subarray(4));
+    const reply = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      fc.uint8Array({ maxLength: 64 }).map(frame),
+      fc.tuple(header, fc.uint8Array({ maxLength: 80 })).map(([h, b]) => frame(Buffer.concat([h, b]))),
+    );
+    await fc.assert(
+      fc.asyncProperty(reply, async (raw) => {
+        await using server = await startFakeServer((n) => (n === 0 ? { raw } : 'good'));
+        await using client = new ZooKeeperClient({
+          connectString: server.connectString,
+          sessionTimeoutMs: 600,
+          requestTimeoutMs: 150,
+          reconnectDelayMaxMs: 20,
+        });
+        await client.connect();
+        // Whatever the bytes, the call settles (a value or a typed error), never hangs or crashes.
+        await client.getData('/x').then(
+          () => undefined,
+          (error: unknown) =>
+            assert.ok(error instanceof Error && error.name.endsWith('Error'), String(error)),
+        );
+        await waitForState(client, 'connected');
+        assert.equal((await client.getData('/x')).data.toString(), 'ok');
+      }),
+      { numRuns: 40 },
+    );
   });
 });

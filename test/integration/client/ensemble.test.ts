@@ -1,12 +1,18 @@
 // Failover in a real 3-node Apache ZooKeeper 3.8 ensemble: kill the member a client is connected
 // to and check that its session, its ephemerals and its watches survive on another member; and
 // read-only mode: with quorum lost a canBeReadOnly client reads from the lone member, then moves to
-// read-write when the quorum is back.
+// read-write when the quorum is back; and getConfig with a watch, and reconfig.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { NotReadOnlyError, ZooKeeperClient, type WatchedEvent } from '../../../src/index.js';
+import {
+  ConnectionLossError,
+  NotReadOnlyError,
+  ZooKeeperClient,
+  isIndeterminate,
+  type WatchedEvent,
+} from '../../../src/index.js';
 import { apacheAvailable } from '../../support/apache.js';
-import { startApacheEnsemble, type ApacheEnsemble } from './support/apache-ensemble.js';
+import { startApacheEnsemble, stopWithin, type ApacheEnsemble } from './support/apache-ensemble.js';
 import { waitForState } from './support/wait.js';
 
 describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function () {
@@ -17,12 +23,13 @@ describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function (
   before(async function () {
     if (!apacheAvailable()) this.skip();
     this.timeout(120_000);
-    starting = startApacheEnsemble();
+    starting = startApacheEnsemble({ config: { reconfigEnabled: true, skipACL: 'yes' } });
     ensemble = await starting;
   });
 
-  after(async () => {
-    await (await starting?.catch(() => undefined))?.stop();
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
+    await stopWithin(starting);
   });
 
   it('keeps the session, ephemerals and watches when the connected member dies', async () => {
@@ -68,6 +75,30 @@ describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function (
     assert.ok(client.lastZxidSeen > 0n);
     assert.equal((await client.getData('/fail')).data.toString(), 'v1');
   });
+
+  it('reads the config with a watch and changes the membership with reconfig', async () => {
+    await Promise.all(ensemble.members.map((m) => m.start()));
+    await ensemble.waitServing(3);
+    await using client = new ZooKeeperClient({ connectString: ensemble.connectString });
+    await client.connect();
+    const state = client.state;
+    assert.ok(state.type === 'connected');
+    const { data, stat, watch } = await client.getConfig({ watch: true });
+    const config = data.toString();
+    assert.equal(config.match(/^server\.\d+=/gm)?.length, 3, config);
+    const leaving = ensemble.members.find((m) => m.clientPort !== state.host.port)!;
+    // Membership changes can make the server drop its connections, so the reply may be lost
+    // (an indeterminate ConnectionLoss); the new config is then read after the reconnect.
+    const result = await client
+      .reconfig({ leaving: String(leaving.id), fromConfig: stat.mzxid })
+      .catch(async (error: unknown) => {
+        assert.ok(error instanceof ConnectionLossError && isIndeterminate(error), String(error));
+        await waitForState(client, 'connected', 30_000);
+        return client.getConfig();
+      });
+    assert.equal(result.data.toString().match(/^server\.\d+=/gm)?.length, 2);
+    assert.deepEqual(await watch, { type: 'nodeDataChanged', path: '/zookeeper/config' });
+  });
 });
 
 describe('client read-only mode with a 3-node Apache ZooKeeper 3.8 ensemble', function () {
@@ -87,8 +118,9 @@ describe('client read-only mode with a 3-node Apache ZooKeeper 3.8 ensemble', fu
     ensemble = await starting;
   });
 
-  after(async () => {
-    await (await starting?.catch(() => undefined))?.stop();
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
+    await stopWithin(starting);
   });
 
   it('reads from a read-only member, then moves to read-write when quorum returns', async () => {

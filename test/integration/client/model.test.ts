@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { KeeperError, ZooKeeperClient, op, sequenceSuffix, type MultiOperation } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 
 const PATHS = ['/a', '/b', '/a/x', '/a/y', '/b/z', '/a/x/q'];
 const CLIENTS = 3;
@@ -146,24 +147,25 @@ async function outcome(run: () => unknown): Promise<unknown> {
 
 describe('client against a model of the tree (property, Apache ZooKeeper 3.8)', function () {
   this.timeout(120_000);
-  let server: ApacheServer;
-  let starting: Promise<ApacheServer> | undefined;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let root: ZooKeeperClient;
   let runs = 0;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
     this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApache();
+    starting = startApacheStandalone({ tickTime: 2000 });
     server = await starting;
     root = new ZooKeeperClient({ connectString: server.connectString });
     await root.connect();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await root?.close();
     // Stop the server even if the hook that started it timed out before it resolved.
-    await (await starting?.catch(() => undefined))?.stop();
+    await stopWithin(starting);
   });
 
   it('agrees with the model on every answer', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
   AuthFailedError,
+  ClosedError,
   ConnectionLossError,
   SessionExpiredError,
   ZooKeeperClient,
@@ -13,14 +14,15 @@ import {
   type KeeperError,
   type WatchedEvent,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 import { startProxy, type TcpProxy } from './support/proxy.js';
 import { eventually, waitForState } from './support/wait.js';
 
 describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
-  let starting: Promise<ApacheServer> | undefined;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let proxy: TcpProxy;
   let direct: ZooKeeperClient;
   const clients: ZooKeeperClient[] = [];
@@ -29,7 +31,7 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     if (!apacheAvailable()) this.skip();
     // A short tick allows session timeouts down to 400 ms.
     this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApache({ config: { tickTime: 200 } });
+    starting = startApacheStandalone({ tickTime: 200 });
     server = await starting;
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
@@ -44,10 +46,11 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await proxy.close();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await direct?.close();
     // Stop the server even if the hook that started it timed out before it resolved.
-    await (await starting?.catch(() => undefined))?.stop();
+    await stopWithin(starting);
   });
 
   function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {
@@ -99,6 +102,18 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     assert.ok(seen.length <= 3, `unexpected events: ${JSON.stringify(seen)}`);
   });
 
+  it('re-registers plain one-shot watches with SetWatches when no persistent watch exists', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/plain', 'v0');
+    const { watch } = await client.getChildren('/plain', { watch: true });
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await waitForState(client, 'connected');
+    await direct.create('/plain/child');
+    assert.deepEqual(await watch, { type: 'nodeChildrenChanged', path: '/plain' });
+  });
+
   it('marks in-flight writes indeterminate and unsent requests retryable', async () => {
     const client = viaProxy(4000);
     await client.connect();
@@ -131,6 +146,23 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     proxy.blackhole(false);
     await waitForState(client, 'connected');
     assert.equal((await client.getData('/inflight')).stat.version, 0);
+  });
+
+  it('closes promptly while disconnected and fails what was waiting', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    const waiting = client.getData('/').then(
+      () => assert.fail('cannot succeed'),
+      (e: unknown) => e,
+    );
+    await client.close();
+    const error = await waiting;
+    assert.ok(error instanceof ClosedError || error instanceof ConnectionLossError, String(error));
+    assert.equal(await client.closed(), undefined);
+    assert.equal(client.state.type, 'closed');
   });
 
   it('declares the session expired when no server is heard for the session timeout', async () => {

@@ -3,29 +3,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { NoWatcherError, ZooKeeperClient, type WatchedEvent } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable } from '../../support/apache.js';
+import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
 
 describe('client watches against Apache ZooKeeper 3.8', function () {
   this.timeout(30_000);
-  let server: ApacheServer;
-  let starting: Promise<ApacheServer> | undefined;
+  let server: StandaloneServer;
+  let starting: Promise<StandaloneServer> | undefined;
   let client: ZooKeeperClient;
   let other: ZooKeeperClient;
 
   before(async function () {
     if (!apacheAvailable()) this.skip();
     this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApache();
+    starting = startApacheStandalone({ tickTime: 2000 });
     server = await starting;
     client = new ZooKeeperClient({ connectString: server.connectString });
     other = new ZooKeeperClient({ connectString: server.connectString });
     await Promise.all([client.connect(), other.connect()]);
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000); // waits for a start still under way
     await Promise.all([client?.close(), other?.close()]);
     // Stop the server even if the hook that started it timed out before it resolved.
-    await (await starting?.catch(() => undefined))?.stop();
+    await stopWithin(starting);
   });
 
   it('fires a data watch once, as a promise', async () => {

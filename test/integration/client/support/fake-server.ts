@@ -10,7 +10,19 @@ import {
   type DecodedRequest,
 } from '../../../../src/protocol/index.js';
 
-export type Behaviour = 'good' | 'outOfOrder' | 'malformed' | 'oversize' | 'silent' | 'garbageHandshake';
+export type Behaviour =
+  | 'good'
+  | 'outOfOrder'
+  | 'malformed'
+  | 'oversize'
+  | 'silent'
+  | 'garbageHandshake'
+  /** Answers pings, never getData. */
+  | 'mute'
+  /** Answers the connection's first getData with these raw bytes (a fuzz case), later ones well. */
+  | { readonly raw: Buffer }
+  /** Holds getData replies until this many arrived, then answers them all in order. */
+  | { readonly holdUntil: number };
 
 export interface FakeServer extends AsyncDisposable {
   readonly port: number;
@@ -51,6 +63,8 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
     socket.on('error', () => undefined);
     const splitter = new FrameSplitter();
     let handshaken = false;
+    let rawUsed = false;
+    const held: DecodedRequest[] = [];
     let zxid = 10n;
     socket.on('data', (chunk) => {
       for (const frame of splitter.push(chunk)) {
@@ -77,7 +91,15 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
         }
         if (behaviour === 'silent') continue;
         if (frame.readInt32BE(4) === 11) pings++;
-        answer(socket, decodeRequest(frame), behaviour, ++zxid);
+        const request = decodeRequest(frame);
+        if (typeof behaviour === 'object' && 'holdUntil' in behaviour && request.header.type === 4) {
+          held.push(request);
+          if (held.length === behaviour.holdUntil)
+            for (const r of held.splice(0)) answer(socket, r, 'good', ++zxid);
+          continue;
+        }
+        answer(socket, request, rawUsed ? 'good' : behaviour, ++zxid);
+        if (request.header.type === 4) rawUsed = true;
       }
     });
   });
@@ -121,7 +143,13 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
     socket.write(encodeFrame(header(xid)));
     return;
   }
+  if (typeof behaviour === 'object') {
+    if ('raw' in behaviour) socket.write(behaviour.raw);
+    return;
+  }
   switch (behaviour) {
+    case 'mute':
+      return;
     case 'outOfOrder':
       socket.write(
         encodeFrame(
