@@ -551,13 +551,19 @@ const reconfigCommand: CommandSpec = {
         throw new CommandError(`Error processing ${file}${(error as Error).message}`, ExitCode.USAGE);
       }
     }
-    const result = await context.client.reconfig({
-      joining: get('add')?.toLowerCase(),
-      leaving: get('remove')?.toLowerCase(),
-      newMembers: members,
-      fromConfig,
-      signal: context.signal,
-    });
+    const result = await context.client
+      .reconfig({
+        joining: get('add')?.toLowerCase(),
+        leaving: get('remove')?.toLowerCase(),
+        newMembers: members,
+        fromConfig,
+        signal: context.signal,
+      })
+      .catch((error: unknown) => {
+        // Java's reconfig errors name no path.
+        if (error instanceof KeeperError) throw KeeperError.from(error.code);
+        throw error;
+      });
     context.out(`Committed new configuration:\n${result.data.toString('utf8')}\n`);
     if (options.has('s')) context.out(formatStat(result.stat, context.timeZone));
   },

@@ -167,7 +167,7 @@ const javaCodeMessages: Record<number, string> = {
   [ErrorCode.UNIMPLEMENTED]: 'Unimplemented',
   [ErrorCode.OPERATION_TIMEOUT]: 'OperationTimeout',
   [ErrorCode.BAD_ARGUMENTS]: 'BadArguments',
-  [ErrorCode.UNKNOWN_SESSION]: 'Unknown session',
+  [ErrorCode.UNKNOWN_SESSION]: 'Unknown error UNKNOWNSESSION', // Java has no message for it
   [ErrorCode.NEW_CONFIG_NO_QUORUM]: 'NewConfigNoQuorum',
   [ErrorCode.RECONFIG_IN_PROGRESS]: 'ReconfigInProgress',
   [ErrorCode.API_ERROR]: 'APIError',
@@ -185,7 +185,7 @@ const javaCodeMessages: Record<number, string> = {
   [ErrorCode.NOT_READ_ONLY]: 'Not a read-only call',
   [ErrorCode.EPHEMERAL_ON_LOCAL_SESSION]: 'Ephemeral node on local session',
   [ErrorCode.NO_WATCHER]: 'No such watcher',
-  [ErrorCode.REQUEST_TIMEOUT]: 'Request timeout',
+  [ErrorCode.REQUEST_TIMEOUT]: 'Unknown error REQUESTTIMEOUT',
   [ErrorCode.RECONFIG_DISABLED]: 'Reconfig is disabled',
   [ErrorCode.SESSION_CLOSED_REQUIRE_SASL_AUTH]: 'Session closed because client failed to authenticate',
   [ErrorCode.QUOTA_EXCEEDED]: 'Quota has exceeded',
@@ -195,7 +195,7 @@ const javaCodeMessages: Record<number, string> = {
 /** KeeperException#getMessage: "KeeperErrorCode = NoNode for /x". */
 export function javaKeeperMessage(code: number, path: string | undefined): string {
   const name = javaCodeMessages[code] ?? `Unknown error ${code}`;
-  return `KeeperErrorCode = ${name}${path === undefined ? '' : ` for ${path}`}`;
+  return `KeeperErrorCode = ${name}${path === undefined || path === '' ? '' : ` for ${path}`}`;
 }
 
 /** CliWrapperException's message for a ZooKeeper error, word for word as zkCli.sh prints it. */
