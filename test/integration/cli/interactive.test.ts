@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { ZooKeeperClient } from '../../../src/index.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
 
 const SCRIPT = '/usr/bin/script';
@@ -84,6 +85,22 @@ describe('zk-cli interactive shell in a pseudo-terminal', function () {
       await waitFor(`(CONNECTED) 2] `);
       type('\x1b[A\x1b[A\r'); // up twice: "ls /zookeeper" again
       await waitFor('[config, quota]', 2);
+      type('create /w\r');
+      await waitFor('Created /w');
+      type('get -w /w\r');
+      await waitFor('(CONNECTED) 5] ');
+      type('ls /'); // half typed when the event arrives: it is printed above and the line kept
+      await using other = new ZooKeeperClient({ connectString: server!.connectString });
+      await other.connect();
+      await other.setData('/w', 'changed');
+      await waitFor('WatchedEvent state:SyncConnected type:NodeDataChanged path:/w');
+      type('w\r');
+      await waitFor('[]\n', 2);
+      type('abc\x03'); // Ctrl-C drops the typed line
+      await waitFor('^C');
+      type('getAllChildrenNumber /w\r');
+      await waitFor('0\n');
+      assert.ok(!plain(output).includes('abcgetAll'), 'the abandoned line is gone');
       type('quit\r');
       await waitFor('WatchedEvent state:Closed type:None path:null');
       assert.equal(await exited, 0);
@@ -95,6 +112,10 @@ describe('zk-cli interactive shell in a pseudo-terminal', function () {
       'ls /zookeeper',
       'getEphemerals /',
       'ls /zookeeper',
+      'create /w',
+      'get -w /w',
+      'ls /w',
+      'getAllChildrenNumber /w',
       'quit',
       '',
     ]);
