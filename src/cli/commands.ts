@@ -76,14 +76,17 @@ export function checkPathJava(path: string, sequential = false): void {
   const problem = pathProblem(checked);
   if (problem === undefined) return;
   const bare = problem.startsWith('Path ');
-  throw new CommandError(bare ? problem : `Invalid path string "${checked}" caused by ${problem}`, ExitCode.USAGE);
+  const message = bare ? problem : `Invalid path string "${checked}" caused by ${problem}`;
+  throw new CommandError(message, ExitCode.USAGE);
 }
 
 function parseJavaInt(text: string, what: string, bits: 32 | 64 = 32): number {
   if (!/^[+-]?\d+$/.test(text)) throw new CommandError(`${what} must be an int value`, ExitCode.USAGE);
   const value = BigInt(text);
   const limit = 1n << BigInt(bits - 1);
-  if (value < -limit || value >= limit) throw new CommandError(`${what} must be an int value`, ExitCode.USAGE);
+  if (value < -limit || value >= limit) {
+    throw new CommandError(`${what} must be an int value`, ExitCode.USAGE);
+  }
   return Number(value);
 }
 
@@ -111,16 +114,21 @@ async function visitSubtree(
   const descend = async (path: string): Promise<void> => {
     let children: string[];
     try {
-      ({ children } = await context.client.getChildren(path, { watch: watch ? context.watcher() : undefined }));
+      const options = { watch: watch ? context.watcher() : undefined };
+      ({ children } = await context.client.getChildren(path, options));
     } catch (error) {
       if (error instanceof KeeperError && error.code === ErrorCode.NO_NODE) return;
       throw error;
     }
-    const paths = children.sort(javaCompare).map((child) => (path === '/' ? `/${child}` : `${path}/${child}`));
+    const paths = children.sort(javaCompare).map((child) => childPath(path, child));
     for (const child of paths) await visit(child);
     for (const child of paths) await descend(child);
   };
   await descend(root);
+}
+
+function childPath(parent: string, child: string): string {
+  return parent === '/' ? `/${child}` : `${parent}/${child}`;
 }
 
 /** ZKUtil.listSubTreeBFS: the root and every descendant, breadth first. */
@@ -129,7 +137,7 @@ async function listSubtree(client: ZooKeeperClient, root: string): Promise<strin
   for (let i = 0; i < tree.length; i++) {
     const node = tree[i]!;
     const { children } = await client.getChildren(node);
-    for (const child of children) tree.push(node === '/' ? `/${child}` : `${node}/${child}`);
+    for (const child of children) tree.push(childPath(node, child));
   }
   return tree;
 }
@@ -150,12 +158,15 @@ const createCommand: CommandSpec = {
     }
     let ttlMs: bigint | undefined;
     if (typeof ttlText === 'string') {
-      if (!/^[+-]?\d+$/.test(ttlText)) throw new CommandError('-t argument must be a long value', ExitCode.USAGE);
+      if (!/^[+-]?\d+$/.test(ttlText)) {
+        throw new CommandError('-t argument must be a long value', ExitCode.USAGE);
+      }
       ttlMs = BigInt(ttlText);
       if (ephemeral) throw new CommandError('TTLs cannot be used with Ephemeral znodes', ExitCode.USAGE);
       if (container) throw new CommandError('TTLs cannot be used with Container znodes', ExitCode.USAGE);
       if (ttlMs <= 0n || ttlMs > TTL_MAX_MS) {
-        throw new CommandError(`ttl must be positive and cannot be larger than: ${TTL_MAX_MS}`, ExitCode.USAGE);
+        const message = `ttl must be positive and cannot be larger than: ${TTL_MAX_MS}`;
+        throw new CommandError(message, ExitCode.USAGE);
       }
     }
     const mode =
@@ -289,7 +300,9 @@ const deleteCommand: CommandSpec = {
   minWords: 2,
   async run(context, parsed) {
     if (parsed.args.length > 2) {
-      context.err("'delete path [version]' has been deprecated. Please use 'delete [-v version] path' instead.\n");
+      context.err(
+        "'delete path [version]' has been deprecated. Please use 'delete [-v version] path' instead.\n",
+      );
     }
     const path = parsed.args[1]!;
     const version = versionOption(parsed);
@@ -539,7 +552,10 @@ const reconfigCommand: CommandSpec = {
       );
     }
     if (options.has('file') && options.has('members')) {
-      throw new CommandError("Can't use -file and -members together (conflicting non-incremental modes)", ExitCode.USAGE);
+      throw new CommandError(
+        "Can't use -file and -members together (conflicting non-incremental modes)",
+        ExitCode.USAGE,
+      );
     }
     let members = get('members')?.toLowerCase();
     const file = get('file');
@@ -584,7 +600,11 @@ async function createIfMissing(client: ZooKeeperClient, path: string, data: stri
   }
 }
 
-function warnQuotaBelowUsage(context: CommandContext, quota: Map<string, bigint>, usage: Map<string, bigint>) {
+function warnQuotaBelowUsage(
+  context: CommandContext,
+  quota: Map<string, bigint>,
+  usage: Map<string, bigint>,
+): void {
   const get = (stats: Map<string, bigint>, key: string) => stats.get(key) ?? -1n;
   const below = (limit: bigint, used: bigint) => limit > -1n && limit < used;
   const count = get(usage, 'count');
@@ -665,7 +685,9 @@ const setQuotaCommand: CommandSpec = {
     }
     checkPathJava(path);
     const client = context.client;
-    if ((await client.exists(path)) === null) throw new CommandError(`${path} does not exist.`, ExitCode.USAGE);
+    if ((await client.exists(path)) === null) {
+      throw new CommandError(`${path} does not exist.`, ExitCode.USAGE);
+    }
     await checkNestedQuotas(client, path);
     let quotaPath = QUOTA_PATH;
     await createIfMissing(client, '/zookeeper', null);
@@ -742,7 +764,8 @@ const delQuotaCommand: CommandSpec = {
         await client.setData(limitPath, formatStatsTrack(quota));
         return;
       }
-      for (const child of (await client.getChildren(parent)).children) await client.delete(`${parent}/${child}`);
+      const { children } = await client.getChildren(parent);
+      for (const child of children) await client.delete(`${parent}/${child}`);
       // Remove the now empty quota nodes up to /zookeeper/quota.
       for (let node = parent; node !== QUOTA_PATH; node = node.slice(0, node.lastIndexOf('/'))) {
         if ((await client.getChildren(node)).children.length > 0) break;

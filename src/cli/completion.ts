@@ -14,7 +14,8 @@ export function completionTarget(line: string): CompletionTarget {
   const word = /(\S*)$/.exec(line)![1]!;
   if (word.startsWith('/')) {
     const slash = word.lastIndexOf('/');
-    return { kind: 'path', word, parent: slash === 0 ? '/' : word.slice(0, slash), prefix: word.slice(slash + 1) };
+    const parent = slash === 0 ? '/' : word.slice(0, slash);
+    return { kind: 'path', word, parent, prefix: word.slice(slash + 1) };
   }
   if (line.trimStart() === word) return { kind: 'command', prefix: word };
   return { kind: 'none' };

@@ -1,7 +1,13 @@
 // Exit codes zk-cli documents for scripts, and the error a command throws to print a message and
 // set one of them. Unexpected errors are mapped here too, so every failure has a code.
 
-import { ClosedError, ErrorCode, InvalidArgumentError, KeeperError, TimeoutError } from '../protocol/index.js';
+import {
+  ClosedError,
+  ErrorCode,
+  InvalidArgumentError,
+  KeeperError,
+  TimeoutError,
+} from '../protocol/index.js';
 import { cliErrorMessage } from './format.js';
 
 /** Process exit codes (also the status of each command in a script). */

@@ -35,7 +35,8 @@ export function javaDate(epochMs: number, timeZone?: string): string {
   const month = months[Number(part('month')) - 1];
   const zone = part('timeZoneName') === 'GMT' ? 'GMT' : part('timeZoneName');
   const hour = two('hour') === '24' ? '00' : two('hour');
-  return `${weekday} ${month} ${two('day')} ${hour}:${two('minute')}:${two('second')} ${zone} ${part('year')}`;
+  const time = `${hour}:${two('minute')}:${two('second')}`;
+  return `${weekday} ${month} ${two('day')} ${time} ${zone} ${part('year')}`;
 }
 
 /** StatPrinter: eleven "name = value" lines. */
@@ -100,9 +101,20 @@ function juteString(text: string): string {
 /** getAcl: each entry as Java prints `id + ": " + perms` (the Id record's toString ends in \n). */
 export function formatAcl(acl: readonly ACL[]): string {
   return acl
-    .map((entry) => `${juteString(entry.id.scheme)},${juteString(entry.id.id)}\n: ${permString(entry.perms)}\n`)
+    .map((entry) => {
+      const id = `${juteString(entry.id.scheme)},${juteString(entry.id.id)}`;
+      return `${id}\n: ${permString(entry.perms)}\n`;
+    })
     .join('');
 }
+
+const permLetters: Readonly<Record<string, number>> = {
+  r: Perms.READ,
+  w: Perms.WRITE,
+  c: Perms.CREATE,
+  d: Perms.DELETE,
+  a: Perms.ADMIN,
+};
 
 /** Parses "scheme:id:perms[,...]" as AclParser does; entries without two colons become warnings. */
 export function parseAcl(text: string): { acl: ACL[]; warnings: string[] } {
@@ -117,9 +129,7 @@ export function parseAcl(text: string): { acl: ACL[]; warnings: string[] } {
     }
     let perms = 0;
     for (const letter of entry.slice(last + 1)) {
-      const bit = ({ r: Perms.READ, w: Perms.WRITE, c: Perms.CREATE, d: Perms.DELETE, a: Perms.ADMIN } as const)[
-        letter as 'r'
-      ];
+      const bit = permLetters[letter];
       if (bit === undefined) warnings.push(`Unknown perm type: ${letter}`);
       else perms |= bit;
     }

@@ -17,7 +17,12 @@ export interface MainIO {
   env: NodeJS.ProcessEnv;
 }
 
-const defaultIO = (): MainIO => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+const defaultIO = (): MainIO => ({
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
 
 const exitCodeHelp = `
 Modes:

@@ -89,7 +89,8 @@ export class Shell implements AsyncDisposable {
   }
 
   get isAlive(): boolean {
-    return this.client !== undefined && !['closed', 'expired', 'authFailed', 'none'].includes(this.clientState);
+    const ended = ['closed', 'expired', 'authFailed', 'none'].includes(this.clientState);
+    return this.client !== undefined && !ended;
   }
 
   /** The live client, for completion. */
@@ -301,7 +302,9 @@ export class Shell implements AsyncDisposable {
         const rank = ['childWatchRemoved', 'dataWatchRemoved', 'persistentWatchRemoved'];
         const removals = this.removals.splice(0);
         removals.sort((a, b) => rank.indexOf(a.type) - rank.indexOf(b.type));
-        for (const removal of removals) this.printEvent('SyncConnected', javaEventType(removal.type), removal.path);
+        for (const removal of removals) {
+          this.printEvent('SyncConnected', javaEventType(removal.type), removal.path);
+        }
       });
     }
     this.removals.push(event);

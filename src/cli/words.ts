@@ -102,12 +102,14 @@ export function parseOptions(
     pending = readConcatenated(word, byName, set);
   }
   if (pending !== undefined) {
-    throw new OptionParseError(`${prefix}MissingArgumentException: Missing argument for option: ${pending.name}`);
+    const message = `MissingArgumentException: Missing argument for option: ${pending.name}`;
+    throw new OptionParseError(`${prefix}${message}`);
   }
   for (const group of groups) {
     if (group.required && !group.names.some((name) => options.has(name))) {
       const list = group.names.map((name) => `-${name} ${byName.get(name)?.description ?? ''}`);
-      throw new OptionParseError(`${prefix}MissingOptionException: Missing required option: [${list.join(', ')}]`);
+      const message = `MissingOptionException: Missing required option: [${list.join(', ')}]`;
+      throw new OptionParseError(`${prefix}${message}`);
     }
   }
   return { options, args };
@@ -122,7 +124,9 @@ function readConcatenated(
   const letters = word.slice(1);
   for (let i = 0; i < letters.length; i++) {
     const spec = byName.get(letters[i]!);
-    if (spec === undefined) throw new OptionParseError(`${prefix}UnrecognizedOptionException: Unrecognized option: ${word}`);
+    if (spec === undefined) {
+      throw new OptionParseError(`${prefix}UnrecognizedOptionException: Unrecognized option: ${word}`);
+    }
     if (!spec.takesValue) {
       set(spec, true);
       continue;

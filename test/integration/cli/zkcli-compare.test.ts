@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { ZooKeeperClient } from '../../../src/index.js';
+import { freePort } from '../../support/ports.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
 import { normalise, zkCliDriver, zkCliOursDriver, type CliDriver } from './support/drivers.js';
 
@@ -17,7 +18,15 @@ const seedBefore = [
   'set /haha hello',
   'get -w /haha',
 ];
-const seedAfter = ['delete /lock', 'deleteall /lock', 'ls /', 'get /lock', 'create /haha', 'get -s /haha', 'quit'];
+const seedAfter = [
+  'delete /lock',
+  'deleteall /lock',
+  'ls /',
+  'get /lock',
+  'create /haha',
+  'get -s /haha',
+  'quit',
+];
 
 // Nearly every command, with the errors zkCli.sh words specially. Ends with the tree as it found it.
 const everything = `
@@ -128,7 +137,8 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
     const theirs = await runSeed(zkCliDriver(`${server!.connectString}/theirs`), '/theirs');
     const ours = await runSeed(zkCliOursDriver(['-server', `${server!.connectString}/ours`]), '/ours');
     assert.equal(normalise(ours.output), normalise(theirs.output));
-    assert.match(ours.output, /WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:\/haha\n/);
+    const event = 'WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/haha\n';
+    assert.ok(ours.output.includes(event));
     assert.match(ours.output, /Node not empty: \/lock\n/);
     assert.match(ours.output, /^ctime = [A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ \d{4}$/m);
     assert.equal(ours.exitCode, 1, 'a failed command (delete of a non-empty node) sets exit code 1');
@@ -148,7 +158,8 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
 
   it('prints what zkCli.sh prints around close, "Not connected" and connect', async () => {
     const cs = server!.connectString;
-    const lines = ['ls /zookeeper', 'close', 'ls /', 'history', `connect ${cs}`, 'ls /zookeeper', 'connect', 'quit'];
+    const lines = ['ls /zookeeper', 'close', 'ls /', 'history', `connect ${cs}`, 'ls /zookeeper'];
+    lines.push('connect', 'quit');
     const run = async (driver: CliDriver) => {
       for (const line of lines) driver.send(line);
       return driver.finish();
@@ -175,8 +186,9 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
   });
 
   it('exits 3 when no server accepts a session', async () => {
-    const { port } = server!;
-    const unreachable = zkCliOursDriver(['-server', `127.0.0.1:${port + 1}`, '-timeout', '1500', '-c', 'ls /']);
+    const port = await freePort(); // nothing listens there
+    const args = ['-server', `127.0.0.1:${port}`, '-timeout', '1500', '-c', 'ls /'];
+    const unreachable = zkCliOursDriver(args);
     const result = await unreachable.finish();
     assert.equal(result.exitCode, 3);
     assert.match(result.output, /Unable to connect to 127\.0\.0\.1:\d+/);

@@ -63,13 +63,15 @@ describe('zk-cli output format', () => {
 
   it('prints dates as java.util.Date#toString in the given zone', () => {
     assert.equal(javaDate(0, 'UTC'), 'Thu Jan 01 00:00:00 UTC 1970');
-    assert.equal(javaDate(Date.UTC(2026, 0, 5, 23, 4, 5), 'America/Los_Angeles'), 'Mon Jan 05 15:04:05 PST 2026');
+    const evening = Date.UTC(2026, 0, 5, 23, 4, 5);
+    assert.equal(javaDate(evening, 'America/Los_Angeles'), 'Mon Jan 05 15:04:05 PST 2026');
     assert.equal(javaDate(Date.UTC(2026, 6, 5, 0, 0, 9), 'UTC'), 'Sun Jul 05 00:00:09 UTC 2026');
     assert.match(javaDate(Date.now()), /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ \d{4}$/);
   });
 
   it('sorts children in Java String order', () => {
-    assert.equal(formatChildren(['zookeeper', 'lock', 'Z', 'temp0000000000']), '[Z, lock, temp0000000000, zookeeper]\n');
+    const children = ['zookeeper', 'lock', 'Z', 'temp0000000000'];
+    assert.equal(formatChildren(children), '[Z, lock, temp0000000000, zookeeper]\n');
     assert.equal(formatChildren([]), '[]\n');
   });
 
@@ -94,7 +96,10 @@ describe('zk-cli output format', () => {
       ],
       warnings: [],
     });
-    assert.deepEqual(parseAcl('bogus'), { acl: [], warnings: ['bogus does not have the form scheme:id:perm'] });
+    assert.deepEqual(parseAcl('bogus'), {
+      acl: [],
+      warnings: ['bogus does not have the form scheme:id:perm'],
+    });
     assert.deepEqual(parseAcl('world:anyone:rx').warnings, ['Unknown perm type: x']);
   });
 
@@ -118,7 +123,8 @@ describe('zk-cli output format', () => {
     assert.equal(message(ErrorCode.BAD_VERSION, '/cli'), 'version No is not valid : /cli');
     assert.equal(message(ErrorCode.NO_AUTH, '/a'), 'Insufficient permission : /a');
     assert.equal(message(ErrorCode.INVALID_ACL), 'Acl is not valid : null');
-    assert.equal(message(ErrorCode.NO_CHILDREN_FOR_EPHEMERALS, '/e/c'), 'Ephemerals cannot have children: /e/c');
+    const ephemeralParent = message(ErrorCode.NO_CHILDREN_FOR_EPHEMERALS, '/e/c');
+    assert.equal(ephemeralParent, 'Ephemerals cannot have children: /e/c');
     assert.equal(message(ErrorCode.NO_WATCHER, '/nope'), 'KeeperErrorCode = No such watcher for /nope');
     assert.equal(javaKeeperMessage(ErrorCode.INVALID_ACL, undefined), 'KeeperErrorCode = InvalidACL');
   });

@@ -30,7 +30,8 @@ class Collector {
       const occurrences = () => this.text.split(text).length - 1;
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no ${JSON.stringify(text)} (x${count}) within ${WAIT_MS} ms; output:\n${this.text}`));
+        const wanted = `${JSON.stringify(text)} (x${count})`;
+        reject(new Error(`no ${wanted} within ${WAIT_MS} ms; output:\n${this.text}`));
       }, WAIT_MS);
       const waiter = {
         check: () => {
