@@ -56,8 +56,5 @@ export function describeFailure(error: unknown): { message: string; exitCode: Ex
     return { message: error.message, exitCode: ExitCode.CONNECTION };
   }
   if (error instanceof InvalidArgumentError) return { message: error.message, exitCode: ExitCode.USAGE };
-  if (error instanceof Error && error.name === 'AbortError') {
-    return { message: 'the command was interrupted', exitCode: ExitCode.CONNECTION };
-  }
   return { message: error instanceof Error ? error.message : String(error), exitCode: ExitCode.FAILED };
 }

@@ -144,7 +144,7 @@ export async function main(args: string[], io: MainIO = defaultIO()): Promise<nu
     sessionTimeoutMs,
     readOnly: options.readonly === true,
     output,
-    commandTimeoutMs: interactive ? undefined : sessionTimeoutMs,
+    commandTimeoutMs: sessionTimeoutMs,
     version: `${packageVersion()} (menagerie zk-cli)`,
   });
   io.stdout.write(`Connecting to ${options.server}\n`);

@@ -3,6 +3,7 @@
 // and returns the line's exit code; the REPL and the script runner (main.ts) drive it.
 
 import { ZooKeeperClient, type ConnectionState, type WatchedEvent } from '../client/index.js';
+import { TimeoutError } from '../protocol/index.js';
 import { commands, usageOf, usageText, type CommandContext, type CommandSpec } from './commands.js';
 import { CommandError, ExitCode, describeFailure, type ExitCodeValue } from './errors.js';
 import { formatWatcherBlock, javaEventType, type KeeperStateName } from './format.js';
@@ -25,7 +26,7 @@ export interface ShellOptions {
   /** Accept a read-only server (zkCli's -r). */
   readOnly: boolean;
   output: ShellOutput;
-  /** Longest wait of one command (for scripts); none when absent. */
+  /** Longest wait of one command (Ctrl-C ends one sooner); none when absent. */
   commandTimeoutMs?: number;
   /** IANA zone for printed times; the process's zone when absent. */
   timeZone?: string;
@@ -136,7 +137,7 @@ export class Shell implements AsyncDisposable {
   /** Aborts the running command (Ctrl-C in the REPL). */
   interrupt(): boolean {
     if (this.running === undefined) return false;
-    this.running.abort();
+    this.running.abort(new CommandError('Interrupted', ExitCode.FAILED));
     return true;
   }
 
@@ -156,10 +157,13 @@ export class Shell implements AsyncDisposable {
       return ExitCode.NOT_FOUND;
     }
     const controller = new AbortController();
+    const timeoutMs = this.options.commandTimeoutMs;
     const timer =
-      this.options.commandTimeoutMs === undefined
+      timeoutMs === undefined
         ? undefined
-        : setTimeout(() => controller.abort(), this.options.commandTimeoutMs);
+        : setTimeout(() => {
+            controller.abort(new TimeoutError(`no reply from ZooKeeper within ${timeoutMs} ms`));
+          }, timeoutMs);
     this.running = controller;
     try {
       if (spec.local) {
