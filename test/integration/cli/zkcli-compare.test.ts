@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'mocha';
 import { ZooKeeperClient } from '../../../src/index.js';
 import { freePort } from '../../support/ports.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
-import { normalise, zkCliDriver, zkCliOursDriver, type CliDriver } from './support/drivers.js';
+import {
+  connectedEvents,
+  normalise,
+  zkCliDriver,
+  zkCliOursDriver,
+  type CliDriver,
+} from './support/drivers.js';
 
 const seedBefore = [
   'create -e -s /temp x',
@@ -50,8 +56,13 @@ getAcl /cli/acl
 getAcl -s /cli
 setAcl /cli/acl world:anyone:r
 setAcl /cli/acl bogus
+setAcl -R /cli world:anyone:cdrwa
+getAcl /cli/c
 whoami
 getEphemerals /cli
+getEphemerals
+get /cli 1
+config -c
 getAllChildrenNumber /cli
 getAllChildrenNumber /nope
 addWatch /cli
@@ -152,6 +163,7 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
     const theirs = await run(zkCliDriver(server!.connectString));
     const ours = await run(zkCliOursDriver(['-server', server!.connectString]));
     assert.equal(normalise(ours.output), normalise(theirs.output));
+    assert.equal(connectedEvents(ours.output), connectedEvents(theirs.output));
     assert.ok(ours.output.includes('Command not found: Command not found frobnicate'));
     assert.equal(ours.exitCode, 1, 'the last failure was `stat` of the deleted /cli');
   });
@@ -167,6 +179,8 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
     const theirs = await run(zkCliDriver(cs));
     const ours = await run(zkCliOursDriver(['-server', cs]));
     assert.equal(normalise(ours.output), normalise(theirs.output));
+    assert.equal(connectedEvents(ours.output), 3, 'at start and after each connect');
+    assert.equal(connectedEvents(theirs.output), 3);
     assert.equal(ours.output.split('Not connected\n').length - 1, 2, 'after ls / and after history');
     assert.equal(ours.exitCode, 3, '`ls /` without a session is a connection failure');
   });
