@@ -36,7 +36,8 @@ const seedAfter = [
 // Nearly every command, with the errors zkCli.sh words specially. Ends with the tree as it found it.
 // Scripts end at end of input, not `quit`: Java may exit before its event thread prints Closed.
 // "## text [xN]" after a line: wait for that output (an event Java prints from its own thread)
-// before the next line, so both print in one order.
+// before the next line, so both print in one order. No line that prints fires a watch: Java's
+// event thread could print in the middle of it.
 const everything = `
 create /cli cli
 create -e /cli/e
@@ -71,7 +72,7 @@ addWatch /cli
 addWatch -m PERSISTENT /cli
 addWatch -m bad /cli
 set /cli changed  ## NodeDataChanged path:/cli
-set -s /cli changed2  ## NodeDataChanged path:/cli x2
+set /cli changed2  ## NodeDataChanged path:/cli x2
 set -v 99 /cli x
 stat -w /cli
 ls -s -w /cli
@@ -79,6 +80,7 @@ ls -R /cli
 ls /cli extra
 get -s -w /cli
 removewatches /cli  ## ChildWatchRemoved && DataWatchRemoved && PersistentWatchRemoved
+set -s /cli changed3
 removewatches /nope
 sync /cli
 config
