@@ -1,94 +1,36 @@
 // Every zk-cli command as data: its name, options, usage text and handler, in one table. The
 // handlers mirror zkCli.sh 3.8 (what they call, what they print, on which stream); the shell
-// (shell.ts) parses a line, checks the session and calls them. Formatting lives in format.ts.
+// (shell.ts) parses a line, checks the session and calls them. Formatting lives in format.ts,
+// the quota commands in quota-commands.ts.
 
 import { readFile } from 'node:fs/promises';
-import { Acls, op, type WatchedEvent, type ZooKeeperClient } from '../client/index.js';
-import { ErrorCode, KeeperError, QUOTA_PATH, TTL_MAX_MS, pathProblem, type ACL } from '../protocol/index.js';
+import { Acls, op, type ZooKeeperClient } from '../client/index.js';
+import { ErrorCode, KeeperError, TTL_MAX_MS, type ACL } from '../protocol/index.js';
+import {
+  checkPathJava,
+  childPath,
+  flag,
+  parseJavaInt,
+  usageOf,
+  valued,
+  type CommandContext,
+  type CommandSpec,
+} from './command-kit.js';
 import { CommandError, ExitCode } from './errors.js';
 import {
   cliErrorMessage,
   formatAcl,
   formatChildren,
   formatStat,
-  formatStatsTrack,
   javaCompare,
   javaKeeperMessage,
   javaList,
   parseAcl,
-  parseStatsTrack,
 } from './format.js';
-import type { OptionSpec, ParsedWords } from './words.js';
+import { delQuotaCommand, listQuotaCommand, setQuotaCommand } from './quota-commands.js';
+import type { ParsedWords } from './words.js';
 
-/** What a handler may use: the session, the two output streams and the shell's own state. */
-export interface CommandContext {
-  readonly client: ZooKeeperClient;
-  out(text: string): void;
-  err(text: string): void;
-  /** A new one-shot watch callback that prints events as zkCli's default watcher does. */
-  watcher(): (event: WatchedEvent) => void;
-  readonly signal: AbortSignal;
-  readonly timeZone: string | undefined;
-  readonly shell: ShellControl;
-}
-
-/** The shell-level state the session-less commands act on. */
-export interface ShellControl {
-  connect(host: string | undefined): Promise<void>;
-  close(): Promise<void>;
-  quit(): Promise<void>;
-  /** The last commands as zkCli's `history` prints them ("3 - ls /"). */
-  historyLines(): string[];
-  redo(index: number): Promise<void>;
-  printWatches: boolean;
-  readonly version: string;
-}
-
-export interface CommandSpec {
-  readonly name: string;
-  /** The option text zkCli.sh shows after the name in usage lines. */
-  readonly usage: string;
-  readonly options?: readonly OptionSpec[];
-  /** Options of which at most one may be given (one must, when required). */
-  readonly groups?: ReadonlyArray<{ names: readonly string[]; required: boolean }>;
-  /** Fewest words, the command included, below which parsing fails with the usage text. */
-  readonly minWords?: number;
-  /** Runs without a live session (history, redo, printwatches, connect, quit). */
-  readonly local?: boolean;
-  /**
-   * "cmd path [watch]": a third word is an old-style watch flag (ls, get, stat); this is the
-   * deprecation notice printed when one is given.
-   */
-  readonly legacyWatchWord?: string;
-  run(context: CommandContext, parsed: ParsedWords): Promise<void>;
-}
-
-const flag = (name: string, description: string): OptionSpec => ({ name, takesValue: false, description });
-const valued = (name: string, description: string): OptionSpec => ({ name, takesValue: true, description });
-
-export function usageOf(spec: CommandSpec): string {
-  return `${spec.name} ${spec.usage}`;
-}
-
-/** Checks a path as the Java client does before sending, with PathUtils' wording. */
-export function checkPathJava(path: string, sequential = false): void {
-  const checked = sequential ? `${path}1` : path;
-  const problem = pathProblem(checked);
-  if (problem === undefined) return;
-  const bare = problem.startsWith('Path ');
-  const message = bare ? problem : `Invalid path string "${checked}" caused by ${problem}`;
-  throw new CommandError(message, ExitCode.USAGE);
-}
-
-function parseJavaInt(text: string, what: string, bits: 32 | 64 = 32): number {
-  if (!/^[+-]?\d+$/.test(text)) throw new CommandError(`${what} must be an int value`, ExitCode.USAGE);
-  const value = BigInt(text);
-  const limit = 1n << BigInt(bits - 1);
-  if (value < -limit || value >= limit) {
-    throw new CommandError(`${what} must be an int value`, ExitCode.USAGE);
-  }
-  return Number(value);
-}
+export { usageOf, type CommandContext, type CommandSpec, type ShellControl } from './command-kit.js';
 
 function versionOption(parsed: ParsedWords): number {
   const text = parsed.options.get('v');
@@ -125,10 +67,6 @@ async function visitSubtree(
     for (const child of paths) await descend(child);
   };
   await descend(root);
-}
-
-function childPath(parent: string, child: string): string {
-  return parent === '/' ? `/${child}` : `${parent}/${child}`;
 }
 
 /** ZKUtil.listSubTreeBFS: the root and every descendant, breadth first. */
@@ -582,199 +520,6 @@ const reconfigCommand: CommandSpec = {
       });
     context.out(`Committed new configuration:\n${result.data.toString('utf8')}\n`);
     if (options.has('s')) context.out(formatStat(result.stat, context.timeZone));
-  },
-};
-
-// ----- quotas (the layout under /zookeeper/quota that zkCli.sh and the server share) -----
-
-const LIMIT_NODE = 'zookeeper_limits';
-const STAT_NODE = 'zookeeper_stats';
-
-async function createIfMissing(client: ZooKeeperClient, path: string, data: string | null): Promise<boolean> {
-  try {
-    await client.create(path, data);
-    return true;
-  } catch (error) {
-    if (error instanceof KeeperError && error.code === ErrorCode.NODE_EXISTS) return false;
-    throw error;
-  }
-}
-
-function warnQuotaBelowUsage(
-  context: CommandContext,
-  quota: Map<string, bigint>,
-  usage: Map<string, bigint>,
-): void {
-  const get = (stats: Map<string, bigint>, key: string) => stats.get(key) ?? -1n;
-  const below = (limit: bigint, used: bigint) => limit > -1n && limit < used;
-  const count = get(usage, 'count');
-  if (below(get(quota, 'count'), count) || below(get(quota, 'countHardLimit'), count)) {
-    context.out(`[Warning]: the count quota you create is less than the existing count:${count}\n`);
-  }
-  const bytes = get(usage, 'bytes');
-  if (below(get(quota, 'bytes'), bytes) || below(get(quota, 'byteHardLimit'), bytes)) {
-    context.out(`[Warning]: the bytes quota you create is less than the existing bytes:${bytes}\n`);
-  }
-}
-
-/** Refuses a quota when an ancestor or a descendant of `path` already has one (as zkCli.sh does). */
-async function checkNestedQuotas(client: ZooKeeperClient, path: string): Promise<void> {
-  const segments = path.split('/').slice(1);
-  for (let i = 1; i < segments.length; i++) {
-    const ancestor = `/${segments.slice(0, i).join('/')}`;
-    const children = await client.getChildren(QUOTA_PATH + ancestor).then(
-      (r) => r.children,
-      () => undefined,
-    );
-    if (children === undefined || children.length === 0) return;
-    if (children.includes(LIMIT_NODE)) {
-      throw new CommandError(`${path} has a parent ${ancestor} which has a quota`, ExitCode.FAILED);
-    }
-  }
-  const root = QUOTA_PATH + path;
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const children = await client.getChildren(node).then(
-      (r) => r.children,
-      () => [] as string[],
-    );
-    if (node !== root && children.includes(LIMIT_NODE)) {
-      throw new CommandError(`${path} has a child ${node.slice(QUOTA_PATH.length)} which has a quota`);
-    }
-    for (const child of children) stack.push(`${node}/${child}`);
-  }
-}
-
-const quotaLimitFlags = [
-  ['n', 'count', 'num soft quota'],
-  ['b', 'bytes', 'bytes soft quota'],
-  ['N', 'countHardLimit', 'num hard quota'],
-  ['B', 'byteHardLimit', 'bytes hard quota'],
-] as const;
-
-const setQuotaCommand: CommandSpec = {
-  name: 'setquota',
-  usage: '-n|-b|-N|-B val path',
-  options: quotaLimitFlags.map(([name, , description]) => valued(name, description)),
-  groups: [{ names: ['n', 'b', 'N', 'B'], required: true }],
-  minWords: 2,
-  async run(context, { options, args }) {
-    const path = args[1]!;
-    if (path.startsWith(QUOTA_PATH)) {
-      context.err(`cannot set a quota under the path: ${QUOTA_PATH}\n`);
-      return;
-    }
-    const wanted = new Map<string, bigint>();
-    for (const [name, key] of quotaLimitFlags) {
-      const text = options.get(name);
-      if (typeof text !== 'string') continue;
-      if (!/^[+-]?\d+$/.test(text)) {
-        throw new CommandError('NumberFormatException happens when parsing the option value');
-      }
-      const value = BigInt(text);
-      const isCount = key === 'count' || key === 'countHardLimit';
-      if (isCount ? value <= 0n : value < 0n) {
-        throw new CommandError(
-          isCount
-            ? 'the num quota must be greater than zero'
-            : 'the bytes quota must be greater than or equal to zero',
-        );
-      }
-      wanted.set(key, value);
-    }
-    checkPathJava(path);
-    const client = context.client;
-    if ((await client.exists(path)) === null) {
-      throw new CommandError(`${path} does not exist.`, ExitCode.USAGE);
-    }
-    await checkNestedQuotas(client, path);
-    let quotaPath = QUOTA_PATH;
-    await createIfMissing(client, '/zookeeper', null);
-    await createIfMissing(client, QUOTA_PATH, null);
-    for (const segment of path.split('/').slice(1)) {
-      quotaPath += `/${segment}`;
-      await createIfMissing(client, quotaPath, null);
-    }
-    const limitPath = `${quotaPath}/${LIMIT_NODE}`;
-    const statPath = `${quotaPath}/${STAT_NODE}`;
-    if ((await client.exists(limitPath)) === null) {
-      const quota = new Map<string, bigint>([
-        ['count', -1n],
-        ['bytes', -1n],
-        ['countHardLimit', -1n],
-        ['byteHardLimit', -1n],
-        ...wanted,
-      ]);
-      await client.create(limitPath, formatStatsTrack(quota));
-      await client.create(statPath, formatStatsTrack(new Map([['count', 0n], ['bytes', 0n]])));
-      const stored = parseStatsTrack((await client.getData(limitPath)).data.toString('utf8'));
-      const usage = parseStatsTrack((await client.getData(statPath)).data.toString('utf8'));
-      warnQuotaBelowUsage(context, stored, usage);
-      return;
-    }
-    const quota = parseStatsTrack((await client.getData(limitPath)).data.toString('utf8'));
-    for (const [key, value] of wanted) quota.set(key, value);
-    const usage = parseStatsTrack((await client.getData(statPath)).data.toString('utf8'));
-    warnQuotaBelowUsage(context, quota, usage);
-    await client.setData(limitPath, formatStatsTrack(quota));
-  },
-};
-
-const listQuotaCommand: CommandSpec = {
-  name: 'listquota',
-  usage: 'path',
-  minWords: 2,
-  async run(context, { args }) {
-    const path = args[1]!;
-    const base = QUOTA_PATH + path;
-    context.err(`absolute path is ${base}/${LIMIT_NODE}\n`);
-    try {
-      const limit = (await context.client.getData(`${base}/${LIMIT_NODE}`)).data.toString('utf8');
-      const usage = (await context.client.getData(`${base}/${STAT_NODE}`)).data.toString('utf8');
-      context.out(`Output quota for ${path} ${formatStatsTrack(parseStatsTrack(limit))}\n`);
-      context.out(`Output stat for ${path} ${formatStatsTrack(parseStatsTrack(usage))}\n`);
-    } catch (error) {
-      if (!(error instanceof KeeperError && error.code === ErrorCode.NO_NODE)) throw error;
-      context.err(`quota for ${path} does not exist.\n`);
-    }
-  },
-};
-
-const delQuotaCommand: CommandSpec = {
-  name: 'delquota',
-  usage: '[-n|-b|-N|-B] path',
-  options: quotaLimitFlags.map(([name, , description]) => flag(name, description)),
-  groups: [{ names: ['n', 'b', 'N', 'B'], required: false }],
-  minWords: 2,
-  async run(context, { options, args }) {
-    const path = args[1]!;
-    const client = context.client;
-    const parent = QUOTA_PATH + path;
-    const limitPath = `${parent}/${LIMIT_NODE}`;
-    try {
-      if ((await client.exists(limitPath)) === null) {
-        context.out(`Quota does not exist for ${path}\n`);
-        return;
-      }
-      const quota = parseStatsTrack((await client.getData(limitPath)).data.toString('utf8'));
-      const chosen = quotaLimitFlags.filter(([name]) => options.has(name));
-      if (chosen.length > 0) {
-        for (const [, key] of chosen) quota.set(key, -1n);
-        await client.setData(limitPath, formatStatsTrack(quota));
-        return;
-      }
-      const { children } = await client.getChildren(parent);
-      for (const child of children) await client.delete(`${parent}/${child}`);
-      // Remove the now empty quota nodes up to /zookeeper/quota.
-      for (let node = parent; node !== QUOTA_PATH; node = node.slice(0, node.lastIndexOf('/'))) {
-        if ((await client.getChildren(node)).children.length > 0) break;
-        await client.delete(node);
-      }
-    } catch (error) {
-      if (!(error instanceof KeeperError && error.code === ErrorCode.NO_NODE)) throw error;
-      context.err(`quota for ${path} does not exist.\n`);
-    }
   },
 };
 
