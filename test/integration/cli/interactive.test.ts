@@ -1,6 +1,7 @@
 // zk-cli's interactive shell behind a real pseudo-terminal (util-linux `script`) against Apache 3.8:
 // the prompt follows the session state, Tab completes commands and znode paths from the server,
-// the up arrow recalls earlier lines, and the line history persists to its file.
+// the up arrow recalls earlier lines, and the line history persists to its file. Last, the server
+// goes away under a running shell, which prints Java's Disconnected event.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { ZooKeeperClient } from '../../../src/index.js';
+import { zkCliOursDriver } from './support/drivers.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
 
 const SCRIPT = '/usr/bin/script';
@@ -119,5 +121,18 @@ describe('zk-cli interactive shell in a pseudo-terminal', function () {
       'quit',
       '',
     ]);
+  });
+
+  it('prints Disconnected when the server goes away, then fails a command with 3', async () => {
+    const driver = zkCliOursDriver(['-server', server!.connectString, '-timeout', '3000']);
+    await driver.waitFor('WatchedEvent state:SyncConnected type:None path:null');
+    driver.send('ls /zookeeper');
+    await driver.waitFor('[config, quota]');
+    await server!.stop();
+    await driver.waitFor('\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n');
+    driver.send('ls /zookeeper');
+    const result = await driver.finish();
+    assert.match(result.output, /KeeperErrorCode = ConnectionLoss for \/zookeeper\n$/);
+    assert.equal(result.exitCode, 3);
   });
 });
