@@ -181,6 +181,8 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   readonly hosts: readonly HostAddress[];
   readonly chroot: Chroot;
+  /** The connect string this client was made with. */
+  readonly connectString: string;
   private readonly options: Required<
     Pick<
       ZooKeeperClientOptions,
@@ -223,6 +225,7 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   constructor(options: ZooKeeperClientOptions) {
     const { hosts, chroot } = parseConnectString(options.connectString);
+    this.connectString = options.connectString;
     const random = options.random ?? Math.random;
     this.hosts = shuffled(hosts, random);
     this.chroot = new Chroot(chroot);
@@ -863,6 +866,10 @@ export class ZooKeeperClient implements AsyncDisposable {
     }
     if (this.waitingHead === this.waiting.length) {
       this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      // A backlog that never empties must not keep every request it ever held.
+      this.waiting.splice(0, this.waitingHead);
       this.waitingHead = 0;
     }
   }

@@ -46,3 +46,4 @@ export {
 export type { ConnectionState, ConnectionStateType } from './session.js';
 export { Acls, digestId, type CreateModeOptions, type Data } from './validate.js';
 export type { WatchedEvent, WatchedEventType, WatcherTypeName } from './watches.js';
+export { expireSession } from './testing.js';

@@ -10,6 +10,7 @@ import {
   ConnectionLossError,
   SessionExpiredError,
   ZooKeeperClient,
+  expireSession,
   isIndeterminate,
   type KeeperError,
   type WatchedEvent,
@@ -182,6 +183,17 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await assert.rejects(client.getData('/'), SessionExpiredError);
     // The server expires it too, and the ephemeral goes.
     await eventually(async () => (await direct.exists('/doomed')) === null);
+  });
+
+  it('learns of a session expired on the server (expireSession helper)', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/expire-me', null, { mode: 'EPHEMERAL' });
+    const expired = waitForState(client, 'expired');
+    await expireSession(client);
+    await expired;
+    assert.ok((await client.closed()) instanceof SessionExpiredError);
+    assert.equal(await direct.exists('/expire-me'), null);
   });
 
   it('reports expiry when the server no longer knows the session', async () => {
