@@ -7,6 +7,7 @@ import { configFromOptions, type ServerConfig, type ServerOptions } from './conf
 import type { TxnPersister } from './core/api.js';
 import { ServerCore } from './core/server-core.js';
 import { ClientListener } from './net/client-listener.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
 import { InMemoryPersister, WritePipeline } from './net/pipeline.js';
 
 export interface StartServerOptions extends ServerOptions {
@@ -16,6 +17,8 @@ export interface StartServerOptions extends ServerOptions {
   persister?: TxnPersister;
   /** Called when the server can no longer serve (persisting failed); it is stopped right after. */
   onFatal?: (error: unknown) => void;
+  /** Per-connection limits (outstanding requests, unsent bytes); the defaults suit production. */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 /** A running server. Stop it with `stop()` or `await using`; stopping twice is harmless. */
@@ -37,16 +40,16 @@ export interface RunningServer extends AsyncDisposable {
 
 /** Starts a standalone server; with clientPort 0 (the default in process) the OS picks a free port. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const { logger, persister, onFatal, ...serverOptions } = options;
+  const { logger, persister, onFatal, connectionLimits, ...serverOptions } = options;
   // In process the default is loopback only: tests and demos should not listen on the network.
   const config = configFromOptions({ clientPortAddress: '127.0.0.1', ...serverOptions });
-  return await startServerWithConfig(config, { logger, persister, onFatal });
+  return await startServerWithConfig(config, { logger, persister, onFatal, connectionLimits });
 }
 
 /** Starts a server from an already validated config (the CLI's path, after loading zoo.cfg). */
 export async function startServerWithConfig(
   config: ServerConfig,
-  seams: Pick<StartServerOptions, 'logger' | 'persister' | 'onFatal'> = {},
+  seams: Pick<StartServerOptions, 'logger' | 'persister' | 'onFatal' | 'connectionLimits'> = {},
 ): Promise<RunningServer> {
   const log = seams.logger ?? pino({ level: 'silent' });
   const core = new ServerCore({
@@ -74,7 +77,8 @@ export async function startServerWithConfig(
     },
     (error) => log.error({ err: error }, 'a reply callback failed'),
   );
-  listener = new ClientListener(core, pipeline, config, log);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...seams.connectionLimits };
+  listener = new ClientListener(core, pipeline, config, log, limits);
   const address = await listener.listen();
   const host = isAnyAddress(address.address) ? '127.0.0.1' : address.address;
   const port = address.port;

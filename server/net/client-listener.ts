@@ -12,7 +12,12 @@ import type { CoreMetrics, ServerCore } from '../core/server-core.js';
 import { ClientConnection, normalizeAddress, type ConnectionHost } from './connection.js';
 import { FOUR_LETTER_WORDS } from '../config/index.js';
 import { answerFourLetterWord, type FourLetterWordSource } from './four-letter-words.js';
-import { STOP_DRAIN_TIMEOUT_MS } from './limits.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  STOP_DRAIN_TIMEOUT_MS,
+  checkConnectionLimits,
+  type ConnectionLimits,
+} from './limits.js';
 import type { WritePipeline } from './pipeline.js';
 import { ServerStats } from './stats.js';
 
@@ -37,7 +42,9 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     readonly pipeline: WritePipeline,
     readonly config: ServerConfig,
     readonly log: Logger,
+    readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   ) {
+    checkConnectionLimits(limits);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (error) => this.log.error({ err: error }, 'client listener error'));
   }

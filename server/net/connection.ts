@@ -34,9 +34,7 @@ import type { ServerConfig } from '../config/index.js';
 import {
   SESSIONLESS_CONNECTION_TIMEOUT_MS,
   FRAMES_BEFORE_SESSION_MAX,
-  OUTSTANDING_REQUESTS_PER_CONNECTION_MAX,
-  WRITE_QUEUE_BYTES_MAX,
-  WRITE_QUEUE_BYTES_PAUSE,
+  type ConnectionLimits,
 } from './limits.js';
 import type { WritePipeline } from './pipeline.js';
 import { LatencyStats, type ServerStats } from './stats.js';
@@ -48,6 +46,7 @@ export interface ConnectionHost {
   readonly config: ServerConfig;
   readonly log: Logger;
   readonly stats: ServerStats;
+  readonly limits: ConnectionLimits;
   /** The connection now holds the session; the host closes any other connection holding it. */
   claimSession(sessionId: bigint, connection: ClientConnection): void;
   /** The connection no longer holds the session (closed); the session itself lives on. */
@@ -582,7 +581,7 @@ export class ClientConnection implements Watcher {
     this.host.stats.packetsSent++;
     this.stats.sent++;
     this.socket.write(frame);
-    if (this.socket.writableLength > WRITE_QUEUE_BYTES_MAX) {
+    if (this.socket.writableLength > this.host.limits.writeQueueBytesMax) {
       this.log().warn(
         { remote: this.describe(), unsentBytes: this.socket.writableLength },
         'closing connection: the client does not read its replies',
@@ -602,15 +601,16 @@ export class ClientConnection implements Watcher {
    */
   updateReading(): void {
     if (this.socket.destroyed || this.state === 'closed') return;
+    const limits = this.host.limits;
     const busy =
       this.host.throttled ||
-      this.queue.length >= OUTSTANDING_REQUESTS_PER_CONNECTION_MAX ||
-      this.socket.writableLength > WRITE_QUEUE_BYTES_PAUSE ||
+      this.queue.length >= limits.outstandingRequestsMax ||
+      this.socket.writableLength > limits.writeQueueBytesPause ||
       this.state === 'connecting';
     const calm =
       !this.host.throttled &&
-      this.queue.length < OUTSTANDING_REQUESTS_PER_CONNECTION_MAX / 2 &&
-      this.socket.writableLength <= WRITE_QUEUE_BYTES_PAUSE / 2 &&
+      this.queue.length < limits.outstandingRequestsMax / 2 &&
+      this.socket.writableLength <= limits.writeQueueBytesPause / 2 &&
       this.state !== 'connecting';
     if (busy && !this.paused) {
       this.paused = true;

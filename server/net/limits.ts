@@ -30,5 +30,27 @@ export const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
 /** How long stop() waits for in-flight writes to be persisted and applied before closing sockets. */
 export const STOP_DRAIN_TIMEOUT_MS = 5_000;
 
-assert.ok(WRITE_QUEUE_BYTES_PAUSE < WRITE_QUEUE_BYTES_MAX, 'pause reading before the cut');
+/** The per-connection limits together, so a server (or a test) can tighten them. */
+export interface ConnectionLimits {
+  readonly outstandingRequestsMax: number;
+  readonly writeQueueBytesPause: number;
+  readonly writeQueueBytesMax: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  outstandingRequestsMax: OUTSTANDING_REQUESTS_PER_CONNECTION_MAX,
+  writeQueueBytesPause: WRITE_QUEUE_BYTES_PAUSE,
+  writeQueueBytesMax: WRITE_QUEUE_BYTES_MAX,
+};
+
+/** Checks how the limits relate; throws a plain sentence for each mistake. */
+export function checkConnectionLimits(limits: ConnectionLimits): ConnectionLimits {
+  assert.ok(limits.outstandingRequestsMax >= 2, 'outstandingRequestsMax must be at least 2');
+  assert.ok(limits.writeQueueBytesPause >= 1, 'writeQueueBytesPause must be positive');
+  const pausesFirst = limits.writeQueueBytesPause < limits.writeQueueBytesMax;
+  assert.ok(pausesFirst, 'reading must pause before the write queue is cut');
+  return limits;
+}
+
+checkConnectionLimits(DEFAULT_CONNECTION_LIMITS);
 assert.ok(FRAMES_BEFORE_SESSION_MAX <= OUTSTANDING_REQUESTS_PER_CONNECTION_MAX);

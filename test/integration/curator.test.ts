@@ -9,7 +9,8 @@ import { startServer, type RunningServer } from '../../server/standalone.js';
 
 const JARS = [
   'curator-client', 'curator-framework', 'curator-recipes', 'zookeeper', 'zookeeper-jute', 'guava',
-  'slf4j-api', 'slf4j-simple', 'netty-handler', 'netty-common', 'netty-transport', 'netty-buffer', 'netty-resolver',
+  'slf4j-api', 'slf4j-simple', 'netty-handler', 'netty-common', 'netty-transport', 'netty-buffer',
+  'netty-resolver',
   'netty-codec', 'netty-transport-native-epoll', 'netty-transport-native-unix-common', 'commons-io',
   'audience-annotations',
 ].map((name) => `/usr/share/java/${name}.jar`);

@@ -163,6 +163,37 @@ describe('standalone server shell', () => {
     assert.equal(connection.received().toString(), 'imok');
   });
 
+  it('cuts a client that never reads while watch events pile up for it', async function () {
+    this.timeout(30_000);
+    const connectionLimits = { writeQueueBytesPause: 64 * 1024, writeQueueBytesMax: 1024 * 1024 };
+    await using server = await startServer({ connectionLimits });
+    // A raw socket that sets a recursive watch on / and never reads a byte.
+    const stalled = net.connect(server.port, '127.0.0.1');
+    stalled.on('error', () => {});
+    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    stalled.pause();
+    const connect = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 30_000, sessionId: 0n, passwd: null };
+    stalled.write(encodeFrame(part(records.ConnectRequest, connect)));
+    stalled.write(
+      encodeFrame(
+        part(RequestHeader, { xid: 1, type: OpCode.addWatch }),
+        part(records.AddWatchRequest, { path: '/', mode: 1 }),
+      ),
+    );
+    await using writer = await RawClient.connect(server.port);
+    await until(async () => server.connectionCount === 2, 'both sessions');
+    const longName = 'x'.repeat(2000);
+    let creates = 0;
+    // Each create sends the stalled client a ~2 KB event; kernel buffers take a few MB, then ours fill.
+    while (server.connectionCount > 1 && creates < 20_000) {
+      const batch = Array.from({ length: 100 }, () => create(writer, `/${longName}${creates++}`, null));
+      assert.ok((await Promise.all(batch)).every((reply) => reply.header.err === 0));
+    }
+    assert.equal(server.connectionCount, 1, `the stalled client was cut (after ${creates} creates)`);
+    ok(await exists(writer, '/zookeeper'), 'the writer is still served');
+    stalled.destroy();
+  });
+
   it('closes the old connection when a session resumes elsewhere, and keeps its watches apart', async () => {
     await using server = await startServer();
     await using first = await RawClient.connect(server.port);
