@@ -149,8 +149,9 @@ export class CoreRecoveryTarget implements RecoveryTarget {
     const digestAt = this.snapshotDigest?.zxid;
     let digestMatched: boolean | undefined;
     const compareDigest = () => {
-      if (this.snapshotDigest === undefined || this.snapshotDigest.digestVersion !== TREE_DIGEST_VERSION) return;
-      digestMatched = coreDigest(this.core).digest === this.snapshotDigest.digest;
+      const loaded = this.snapshotDigest;
+      if (loaded === undefined || loaded.digestVersion !== TREE_DIGEST_VERSION) return;
+      digestMatched = coreDigest(this.core).digest === loaded.digest;
     };
     if (digestAt !== undefined && digestAt !== 0n && digestAt <= this.core.lastProcessedZxid) compareDigest();
     for (const txn of this.txns.splice(0)) {

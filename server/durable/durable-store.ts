@@ -186,8 +186,9 @@ export class DurableStore implements AsyncDisposable {
   }
 
   /** Keeps the newest `retainCount` snapshots and the logs they need (as autopurge does). */
-  async purge(retainCount = this.options.autopurgeSnapRetainCount ?? SNAP_RETAIN_COUNT_MIN): Promise<PurgePlan> {
-    return await purge(this.dataDir, this.dataLogDir, retainCount);
+  async purge(retainCount?: number): Promise<PurgePlan> {
+    const count = retainCount ?? this.options.autopurgeSnapRetainCount ?? SNAP_RETAIN_COUNT_MIN;
+    return await purge(this.dataDir, this.dataLogDir, count);
   }
 
   /** Counters of the log (txns, flushes, syncs, files), for tests and metrics. */

@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { InvalidArgumentError } from '../../src/protocol/errors.js';
-import { dumpLog as persistenceDumpLog, dumpSnapshot as persistenceDumpSnapshot } from '../persistence/dump.js';
+import * as dumps from '../persistence/dump.js';
 import { purge as persistencePurge } from '../persistence/purge.js';
 import { VERSION_DIR } from '../persistence/names.js';
 import { PersistenceError } from '../persistence/types.js';
@@ -30,12 +30,12 @@ export async function purge(dataDir: string, dataLogDir: string, retainCount: nu
 
 /** A log file's lines as they are read: a header, one line per txn, and how the file ends. */
 export function dumpLogLines(file: string): AsyncIterable<string> {
-  return withFileErrors(file, persistenceDumpLog(file));
+  return withFileErrors(file, dumps.dumpLog(file));
 }
 
 /** A snapshot file's lines: nodes with stats and ACLs, sessions, the ACL cache and the digest. */
 export function dumpSnapshotLines(file: string): AsyncIterable<string> {
-  return withFileErrors(file, persistenceDumpSnapshot(file));
+  return withFileErrors(file, dumps.dumpSnapshot(file));
 }
 
 /** Every line of `dumpLogLines`. */

@@ -20,7 +20,9 @@ import {
 
 const T0 = 1_700_000_000_000;
 const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
-const DIGEST_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'digest', id: 'u:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ=' } }];
+const DIGEST_ACL: ACL[] = [
+  { perms: Perms.ALL, id: { scheme: 'digest', id: 'u:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ=' } },
+];
 const READ_ACL: ACL[] = [{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }];
 
 const coreOptions = (startTimeMs: number): ServerCoreOptions => ({
@@ -106,7 +108,11 @@ describe('durable store', function () {
     await client.create('/cont', 'c', CreateMode.CONTAINER);
     await client.create('/cont/child', null);
     await client.write(OpCode.createTTL, {
-      path: '/ttl', data: Buffer.from('t'), acl: OPEN_ACL, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 3_600_000n,
+      path: '/ttl',
+      data: Buffer.from('t'),
+      acl: OPEN_ACL,
+      flags: CreateMode.PERSISTENT_WITH_TTL,
+      ttl: 3_600_000n,
     });
     await client.write(OpCode.setData, { path: '/app', data: Buffer.from('root-2'), version: -1 });
     await client.write(OpCode.setACL, { path: (first.response as any).path, acl: READ_ACL, version: -1 });
@@ -120,7 +126,7 @@ describe('durable store', function () {
     return client;
   }
 
-  it('reopens with the same tree, stats, ACLs, sessions and ephemerals, and continues the zxids', async () => {
+  it('reopens with the same tree, stats, ACLs, sessions, ephemerals; zxids continue', async () => {
     let before;
     let sessionId: bigint;
     {
@@ -201,7 +207,7 @@ describe('durable store', function () {
     assert.equal(recovered.sessions.length, acknowledged.sessions.length + 1);
   });
 
-  it('snapshots in the background every snapCount txns while writes go on, and recovers from them', async () => {
+  it('snapshots in the background every snapCount txns while writes go on; recovers from them', async () => {
     let before;
     {
       await using store = await DurableStore.open(options({ snapCount: 20, random: () => 0 }));
@@ -215,7 +221,8 @@ describe('durable store', function () {
             path: `/load/n-${round}-${i}`, data: Buffer.alloc(200, round), acl: OPEN_ACL, flags: 0,
           }));
         }
-        batch.push(client.prepare(OpCode.setData, { path: '/load', data: Buffer.from(`r${round}`), version: -1 }));
+        const data = Buffer.from(`r${round}`);
+        batch.push(client.prepare(OpCode.setData, { path: '/load', data, version: -1 }));
         await Promise.all(batch.map((txn) => store.persister.persist(txn)));
         for (const txn of batch) assert.equal(store.core.apply(txn).err, 0);
       }
@@ -242,7 +249,8 @@ describe('durable store', function () {
       assert.ok(snapshotFiles.every((name) => name.startsWith('snapshot.')), `${snapshotFiles}`);
       assert.ok(logFiles.length > 0 && logFiles.every((name) => name.startsWith('log.')), `${logFiles}`);
       await using store = await DurableStore.open(options({ dataLogDir, core: coreOptions(T0 + 1) }));
-      assert.ok(store.core.read({ sessionId: 0n, cxid: 1, authIds: [] }, OpCode.exists, { path: '/m' }).err === 0);
+      const exists = store.core.read({ sessionId: 0n, cxid: 1, authIds: [] }, OpCode.exists, { path: '/m' });
+      assert.equal(exists.err, 0);
     } finally {
       await rm(dataLogDir, { recursive: true, force: true });
     }
