@@ -81,6 +81,8 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
   }
   const log: Logger = pino({ base: { pid: process.pid }, level: process.env.ZK_SERVER_LOG_LEVEL ?? 'info' });
   for (const warning of warnings) log.warn({ configFile }, warning);
+  // Persistence is another issue; until it lands, say plainly that a restart loses the data.
+  log.warn({ dataDir: config.dataDir }, 'data is kept in memory only: nothing is written to dataDir yet');
   let fatal: unknown;
   let wakeOnFatal: () => void = () => {};
   const failed = new Promise<string>((resolve) => (wakeOnFatal = () => resolve('fatal')));

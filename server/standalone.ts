@@ -19,6 +19,11 @@ export interface StartServerOptions extends ServerOptions {
   onFatal?: (error: unknown) => void;
   /** Per-connection limits (outstanding requests, unsent bytes); the defaults suit production. */
   connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * Recovery seam: loads a snapshot and replays the log into the core (restore(), apply()) before the
+   * client port is bound. Absent: the server starts empty.
+   */
+  recover?: (core: ServerCore) => Promise<void> | void;
 }
 
 /** A running server. Stop it with `stop()` or `await using`; stopping twice is harmless. */
@@ -40,16 +45,16 @@ export interface RunningServer extends AsyncDisposable {
 
 /** Starts a standalone server; with clientPort 0 (the default in process) the OS picks a free port. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const { logger, persister, onFatal, connectionLimits, ...serverOptions } = options;
+  const { logger, persister, onFatal, connectionLimits, recover, ...serverOptions } = options;
   // In process the default is loopback only: tests and demos should not listen on the network.
   const config = configFromOptions({ clientPortAddress: '127.0.0.1', ...serverOptions });
-  return await startServerWithConfig(config, { logger, persister, onFatal, connectionLimits });
+  return await startServerWithConfig(config, { logger, persister, onFatal, connectionLimits, recover });
 }
 
 /** Starts a server from an already validated config (the CLI's path, after loading zoo.cfg). */
 export async function startServerWithConfig(
   config: ServerConfig,
-  seams: Pick<StartServerOptions, 'logger' | 'persister' | 'onFatal' | 'connectionLimits'> = {},
+  seams: Pick<StartServerOptions, 'logger' | 'persister' | 'onFatal' | 'connectionLimits' | 'recover'> = {},
 ): Promise<RunningServer> {
   const log = seams.logger ?? pino({ level: 'silent' });
   const core = new ServerCore({
@@ -66,6 +71,7 @@ export async function startServerWithConfig(
     startTimeMs: Date.now(),
     onWarning: (message) => log.warn(message),
   });
+  await seams.recover?.(core);
   let listener: ClientListener | undefined;
   const pipeline = new WritePipeline(
     core,

@@ -71,6 +71,8 @@ interface Slot {
   readonly xid: number;
   readonly opcode: number;
   readonly receivedMs: number;
+  /** Size of the request frame, counted against outstandingRequestBytesMax while queued. */
+  bytes?: number;
   /** Reads run at the head of the queue; writes start as soon as all earlier slots started. */
   readonly kind: 'read' | 'write';
   state: 'waiting' | 'started' | 'ready';
@@ -107,6 +109,9 @@ export class ClientConnection implements Watcher {
   private readonly queue: Slot[] = [];
   private ids: Id[];
   private paused = false;
+  /** Bytes of the requests in `queue`, and of the frame being handled now. */
+  private queuedBytes = 0;
+  private arrivingFrameBytes = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private sessionIdValue = 0n;
   private timeoutMsValue = 0;
@@ -385,6 +390,7 @@ export class ClientConnection implements Watcher {
   // ----- requests -----
 
   private onRequestFrame(frame: Buffer): void {
+    this.arrivingFrameBytes = frame.length;
     const receivedMs = Date.now();
     const core = this.host.core;
     core.touchSession(this.sessionIdValue, receivedMs);
@@ -518,6 +524,8 @@ export class ClientConnection implements Watcher {
   }
 
   private enqueue(slot: Slot): void {
+    slot.bytes = this.arrivingFrameBytes;
+    this.queuedBytes += slot.bytes;
     this.queue.push(slot);
     this.host.outstandingChanged(1);
     this.advance();
@@ -528,6 +536,7 @@ export class ClientConnection implements Watcher {
     for (;;) {
       while (this.queue.length > 0 && this.queue[0].state === 'ready') {
         const slot = this.queue.shift()!;
+        this.queuedBytes -= slot.bytes ?? 0;
         this.host.outstandingChanged(-1);
         this.send(slot.frame!);
         this.recordLatency(slot);
@@ -559,7 +568,7 @@ export class ClientConnection implements Watcher {
 
   private responseRecord(opcode: number): JuteType<any> | null {
     if (opcode === OpCode.sasl) return records.SetSASLResponse;
-    return decodeRequestSpec(opcode);
+    return responseRecordOf(opcode);
   }
 
   private recordLatency(slot: Slot): void {
@@ -591,6 +600,7 @@ export class ClientConnection implements Watcher {
   }
 
   private clearSlots(): void {
+    this.queuedBytes = 0;
     if (this.queue.length > 0) this.host.outstandingChanged(-this.queue.length);
     this.queue.length = 0;
   }
@@ -605,11 +615,13 @@ export class ClientConnection implements Watcher {
     const busy =
       this.host.throttled ||
       this.queue.length >= limits.outstandingRequestsMax ||
+      this.queuedBytes > limits.outstandingRequestBytesMax ||
       this.socket.writableLength > limits.writeQueueBytesPause ||
       this.state === 'connecting';
     const calm =
       !this.host.throttled &&
       this.queue.length < limits.outstandingRequestsMax / 2 &&
+      this.queuedBytes <= limits.outstandingRequestBytesMax / 2 &&
       this.socket.writableLength <= limits.writeQueueBytesPause / 2 &&
       this.state !== 'connecting';
     if (busy && !this.paused) {
@@ -627,7 +639,7 @@ export class ClientConnection implements Watcher {
 }
 
 /** The response record of an opcode (null: header only). */
-function decodeRequestSpec(opcode: number): JuteType<any> | null {
+function responseRecordOf(opcode: number): JuteType<any> | null {
   return operationFor(opcode)?.response ?? null;
 }
 

@@ -9,6 +9,12 @@ import assert from 'node:assert/strict';
  */
 export const OUTSTANDING_REQUESTS_PER_CONNECTION_MAX = 1000;
 
+/**
+ * Bytes of requests a connection may have queued or in flight before the server stops reading it
+ * (a thousand 1 MB requests would otherwise be a gigabyte).
+ */
+export const OUTSTANDING_REQUEST_BYTES_PER_CONNECTION_MAX = 16 * 1024 * 1024;
+
 /** Unsent reply bytes above which the server stops reading the connection (the client reads slowly). */
 export const WRITE_QUEUE_BYTES_PAUSE = 4 * 1024 * 1024;
 
@@ -33,12 +39,14 @@ export const STOP_DRAIN_TIMEOUT_MS = 5_000;
 /** The per-connection limits together, so a server (or a test) can tighten them. */
 export interface ConnectionLimits {
   readonly outstandingRequestsMax: number;
+  readonly outstandingRequestBytesMax: number;
   readonly writeQueueBytesPause: number;
   readonly writeQueueBytesMax: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   outstandingRequestsMax: OUTSTANDING_REQUESTS_PER_CONNECTION_MAX,
+  outstandingRequestBytesMax: OUTSTANDING_REQUEST_BYTES_PER_CONNECTION_MAX,
   writeQueueBytesPause: WRITE_QUEUE_BYTES_PAUSE,
   writeQueueBytesMax: WRITE_QUEUE_BYTES_MAX,
 };
@@ -47,6 +55,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 export function checkConnectionLimits(limits: ConnectionLimits): ConnectionLimits {
   assert.ok(limits.outstandingRequestsMax >= 2, 'outstandingRequestsMax must be at least 2');
   assert.ok(limits.writeQueueBytesPause >= 1, 'writeQueueBytesPause must be positive');
+  assert.ok(limits.outstandingRequestBytesMax >= 1, 'outstandingRequestBytesMax must be positive');
   const pausesFirst = limits.writeQueueBytesPause < limits.writeQueueBytesMax;
   assert.ok(pausesFirst, 'reading must pause before the write queue is cut');
   return limits;

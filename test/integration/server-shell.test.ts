@@ -10,7 +10,7 @@ import { startServer } from '../../server/index.js';
 import { TestingServer } from '../../server/testing/index.js';
 import { fourLetterWord } from '../support/ports.js';
 import { RawClient, RawConnection } from '../support/raw-client.js';
-import { OPEN_ACL, create, exists, ok } from '../conformance/ops.js';
+import { OPEN_ACL, create, exists, ok, setData } from '../conformance/ops.js';
 
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,6 +36,17 @@ describe('standalone server shell', () => {
       await client.connection.waitClosed();
     }
     await assert.rejects(RawConnection.open(port), /ECONNREFUSED/);
+  });
+
+  it('runs the recovery seam before the port is bound', async () => {
+    let zxidAtRecovery: bigint | undefined;
+    await using server = await startServer({
+      recover: (core) => {
+        zxidAtRecovery = core.lastProcessedZxid;
+      },
+    });
+    assert.equal(zxidAtRecovery, 0n, 'recover saw the fresh core');
+    assert.ok(server.port > 0);
   });
 
   it('rejects when the client port is taken, leaving nothing running', async () => {
@@ -150,6 +161,16 @@ describe('standalone server shell', () => {
     assert.ok(replies.every((reply) => reply.header.err === 0));
     assert.match(await fourLetterWord(server.port, 'srvr'), /Outstanding: 0\n/);
     for (const client of clients) await client.close();
+  });
+
+  it('bounds the bytes of queued requests per connection and still completes them all', async () => {
+    await using server = await startServer({ connectionLimits: { outstandingRequestBytesMax: 256 * 1024 } });
+    await using client = await RawClient.connect(server.port);
+    ok(await create(client, '/bytes'));
+    const count = 30;
+    const writes = Array.from({ length: count }, (_, i) => setData(client, '/bytes', Buffer.alloc(100 * 1024, i)));
+    const versions = (await Promise.all(writes)).map((reply) => reply.body!.stat.version);
+    assert.deepEqual(versions, Array.from({ length: count }, (_, i) => i + 1));
   });
 
   it('reads a four-letter word sent one byte at a time', async () => {

@@ -101,9 +101,11 @@ async function startApacheTarget(
   options: BothServersOptions,
 ): Promise<{ target: ServerUnderTest; stop: () => Promise<void> }> {
   const config = { ...DEFAULT_CONFIG, ...options.config };
-  // Apache reads a few settings only as JVM system properties (jute.maxbuffer, readonlymode.enabled).
+  // Apache reads a few settings only as JVM system properties (without its zookeeper. prefix).
   const systemProperties: Record<string, string> = {};
-  for (const key of ['jute.maxbuffer', 'readonlymode.enabled']) {
+  const propertyOnly = ['jute.maxbuffer', 'readonlymode.enabled', 'znode.container.checkIntervalMs',
+    'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs'];
+  for (const key of propertyOnly) {
     if (key in config) systemProperties[key] = String(config[key]);
   }
   const server = await startApacheSafely(config, systemProperties);

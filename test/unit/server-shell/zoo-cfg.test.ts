@@ -134,6 +134,32 @@ describe('zoo.cfg keys and defaults', () => {
     assert.equal(config.skipAcl, true);
   });
 
+  it('reads the remaining keys Apache honours', () => {
+    const { config, warnings } = parse(
+      [
+        'clientPortListenBacklog=50',
+        'snapCount=5000',
+        'preAllocSize=1024',
+        'globalOutstandingLimit=77',
+        'forceSync=no',
+        'electionAlg=3',
+        'peerType=observer',
+        'standaloneEnabled=true',
+        'autopurge.snapRetainCount=1',
+        'zookeeper.extendedTypesEnabled=true',
+      ].join('\n'),
+    );
+    assert.equal(config.clientPortListenBacklog, 50);
+    assert.equal(config.snapCount, 5000);
+    assert.equal(config.preAllocSizeKb, 1024);
+    assert.equal(config.globalOutstandingLimit, 77);
+    assert.equal(config.forceSync, false);
+    assert.equal(config.peerType, 'observer');
+    assert.equal(config.extendedTypesEnabled, true, 'the zookeeper. prefix of a system property is accepted');
+    assert.equal(config.autopurgeSnapRetainCount, 3, 'below 3 is raised to 3, as Apache does');
+    assert.deepEqual(warnings, ['autopurge.snapRetainCount=1 is below 3; using 3']);
+  });
+
   it('derives session bounds from tickTime, and -1 means the default', () => {
     const { config } = parse('tickTime=100\nminSessionTimeout=-1\n');
     assert.equal(config.minSessionTimeoutMs, 200);
