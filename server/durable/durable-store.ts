@@ -20,8 +20,8 @@ export interface DurableStoreOptions {
   readonly dataDir: string;
   /** Holds `version-2/log.*`; dataDir when not given, as in Apache. */
   readonly dataLogDir?: string;
-  /** How to build the core (a fresh one per snapshot attempt while recovering). */
-  readonly core: ServerCoreOptions;
+  /** How to build the core, when open() is not given one to recover into. */
+  readonly core?: ServerCoreOptions;
   /** zoo.cfg forceSync (default true); false acknowledges before the disk has it, and says so. */
   readonly forceSync?: boolean;
   /** zookeeper.preAllocSize in bytes (default 64 MiB). */
@@ -84,14 +84,21 @@ export class DurableStore implements AsyncDisposable {
    * Recovers the data dir into a new core (newest valid snapshot + log replay, torn tail cut), writes
    * a clean snapshot of it as Apache does at startup, and starts autopurge. Throws a PersistenceError
    * naming the file for a newer or unknown format, a wrong dbid or a log corrupt before its end.
+   * With `into`, recovers into that core (which must be fresh: nothing applied), else builds one
+   * from `options.core`. The core is changed only once a snapshot verified and the log was read.
    */
-  static async open(options: DurableStoreOptions): Promise<DurableStore> {
+  static async open(options: DurableStoreOptions, into?: ServerCore): Promise<DurableStore> {
     const logger = options.logger ?? silentLogger;
+    const coreOptions = options.core;
+    if (into === undefined && coreOptions === undefined) {
+      throw new TypeError('DurableStore.open needs a core to recover into or options.core');
+    }
+    const core = into ?? new ServerCore(coreOptions!);
+    if (core.lastProcessedZxid !== 0n) throw new TypeError('DurableStore.open: the core is not fresh');
     const retainCount = options.autopurgeSnapRetainCount ?? SNAP_RETAIN_COUNT_MIN;
     if ((options.autopurgeIntervalMs ?? 0) > 0 && retainCount < SNAP_RETAIN_COUNT_MIN) {
       throw new PersistenceError(`autopurge.snapRetainCount must be at least ${SNAP_RETAIN_COUNT_MIN}`);
     }
-    let live: ServerCore | undefined;
     const withDigest = options.snapshotDigest !== false;
     const persistence = await Persistence.open({
       dataDir: options.dataDir,
@@ -103,19 +110,17 @@ export class DurableStore implements AsyncDisposable {
       trustEmptySnapshot: options.trustEmptySnapshot,
       random: options.random,
       logger,
-      snapshotSource: () => coreSnapshotSource(live!, { withDigest }),
+      snapshotSource: () => coreSnapshotSource(core, { withDigest }),
     });
     try {
       const nowMs = (options.nowMs ?? Date.now)();
       const recovered = await persistence.recover(
-        () => new CoreRecoveryTarget(new ServerCore(options.core), nowMs, txnCodecFor),
+        () => new CoreRecoveryTarget(core, nowMs, txnCodecFor),
       );
       const { digestMatched } = recovered.target.finish();
       if (digestMatched === false) {
         logger.error('the snapshot digest does not match the tree replayed to its zxid');
       }
-      const core = recovered.target.core;
-      live = core;
       const orphanSessions = killOrphanEphemerals(core);
       const recovery: RecoveryReport = {
         snapshotFile: recovered.snapshot?.file,

@@ -4,4 +4,5 @@
 export { CoreRecoveryTarget, coreDigest, coreSnapshotSource, killOrphanEphemerals } from './core-adapter.js';
 export { DurableStore, type DurableStoreOptions, type RecoveryReport } from './durable-store.js';
 export { durableStoreOptions } from './from-config.js';
+export { DurableSeams } from './seams.js';
 export { dumpLog, dumpLogLines, dumpSnapshot, dumpSnapshotLines, purge } from './tools.js';
