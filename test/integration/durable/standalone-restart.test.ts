@@ -19,9 +19,8 @@ const EPHEMERAL = 1;
 
 /** `zk-server start-foreground` on a zoo.cfg, resolved once it serves. */
 async function startProcess(configFile: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'start-foreground', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['--import', 'tsx', 'server/cli.ts', 'start-foreground', configFile];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
