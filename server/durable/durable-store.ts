@@ -7,7 +7,11 @@
 import { ClosedError } from '../../src/protocol/errors.js';
 import type { Txn, TxnPersister } from '../core/api.js';
 import { ServerCore, txnCodecFor, type ServerCoreOptions } from '../core/server-core.js';
-import { silentLogger, type PersistenceLogger } from '../persistence/file-system.js';
+import {
+  silentLogger,
+  type PersistenceFileSystem,
+  type PersistenceLogger,
+} from '../persistence/file-system.js';
 import { Persistence } from '../persistence/persistence.js';
 import { purge, SNAP_RETAIN_COUNT_MIN, type PurgePlan } from '../persistence/purge.js';
 import type { TornTail } from '../persistence/recovery.js';
@@ -43,6 +47,8 @@ export interface DurableStoreOptions {
   /** The clock restored sessions are re-armed on (default Date.now; the shell's expiry clock). */
   readonly nowMs?: () => number;
   readonly logger?: PersistenceLogger;
+  /** The file system persistence writes through (tests inject disk-full and I/O faults). */
+  readonly fileSystem?: PersistenceFileSystem;
 }
 
 /** What open() found on disk. */
@@ -109,6 +115,7 @@ export class DurableStore implements AsyncDisposable {
       snapSizeBytes: options.snapSizeBytes,
       trustEmptySnapshot: options.trustEmptySnapshot,
       random: options.random,
+      fileSystem: options.fileSystem,
       logger,
       snapshotSource: () => coreSnapshotSource(core, { withDigest }),
     });

@@ -12,6 +12,7 @@ import type { RequestContext, Txn } from '../../../server/core/api.js';
 import type { ServerCore, ServerCoreOptions } from '../../../server/core/server-core.js';
 import { DurableStore, type DurableStoreOptions } from '../../../server/durable/index.js';
 import { logEntries } from '../../../server/persistence/recovery.js';
+import { FaultFileSystem } from '../persistence/fault-fs.js';
 import {
   CorruptLogError,
   PersistenceError,
@@ -254,6 +255,28 @@ describe('durable store', function () {
     } finally {
       await rm(dataLogDir, { recursive: true, force: true });
     }
+  });
+
+  it('fails a write the disk could not take, refuses later ones, and reopens with only durable ones', async () => {
+    const fileSystem = new FaultFileSystem();
+    let durable;
+    {
+      await using store = await DurableStore.open(options({ fileSystem, forceSync: true }));
+      const client = await DurableClient.connect(store, T0);
+      await client.create('/kept', 'yes');
+      durable = describeCore(store.core);
+      fileSystem.fault = { op: 'datasync', code: 'ENOSPC', file: /log\./ };
+      const lost = client.prepare(OpCode.create, { path: '/lost', data: null, acl: OPEN_ACL, flags: 0 });
+      const behind = client.prepare(OpCode.create, { path: '/behind', data: null, acl: OPEN_ACL, flags: 0 });
+      const results = await Promise.allSettled([lost, behind].map((txn) => store.persister.persist(txn)));
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+      assert.ok(store.failed);
+      fileSystem.fault = null;
+      const later = client.prepare(OpCode.create, { path: '/later', data: null, acl: OPEN_ACL, flags: 0 });
+      await assert.rejects(store.persister.persist(later), /ENOSPC|failed/);
+    }
+    await using store = await DurableStore.open(options({ core: coreOptions(T0 + 1_000_000) }));
+    assert.deepEqual(describeCore(store.core).nodes, durable.nodes, 'no failed write replays');
   });
 
   it('refuses writes after close', async () => {
