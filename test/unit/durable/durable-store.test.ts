@@ -257,7 +257,7 @@ describe('durable store', function () {
     }
   });
 
-  it('fails a write the disk could not take, refuses later ones, and reopens with only durable ones', async () => {
+  it('fails a write the disk could not take, refuses later ones; reopens with durable ones', async () => {
     const fileSystem = new FaultFileSystem();
     let durable;
     {
