@@ -416,10 +416,6 @@ export class ClientConnection implements Watcher {
     }
     if (opcode === OpCode.deleteContainer || (isClientRequest(opcode) && ServerCore.isWrite(opcode))) {
       const request = opcode === OpCode.deleteContainer ? decodeDeleteContainer(frame) : body;
-      if (request === undefined) {
-        this.enqueueReply(header.xid, opcode, receivedMs, () => ({ err: ErrorCode.MARSHALLING_ERROR }));
-        return;
-      }
       this.enqueueWrite(header.xid, opcode, receivedMs, () => core.prepare(ctx, opcode, request, Date.now()));
       return;
     }
@@ -643,13 +639,13 @@ function responseRecordOf(opcode: number): JuteType<any> | null {
   return operationFor(opcode)?.response ?? null;
 }
 
-/** deleteContainer has no request record in the opcode table: its body is just a path. */
-function decodeDeleteContainer(frame: Buffer): { path: string } | undefined {
-  try {
-    return records.DeleteTxn.decode(frame.subarray(8));
-  } catch {
-    return undefined;
-  }
+/**
+ * deleteContainer has no request record. Apache 3.8 takes the path from the whole request buffer,
+ * request header included (its own ContainerManager passes just the path's bytes), so from a client
+ * the "path" always starts with the header and the request fails path validation: BadArguments.
+ */
+function decodeDeleteContainer(frame: Buffer): { path: string } {
+  return { path: frame.toString('utf8') };
 }
 
 /** Apache's 4-letter op names in `cons` (lop=CREA, GETD, ...). */

@@ -130,6 +130,17 @@ describeBothServers('ACLs and auth', { config: SUPER }, (target) => {
     await client.connection.waitClosed();
   });
 
+  it('answers odd addauth packets as Apache: ip is accepted, a digest without a colon too', async () => {
+    await using client = await target().connect();
+    assert.equal((await client.addAuth('ip', 'whatever')).header.err, 0);
+    const noColon = await client.addAuth('digest', 'nocolon');
+    const reply = await client.request(OpCode.whoAmI, {});
+    assert.equal(reply.header.err, 0, 'the connection is still open');
+    const info = ok<{ clientInfo: Array<{ authScheme: string; user: string }> }>(reply).clientInfo;
+    assert.equal(noColon.header.err, 0);
+    assert.ok(info.some((id) => id.authScheme === 'digest'), JSON.stringify(info));
+  });
+
   it('answers a good addauth with xid -4, zxid 0, err 0', async () => {
     await using client = await target().connect();
     const reply = await client.addAuth('digest', 'bob:pw');

@@ -8,7 +8,7 @@ import { OpCode, encodeFrame, part, records } from '../../src/protocol/index.js'
 import { RequestHeader } from '../../src/protocol/records.js';
 import type { RawClient } from '../support/raw-client.js';
 import { describeBothServers, type ServerUnderTest } from '../support/servers.js';
-import { create, exists, ok } from './ops.js';
+import { OPEN_ACL, create, exists, ok } from './ops.js';
 
 function frame(body: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -105,6 +105,24 @@ describeBothServers('bad input', { config: { 'jute.maxbuffer': 65536 } }, (targe
       await client.connection.waitClosed();
     });
   }
+
+  it('answers a client-sent deleteContainer with BadArguments, as Apache 3.8 does', async () => {
+    await using client = await target().connect();
+    const root = target().path();
+    ok(await create(client, root));
+    // Apache 3.8 reads the path from the whole buffer, request header included: never a valid path.
+    const send = async (body: Buffer) => {
+      const xid = client.allocateXid();
+      return (await rawRequest(client, Buffer.concat([header(xid, 20), body]), xid)).header;
+    };
+    const rawPath = (path: string) => Buffer.from(path);
+    assert.equal((await send(records.DeleteTxn.encode({ path: root }))).err, -8);
+    assert.equal((await send(rawPath(root))).err, -8);
+    const box = { path: `${root}/box`, data: null, acl: OPEN_ACL, flags: 4 };
+    ok(await client.request(OpCode.createContainer, box));
+    assert.equal((await send(rawPath(`${root}/box`))).err, -8);
+    ok(await exists(client, `${root}/box`), 'the container is still there');
+  });
 
   it('ignores what follows a closeSession', async () => {
     await using client = await target().connect();

@@ -219,4 +219,19 @@ describeBothServers('znodes', {}, (target) => {
     const reply = await client.request(OpCode.sync, { path: '/zookeeper' });
     assert.equal(ok<{ path: string }>(reply).path, '/zookeeper');
   });
+
+  it('serves /zookeeper/config empty in standalone and refuses reconfig when it is disabled', async () => {
+    await using client = await target().connect();
+    const config = ok(await getData(client, '/zookeeper/config'));
+    assert.equal(config.data?.length ?? 0, 0);
+    const reconfig = await client.request(OpCode.reconfig, {
+      joiningServers: null,
+      leavingServers: null,
+      newMembers: 'server.1=127.0.0.1:2888:3888;2181',
+      curConfigId: -1n,
+    });
+    assert.equal(reconfig.header.err, -123, 'ReconfigDisabled');
+    const children = ok(await client.request(OpCode.getChildren, { path: '/', watch: false }));
+    assert.ok((children as { children: string[] }).children.includes('zookeeper'));
+  });
 });

@@ -108,6 +108,18 @@ describe('standalone server shell', () => {
     for (const client of clients.slice(1)) await client.close();
   });
 
+  it('holds a connection flood from one IP to maxClientCnxns (default 60)', async function () {
+    this.timeout(30_000);
+    await using server = await startServer();
+    const sockets = await Promise.all(Array.from({ length: 300 }, () => RawConnection.open(server.port)));
+    await until(async () => sockets.filter((socket) => socket.isOpen).length === 60, '240 refusals');
+    assert.equal(server.connectionCount, 60);
+    for (const socket of sockets) socket.destroy();
+    await until(async () => server.connectionCount === 0, 'the flood to be gone');
+    await using client = await RawClient.connect(server.port);
+    ok(await exists(client, '/zookeeper'));
+  });
+
   it('serves 500 connections at once and still answers', async function () {
     this.timeout(30_000);
     await using server = await startServer({ maxClientConnectionsPerIp: 0 });
@@ -168,7 +180,8 @@ describe('standalone server shell', () => {
     await using client = await RawClient.connect(server.port);
     ok(await create(client, '/bytes'));
     const count = 30;
-    const writes = Array.from({ length: count }, (_, i) => setData(client, '/bytes', Buffer.alloc(100 * 1024, i)));
+    const payload = (i: number) => Buffer.alloc(100 * 1024, i);
+    const writes = Array.from({ length: count }, (_, i) => setData(client, '/bytes', payload(i)));
     const versions = (await Promise.all(writes)).map((reply) => reply.body!.stat.version);
     assert.deepEqual(versions, Array.from({ length: count }, (_, i) => i + 1));
   });

@@ -152,8 +152,11 @@ async function startApacheSafely(
         'org.apache.zookeeper.server.quorum.QuorumPeerMain',
         configFile,
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -166,7 +169,7 @@ async function startApacheSafely(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await stop();
-    if (attempt >= 3) throw new Error(`Apache ZooKeeper did not serve after ${attempt} starts`);
+    if (attempt >= 3) throw new Error(`Apache ZooKeeper did not serve after ${attempt} starts:\n${output}`);
   }
 }
 
