@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventType, OpCode } from '../../../src/protocol/index.js';
@@ -145,5 +145,30 @@ describe('durable standalone server: restart on the same dataDir', function () {
       assert.deepEqual([deleted.event.type, deleted.event.path], [EventType.NODE_DELETED, '/doomed']);
     }
     assert.match(server.output(), /recovered zxid 0x[0-9a-f]+ from .*snapshot/);
+  });
+
+  it('zk-server refuses a data dir with a foreign log, naming the file, before binding', async () => {
+    const port = await freePort();
+    const configFile = path.join(dataDir, 'zoo.cfg');
+    await writeFile(configFile, `dataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n`);
+    {
+      await using durable = new DurableSeams({ dataDir });
+      await using server = await startServer({ recover: durable.recover, persister: durable.persister });
+      await using client = await RawClient.connect(server.port);
+      ok(await create(client, '/x', null), 'create /x');
+    }
+    const logFile = path.join(dataDir, 'version-2', 'log.1');
+    const bytes = await readFile(logFile);
+    bytes.writeBigInt64BE(42n, 8); // the dbid of the file header
+    await writeFile(logFile, bytes);
+    const args = ['--import', 'tsx', 'server/cli.ts', 'start-foreground', configFile];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /cannot recover from .*: .*log\.1: unexpected dbid 42/);
+    await assert.rejects(RawClient.connect(port), /ECONNREFUSED/);
   });
 });
