@@ -40,6 +40,34 @@ other.stop(); other.close()
 print(json.dumps(out))
 `;
 
+const RECONNECT_SCRIPT = String.raw`
+import json, sys, threading, time
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=10); zk.start()
+states = []
+zk.add_listener(lambda state: states.append(str(state)))
+zk.create('/r-eph', b'', ephemeral=True)
+zk.create('/r-data', b'a')
+fired = threading.Event(); events = []
+def watch(event):
+    events.append([event.type, event.path]); fired.set()
+zk.get('/r-data', watch=watch)
+session = zk.client_id[0]
+print('READY', flush=True)
+sys.stdin.readline()  # the test drops every connection, then says GO
+deadline = time.time() + 15
+while 'CONNECTED' not in states[states.index('SUSPENDED'):] if 'SUSPENDED' in states else True:
+    if time.time() > deadline: raise Exception('no reconnect: %s' % states)
+    time.sleep(0.02)
+other = KazooClient(hosts=sys.argv[1], timeout=10); other.start()
+other.set('/r-data', b'b')
+fired.wait(10)
+out = {'states': states, 'events': events, 'same_session': zk.client_id[0] == session,
+       'ephemeral_kept': other.exists('/r-eph') is not None}
+zk.stop(); zk.close(); other.stop(); other.close()
+print(json.dumps(out), flush=True)
+`;
+
 describe('kazoo against our server', function () {
   this.timeout(30_000);
   let server: RunningServer;
@@ -76,5 +104,29 @@ describe('kazoo against our server', function () {
     assert.deepEqual(out.server_version.slice(0, 2), [3, 8]);
     assert.deepEqual(out.children, ['a', 'lock', 's-0000000001', 't1']);
     assert.equal(out.seq_after_close, true);
+  });
+
+  it('resumes its session after every connection is dropped', async () => {
+    const args = ['-c', RECONNECT_SCRIPT, server.connectString];
+    const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes('READY') && child.exitCode === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    server.dropConnections();
+    child.stdin.write('GO\n');
+    const code = await exited;
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout.trim().split('\n').pop()!);
+    assert.equal(out.same_session, true);
+    assert.equal(out.ephemeral_kept, true);
+    // kazoo 2.8 fires its watchers with NONE on a connection loss and forgets them (no setWatches).
+    assert.deepEqual(out.events, [['NONE', null]]);
+    assert.ok(out.states.includes('SUSPENDED'), out.states.join(','));
   });
 });
