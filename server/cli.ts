@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { pino, type Logger } from 'pino';
 import { ConfigError, loadZooCfg } from './config/index.js';
+import { PersistenceError } from './persistence/types.js';
 import { startServerWithConfig } from './standalone.js';
 
 /** Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad usage or config. */
@@ -81,8 +82,6 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
   }
   const log: Logger = pino({ base: { pid: process.pid }, level: process.env.ZK_SERVER_LOG_LEVEL ?? 'info' });
   for (const warning of warnings) log.warn({ configFile }, warning);
-  // Persistence is another issue; until it lands, say plainly that a restart loses the data.
-  log.warn({ dataDir: config.dataDir }, 'data is kept in memory only: nothing is written to dataDir yet');
   let fatal: unknown;
   let wakeOnFatal: () => void = () => {};
   const failed = new Promise<string>((resolve) => (wakeOnFatal = () => resolve('fatal')));
@@ -96,7 +95,11 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
       },
     });
   } catch (error) {
-    io.stderr(`zk-server: cannot serve on port ${config.clientPort}: ${(error as Error).message}\n`);
+    const what =
+      error instanceof PersistenceError
+        ? `cannot recover from ${config.dataDir}`
+        : `cannot serve on port ${config.clientPort}`;
+    io.stderr(`zk-server: ${what}: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }
   const reason = await Promise.race([(io.stopSignal ?? waitForSignal)(), failed]);
