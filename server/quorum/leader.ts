@@ -133,8 +133,15 @@ export class LeaderRole {
     this.links.set(from, link);
     this.epochAckers.delete(from);
     this.newLeaderAckers.delete(from);
-    if (this.epoch === undefined) this.maybeDecideEpoch();
-    else this.sendTo(link, { type: 'leaderInfo', epoch: this.epoch }, 'epochSent');
+    if (this.epoch === undefined) return this.maybeDecideEpoch();
+    if (acceptedEpoch > this.epoch) {
+      // It promised a later epoch (to a leader that failed) and can never join ours; Apache leaves it
+      // out until the next election. We step down so that election's epoch lets it back in; each such
+      // round raises a quorum's acceptedEpoch, so this cannot repeat without bound.
+      this.ctx.lookAgain(`learner ${from} accepted epoch ${acceptedEpoch}, above ours (${this.epoch})`);
+      return;
+    }
+    this.sendTo(link, { type: 'leaderInfo', epoch: this.epoch }, 'epochSent');
   }
 
   /** New epoch = max acceptedEpoch + 1 once a quorum (with us) has told us theirs. */

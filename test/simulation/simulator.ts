@@ -23,6 +23,8 @@ export interface SimParams {
   readonly convergeBoundMs: number;
   readonly chaosStepMs: number;
   readonly crashChance: number;
+  /** Chance, per step during the faults, that the peer crashes partway through carrying out its outputs. */
+  readonly midStepCrashChance: number;
   readonly partitionChance: number;
   readonly healChance: number;
   readonly dropRate: number;
@@ -50,6 +52,7 @@ export function paramsForSeed(seed: number, overrides: Partial<SimParams> = {}):
     convergeBoundMs: 20_000,
     chaosStepMs: rng.int(100, 600),
     crashChance: rng.pick([0, 0.03, 0.08, 0.15]),
+    midStepCrashChance: rng.pick([0, 0.0005, 0.002]),
     partitionChance: rng.pick([0, 0.03, 0.08]),
     healChance: rng.pick([0.1, 0.3]),
     dropRate: rng.pick([0, 0.002, 0.01, 0.05]),
@@ -261,7 +264,13 @@ export class Simulation {
     this.stats.steps++;
     if (this.trace !== undefined && input.type !== 'message') this.note(node, `<- ${describeInput(input)}`);
     const outputs = peer.step(input);
-    for (const output of outputs) this.carryOut(node, output);
+    // Sometimes the process dies halfway through a batch: the barriers' order must make that safe.
+    const crashAt = !this.healed && outputs.length > 0 && this.rng.chance(this.params.midStepCrashChance)
+      ? this.rng.int(0, outputs.length - 1) : -1;
+    for (let i = 0; i < outputs.length; i++) {
+      if (i === crashAt) return this.crash(node);
+      this.carryOut(node, outputs[i]!);
+    }
   }
 
   private carryOut(node: Node, output: PeerOutput): void {
@@ -461,6 +470,7 @@ export class Simulation {
     const node = this.nodes[to - 1]!;
     if (node.peer === undefined || !this.connected(from, to)) return;
     if (this.trace !== undefined) this.note(node, `<- ${from}: ${describeMessage(message)}`);
+    if (message.type === 'zab' && message.body.type === 'diff') this.stats.diffs++;
     this.step(node, { type: 'message', from, message });
   }
 
