@@ -25,7 +25,7 @@ export interface QuorumConfig {
   readonly committedLogMax: number;
   /** Highest zxid counter a leader may use before it must step down for a new epoch. */
   readonly zxidCounterMax: bigint;
-  /** Uncommitted proposals a leader accepts before refusing new ones (a bound on memory). */
+  /** Uncommitted proposals (and pending syncs) a peer accepts before refusing more (a bound on memory). */
   readonly outstandingProposalsMax: number;
 }
 

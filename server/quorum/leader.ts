@@ -204,7 +204,7 @@ export class LeaderRole {
       this.sendTo(link, { type: 'proposal', txn });
       if (committed) this.sendTo(link, { type: 'commit', zxid: txn.zxid });
     }
-    this.sendTo(link, { type: 'newLeader', zxid: this.newLeaderZxid }, 'syncing');
+    this.sendTo(link, { type: 'newLeader', zxid: this.newLeaderZxid, committedZxid }, 'syncing');
   }
 
   private onAck(link: LearnerLink, zxid: bigint): void {

@@ -17,13 +17,14 @@ export class LearnerRole {
   private newLeaderZxid = -1n;
   /** Proposals of the sync stream, logged when NEWLEADER arrives (Apache's packetsNotCommitted). */
   private readonly pendingSync: Txn[] = [];
-  /** Commit point learned during sync; it becomes real only when the leader says UPTODATE. */
+  /** Commit point learned during sync (NEWLEADER, COMMITs); it becomes real only at UPTODATE. */
   private syncCommittedZxid = -1n;
   /** Highest zxid acknowledged to the leader. */
   private ackedZxid = -1n;
   private heardTick: number;
   private readonly startTick: number;
   private sessionTouches: Uint8Array | undefined;
+  private syncsInFlight = 0;
 
   constructor(
     private readonly ctx: PeerContext,
@@ -71,7 +72,7 @@ export class LearnerRole {
         this.onProposal(body.txn);
         return this.onCommit(body.txn.zxid);
       case 'newLeader':
-        return this.onNewLeader(body.zxid);
+        return this.onNewLeader(body.zxid, body.committedZxid);
       case 'upToDate':
         return this.onUpToDate();
       case 'ping':
@@ -79,6 +80,7 @@ export class LearnerRole {
         this.sessionTouches = undefined;
         return;
       case 'syncReply':
+        this.syncsInFlight--;
         return this.ctx.awaitApplied(body.requestId, body.zxid);
       default:
         return; // nothing else travels from leader to learner
@@ -109,7 +111,6 @@ export class LearnerRole {
       this.ctx.emit({ kind: 'installSnapshot', zxid: body.zxid, snapshot: body.snapshot });
       history.resetToSnapshot(body.zxid);
     }
-    this.syncCommittedZxid = body.zxid;
     this.phase = 'syncing';
   }
 
@@ -133,8 +134,10 @@ export class LearnerRole {
   }
 
   /** Synced txns durable, then currentEpoch, then ACK: in exactly this order (ZOOKEEPER-3911 and kin). */
-  private onNewLeader(zxid: bigint): void {
+  private onNewLeader(zxid: bigint, committedZxid: bigint): void {
     if (this.phase !== 'syncing') return;
+    // Not the DIFF base: a learner may hold proposals the leader has not committed yet.
+    if (committedZxid > this.syncCommittedZxid) this.syncCommittedZxid = committedZxid;
     const { history } = this.ctx;
     if (this.pendingSync.length > 0) {
       for (const txn of this.pendingSync) history.append(txn);
@@ -180,6 +183,9 @@ export class LearnerRole {
 
   sync(requestId: RequestId): void {
     if (this.phase !== 'serving') return this.refuse(requestId, 'not connected to an established leader');
+    // Bounds the leader's queue of sync replies for us.
+    if (this.syncsInFlight >= this.ctx.config.outstandingProposalsMax) return this.refuse(requestId, 'too many syncs');
+    this.syncsInFlight++;
     this.send({ type: 'syncRequest', requestId });
   }
 

@@ -54,7 +54,8 @@ export type ZabBody =
   | { readonly type: 'proposal'; readonly txn: Txn }
   | { readonly type: 'commit'; readonly zxid: bigint }
   | { readonly type: 'inform'; readonly txn: Txn }
-  | { readonly type: 'newLeader'; readonly zxid: bigint }
+  /** End of the sync stream; the learner's log is committed through committedZxid once UPTODATE comes. */
+  | { readonly type: 'newLeader'; readonly zxid: bigint; readonly committedZxid: bigint }
   | { readonly type: 'ack'; readonly zxid: bigint }
   | { readonly type: 'upToDate' }
   | { readonly type: 'ping' }
@@ -83,11 +84,12 @@ function describeBody(body: ZabBody): string {
     case 'proposal':
     case 'inform':
       return `${body.type} ${describeZxid(body.txn.zxid)}`;
+    case 'newLeader':
+      return `newLeader ${describeZxid(body.zxid)} committed through ${describeZxid(body.committedZxid)}`;
     case 'diff':
     case 'trunc':
     case 'snap':
     case 'commit':
-    case 'newLeader':
     case 'ack':
       return `${body.type} ${describeZxid(body.zxid)}`;
     case 'followerInfo':

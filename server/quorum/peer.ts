@@ -226,6 +226,7 @@ export class QuorumPeer implements PeerContext {
   }
 
   awaitApplied(requestId: RequestId, zxid: bigint): void {
+    if (this.pendingSyncs.length >= this.config.outstandingProposalsMax) return this.refuse(requestId, 'too many syncs');
     this.pendingSyncs.push({ requestId, zxid });
     this.deliverCommitted();
   }

@@ -136,9 +136,9 @@ describe('quorum: ZAB synchronization and broadcast', () => {
 });
 
 describe('quorum: output ordering of a single learner', () => {
-  function learner(): QuorumPeer {
+  function learner(durable = emptyDurableState): QuorumPeer {
     const config = quorumConfig({ myId: 1, voters: [1, 2, 3], finalizeWaitMs: 0 });
-    const peer = new QuorumPeer(config, emptyDurableState, 'test');
+    const peer = new QuorumPeer(config, durable, 'test');
     peer.step({ type: 'start' });
     // Peers 2 and 3 both report following 3, and 3 says it leads: peer 1 joins as a follower.
     const vote = { type: 'notification', leader: 3, zxid: 0n, electionEpoch: 1n, peerEpoch: 0n } as const;
@@ -160,7 +160,7 @@ describe('quorum: output ordering of a single learner', () => {
     const txn = { zxid: makeZxid(0n, 1n), payload: new Uint8Array([1]) };
     assert.deepEqual(fromLeader(peer, 2, { type: 'proposal', txn }), [], 'sync proposals wait for NEWLEADER');
     fromLeader(peer, 3, { type: 'commit', zxid: txn.zxid });
-    const outputs = fromLeader(peer, 4, { type: 'newLeader', zxid: makeZxid(1n, 0n) });
+    const outputs = fromLeader(peer, 4, { type: 'newLeader', zxid: makeZxid(1n, 0n), committedZxid: txn.zxid });
     assert.deepEqual(outputs.map((o) => o.kind), ['appendTxns', 'flushLog', 'persistEpoch', 'send']);
     const ack = outputs[3]!;
     assert.ok(ack.kind === 'send' && ack.message.type === 'zab' && ack.message.body.type === 'ack');
@@ -173,13 +173,28 @@ describe('quorum: output ordering of a single learner', () => {
     const peer = learner();
     fromLeader(peer, 0, { type: 'leaderInfo', epoch: 1n });
     fromLeader(peer, 1, { type: 'diff', zxid: 0n });
-    fromLeader(peer, 2, { type: 'newLeader', zxid: makeZxid(1n, 0n) });
+    fromLeader(peer, 2, { type: 'newLeader', zxid: makeZxid(1n, 0n), committedZxid: 0n });
     fromLeader(peer, 3, { type: 'upToDate' });
     const txn = { zxid: makeZxid(1n, 1n), payload: new Uint8Array([7]) };
     assert.deepEqual(fromLeader(peer, 4, { type: 'proposal', txn }).map((o) => o.kind), ['appendTxns']);
     const logged = peer.step({ type: 'logged', zxid: txn.zxid });
     assert.deepEqual(logged.map((o) => o.kind), ['send']);
     assert.deepEqual(fromLeader(peer, 5, { type: 'commit', zxid: txn.zxid }).map((o) => o.kind), ['deliver']);
+  });
+
+  it('delivers after a DIFF only what the leader had committed, not the rest of its own log', () => {
+    // Found by simulation seed 28091: the learner rejoined holding a proposal still outstanding.
+    const log = [1n, 2n].map((counter) => ({ zxid: makeZxid(1n, counter), payload: new Uint8Array([Number(counter)]) }));
+    const peer = learner({ acceptedEpoch: 1n, currentEpoch: 1n, appliedZxid: 0n, log });
+    const vote = { type: 'notification', leader: 3, zxid: 0n, electionEpoch: 1n, peerEpoch: 1n } as const;
+    peer.step({ type: 'message', from: 3, message: { ...vote, state: 'LEADING' } });
+    fromLeader(peer, 0, { type: 'leaderInfo', epoch: 1n });
+    fromLeader(peer, 1, { type: 'diff', zxid: log[1]!.zxid });
+    fromLeader(peer, 2, { type: 'newLeader', zxid: makeZxid(1n, 0n), committedZxid: log[0]!.zxid });
+    const delivered = fromLeader(peer, 3, { type: 'upToDate' }).filter((o) => o.kind === 'deliver');
+    assert.deepEqual(delivered.map((o) => o.kind === 'deliver' && o.txn.zxid), [log[0]!.zxid]);
+    const later = fromLeader(peer, 4, { type: 'commit', zxid: log[1]!.zxid });
+    assert.deepEqual(later.map((o) => o.kind === 'deliver' && o.txn.zxid), [log[1]!.zxid]);
   });
 
   it('treats a gap in the leader stream as a broken connection and looks again', () => {
