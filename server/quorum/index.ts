@@ -5,7 +5,9 @@ export type { PeerInput, PeerOutput, TimerName, DurableState } from './io.js';
 export { emptyDurableState } from './io.js';
 export type { PeerMessage, Notification, ZabPacket, ZabBody, PeerState, Txn, RequestId } from './messages.js';
 export { describeMessage } from './messages.js';
-export { quorumConfig, quorumDefaults, isQuorum, type QuorumConfig, type QuorumConfigInput } from './config.js';
+export {
+  quorumConfig, quorumDefaults, isQuorum, type QuorumConfig, type QuorumConfigInput,
+} from './config.js';
 export { makeZxid, epochOf, counterOf, describeZxid } from './zxid.js';
 export { planSync, type SyncPlan } from './leader.js';
 export { voteBeats, type Vote } from './election.js';

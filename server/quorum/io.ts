@@ -46,7 +46,11 @@ export type PeerOutput =
   /** Barrier: make every appended txn durable. */
   | { readonly kind: 'flushLog' }
   /** Barrier: durably record acceptedEpoch or currentEpoch. */
-  | { readonly kind: 'persistEpoch'; readonly which: 'acceptedEpoch' | 'currentEpoch'; readonly epoch: bigint }
+  | {
+      readonly kind: 'persistEpoch';
+      readonly which: 'acceptedEpoch' | 'currentEpoch';
+      readonly epoch: bigint;
+    }
   /** Barrier: durably drop every logged txn with a zxid above `zxid`. */
   | { readonly kind: 'truncateLog'; readonly zxid: bigint }
   /**
@@ -61,7 +65,12 @@ export type PeerOutput =
    */
   | { readonly kind: 'deliver'; readonly txn: Txn }
   /** Leader only: a write from server `from`'s client; prepare it and answer with a `propose` input. */
-  | { readonly kind: 'request'; readonly from: number; readonly requestId: RequestId; readonly request: Uint8Array }
+  | {
+      readonly kind: 'request';
+      readonly from: number;
+      readonly requestId: RequestId;
+      readonly request: Uint8Array;
+    }
   /** Leader only: the propose input `requestId` became the proposal `zxid`. */
   | { readonly kind: 'proposed'; readonly requestId: RequestId; readonly zxid: bigint }
   /** A propose, forward or sync input this peer cannot take now (not serving, no leader, limits). */
@@ -90,4 +99,6 @@ export interface DurableState {
   readonly log: readonly Txn[];
 }
 
-export const emptyDurableState: DurableState = { acceptedEpoch: 0n, currentEpoch: 0n, appliedZxid: 0n, log: [] };
+export const emptyDurableState: DurableState = {
+  acceptedEpoch: 0n, currentEpoch: 0n, appliedZxid: 0n, log: [],
+};

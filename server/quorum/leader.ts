@@ -154,7 +154,9 @@ export class LeaderRole {
     this.epoch = epoch + 1n;
     this.lastProposedZxid = this.newLeaderZxid;
     this.ctx.persistEpoch('acceptedEpoch', this.epoch);
-    for (const link of this.links.values()) this.sendTo(link, { type: 'leaderInfo', epoch: this.epoch }, 'epochSent');
+    for (const link of this.links.values()) {
+      this.sendTo(link, { type: 'leaderInfo', epoch: this.epoch }, 'epochSent');
+    }
     if (isQuorum(config, this.epochAckers)) this.enterSync(); // a lone voter needs no one's promise
   }
 
@@ -227,13 +229,17 @@ export class LeaderRole {
     this.phase = 'broadcast';
     history.markCommitted(history.lastZxid);
     this.ctx.startServing(this.epoch!, this.ctx.config.myId);
-    for (const link of this.links.values()) if (link.phase === 'synced') this.sendTo(link, { type: 'upToDate' }, 'serving');
+    for (const link of this.links.values()) {
+      if (link.phase === 'synced') this.sendTo(link, { type: 'upToDate' }, 'serving');
+    }
   }
 
   propose(requestId: RequestId, payload: Uint8Array): void {
     const { config, history } = this.ctx;
     if (this.phase !== 'broadcast') return this.refuse(requestId, 'the leader is not established yet');
-    if (this.outstanding.size >= config.outstandingProposalsMax) return this.refuse(requestId, 'too many proposals');
+    if (this.outstanding.size >= config.outstandingProposalsMax) {
+      return this.refuse(requestId, 'too many proposals');
+    }
     if (counterOf(this.lastProposedZxid) >= config.zxidCounterMax) {
       this.refuse(requestId, 'the zxid counter is exhausted; a new epoch is needed');
       this.ctx.lookAgain('zxid counter exhausted');
@@ -291,7 +297,7 @@ export class LeaderRole {
     while (this.pendingSyncReplies.length > 0 && this.pendingSyncReplies[0]!.zxid <= committed) {
       const { to, requestId, zxid } = this.pendingSyncReplies.shift()!;
       const link = this.links.get(to);
-      if (link !== undefined && link.phase === 'serving') this.sendTo(link, { type: 'syncReply', requestId, zxid });
+      if (link?.phase === 'serving') this.sendTo(link, { type: 'syncReply', requestId, zxid });
     }
   }
 
@@ -315,17 +321,20 @@ export class LeaderRole {
       else this.sendTo(link, { type: 'ping' });
     }
     if (this.phase !== 'broadcast') {
-      if (ticks - this.startTick > config.initLimitTicks) this.ctx.lookAgain('no quorum synced within initLimit');
+      if (ticks - this.startTick > config.initLimitTicks) {
+        this.ctx.lookAgain('no quorum synced within initLimit');
+      }
       return;
     }
-    const synced = [config.myId];
-    for (const link of this.links.values()) if (link.phase === 'serving' || link.phase === 'synced') synced.push(link.id);
-    if (!isQuorum(config, synced)) this.ctx.lookAgain('synced learners and leader are no longer a quorum');
+    if (!isQuorum(config, [config.myId, ...this.syncedLearners()])) {
+      this.ctx.lookAgain('synced learners and leader are no longer a quorum');
+    }
   }
 
   /** Learners currently synced or serving, for status reports. */
   syncedLearners(): number[] {
-    return [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced').map((l) => l.id);
+    const synced = [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced');
+    return synced.map((l) => l.id);
   }
 
   private refuse(requestId: RequestId, reason: string): void {

@@ -43,7 +43,8 @@ export class LearnerRole {
   }
 
   private sendHello(): void {
-    const body = { type: 'followerInfo', acceptedEpoch: this.ctx.acceptedEpoch, observer: this.observer } as const;
+    const { acceptedEpoch } = this.ctx;
+    const body = { type: 'followerInfo', acceptedEpoch, observer: this.observer } as const;
     this.ctx.send(this.leader, { type: 'zab', link: this.link, seq: 0, body });
     if (this.sendSeq === 0) this.sendSeq = 1;
   }
@@ -76,7 +77,7 @@ export class LearnerRole {
       case 'upToDate':
         return this.onUpToDate();
       case 'ping':
-        this.send(this.sessionTouches === undefined ? { type: 'pingReply' } : { type: 'pingReply', sessionTouches: this.sessionTouches });
+        this.send({ type: 'pingReply', ...(this.sessionTouches && { sessionTouches: this.sessionTouches }) });
         this.sessionTouches = undefined;
         return;
       case 'syncReply':
@@ -90,7 +91,9 @@ export class LearnerRole {
   private onLeaderInfo(epoch: bigint): void {
     if (this.phase !== 'connecting') return;
     const { acceptedEpoch, currentEpoch, history } = this.ctx;
-    if (epoch < acceptedEpoch) return this.ctx.lookAgain(`leader proposed epoch ${epoch} below our accepted ${acceptedEpoch}`);
+    if (epoch < acceptedEpoch) {
+      return this.ctx.lookAgain(`leader proposed epoch ${epoch} below our accepted ${acceptedEpoch}`);
+    }
     const promised = epoch > acceptedEpoch;
     if (promised) this.ctx.persistEpoch('acceptedEpoch', epoch); // durable before ACKEPOCH
     this.epoch = epoch;
@@ -184,7 +187,9 @@ export class LearnerRole {
   sync(requestId: RequestId): void {
     if (this.phase !== 'serving') return this.refuse(requestId, 'not connected to an established leader');
     // Bounds the leader's queue of sync replies for us.
-    if (this.syncsInFlight >= this.ctx.config.outstandingProposalsMax) return this.refuse(requestId, 'too many syncs');
+    if (this.syncsInFlight >= this.ctx.config.outstandingProposalsMax) {
+      return this.refuse(requestId, 'too many syncs');
+    }
     this.syncsInFlight++;
     this.send({ type: 'syncRequest', requestId });
   }

@@ -52,7 +52,7 @@ export class QuorumPeer implements PeerContext {
   constructor(
     readonly config: QuorumConfig,
     durable: DurableState,
-    /** Opaque name of this incarnation (a boot counter or start time): links must not repeat across restarts. */
+    /** Opaque name of this incarnation (boot counter, start time): links never repeat across restarts. */
     readonly incarnation: string,
   ) {
     this.history = new TxnHistory(durable.appliedZxid, durable.log);
@@ -78,8 +78,13 @@ export class QuorumPeer implements PeerContext {
     return {
       state: this.state, leader: this.settledVote?.leader ?? -1, serving: this.serving,
       epoch: this.role instanceof LeaderRole ? this.role.epoch ?? -1n : this.servingEpoch,
-      electionEpoch: this.election.logicalClock, acceptedEpoch: this.acceptedEpoch, currentEpoch: this.currentEpoch,
-      lastZxid: h.lastZxid, durableZxid: h.durableZxid, committedZxid: h.committedZxid, appliedZxid: h.appliedZxid,
+      electionEpoch: this.election.logicalClock,
+      acceptedEpoch: this.acceptedEpoch,
+      currentEpoch: this.currentEpoch,
+      lastZxid: h.lastZxid,
+      durableZxid: h.durableZxid,
+      committedZxid: h.committedZxid,
+      appliedZxid: h.appliedZxid,
     };
   }
 
@@ -226,7 +231,9 @@ export class QuorumPeer implements PeerContext {
   }
 
   awaitApplied(requestId: RequestId, zxid: bigint): void {
-    if (this.pendingSyncs.length >= this.config.outstandingProposalsMax) return this.refuse(requestId, 'too many syncs');
+    if (this.pendingSyncs.length >= this.config.outstandingProposalsMax) {
+      return this.refuse(requestId, 'too many syncs');
+    }
     this.pendingSyncs.push({ requestId, zxid });
     this.deliverCommitted();
   }

@@ -3,7 +3,9 @@
 import type { SeedFailure, SeedsOutcome } from './run-seeds.js';
 
 export function describeFailure(failure: SeedFailure): string {
-  const params = JSON.stringify(failure.params, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  const bigints = (_key: string, value: unknown): unknown =>
+    typeof value === 'bigint' ? `${value}n` : value;
+  const params = JSON.stringify(failure.params, bigints);
   return [
     failure.error.message,
     `replay: SEED=${failure.seed} npm run test:sim`,
@@ -17,6 +19,7 @@ export function describeTotals(outcome: SeedsOutcome): string {
   const t = outcome.totals;
   return `${outcome.seedsRun} seeds: ${t.established} leaders established, ${t.elections} elections, ` +
     `${t.committedTxns} txns committed, ${t.writesAcked}/${t.writesSubmitted} writes acknowledged, ` +
-    `${t.crashes} crashes, ${t.partitions} partitions, syncs ${t.diffs} DIFF / ${t.truncs} TRUNC / ${t.snaps} SNAP, ` +
+    `${t.crashes} crashes, ${t.partitions} partitions, ` +
+    `syncs ${t.diffs} DIFF / ${t.truncs} TRUNC / ${t.snaps} SNAP, ` +
     `${t.messages} messages, worst time to a write after healing ${t.worstLivenessMs} ms`;
 }

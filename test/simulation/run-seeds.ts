@@ -13,7 +13,9 @@ export interface SeedFailure {
 export interface SeedsOutcome {
   readonly seedsRun: number;
   readonly failures: SeedFailure[];
-  readonly totals: Omit<SimStats, 'healedAtMs' | 'livenessAtMs' | 'convergedAtMs'> & { worstLivenessMs: number };
+  readonly totals: Omit<SimStats, 'healedAtMs' | 'livenessAtMs' | 'convergedAtMs'> & {
+    worstLivenessMs: number;
+  };
 }
 
 export function runSeed(seed: number, overrides: Partial<SimParams> = {}): SimStats {
@@ -55,7 +57,8 @@ export function runSeeds(options: {
       if (!(error instanceof Error)) throw error;
       const kind = error instanceof InvariantViolation ? '' : ' (crash in the code under test)';
       const wrapped = new Error(`seed ${seed}${kind}: ${error.message}`, { cause: error });
-      failures.push({ seed, params: paramsForSeed(seed, options.overrides), error: wrapped, traceTail: traceSeed(seed, options.overrides) });
+      const params = paramsForSeed(seed, options.overrides);
+      failures.push({ seed, params, error: wrapped, traceTail: traceSeed(seed, options.overrides) });
       if (failures.length >= (options.stopAfterFailures ?? 1)) break;
     }
   }

@@ -10,7 +10,9 @@ function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  }
   return value;
 }
 
@@ -39,7 +41,8 @@ describe('quorum: ensemble simulation', () => {
       first: firstSeed, count: seeds, stopAfterFailures: 5,
       shouldStop: () => performance.now() - started > budgetMs,
     });
-    process.stdout.write(`      ${describeTotals(outcome)} in ${Math.round((performance.now() - started) / 1000)} s\n`);
+    const seconds = Math.round((performance.now() - started) / 1000);
+    process.stdout.write(`      ${describeTotals(outcome)} in ${seconds} s\n`);
     if (outcome.failures.length > 0) {
       assert.fail(outcome.failures.map(describeFailure).join('\n\n'));
     }

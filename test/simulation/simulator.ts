@@ -52,7 +52,7 @@ export function paramsForSeed(seed: number, overrides: Partial<SimParams> = {}):
     convergeBoundMs: 20_000,
     chaosStepMs: rng.int(100, 600),
     crashChance: rng.pick([0, 0.03, 0.08, 0.15]),
-    midStepCrashChance: rng.pick([0, 0.0005, 0.002]),
+    midStepCrashChance: rng.pick([0, 0.001, 0.01, 0.03]),
     partitionChance: rng.pick([0, 0.03, 0.08]),
     healChance: rng.pick([0.1, 0.3]),
     dropRate: rng.pick([0, 0.002, 0.01, 0.05]),
@@ -202,7 +202,8 @@ export class Simulation {
         return this.deliverMessage(event.from, event.to, event.message);
       case 'timer': {
         const node = this.nodes[event.node - 1]!;
-        if (node.incarnation !== event.incarnation || node.timerTokens.get(event.timer) !== event.token) return;
+        if (node.incarnation !== event.incarnation) return;
+        if (node.timerTokens.get(event.timer) !== event.token) return;
         return this.step(node, { type: 'timeout', timer: event.timer, token: event.token });
       }
       case 'fsync':
@@ -210,14 +211,17 @@ export class Simulation {
       case 'propose': {
         const node = this.nodes[event.node - 1]!;
         if (node.peer === undefined || node.incarnation !== event.incarnation) return;
-        return this.step(node, { type: 'propose', requestId: ++this.requestCount, payload: encoder.encode(event.write) });
+        const payload = encoder.encode(event.write);
+        return this.step(node, { type: 'propose', requestId: ++this.requestCount, payload });
       }
       case 'write':
         this.submitWrite();
         this.queue.push(this.nowMs + this.rng.int(1, 2 * p.writeIntervalMs), { type: 'write' });
         return;
       case 'snapshot':
-        for (const node of this.nodes) if (node.peer !== undefined && this.rng.chance(0.5)) this.takeSnapshot(node);
+        for (const node of this.nodes) {
+          if (node.peer !== undefined && this.rng.chance(0.5)) this.takeSnapshot(node);
+        }
         this.queue.push(this.nowMs + p.snapshotIntervalMs, { type: 'snapshot' });
         return;
       case 'chaos':
@@ -244,7 +248,10 @@ export class Simulation {
     node.applied = [...disk.snapshot.entries];
     const log = disk.log.slice(0, disk.durableCount);
     node.peer = new QuorumPeer(node.config, {
-      acceptedEpoch: disk.acceptedEpoch, currentEpoch: disk.currentEpoch, appliedZxid: disk.snapshot.zxid, log,
+      acceptedEpoch: disk.acceptedEpoch,
+      currentEpoch: disk.currentEpoch,
+      appliedZxid: disk.snapshot.zxid,
+      log,
     }, String(node.incarnation));
     this.step(node, { type: 'start' });
   }
@@ -282,8 +289,8 @@ export class Simulation {
       case 'sendSnapshot': {
         const body = output.message.body;
         if (body.type !== 'snap') throw new InvariantViolation('sendSnapshot without a snap packet');
-        this.expect(appliedZxidOf(node) === body.zxid, `${node.id} snapshot at ${describeZxid(body.zxid)} but state is at ` +
-          describeZxid(appliedZxidOf(node)));
+        this.expect(appliedZxidOf(node) === body.zxid,
+          `${node.id} snapshot at ${describeZxid(body.zxid)}, state at ${describeZxid(appliedZxidOf(node))}`);
         const snapshot = encodeEntries(node.applied);
         return this.send(node.id, output.to, { ...output.message, body: { ...body, snapshot } });
       }
@@ -292,7 +299,8 @@ export class Simulation {
         if (!node.fsyncScheduled) {
           node.fsyncScheduled = true;
           const delay = this.rng.int(this.params.fsyncMinMs, this.params.fsyncMaxMs);
-          this.queue.push(this.nowMs + delay, { type: 'fsync', node: node.id, incarnation: node.incarnation });
+          const fsync = { type: 'fsync', node: node.id, incarnation: node.incarnation } as const;
+          this.queue.push(this.nowMs + delay, fsync);
         }
         return;
       case 'flushLog':
@@ -312,7 +320,7 @@ export class Simulation {
         this.stats.snaps++;
         this.note(node, `install snapshot ${describeZxid(output.zxid)}`);
         const entries = decodeEntries(output.snapshot);
-        this.expect(isPrefix(node.applied, entries), `${node.id} snapshot does not extend its applied history`);
+        this.expect(isPrefix(node.applied, entries), `${node.id}'s snapshot does not extend its history`);
         entries.forEach((entry, i) => this.checkCanonical(node, i, entry));
         node.applied = entries;
         disk.snapshot = { zxid: output.zxid, entries: [...entries] };
@@ -324,13 +332,15 @@ export class Simulation {
         return this.onDeliver(node, output.txn);
       case 'request':
         this.queue.push(this.nowMs, {
-          type: 'propose', node: node.id, incarnation: node.incarnation, write: decoder.decode(output.request),
+          type: 'propose', node: node.id, incarnation: node.incarnation,
+          write: decoder.decode(output.request),
         });
         return;
       case 'setTimer':
         node.timerTokens.set(output.timer, output.token);
         this.queue.push(this.nowMs + output.delayMs, {
-          type: 'timer', node: node.id, incarnation: node.incarnation, timer: output.timer, token: output.token,
+          type: 'timer', node: node.id, incarnation: node.incarnation,
+          timer: output.timer, token: output.token,
         });
         return;
       case 'role':
@@ -390,8 +400,9 @@ export class Simulation {
 
   private onDeliver(node: Node, txn: Txn): void {
     const entry = { zxid: txn.zxid, write: decoder.decode(txn.payload) };
-    this.expect(entry.zxid > appliedZxidOf(node), `${node.id} delivered ${describeZxid(entry.zxid)} out of order`);
-    this.expect(this.isDurable(node, entry.zxid), `${node.id} delivered ${describeZxid(entry.zxid)} before it was durable`);
+    const what = `${node.id} delivered ${describeZxid(entry.zxid)}`;
+    this.expect(entry.zxid > appliedZxidOf(node), `${what} out of order`);
+    this.expect(this.isDurable(node, entry.zxid), `${what} before it was durable`);
     this.checkCanonical(node, node.applied.length, entry);
     node.applied.push(entry);
     const pending = this.pendingWrites.get(entry.write);
@@ -438,10 +449,12 @@ export class Simulation {
     const { disk } = node;
     if (body.type === 'ack') {
       if (counterOf(body.zxid) === 0n) {
-        this.expect(disk.currentEpoch === epochOf(body.zxid), `${node.id} acked NEWLEADER before currentEpoch was durable`);
-        this.expect(disk.durableCount === disk.log.length, `${node.id} acked NEWLEADER before its synced txns were durable`);
+        const what = `${node.id} acked NEWLEADER before`;
+        this.expect(disk.currentEpoch === epochOf(body.zxid), `${what} currentEpoch was durable`);
+        this.expect(disk.durableCount === disk.log.length, `${what} its synced txns were durable`);
       } else {
-        this.expect(this.isDurable(node, body.zxid), `${node.id} acked ${describeZxid(body.zxid)} before it was durable`);
+        const what = `${node.id} acked ${describeZxid(body.zxid)}`;
+        this.expect(this.isDurable(node, body.zxid), `${what} before it was durable`);
       }
     }
   }

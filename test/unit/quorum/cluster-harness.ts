@@ -21,6 +21,13 @@ export interface HarnessNode {
   roles: string[];
 }
 
+interface DueTimer {
+  node: HarnessNode;
+  timer: TimerName;
+  token: number;
+  atMs: number;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -61,7 +68,7 @@ export class Cluster {
   }
 
   /** Seeds a node's disk before it starts: a log of txns (their payloads are write names). */
-  seedDisk(id: number, state: { acceptedEpoch?: bigint; currentEpoch?: bigint; log?: [bigint, string][] }): void {
+  seedDisk(id: number, state: { acceptedEpoch?: bigint; currentEpoch?: bigint; log?: [bigint, string][] }) {
     const disk = this.node(id).disk;
     disk.acceptedEpoch = state.acceptedEpoch ?? disk.acceptedEpoch;
     disk.currentEpoch = state.currentEpoch ?? disk.currentEpoch;
@@ -94,7 +101,9 @@ export class Cluster {
 
   /** Cuts both directions between every node of `side` and every node not in it. */
   isolate(side: number[]): void {
-    for (const a of side) for (const b of this.nodes.keys()) if (!side.includes(b)) this.cut.add(`${a}-${b}`).add(`${b}-${a}`);
+    for (const a of side) {
+      for (const b of this.nodes.keys()) if (!side.includes(b)) this.cut.add(`${a}-${b}`).add(`${b}-${a}`);
+    }
   }
 
   heal(): void {
@@ -142,7 +151,10 @@ export class Cluster {
 
   /** The id of the serving leader, if exactly one serves. */
   servingLeader(): number | undefined {
-    const leaders = [...this.nodes.values()].filter((n) => n.peer?.status().serving && n.peer.status().state === 'LEADING');
+    const leaders = [...this.nodes.values()].filter((n) => {
+      const status = n.peer?.status();
+      return status?.serving === true && status.state === 'LEADING';
+    });
     return leaders.length === 1 ? leaders[0]!.id : undefined;
   }
 
@@ -156,13 +168,16 @@ export class Cluster {
       const { from, to, message } = this.inflight.shift()!;
       const node = this.node(to);
       if (node.peer === undefined || this.cut.has(`${from}-${to}`)) continue;
-      if (message.type === 'zab' && ['diff', 'trunc', 'snap'].includes(message.body.type)) node.syncs.push(message.body.type);
+      const body = message.type === 'zab' ? message.body : undefined;
+      if (body?.type === 'diff' || body?.type === 'trunc' || body?.type === 'snap') {
+        node.syncs.push(body.type);
+      }
       this.step(node, { type: 'message', from, message });
     }
   }
 
-  private earliestTimer(until: number): { node: HarnessNode; timer: TimerName; token: number; atMs: number } | undefined {
-    let best: { node: HarnessNode; timer: TimerName; token: number; atMs: number } | undefined;
+  private earliestTimer(until: number): DueTimer | undefined {
+    let best: DueTimer | undefined;
     for (const node of this.nodes.values()) {
       if (node.peer === undefined) continue;
       for (const [timer, { token, atMs }] of node.timers) {
@@ -180,7 +195,9 @@ export class Cluster {
       if (zxid !== undefined) appended = zxid;
     }
     // fsync completes at once
-    if (appended !== undefined && node.peer !== undefined) this.step(node, { type: 'logged', zxid: appended });
+    if (appended !== undefined && node.peer !== undefined) {
+      this.step(node, { type: 'logged', zxid: appended });
+    }
   }
 
   private carryOut(node: HarnessNode, output: PeerOutput): bigint | undefined {
@@ -194,7 +211,8 @@ export class Cluster {
         const body = output.message.body;
         assert.ok(body.type === 'snap');
         const snapshot = encoder.encode(JSON.stringify(node.applied));
-        this.inflight.push({ from: node.id, to: output.to, message: { ...output.message, body: { ...body, snapshot } } });
+        const message = { ...output.message, body: { ...body, snapshot } };
+        this.inflight.push({ from: node.id, to: output.to, message });
         return undefined;
       }
       case 'appendTxns':

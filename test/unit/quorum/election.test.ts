@@ -35,7 +35,8 @@ describe('quorum: fast leader election', () => {
   it('prefers a higher currentEpoch over a higher zxid, among five peers', () => {
     const cluster = new Cluster([1, 2, 3, 4, 5]);
     for (const id of [1, 2, 3, 5]) {
-      cluster.seedDisk(id, { acceptedEpoch: 1n, currentEpoch: 1n, log: [[makeZxid(1n, 1n), 'a'], [makeZxid(1n, 2n), 'b']] });
+      const log: [bigint, string][] = [[makeZxid(1n, 1n), 'a'], [makeZxid(1n, 2n), 'b']];
+      cluster.seedDisk(id, { acceptedEpoch: 1n, currentEpoch: 1n, log });
     }
     cluster.seedDisk(4, { acceptedEpoch: 2n, currentEpoch: 2n, log: [[makeZxid(1n, 1n), 'a']] });
     cluster.start();

@@ -19,7 +19,8 @@ describe('quorum: simulation slice', () => {
     // The slice must actually exercise what it claims to.
     assert.ok(outcome.totals.established > sliceSeeds, 'leaders were established');
     assert.ok(outcome.totals.crashes > 0 && outcome.totals.partitions > 0, 'faults were injected');
-    assert.ok(outcome.totals.diffs > 0 && outcome.totals.truncs > 0 && outcome.totals.snaps > 0, 'every sync mode ran');
+    const { diffs, truncs, snaps } = outcome.totals;
+    assert.ok(diffs > 0 && truncs > 0 && snaps > 0, 'every sync mode ran');
     assert.ok(outcome.totals.writesAcked > 0, 'writes were acknowledged');
   });
 });

@@ -57,7 +57,8 @@ describe('quorum: ZAB synchronization and broadcast', () => {
     assert.equal(cluster.servingLeader(), 2);
     assert.deepEqual(cluster.node(3).syncs, ['trunc']);
     assert.deepEqual(cluster.node(3).applied, ['a', 'b']);
-    assert.ok(!cluster.node(3).disk.log.some((t) => t.zxid === makeZxid(1n, 2n)), 'the lost txn left the log');
+    const lost = makeZxid(1n, 2n);
+    assert.ok(!cluster.node(3).disk.log.some((t) => t.zxid === lost), 'the lost txn left the log');
   });
 
   it('sends a snapshot to a follower beyond the committed-proposal buffer (SNAP)', () => {
@@ -152,7 +153,7 @@ describe('quorum: output ordering of a single learner', () => {
     return peer.step({ type: 'message', from: 3, message: { type: 'zab', link: '1/test/0', seq, body } });
   }
 
-  it('persists acceptedEpoch before ACKEPOCH, and synced txns, then currentEpoch, before acking NEWLEADER', () => {
+  it('persists acceptedEpoch before ACKEPOCH; synced txns, then currentEpoch, before NEWLEADER ack', () => {
     const peer = learner();
     const epochOutputs = fromLeader(peer, 0, { type: 'leaderInfo', epoch: 1n });
     assert.deepEqual(epochOutputs.map((o) => o.kind), ['persistEpoch', 'send']);
@@ -160,7 +161,8 @@ describe('quorum: output ordering of a single learner', () => {
     const txn = { zxid: makeZxid(0n, 1n), payload: new Uint8Array([1]) };
     assert.deepEqual(fromLeader(peer, 2, { type: 'proposal', txn }), [], 'sync proposals wait for NEWLEADER');
     fromLeader(peer, 3, { type: 'commit', zxid: txn.zxid });
-    const outputs = fromLeader(peer, 4, { type: 'newLeader', zxid: makeZxid(1n, 0n), committedZxid: txn.zxid });
+    const newLeader = { type: 'newLeader', zxid: makeZxid(1n, 0n), committedZxid: txn.zxid } as const;
+    const outputs = fromLeader(peer, 4, newLeader);
     assert.deepEqual(outputs.map((o) => o.kind), ['appendTxns', 'flushLog', 'persistEpoch', 'send']);
     const ack = outputs[3]!;
     assert.ok(ack.kind === 'send' && ack.message.type === 'zab' && ack.message.body.type === 'ack');
@@ -184,7 +186,7 @@ describe('quorum: output ordering of a single learner', () => {
 
   it('delivers after a DIFF only what the leader had committed, not the rest of its own log', () => {
     // Found by simulation seed 28091: the learner rejoined holding a proposal still outstanding.
-    const log = [1n, 2n].map((counter) => ({ zxid: makeZxid(1n, counter), payload: new Uint8Array([Number(counter)]) }));
+    const log = [1n, 2n].map((counter) => ({ zxid: makeZxid(1n, counter), payload: new Uint8Array([1]) }));
     const peer = learner({ acceptedEpoch: 1n, currentEpoch: 1n, appliedZxid: 0n, log });
     const vote = { type: 'notification', leader: 3, zxid: 0n, electionEpoch: 1n, peerEpoch: 1n } as const;
     peer.step({ type: 'message', from: 3, message: { ...vote, state: 'LEADING' } });
