@@ -66,7 +66,11 @@ export class LeaderRole {
   private lastProposedZxid = 0n;
   private startTick = 0;
 
-  constructor(private readonly ctx: PeerContext) {}
+  /** @param session names this term of leadership; it must never repeat, even across restarts. */
+  constructor(
+    private readonly ctx: PeerContext,
+    readonly session: string,
+  ) {}
 
   start(): void {
     const { config, history } = this.ctx;
@@ -91,7 +95,8 @@ export class LeaderRole {
       return;
     }
     const link = this.links.get(from);
-    if (link === undefined || link.link !== packet.link || packet.seq < link.recvSeq) return;
+    if (link === undefined || link.link !== packet.link || packet.leaderSession !== this.session) return;
+    if (packet.seq < link.recvSeq) return;
     if (packet.seq > link.recvSeq) {
       this.links.delete(from); // a gap: the connection is broken; the learner will time out
       return;
@@ -342,7 +347,7 @@ export class LeaderRole {
   }
 
   private packet(link: LearnerLink, body: ZabBody): ZabPacket {
-    return { type: 'zab', link: link.link, seq: link.sendSeq++, body };
+    return { type: 'zab', link: link.link, leaderSession: this.session, seq: link.sendSeq++, body };
   }
 
   private sendTo(link: LearnerLink, body: ZabBody, phase?: LinkPhase): void {

@@ -12,6 +12,8 @@ export class LearnerRole {
   phase: LearnerPhase = 'connecting';
   readonly link: string;
   private sendSeq = 0;
+  /** The leadership this link talks to, learned from its first packet. */
+  private leaderSession = '';
   private recvSeq = 0;
   private epoch = -1n;
   private newLeaderZxid = -1n;
@@ -45,12 +47,16 @@ export class LearnerRole {
   private sendHello(): void {
     const { acceptedEpoch } = this.ctx;
     const body = { type: 'followerInfo', acceptedEpoch, observer: this.observer } as const;
-    this.ctx.send(this.leader, { type: 'zab', link: this.link, seq: 0, body });
+    this.ctx.send(this.leader, this.packet(0, body));
     if (this.sendSeq === 0) this.sendSeq = 1;
   }
 
   onPacket(from: number, packet: ZabPacket): void {
-    if (from !== this.leader || packet.link !== this.link || packet.seq < this.recvSeq) return;
+    if (from !== this.leader || packet.link !== this.link) return;
+    if (this.leaderSession === '') this.leaderSession = packet.leaderSession;
+    // Our hello reached a new leadership after the old one answered: this conversation is over.
+    if (packet.leaderSession !== this.leaderSession) return this.ctx.lookAgain('the leader restarted');
+    if (packet.seq < this.recvSeq) return;
     if (packet.seq > this.recvSeq) return this.ctx.lookAgain('a packet from the leader was lost');
     this.recvSeq++;
     this.heardTick = this.ctx.ticks;
@@ -214,6 +220,10 @@ export class LearnerRole {
   }
 
   private send(body: ZabBody): void {
-    this.ctx.send(this.leader, { type: 'zab', link: this.link, seq: this.sendSeq++, body });
+    this.ctx.send(this.leader, this.packet(this.sendSeq++, body));
+  }
+
+  private packet(seq: number, body: ZabBody): ZabPacket {
+    return { type: 'zab', link: this.link, leaderSession: this.leaderSession, seq, body };
   }
 }

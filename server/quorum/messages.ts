@@ -29,13 +29,16 @@ export interface Notification {
 }
 
 /**
- * A ZAB packet on a link. A link is one learner's connection to one leader: the learner names it when
- * it starts following, and `seq` numbers each direction from 0. A receiver drops duplicates and treats
- * a gap as a broken connection, so ZAB gets TCP's FIFO guarantee even from a lossy network.
+ * A ZAB packet on a link. A link is one learner's connection to one leadership: the learner names it
+ * (`link`) when it starts following, the leader names its term of leadership (`leaderSession`, empty
+ * until the learner hears it), and `seq` numbers each direction from 0. A receiver drops duplicates and
+ * treats a gap or a different session as a broken connection, so ZAB gets TCP's guarantees (FIFO, and
+ * no conversation continued across a restart) even from a lossy network.
  */
 export interface ZabPacket {
   readonly type: 'zab';
   readonly link: string;
+  readonly leaderSession: string;
   readonly seq: number;
   readonly body: ZabBody;
 }

@@ -45,7 +45,7 @@ export class QuorumPeer implements PeerContext {
   private out: PeerOutput[] = [];
   private readonly timerTokens = new Map<TimerName, number>();
   private nextTimerToken = 1;
-  private linksOpened = 0;
+  private rolesStarted = 0;
   private abandonReason: string | undefined;
   private pendingSyncs: { requestId: RequestId; zxid: bigint }[] = [];
 
@@ -174,14 +174,14 @@ export class QuorumPeer implements PeerContext {
     if (result.leader === myId) {
       this.state = 'LEADING';
       this.emit({ kind: 'role', state: 'LEADING', leader: myId, reason: 'elected' });
-      this.role = new LeaderRole(this);
+      this.role = new LeaderRole(this, `${myId}/${this.incarnation}/${this.rolesStarted++}`);
       this.role.start();
       return;
     }
     const observer = !isVoter(this.config, myId);
     this.state = observer ? 'OBSERVING' : 'FOLLOWING';
     this.emit({ kind: 'role', state: this.state, leader: result.leader, reason: 'elected' });
-    this.role = new LearnerRole(this, result.leader, observer, this.linksOpened++);
+    this.role = new LearnerRole(this, result.leader, observer, this.rolesStarted++);
     this.role.start();
   }
 

@@ -308,6 +308,7 @@ export class Simulation {
         return;
       case 'persistEpoch':
         disk[output.which] = output.epoch;
+        this.expect(disk.currentEpoch <= disk.acceptedEpoch, `${node.id}: currentEpoch above acceptedEpoch`);
         return;
       case 'truncateLog':
         this.stats.truncs++;
@@ -451,6 +452,7 @@ export class Simulation {
       if (counterOf(body.zxid) === 0n) {
         const what = `${node.id} acked NEWLEADER before`;
         this.expect(disk.currentEpoch === epochOf(body.zxid), `${what} currentEpoch was durable`);
+        this.expect(disk.acceptedEpoch >= epochOf(body.zxid), `${what} it had accepted that epoch`);
         this.expect(disk.durableCount === disk.log.length, `${what} its synced txns were durable`);
       } else {
         const what = `${node.id} acked ${describeZxid(body.zxid)}`;

@@ -150,7 +150,8 @@ describe('quorum: output ordering of a single learner', () => {
   }
 
   function fromLeader(peer: QuorumPeer, seq: number, body: ZabPacket['body']): PeerOutput[] {
-    return peer.step({ type: 'message', from: 3, message: { type: 'zab', link: '1/test/0', seq, body } });
+    const message = { type: 'zab', link: '1/test/0', leaderSession: '3/a/0', seq, body } as const;
+    return peer.step({ type: 'message', from: 3, message });
   }
 
   it('persists acceptedEpoch before ACKEPOCH; synced txns, then currentEpoch, before NEWLEADER ack', () => {
@@ -197,6 +198,16 @@ describe('quorum: output ordering of a single learner', () => {
     assert.deepEqual(delivered.map((o) => o.kind === 'deliver' && o.txn.zxid), [log[0]!.zxid]);
     const later = fromLeader(peer, 4, { type: 'commit', zxid: log[1]!.zxid });
     assert.deepEqual(later.map((o) => o.kind === 'deliver' && o.txn.zxid), [log[1]!.zxid]);
+  });
+
+  it('drops a link when a new leadership answers it (the leader restarted after answering)', () => {
+    // Found by simulation seed 148995: a resent hello reached the leader's next term on the same link.
+    const peer = learner();
+    fromLeader(peer, 0, { type: 'leaderInfo', epoch: 1n });
+    const body = { type: 'ping' } as const;
+    const message = { type: 'zab', link: '1/test/0', leaderSession: '3/b/0', seq: 0, body } as const;
+    peer.step({ type: 'message', from: 3, message });
+    assert.equal(peer.status().state, 'LOOKING');
   });
 
   it('treats a gap in the leader stream as a broken connection and looks again', () => {
