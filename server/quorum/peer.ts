@@ -137,6 +137,12 @@ export class QuorumPeer implements PeerContext {
       if (result !== undefined) this.settle(result);
     } else if (message.state === 'LOOKING') {
       this.send(from, this.settledNotification()); // tell a looking peer who leads
+      // Our leader started a new round: it gave up leading, so join the round now rather than after
+      // a timeout (otherwise the others may settle without us, on a leader that then rejects us).
+      const vote = this.settledVote!;
+      if (from === vote.leader && message.electionEpoch > vote.electionEpoch) {
+        this.lookAgain('the leader is looking');
+      }
     }
   }
 

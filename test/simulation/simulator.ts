@@ -26,6 +26,10 @@ export interface SimParams {
   /** Chance, per step during the faults, that the peer crashes partway through carrying out its outputs. */
   readonly midStepCrashChance: number;
   readonly partitionChance: number;
+  /** Chance per chaos step of cutting one direction of one link (an asymmetric partition). */
+  readonly oneWayCutChance: number;
+  /** Each peer's timers run at a rate in [1 - drift, 1 + drift] of virtual time. */
+  readonly clockDrift: number;
   readonly healChance: number;
   readonly dropRate: number;
   readonly duplicateRate: number;
@@ -66,6 +70,8 @@ export function paramsForSeed(seed: number, overrides: Partial<SimParams> = {}):
     snapshotIntervalMs: rng.pick([300, 1500, 1e9]),
     committedLogMax: rng.pick([4, 50, 500]),
     zxidCounterMax: rng.pick([0xfffffffen, 0xfffffffen, 40n]),
+    oneWayCutChance: rng.pick([0, 0, 0.05, 0.2]),
+    clockDrift: rng.pick([0, 0.1, 0.4]),
     ...overrides,
   };
 }
@@ -96,6 +102,8 @@ interface Node {
   applied: Entry[];
   timerTokens: Map<TimerName, number>;
   fsyncScheduled: boolean;
+  /** How fast this peer's timers run relative to virtual time. */
+  readonly clockRate: number;
 }
 
 type SimEvent =
@@ -149,6 +157,8 @@ export class Simulation {
   private readonly pendingWrites = new Map<string, { node: number; incarnation: number; atMs: number }>();
   private readonly ackedWrites = new Set<string>();
   private readonly group = new Map<number, number>();
+  /** Directed links cut one way ("a>b"). */
+  private readonly cutLinks = new Set<string>();
   private readonly linkClearMs = new Map<string, number>();
   private healed = false;
   private writeCount = 0;
@@ -173,6 +183,7 @@ export class Simulation {
       this.nodes.push({
         id, observer: id > params.voters, config, peer: undefined, incarnation: 0, disk, applied: [],
         timerTokens: new Map(), fsyncScheduled: false,
+        clockRate: 1 + (this.rng.float() * 2 - 1) * params.clockDrift,
       });
       this.group.set(id, 0);
     }
@@ -339,7 +350,7 @@ export class Simulation {
         return;
       case 'setTimer':
         node.timerTokens.set(output.timer, output.token);
-        this.queue.push(this.nowMs + output.delayMs, {
+        this.queue.push(this.nowMs + Math.round(output.delayMs * node.clockRate), {
           type: 'timer', node: node.id, incarnation: node.incarnation,
           timer: output.timer, token: output.token,
         });
@@ -438,9 +449,16 @@ export class Simulation {
     const earlier = this.leaderOfEpoch.get(epoch);
     this.expect(earlier === undefined, `epoch ${epoch} established twice (by ${earlier} and ${node.id})`);
     this.leaderOfEpoch.set(epoch, node.id);
-    this.expect(node.applied.length >= this.canonical.length,
+    // Every txn committed in an earlier epoch is in its history (primary integrity). A leader of a
+    // stale epoch may still establish from NEWLEADER acks its learners gave before moving on; its
+    // history is then a prefix of the later epochs' and it cannot commit anything new.
+    let earlierCommitted = this.canonical.length;
+    while (earlierCommitted > 0 && epochOf(this.canonical[earlierCommitted - 1]!.zxid) >= epoch) {
+      earlierCommitted--;
+    }
+    this.expect(node.applied.length >= earlierCommitted,
       `leader ${node.id} of epoch ${epoch} lacks committed txns: has ${node.applied.length}, ` +
-      `${this.canonical.length} were applied somewhere`);
+      `${earlierCommitted} of earlier epochs were applied somewhere`);
   }
 
   /** The ordering rules of io.ts, checked on the disk as the shell sees it when a packet leaves. */
@@ -490,7 +508,7 @@ export class Simulation {
   }
 
   private connected(a: number, b: number): boolean {
-    return this.group.get(a) === this.group.get(b);
+    return this.group.get(a) === this.group.get(b) && !this.cutLinks.has(`${a}>${b}`);
   }
 
   // Faults, clients, healing
@@ -508,6 +526,12 @@ export class Simulation {
       if (this.trace !== undefined) this.trace.push(`${this.nowMs} partition ${[...this.group].join(' ')}`);
     } else if (this.rng.chance(p.healChance)) {
       for (const node of this.nodes) this.group.set(node.id, 0);
+      this.cutLinks.clear();
+    }
+    if (this.rng.chance(p.oneWayCutChance)) {
+      const from = this.rng.pick(this.nodes).id;
+      const to = this.rng.pick(this.nodes).id;
+      if (from !== to) this.cutLinks.add(`${from}>${to}`);
     }
   }
 
@@ -516,6 +540,7 @@ export class Simulation {
     this.stats.healedAtMs = this.nowMs;
     if (this.trace !== undefined) this.trace.push(`${this.nowMs} HEAL`);
     for (const node of this.nodes) this.group.set(node.id, 0);
+    this.cutLinks.clear();
     for (const node of this.nodes) if (node.peer === undefined) this.boot(node);
     this.queue.push(this.nowMs + 500, { type: 'check' });
   }
