@@ -210,6 +210,18 @@ describe('quorum: output ordering of a single learner', () => {
     assert.equal(peer.status().state, 'LOOKING');
   });
 
+  it('joins its leader in a new election round at once, and answers older rounds with its vote', () => {
+    const peer = learner();
+    const looking = { type: 'notification', state: 'LOOKING', leader: 3, zxid: 0n, peerEpoch: 0n } as const;
+    const answer = peer.step({ type: 'message', from: 3, message: { ...looking, electionEpoch: 1n } });
+    assert.equal(peer.status().state, 'FOLLOWING', 'a stale LOOKING vote of the leader changes nothing');
+    const told = answer.find((o) => o.kind === 'send' && o.message.type === 'notification');
+    assert.ok(told?.kind === 'send' && told.message.type === 'notification' && told.message.state === 'FOLLOWING');
+    peer.step({ type: 'message', from: 3, message: { ...looking, electionEpoch: 2n } });
+    assert.equal(peer.status().state, 'LOOKING');
+    assert.equal(peer.status().electionEpoch, 2n);
+  });
+
   it('treats a gap in the leader stream as a broken connection and looks again', () => {
     const peer = learner();
     fromLeader(peer, 0, { type: 'leaderInfo', epoch: 1n });
