@@ -216,7 +216,8 @@ describe('quorum: output ordering of a single learner', () => {
     const answer = peer.step({ type: 'message', from: 3, message: { ...looking, electionEpoch: 1n } });
     assert.equal(peer.status().state, 'FOLLOWING', 'a stale LOOKING vote of the leader changes nothing');
     const told = answer.find((o) => o.kind === 'send' && o.message.type === 'notification');
-    assert.ok(told?.kind === 'send' && told.message.type === 'notification' && told.message.state === 'FOLLOWING');
+    const toldMessage = told?.kind === 'send' ? told.message : undefined;
+    assert.equal(toldMessage?.type === 'notification' && toldMessage.state, 'FOLLOWING');
     peer.step({ type: 'message', from: 3, message: { ...looking, electionEpoch: 2n } });
     assert.equal(peer.status().state, 'LOOKING');
     assert.equal(peer.status().electionEpoch, 2n);
