@@ -58,6 +58,8 @@ export class LeaderRole {
   phase: 'discovery' | 'sync' | 'broadcast' = 'discovery';
   epoch: bigint | undefined;
   private readonly links = new Map<number, LearnerLink>();
+  /** Each learner's last broken link: a late copy of its hello must not revive it. */
+  private readonly brokenLinks = new Map<number, string>();
   private readonly epochAckers = new Set<number>();
   private readonly newLeaderAckers = new Set<number>();
   /** Uncommitted proposals in zxid order, each with the voters that acked it. */
@@ -91,16 +93,14 @@ export class LeaderRole {
   onPacket(from: number, packet: ZabPacket): void {
     if (packet.body.type === 'followerInfo' && packet.seq === 0) {
       if (this.links.get(from)?.link === packet.link) return; // a resent hello
+      if (this.brokenLinks.get(from) === packet.link) return;
       this.onFollowerInfo(from, packet.link, packet.body.acceptedEpoch, packet.body.observer);
       return;
     }
     const link = this.links.get(from);
     if (link === undefined || link.link !== packet.link || packet.leaderSession !== this.session) return;
     if (packet.seq < link.recvSeq) return;
-    if (packet.seq > link.recvSeq) {
-      this.links.delete(from); // a gap: the connection is broken; the learner will time out
-      return;
-    }
+    if (packet.seq > link.recvSeq) return this.dropLink(link); // a gap: the learner will time out
     link.recvSeq++;
     link.heardTick = this.ctx.ticks;
     this.onBody(link, packet.body);
@@ -322,7 +322,7 @@ export class LeaderRole {
     const { config, ticks } = this.ctx;
     for (const link of [...this.links.values()]) {
       const limit = link.phase === 'serving' ? config.syncLimitTicks : config.initLimitTicks;
-      if (ticks - link.heardTick > limit) this.links.delete(link.id);
+      if (ticks - link.heardTick > limit) this.dropLink(link);
       else this.sendTo(link, { type: 'ping' });
     }
     if (this.phase !== 'broadcast') {
@@ -340,6 +340,11 @@ export class LeaderRole {
   syncedLearners(): number[] {
     const synced = [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced');
     return synced.map((l) => l.id);
+  }
+
+  private dropLink(link: LearnerLink): void {
+    this.links.delete(link.id);
+    this.brokenLinks.set(link.id, link.link);
   }
 
   private refuse(requestId: RequestId, reason: string): void {

@@ -212,7 +212,7 @@ export class LearnerRole {
     if (this.phase !== 'serving' && ticks - this.startTick > config.initLimitTicks) {
       return this.ctx.lookAgain('not up to date within initLimit');
     }
-    if (this.phase === 'connecting') this.sendHello();
+    if (this.phase === 'connecting' && this.recvSeq === 0) this.sendHello(); // it may have been lost
   }
 
   private refuse(requestId: RequestId, reason: string): void {
