@@ -357,6 +357,8 @@ export class Simulation {
         return;
       case 'role':
         if (output.state === 'LOOKING') this.stats.elections++;
+        // A sync base the learner cannot apply means the leader's plan and the learner's log disagree.
+        this.expect(!/^(TRUNC|DIFF) /.test(output.reason), `${node.id} gave up a sync: ${output.reason}`);
         this.note(node, `role ${output.state} leader=${output.leader} (${output.reason})`);
         return;
       case 'serving':
