@@ -3,7 +3,7 @@
 // joining a settled ensemble follows the leader a quorum reports once the leader itself says LEADING.
 // Waiting (finalize, rebroadcast) is done by the shell's timers.
 
-import { isQuorum, isVoter } from './config.js';
+import { isQuorum, isVoter, type QuorumConfig } from './config.js';
 import type { PeerContext } from './context.js';
 import type { Notification, PeerState } from './messages.js';
 
@@ -22,8 +22,8 @@ export interface ElectionResult {
 }
 
 /** True if candidate `a` is better than `b`; a non-voter is never a candidate. */
-export function voteBeats(ctx: PeerContext, a: Vote, b: Vote): boolean {
-  if (!isVoter(ctx.config, a.leader)) return false;
+export function voteBeats(config: QuorumConfig, a: Vote, b: Vote): boolean {
+  if (!isVoter(config, a.leader)) return false;
   if (a.peerEpoch !== b.peerEpoch) return a.peerEpoch > b.peerEpoch;
   if (a.zxid !== b.zxid) return a.zxid > b.zxid;
   return a.leader > b.leader;
@@ -106,9 +106,9 @@ export class Election {
       this.logicalClock = n.electionEpoch;
       this.received.clear();
       const initial = this.initialVote();
-      this.proposal = voteBeats(this.ctx, n, initial) ? voteOf(n) : initial;
+      this.proposal = voteBeats(this.ctx.config, n, initial) ? voteOf(n) : initial;
       this.broadcast();
-    } else if (voteBeats(this.ctx, n, this.proposal)) {
+    } else if (voteBeats(this.ctx.config, n, this.proposal)) {
       this.proposal = voteOf(n);
       this.broadcast();
     }

@@ -3,7 +3,7 @@
 // Method: scripted ensembles of the real QuorumPeer in the deterministic cluster harness.
 
 import assert from 'node:assert/strict';
-import { makeZxid } from '../../../server/quorum/index.js';
+import { makeZxid, quorumConfig, voteBeats } from '../../../server/quorum/index.js';
 import { Cluster } from './cluster-harness.js';
 
 function settled(cluster: Cluster, ids: number[]): boolean {
@@ -11,6 +11,15 @@ function settled(cluster: Cluster, ids: number[]): boolean {
 }
 
 describe('quorum: fast leader election', () => {
+  it('orders votes by peerEpoch, then zxid, then server id, and never for an observer', () => {
+    const config = quorumConfig({ myId: 1, voters: [1, 2, 3], observers: [4] });
+    const vote = (leader: number, peerEpoch: bigint, zxid: bigint) => ({ leader, peerEpoch, zxid });
+    assert.ok(voteBeats(config, vote(1, 2n, 0n), vote(3, 1n, 99n)), 'epoch first');
+    assert.ok(voteBeats(config, vote(1, 1n, 5n), vote(3, 1n, 4n)), 'then zxid');
+    assert.ok(voteBeats(config, vote(3, 1n, 5n), vote(2, 1n, 5n)), 'then id');
+    assert.ok(!voteBeats(config, vote(4, 9n, 9n), vote(1, 0n, 0n)), 'an observer never wins');
+  });
+
   it('elects the highest server id among three empty peers', () => {
     const cluster = new Cluster([1, 2, 3]);
     cluster.start();
