@@ -1,4 +1,28 @@
 // menagerie/recipes: locks, leader election, discovery, barriers, caches and more, built only on
 // the public API in src/index.ts.
 
-export {};
+// Formats shared with Curator (and kazoo where it reads Curator's): what recipes store in ZooKeeper.
+/** @public */
+export * from './discovery/instance-format.js';
+/** @public */
+export * from './discovery/paths.js';
+/** @public */
+export * from './counters/formats.js';
+/** @public */
+export * from './queues/formats.js';
+/** @public */
+export * from './locks/lock-data.js';
+/** @public */
+export * from './locks/node-names.js';
+
+// The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
+/** @internal */
+export * from './locks/contenders.js';
+/** @internal */
+export * from './locks/lease-state.js';
+/** @internal */
+export * from './locks/semaphore-leases.js';
+/** @internal */
+export * from './locks/multi-lock-order.js';
+/** @internal */
+export * from './leader/participants.js';
