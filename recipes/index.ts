@@ -7,15 +7,27 @@ export * from './discovery/instance-format.js';
 /** @public */
 export * from './discovery/paths.js';
 /** @public */
+export * from './discovery/provider.js';
+/** @public */
 export * from './counters/formats.js';
+/** @internal */
+export * from './counters/atomic-long.js';
 /** @public */
 export * from './queues/formats.js';
 /** @public */
 export * from './locks/lock-data.js';
 /** @public */
 export * from './locks/node-names.js';
+/** @public */
+export * from './nodes/formats.js';
 
 // The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
+/** @internal */
+export * from './barriers/double-barrier.js';
+/** @internal */
+export * from './cache/snapshot.js';
+/** @internal */
+export * from './discovery/registration.js';
 /** @internal */
 export * from './locks/contenders.js';
 /** @internal */
@@ -26,3 +38,5 @@ export * from './locks/semaphore-leases.js';
 export * from './locks/multi-lock-order.js';
 /** @internal */
 export * from './leader/participants.js';
+/** @internal */
+export * from './queues/consumer.js';

@@ -89,9 +89,11 @@ export type LockDecision =
 
 export interface DecideOptions {
   /**
-   * Our own nodes that already hold this lock; they never block us. This is the write → read downgrade:
-   * the holder of the write lock gets the read lock at once (the read node is created with the write
-   * node's sequence, see `downgradeReadNodeName`, so no queued writer sits between the two).
+   * Our own nodes that already hold this lock; they never block us (Curator's rule: the holder of the
+   * write lock gets the read lock at once). A read node named by `downgradeReadNodeName` needs no entry
+   * here, since a node with the same sequence never blocks. Do not use this with a read node created
+   * sequentially while holding the write lock (Curator 5.4's way): a writer queued between the two would
+   * get the write lock when the write node goes, while the read lock is still held (CURATOR-621).
    */
   heldByUs?: readonly string[];
 }

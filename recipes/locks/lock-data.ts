@@ -2,6 +2,8 @@
 // a lock and who waits. Curator never reads lock node data (it writes the client's IP address there), so
 // this is our own format; reading a node written by Curator or anything else gives `foreign` with its
 // text, never an exception. Example: {"v":1,"owner":"billing#2","host":"web-3","pid":4242,"requestedAt":…}
+// Cooperative revocation is Curator's too: whoever wants the lock overwrites the holder's node data with
+// the bytes `__REVOKE__` (Revoker.attemptRevoke); a holder that watches its node data may then let go.
 import { InvalidArgumentError } from '../../src/index.js';
 
 export const LOCK_DATA_VERSION = 1;
@@ -9,6 +11,8 @@ export const LOCK_DATA_VERSION = 1;
 export const LOCK_DATA_FIELD_CHARS_MAX = 256;
 /** Nodes bigger than this are not ours: reported as foreign without parsing. */
 export const LOCK_DATA_BYTES_MAX = 4096;
+/** What Curator's Revoker writes into a holder's node to ask it to release. */
+export const REVOKE_MESSAGE = '__REVOKE__';
 
 export interface LockOwnerInfo {
   /** Who asked: the application's id for this participant. */
@@ -22,6 +26,8 @@ export interface LockOwnerInfo {
 
 export type LockNodeData =
   | ({ kind: 'menagerie' } & LockOwnerInfo)
+  /** Someone asked the holder to release (Curator's `__REVOKE__`). */
+  | { kind: 'revoke-requested' }
   /** Written by someone else (Curator writes its IP address, LeaderSelector the participant id). */
   | { kind: 'foreign'; text: string };
 
@@ -50,8 +56,14 @@ export function encodeLockNodeData(info: LockOwnerInfo): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(json));
 }
 
+/** The node data that asks a holder to release, exactly as Curator writes and compares it. */
+export function encodeRevokeRequest(): Uint8Array {
+  return new TextEncoder().encode(REVOKE_MESSAGE);
+}
+
 export function decodeLockNodeData(bytes: Uint8Array): LockNodeData {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, LOCK_DATA_BYTES_MAX));
+  if (text === REVOKE_MESSAGE && bytes.length === REVOKE_MESSAGE.length) return { kind: 'revoke-requested' };
   if (bytes.length > LOCK_DATA_BYTES_MAX || !text.startsWith('{')) return { kind: 'foreign', text };
   let value: unknown;
   try {

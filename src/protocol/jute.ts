@@ -212,6 +212,12 @@ export const buffer: JuteType<Buffer | null> = {
   describe: describeBytes,
 };
 
+/** A string quoted for one log line: JSON escapes, plus the line breaks JSON leaves alone. */
+function quote(value: string): string {
+  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return JSON.stringify(value).replace(/[\u0085\u2028\u2029]/g, escape);
+}
+
 /**
  * `ustring` where the protocol never means null (paths, schemes, ids). A -1 length from a lenient
  * peer (kazoo writes -1 for ''), decodes as the empty string.
@@ -223,7 +229,7 @@ export const ustring: JuteType<string> = {
   read: (r) => r.ustring() ?? '',
   write: (w, v) => w.ustring(v),
   size: (v) => 4 + Buffer.byteLength(v, 'utf8'),
-  describe: (v) => JSON.stringify(v),
+  describe: quote,
 };
 
 /** `ustring` where null is a distinct value that must survive a round trip. */
@@ -234,7 +240,7 @@ export const nullableUstring: JuteType<string | null> = {
   read: (r) => r.ustring(),
   write: (w, v) => w.ustring(v),
   size: (v) => 4 + (v === null ? 0 : Buffer.byteLength(v, 'utf8')),
-  describe: (v) => (v === null ? 'null' : JSON.stringify(v)),
+  describe: (v) => (v === null ? 'null' : quote(v)),
 };
 
 /** `vector<T>`; a count of -1 (null) decodes as an empty array. */

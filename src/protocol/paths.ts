@@ -12,17 +12,17 @@ function isDisallowedCodeUnit(c: number): boolean {
 }
 
 /**
- * Why `path` is not a valid znode path, or undefined if it is. With `sequential`, a trailing '/'
- * is allowed, since the server appends the sequence number after it ("/a/" becomes "/a/0000000000").
+ * Why `path` is not a valid znode path, or undefined if it is. With `sequential`, the path is
+ * checked as if a digit followed it, as Apache does, since the server appends the sequence number:
+ * "/a/" (becomes "/a/0000000001") and "/a/." (becomes "/a/.0000000001") are then valid.
  */
 export function pathProblem(path: string, options: { sequential?: boolean } = {}): string | undefined {
   if (typeof path !== 'string') return 'path must be a string';
+  if (options.sequential) return pathProblem(`${path}1`);
   if (path.length === 0) return 'Path length must be > 0';
   if (path.charCodeAt(0) !== 0x2f) return 'Path must start with / character';
   if (path.length === 1) return undefined;
-  if (path.charCodeAt(path.length - 1) === 0x2f && !options.sequential) {
-    return 'Path must not end with / character';
-  }
+  if (path.charCodeAt(path.length - 1) === 0x2f) return 'Path must not end with / character';
   let previous = 0x2f;
   for (let i = 1; i < path.length; i++) {
     const c = path.charCodeAt(i);

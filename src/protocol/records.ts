@@ -195,6 +195,20 @@ export type GetSASLRequest = ReturnType<typeof GetSASLRequest.decode>;
 export const SetSASLResponse = record('SetSASLResponse', { token: buffer });
 export type SetSASLResponse = ReturnType<typeof SetSASLResponse.decode>;
 
+/** Declared by Apache's jute but sent by no 3.8 client (the SASL client sends GetSASLRequest). */
+export const SetSASLRequest = record('SetSASLRequest', { token: buffer });
+export type SetSASLRequest = ReturnType<typeof SetSASLRequest.decode>;
+
+/** The max-children records have no opcode in 3.8; they remain in jute for old logs and tools. */
+export const GetMaxChildrenRequest = record('GetMaxChildrenRequest', { path: ustring });
+export type GetMaxChildrenRequest = ReturnType<typeof GetMaxChildrenRequest.decode>;
+
+export const GetMaxChildrenResponse = record('GetMaxChildrenResponse', { max: int });
+export type GetMaxChildrenResponse = ReturnType<typeof GetMaxChildrenResponse.decode>;
+
+export const SetMaxChildrenRequest = record('SetMaxChildrenRequest', { path: ustring, max: int });
+export type SetMaxChildrenRequest = ReturnType<typeof SetMaxChildrenRequest.decode>;
+
 // ----- responses -----
 
 export const CreateResponse = record('CreateResponse', { path: ustring });
@@ -252,6 +266,10 @@ export const QuorumPacket = record('QuorumPacket', {
   authinfo: vector(Id),
 });
 export type QuorumPacket = ReturnType<typeof QuorumPacket.decode>;
+
+/** Quorum SASL authentication between servers (quorum.auth.enableSasl). */
+export const QuorumAuthPacket = record('QuorumAuthPacket', { magic: long, status: int, token: buffer });
+export type QuorumAuthPacket = ReturnType<typeof QuorumAuthPacket.decode>;
 
 export const FileHeader = record('FileHeader', { magic: int, version: int, dbid: long });
 export type FileHeader = ReturnType<typeof FileHeader.decode>;
@@ -316,6 +334,9 @@ export type CheckVersionTxn = ReturnType<typeof CheckVersionTxn.decode>;
 export const SetACLTxn = record('SetACLTxn', { path: ustring, acl: vector(ACL), version: int });
 export type SetACLTxn = ReturnType<typeof SetACLTxn.decode>;
 
+export const SetMaxChildrenTxn = record('SetMaxChildrenTxn', { path: ustring, max: int });
+export type SetMaxChildrenTxn = ReturnType<typeof SetMaxChildrenTxn.decode>;
+
 export const CreateSessionTxn = record('CreateSessionTxn', { timeOut: int });
 export type CreateSessionTxn = ReturnType<typeof CreateSessionTxn.decode>;
 
@@ -339,10 +360,12 @@ export const allRecords: ReadonlyArray<RecordCodec<any>> = [
   CreateTTLRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest, GetACLRequest,
   SetACLRequest, GetChildrenRequest, GetChildren2Request, SyncRequest, CheckVersionRequest,
   ReconfigRequest, CheckWatchesRequest, RemoveWatchesRequest, GetEphemeralsRequest,
-  GetAllChildrenNumberRequest, AddWatchRequest, GetSASLRequest, SetSASLResponse, CreateResponse,
+  GetAllChildrenNumberRequest, AddWatchRequest, GetSASLRequest, SetSASLResponse, SetSASLRequest,
+  GetMaxChildrenRequest, GetMaxChildrenResponse, SetMaxChildrenRequest, CreateResponse,
   Create2Response, ExistsResponse, GetDataResponse, SetDataResponse, GetACLResponse, SetACLResponse,
   GetChildrenResponse, GetChildren2Response, SyncResponse, GetEphemeralsResponse,
-  GetAllChildrenNumberResponse, WhoAmIResponse, Empty, LearnerInfo, QuorumPacket, FileHeader, TxnDigest,
-  TxnHeader, CreateTxnV0, CreateTxn, CreateTTLTxn, CreateContainerTxn, DeleteTxn, SetDataTxn,
-  CheckVersionTxn, SetACLTxn, CreateSessionTxn, CloseSessionTxn, ErrorTxn, Txn, MultiTxn,
+  GetAllChildrenNumberResponse, WhoAmIResponse, Empty, LearnerInfo, QuorumPacket, QuorumAuthPacket,
+  FileHeader, TxnDigest, TxnHeader, CreateTxnV0, CreateTxn, CreateTTLTxn, CreateContainerTxn, DeleteTxn,
+  SetDataTxn, CheckVersionTxn, SetACLTxn, SetMaxChildrenTxn, CreateSessionTxn, CloseSessionTxn, ErrorTxn,
+  Txn, MultiTxn,
 ];

@@ -17,7 +17,12 @@ import { decideContender, describeContenders, mutexPolicy, readWritePolicy } fro
   '../../recipes/locks/contenders.js';
 import { downgradeReadNodeName, NodeMarker, parseContenderName, protectedNodeName } from
   '../../recipes/locks/node-names.js';
+import { decodeLockNodeData, encodeRevokeRequest } from '../../recipes/locks/lock-data.js';
 import { decideLease, semaphorePaths } from '../../recipes/locks/semaphore-leases.js';
+import { currentMembers, groupMemberPath, TTL_TOUCH_CHILD, ttlNodeLayout } from
+  '../../recipes/nodes/formats.js';
+import { CreateMode } from '../../src/index.js';
+import { decideEnter, decideLeave, READY_NODE } from '../../recipes/barriers/double-barrier.js';
 import { decodeQueueItems, parseDelayUntil, parseIdItem, parsePriority } from
   '../../recipes/queues/formats.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../support/apache.js';
@@ -25,7 +30,7 @@ import { curatorAvailable, startCurator, type CuratorHarness } from '../support/
 
 const FIXTURE = new URL('../unit/recipes/fixtures/curator-5.4.json', import.meta.url);
 const RECORDED_KEYS = ['mutex', 'readWrite', 'semaphore', 'latch', 'selector', 'discovery', 'counters',
-  'queues'];
+  'queues', 'doubleBarrier', 'managedNodes'];
 const SEQUENTIAL = 'EPHEMERAL_SEQUENTIAL';
 const last = (path: string | null) => path!.split('/').pop()!;
 const watch = (predecessor: string, position: number) => ({ kind: 'watch', predecessor, position });
@@ -49,8 +54,9 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
   const b = { client: 'b' };
   const ours = { client: 'ours' };
   const children = (path: string) => curator.children(path);
+  /** Waits for `count` children; a parent not created yet counts as none. */
   const childCount = (path: string, count: number) =>
-    until(() => children(path), (c) => c.length === count, `${count} children of ${path}`);
+    until(() => children(path).catch(() => []), (c) => c.length === count, `${count} children of ${path}`);
 
   async function nodesWithData(path: string) {
     const nodes: Array<{ nodeName: string; dataHex: string; ephemeralOwner: string }> = [];
@@ -195,6 +201,50 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.selectorClose('second');
   });
 
+  it('managed nodes: GroupMember children; PersistentTtlNode: container + TTL child', async function () {
+    await curator.groupJoin('g-alpha', '/interop/group', 'alpha', 'payload-a');
+    await curator.groupJoin('g-beta', '/interop/group', 'beta', 'payload-b', b);
+    const twoMembers = (nodes: unknown[]) => nodes.length === 2;
+    const listGroup = () => nodesWithData('/interop/group').catch(() => []);
+    const groupNodes = await until(listGroup, twoMembers, 'two members');
+    assert.deepEqual(groupNodes.map((n) => n.nodeName), ['alpha', 'beta']);
+    assert.equal(groupMemberPath('/interop/group', 'alpha'), '/interop/group/alpha');
+    const membership = currentMembers(
+      groupNodes.map((n) => ({ name: n.nodeName, data: Buffer.from(n.dataHex, 'hex') })),
+      { id: 'alpha', payload: Buffer.from('payload-a') },
+    );
+    const asText = Object.fromEntries(
+      [...membership].map(([id, bytes]) => [id, Buffer.from(bytes).toString()]),
+    );
+    const javaView = await until(() => curator.groupMembers('g-alpha'), (m) => 'beta' in m, 'beta cached');
+    assert.deepEqual(asText, javaView);
+    await curator.groupLeave('g-alpha');
+    await curator.groupLeave('g-beta');
+
+    const layout = ttlNodeLayout('/interop/ttl', 400);
+    assert.equal((await curator.ttlStart('ttl', layout.nodePath, layout.ttlMs, 'kept')).created, true);
+    await until(() => children(layout.nodePath), (c) => c.includes(TTL_TOUCH_CHILD), 'the touch child');
+    const node = await curator.get(layout.nodePath);
+    const touch = await curator.get(layout.touchPath);
+    // Apache hides the container and TTL marks from clients (DataNode.copyStat reports owner 0), so a
+    // recipe cannot tell these nodes from persistent ones by their Stat.
+    assert.equal(node.ephemeralOwner, 0n);
+    assert.equal(touch.ephemeralOwner, 0n);
+    assert.equal(node.data.toString(), 'kept');
+    const modes = [CreateMode.CONTAINER, CreateMode.PERSISTENT_WITH_TTL];
+    assert.deepEqual([layout.nodeMode, layout.touchMode], modes);
+    recorded.managedNodes = {
+      group: groupNodes.map(({ nodeName, dataHex }) => ({ nodeName, dataHex })),
+      ttl: {
+        ttlMs: 400,
+        nodeOwner: node.ephemeralOwner.toString(),
+        touchOwner: touch.ephemeralOwner.toString(),
+        data: node.data.toString(),
+      },
+    };
+    await curator.ttlClose('ttl');
+  });
+
   it('discovery: Curator\'s JSON reads with our decoder, ours with Curator\'s', async function () {
     const basePath = '/interop/services';
     await curator.register({ basePath, name: 'api', id: 'java-1', address: '10.0.0.1', port: 8080,
@@ -289,6 +339,18 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     await curator.mutexRelease('java-3');
   });
 
+  it('shares revocation: Curator\'s request reads as ours; ours reaches its holder', async function () {
+    const mine = await plant('/shared/revoke', protectedNodeName(randomUUID(), NodeMarker.mutex), SEQUENTIAL);
+    await curator.revoke(`/shared/revoke/${mine}`);
+    const requested = decodeLockNodeData((await curator.get(`/shared/revoke/${mine}`)).data);
+    assert.deepEqual(requested, { kind: 'revoke-requested' });
+    await curator.delete(`/shared/revoke/${mine}`, ours);
+    const held = await curator.mutexAcquire('java-revocable', '/shared/revoke', { revocable: true });
+    await curator.set(held.lockPath!, encodeRevokeRequest(), ours);
+    await curator.nextEvent((e) => e.event === 'revoke' && e.handle === 'java-revocable');
+    await curator.mutexRelease('java-revocable');
+  });
+
   it('shares a read/write lock, including our downgrade naming against Curator\'s writer', async function () {
     const rw = '/shared/rw';
     const write = await plant(rw, protectedNodeName(randomUUID(), NodeMarker.write), SEQUENTIAL);
@@ -346,6 +408,40 @@ describe('Curator 5.4 harness against Apache ZooKeeper 3.8', function () {
     const freed = await curator.semaphoreAcquire('java-s', '/shared/semaphore', 2, { waitMs: 5_000 });
     assert.equal(freed.acquired, true);
     await curator.semaphoreRelease('java-s');
+  });
+
+  it('shares a double barrier: Curator and we enter together and leave with nothing left', async function () {
+    const path = '/shared/barrier';
+    const javaEnters = curator.barrierEnter('java-barrier', path, 2, { waitMs: 15_000 });
+    const alone = await childCount(path, 1);
+    assert.deepEqual(decideEnter(alone, 2), { kind: 'wait', members: 1 });
+    recorded.doubleBarrier = { path, javaMember: alone[0] };
+    const ourMember = await plant(path, randomUUID(), 'EPHEMERAL');
+    const enter = decideEnter(await children(path), 2);
+    assert.deepEqual(enter, { kind: 'pass', createReady: true });
+    await curator.create(`${path}/${READY_NODE}`, new Uint8Array(0), 'PERSISTENT', ours);
+    assert.equal((await javaEnters).entered, true);
+
+    const javaLeaves = curator.barrierLeave('java-barrier', { waitMs: 15_000 });
+    let ourNodeExists = true;
+    for (let steps = 0; ; steps++) {
+      assert.ok(steps < 50, 'leave takes too many steps');
+      const current = await children(path);
+      const decision = decideLeave(current, ourMember, ourNodeExists);
+      assert.notEqual(decision.kind, 'missing');
+      if (decision.kind === 'missing') break;
+      if (decision.deleteOurs) {
+        await curator.delete(`${path}/${ourMember}`, ours);
+        ourNodeExists = false;
+      }
+      if (decision.kind === 'done') {
+        await curator.delete(`${path}/${READY_NODE}`, ours).catch(() => undefined);
+        break;
+      }
+      await until(() => children(path), (c) => !c.includes(decision.node), `${decision.node} to leave`);
+    }
+    assert.equal((await javaLeaves).left, true);
+    assert.deepEqual(await children(path), []);
   });
 
   it('times Curator\'s uncontended cycles and contended hand-offs for the benchmarks', async function () {

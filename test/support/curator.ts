@@ -33,6 +33,8 @@ const SOURCE = fileURLToPath(new URL('../interop/java/CuratorHarness.java', impo
 const MAIN_CLASS = 'CuratorHarness';
 const REQUEST_TIMEOUT_MS_DEFAULT = 20_000;
 const EXIT_GRACE_MS = 3_000;
+/** Unclaimed events kept for a later nextEvent; the oldest go first. */
+const EVENTS_KEPT_MAX = 1_000;
 
 export function curatorAvailable(): boolean {
   return existsSync('/usr/bin/javac') && existsSync('/usr/bin/java') && JARS.every((jar) => existsSync(jar));
@@ -159,6 +161,8 @@ export class CuratorHarness implements AsyncDisposable {
   constructor(child: ChildProcess) {
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // Writing to a JVM that just died gives EPIPE on stdin; the exit handler reports the death instead.
+    child.stdin!.on('error', () => undefined);
     child.stderr!.on('data', (d: Buffer) => (this.#stderr = (this.#stderr + d.toString()).slice(-64_000)));
     let signalReady: () => void;
     this.#ready = new Promise((resolve) => (signalReady = resolve));
@@ -198,11 +202,14 @@ export class CuratorHarness implements AsyncDisposable {
   /** Sends one command; resolves with its result or rejects with Curator's error. */
   request<T>(op: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('Curator harness is closed'));
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+      return Promise.reject(new Error(`Curator harness exited\n${this.output()}`));
+    }
     const id = this.#nextId++;
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
     const client = options.client === undefined ? {} : { client: options.client };
     const command = { id, op, args: { ...client, ...args } };
-    return new Promise<T>((resolve, reject) => {
+    const answer = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`Curator ${op} gave no answer in ${timeoutMs} ms\n${this.output()}`));
@@ -210,6 +217,10 @@ export class CuratorHarness implements AsyncDisposable {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
       this.#child.stdin!.write(`${JSON.stringify(command)}\n`);
     });
+    // A background command (a blocked acquire) left behind by a failed test is rejected when the JVM
+    // closes; that must not fail the next test as an unhandled rejection. Awaiting callers still see it.
+    answer.catch(() => undefined);
+    return answer;
   }
 
   /** Resolves with the first event (already received or coming) that matches, and consumes it. */
@@ -250,12 +261,17 @@ export class CuratorHarness implements AsyncDisposable {
   }
 
   /** InterProcessMutex.acquire; without timeoutMs it blocks (keep the request timeout above the wait). */
-  mutexAcquire(handle: string, path: string, options: WaitOptions = {}) {
+  mutexAcquire(handle: string, path: string, options: WaitOptions & { revocable?: boolean } = {}) {
     return this.request<{ acquired: boolean; lockPath: string | null }>(
       'mutex.acquire',
-      { handle, path, timeoutMs: options.waitMs },
+      { handle, path, timeoutMs: options.waitMs, revocable: options.revocable },
       options,
     );
+  }
+
+  /** Curator's Revoker.attemptRevoke: writes `__REVOKE__` into the lock node at `path`. */
+  revoke(path: string, options: CallOptions = {}): Promise<void> {
+    return this.request('revoke', { path }, options);
   }
 
   /** Uncontended InterProcessMutex acquire + release cycles on one client, timed inside the JVM. */
@@ -355,6 +371,42 @@ export class CuratorHarness implements AsyncDisposable {
     return this.nextEvent((e) => matches(e) && e.isLeader === isLeader, timeoutMs);
   }
 
+  /** DistributedDoubleBarrier.enter: blocks until memberQty members are in (or `waitMs` passes). */
+  barrierEnter(handle: string, path: string, memberQty: number, options: WaitOptions = {}) {
+    return this.request<{ entered: boolean }>(
+      'barrier.enter',
+      { handle, path, memberQty, timeoutMs: options.waitMs },
+      options,
+    );
+  }
+
+  barrierLeave(handle: string, options: WaitOptions = {}) {
+    return this.request<{ left: boolean }>('barrier.leave', { handle, timeoutMs: options.waitMs }, options);
+  }
+
+  /** GroupMember.start: joins `<path>/<id>` (EPHEMERAL) with a UTF-8 payload. */
+  groupJoin(handle: string, path: string, id: string, payload: string, options: CallOptions = {}) {
+    return this.request<void>('group.join', { handle, path, id, payload }, options);
+  }
+
+  /** GroupMember.getCurrentMembers: id → payload (UTF-8). */
+  groupMembers(handle: string) {
+    return this.request<Record<string, string>>('group.members', { handle });
+  }
+
+  groupLeave(handle: string): Promise<void> {
+    return this.request('group.leave', { handle });
+  }
+
+  /** PersistentTtlNode.start, waiting for the first create. */
+  ttlStart(handle: string, path: string, ttlMs: number, data: string, options: CallOptions = {}) {
+    return this.request<{ created: boolean }>('ttl.start', { handle, path, ttlMs, data }, options);
+  }
+
+  ttlClose(handle: string): Promise<void> {
+    return this.request('ttl.close', { handle });
+  }
+
   /** ServiceDiscovery.registerService with the default (compatible-mode) JSON serializer. */
   register(instance: RegisterOptions, options: CallOptions = {}): Promise<void> {
     return this.request('discovery.register', { ...instance }, options);
@@ -424,6 +476,11 @@ export class CuratorHarness implements AsyncDisposable {
     return r.path;
   }
 
+  /** A plain setData (any version). */
+  set(path: string, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+    return this.request('set', { path, data: Buffer.from(data).toString('base64') }, options);
+  }
+
   delete(path: string, options: CallOptions = {}): Promise<void> {
     return this.request('delete', { path }, options);
   }
@@ -477,6 +534,7 @@ export class CuratorHarness implements AsyncDisposable {
       return;
     }
     this.#events.push(event);
+    if (this.#events.length > EVENTS_KEPT_MAX) this.#events.shift();
   }
 
   #failAll(error: Error): void {

@@ -31,13 +31,26 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
   }
 }
 
-/** Sends a four-letter word and returns the whole answer. */
-export async function fourLetterWord(port: number, word: string, host = '127.0.0.1'): Promise<string> {
+/**
+ * Sends a four-letter word and returns the whole answer. A server that neither answers nor closes
+ * within `timeoutMs` (something else took the port, or a paused process) is an error, not a hang.
+ */
+export async function fourLetterWord(
+  port: number,
+  word: string,
+  host = '127.0.0.1',
+  timeoutMs = 5_000,
+): Promise<string> {
   return await new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = net.connect(port, host, () => socket.write(word));
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy(new Error(`no answer to ${word} from ${host}:${port} within ${timeoutMs} ms`));
+    });
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.once('error', reject);
-    socket.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.once('close', (hadError) => {
+      if (!hadError) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
   });
 }

@@ -32,6 +32,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
+import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.leader.LeaderSelector;
@@ -41,6 +42,9 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
+import org.apache.curator.framework.recipes.locks.Revoker;
+import org.apache.curator.framework.recipes.nodes.GroupMember;
+import org.apache.curator.framework.recipes.nodes.PersistentTtlNode;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
 import org.apache.curator.framework.recipes.queue.QueueSerializer;
 import org.apache.curator.framework.recipes.shared.SharedCount;
@@ -210,8 +214,12 @@ public final class CuratorHarness {
         return result();
       }
       case "mutex.acquire": {
-        Mutex mutex = (Mutex) handles.computeIfAbsent(c.get("handle").asText(),
+        String name = c.get("handle").asText();
+        Mutex mutex = (Mutex) handles.computeIfAbsent(name,
             h -> new Mutex(client(c), c.get("path").asText()));
+        if (c.path("revocable").asBoolean(false)) {
+          mutex.makeRevocable(m -> emit(JSON.createObjectNode().put("event", "revoke").put("handle", name)));
+        }
         boolean acquired = acquire(c, ms -> mutex.acquire(ms, TimeUnit.MILLISECONDS));
         return result("acquired", acquired, "lockPath", acquired ? mutex.ourPath() : null);
       }
@@ -299,6 +307,56 @@ public final class CuratorHarness {
         selector.close();
         return result();
       }
+      case "barrier.enter": {
+        DistributedDoubleBarrier barrier = (DistributedDoubleBarrier) handles.computeIfAbsent(
+            c.get("handle").asText(),
+            h -> new DistributedDoubleBarrier(client(c), c.get("path").asText(), c.get("memberQty").asInt()));
+        boolean entered = c.hasNonNull("timeoutMs")
+            ? barrier.enter(c.get("timeoutMs").asLong(), TimeUnit.MILLISECONDS)
+            : barrier.enter(-1, null);
+        return result("entered", entered);
+      }
+      case "barrier.leave": {
+        DistributedDoubleBarrier barrier = handle(c, DistributedDoubleBarrier.class);
+        boolean left = c.hasNonNull("timeoutMs")
+            ? barrier.leave(c.get("timeoutMs").asLong(), TimeUnit.MILLISECONDS)
+            : barrier.leave(-1, null);
+        return result("left", left);
+      }
+      case "group.join": {
+        GroupMember member = new GroupMember(client(c), c.get("path").asText(), c.get("id").asText(),
+            c.path("payload").asText("").getBytes(StandardCharsets.UTF_8));
+        handles.put(c.get("handle").asText(), member);
+        member.start();
+        return result();
+      }
+      case "group.members": {
+        Map<String, String> members = new LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> e : handle(c, GroupMember.class).getCurrentMembers().entrySet()) {
+          members.put(e.getKey(), new String(e.getValue(), StandardCharsets.UTF_8));
+        }
+        return members;
+      }
+      case "group.leave": {
+        GroupMember member = handle(c, GroupMember.class);
+        handles.remove(c.get("handle").asText());
+        member.close();
+        return result();
+      }
+      case "ttl.start": {
+        PersistentTtlNode node = new PersistentTtlNode(client(c), c.get("path").asText(),
+            c.get("ttlMs").asLong(), c.path("data").asText("").getBytes(StandardCharsets.UTF_8));
+        handles.put(c.get("handle").asText(), node);
+        node.start();
+        boolean created = node.waitForInitialCreate(10, TimeUnit.SECONDS);
+        return result("created", created);
+      }
+      case "ttl.close": {
+        PersistentTtlNode node = handle(c, PersistentTtlNode.class);
+        handles.remove(c.get("handle").asText());
+        node.close();
+        return result();
+      }
       case "discovery.register": return register(c);
       case "discovery.unregister": {
         String key = c.get("basePath").asText() + "|" + c.get("id").asText();
@@ -349,6 +407,13 @@ public final class CuratorHarness {
         return result("path", client(c).create().creatingParentContainersIfNeeded().withMode(mode)
             .forPath(c.get("path").asText(), data));
       }
+      case "revoke":
+        Revoker.attemptRevoke(client(c), c.get("path").asText());
+        return result();
+      case "set":
+        byte[] newData = Base64.getDecoder().decode(c.path("data").asText(""));
+        client(c).setData().forPath(c.get("path").asText(), newData);
+        return result();
       case "delete":
         client(c).delete().forPath(c.get("path").asText());
         return result();

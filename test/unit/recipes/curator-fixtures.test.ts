@@ -1,16 +1,18 @@
 // Goal: our pure formats read exactly what real Curator 5.4 wrote, without a JVM. The fixture is a
 // recording made by test/integration/curator-harness.test.ts (RECORD_CURATOR_FIXTURES=1) against Apache
-// ZooKeeper 3.8: node names and data of a mutex, a read/write lock, a semaphore, a leader latch, service
-// instances, counters and queues, with who held and who led at the time.
+// ZooKeeper 3.8: node names and data of a mutex, a read/write lock, a semaphore, a leader latch and
+// selector, service instances, counters, queues and a double barrier, with who held and who led.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'mocha';
+import { barrierMembers, decideEnter, READY_NODE } from '../../../recipes/barriers/double-barrier.js';
 import { decodeAtomicLong, decodeSharedCount } from '../../../recipes/counters/formats.js';
 import { decodeServiceInstance, encodeServiceInstance } from '../../../recipes/discovery/instance-format.js';
 import { describeParticipants } from '../../../recipes/leader/participants.js';
 import { decideContender, describeContenders, mutexPolicy, readWritePolicy } from
   '../../../recipes/locks/contenders.js';
 import { decodeLockNodeData } from '../../../recipes/locks/lock-data.js';
+import { currentMembers } from '../../../recipes/nodes/formats.js';
 import { NodeMarker, parseContenderName, parseProtectedName } from '../../../recipes/locks/node-names.js';
 import { decideLease, SEMAPHORE_LEASES_CHILD, SEMAPHORE_LOCKS_CHILD } from
   '../../../recipes/locks/semaphore-leases.js';
@@ -38,6 +40,8 @@ interface Recording {
   discovery: { name: string; nodes: Array<{ nodeName: string; json: string }>; curatorViewOfOurs: unknown };
   counters: { sharedCount: Record<string, string>; atomicLong: Record<string, string> };
   queues: Record<'plain' | 'priority' | 'delay' | 'id', RecordedNode[]>;
+  doubleBarrier: { javaMember: string };
+  managedNodes: { group: RecordedNode[]; ttl: { nodeOwner: string; touchOwner: string; data: string } };
 }
 
 const recording = JSON.parse(
@@ -138,6 +142,26 @@ describe('what Curator 5.4 wrote, read by our formats', () => {
     const oursKeys = Object.keys(JSON.parse(Buffer.from(encodeServiceInstance(decoded.instance)).toString()));
     assert.deepEqual(oursKeys.slice(0, curatorKeys.length), curatorKeys);
     assert.equal((recording.discovery.curatorViewOfOurs as { enabled: boolean }).enabled, false);
+  });
+
+  it('double barrier: a member is a bare uuid beside `ready`; one member alone waits', () => {
+    const member = recording.doubleBarrier.javaMember;
+    assert.match(member, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.deepEqual(barrierMembers([member, READY_NODE]), [member]);
+    assert.deepEqual(decideEnter([member], 2), { kind: 'wait', members: 1 });
+  });
+
+  it('managed nodes: members named by id with their payload; TTL node owners hidden as 0', () => {
+    const { group, ttl } = recording.managedNodes;
+    const members = currentMembers(group.map((n) => ({ name: n.nodeName, data: bytes(n.dataHex) })), {
+      id: 'alpha',
+      payload: Buffer.from('payload-a'),
+    });
+    assert.deepEqual([...members].map(([id, data]) => [id, Buffer.from(data).toString()]), [
+      ['alpha', 'payload-a'],
+      ['beta', 'payload-b'],
+    ]);
+    assert.deepEqual([ttl.nodeOwner, ttl.touchOwner, ttl.data], ['0', '0', 'kept']);
   });
 
   it('counters: SharedCount\'s 4 bytes and DistributedAtomicLong\'s 8 bytes', () => {

@@ -5,6 +5,7 @@ import { describe, it } from 'mocha';
 import {
   decodeLockNodeData,
   encodeLockNodeData,
+  encodeRevokeRequest,
   LOCK_DATA_BYTES_MAX,
 } from '../../../../recipes/locks/lock-data.js';
 import { InvalidArgumentError } from '../../../../src/index.js';
@@ -28,6 +29,12 @@ describe('lock node data', () => {
       assert.equal(decodeLockNodeData(Buffer.from(text)).kind, 'foreign', text);
     }
     assert.equal(decodeLockNodeData(new Uint8Array(LOCK_DATA_BYTES_MAX + 1).fill(0x7b)).kind, 'foreign');
+  });
+
+  it('recognises Curator\'s revocation request, byte for byte', () => {
+    assert.equal(Buffer.from(encodeRevokeRequest()).toString(), '__REVOKE__');
+    assert.deepEqual(decodeLockNodeData(encodeRevokeRequest()), { kind: 'revoke-requested' });
+    assert.equal(decodeLockNodeData(Buffer.from('__REVOKE__\n')).kind, 'foreign');
   });
 
   it('refuses to write an owner record it could not read back', () => {
