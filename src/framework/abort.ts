@@ -1,16 +1,33 @@
 // Small helpers for the `{ signal }` discipline: check first, always remove the abort listener
-// when done, and never leave a timer running after the wait is over.
+// when done, and never leave a timer running after the wait is over. Time comes from a clock
+// object, so a test kit can run the framework on virtual time.
 
-/** Sleeps `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+import { performance } from 'node:perf_hooks';
+
+/** Where the framework reads the time and arms its timers (real time unless a test kit says so). */
+export interface FrameworkClock {
+  /** Monotonic milliseconds. */
+  nowMs(): number;
+  setTimer(callback: () => void, delayMs: number): unknown;
+  clearTimer(timer: unknown): void;
+}
+
+export const realClock: FrameworkClock = {
+  nowMs: () => performance.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
+/** Sleeps `ms` on `clock`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal, clock: FrameworkClock = realClock): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimer(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);

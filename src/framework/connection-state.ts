@@ -51,7 +51,10 @@ export function isConnectedState(state: ConnectionStateName | undefined): boolea
 export type ConnectionErrorPolicy = 'standard' | 'sessionOnly';
 
 /** True when `state` means a recipe must give up exclusive things under `policy`. */
-export function isErrorState(state: ConnectionStateName, policy: ConnectionErrorPolicy = 'standard'): boolean {
+export function isErrorState(
+  state: ConnectionStateName,
+  policy: ConnectionErrorPolicy = 'standard',
+): boolean {
   return state === 'LOST' || (policy === 'standard' && state === 'SUSPENDED');
 }
 
@@ -131,7 +134,10 @@ export class ConnectionStateMachine {
     return outputs;
   }
 
-  private onConnected(input: Extract<ConnectionInput, { type: 'connected' }>, outputs: ConnectionOutput[]): void {
+  private onConnected(
+    input: Extract<ConnectionInput, { type: 'connected' }>,
+    outputs: ConnectionOutput[],
+  ): void {
     const sameSession = input.sessionId === this.sessionId;
     if (this.phase === 'suspended' && !sameSession) {
       // The server gave us a different session than the one we were waiting to resume.
@@ -159,7 +165,12 @@ export class ConnectionStateMachine {
   }
 
   private publish(state: ConnectionStateName, nowMs: number, outputs: ConnectionOutput[]): void {
-    const change: ConnectionStateChange = { state, previous: this.current, sessionId: this.sessionId, atMs: nowMs };
+    const change: ConnectionStateChange = {
+      state,
+      previous: this.current,
+      sessionId: this.sessionId,
+      atMs: nowMs,
+    };
     this.current = state;
     outputs.push({ type: 'state', change });
   }

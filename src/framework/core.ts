@@ -2,14 +2,14 @@
 // states into the pure connection-state machine, carries out its outputs (publish a state, arm the
 // one timer, replace a dead session by a new client), and lets operations wait for a connection.
 
-import { performance } from 'node:perf_hooks';
 import {
-  ZooKeeperClient,
+  type ZooKeeperClient,
   type ConnectionState,
   type Data,
   type ZooKeeperClientOptions,
 } from '../client/index.js';
 import { ErrorCode, KeeperError, type ACL } from '../protocol/index.js';
+import { sleep, type FrameworkClock } from './abort.js';
 import {
   ConnectionStateMachine,
   isConnectedState,
@@ -26,7 +26,13 @@ import { WatchRegistry } from './watch-registry.js';
 /** Options of the ZooKeeperClient the framework makes for each session. */
 export type FrameworkClientOptions = Omit<
   ZooKeeperClientOptions,
-  'connectString' | 'sessionTimeoutMs' | 'canBeReadOnly' | 'sessionId' | 'sessionPassword' | 'onListenerError' | 'random'
+  | 'connectString'
+  | 'sessionTimeoutMs'
+  | 'canBeReadOnly'
+  | 'sessionId'
+  | 'sessionPassword'
+  | 'onListenerError'
+  | 'random'
 >;
 
 export interface CoreOptions {
@@ -42,6 +48,9 @@ export interface CoreOptions {
   readonly random: () => number;
   readonly eventsQueuedMax: number;
   readonly connectionErrorPolicy: ConnectionErrorPolicy;
+  readonly clock: FrameworkClock;
+  /** Makes the client of each session (a test kit may pass one on an in-process transport). */
+  readonly clientFactory: (options: ZooKeeperClientOptions) => ZooKeeperClient;
 }
 
 interface ConnectWaiter {
@@ -56,7 +65,7 @@ export class FrameworkCore {
   /** Namespace nodes already made sure of, by prefix. */
   readonly namespacesEnsured = new Map<string, Promise<void>>();
   private current!: ZooKeeperClient;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private readonly stateListeners = new Set<(change: ConnectionStateChange) => void>();
   private readonly stateChannels = new Set<StateChannel<ConnectionStateChange>>();
   private lastChange: ConnectionStateChange | undefined;
@@ -73,6 +82,7 @@ export class FrameworkCore {
         sessionId: () => this.current.sessionId,
         waitForConnection: (signal) => this.waitForConnection(signal),
         deleteOnce: (serverPath, version, signal) => this.current.delete(serverPath, { version, signal }),
+        sleep: (ms, signal) => sleep(ms, signal, options.clock),
       },
       options.onListenerError,
     );
@@ -113,7 +123,10 @@ export class FrameworkCore {
   }
 
   /** Resolves once a connection is up; a retryable ConnectionLoss after `timeoutMs`. */
-  waitForConnection(signal: AbortSignal | undefined, timeoutMs = this.options.connectionTimeoutMs): Promise<void> {
+  waitForConnection(
+    signal: AbortSignal | undefined,
+    timeoutMs = this.options.connectionTimeoutMs,
+  ): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.isClosed) return Promise.reject(this.closedError());
     if (this.current.isConnected && isConnectedState(this.machine.state)) return Promise.resolve();
@@ -129,9 +142,10 @@ export class FrameworkCore {
         },
       };
       const onAbort = () => waiter.reject(signal!.reason as Error);
-      const timer = setTimeout(() => waiter.reject(connectionWaitTimedOut(timeoutMs)), timeoutMs);
+      const clock = this.options.clock;
+      const timer = clock.setTimer(() => waiter.reject(connectionWaitTimedOut(timeoutMs)), timeoutMs);
       const cleanup = () => {
-        clearTimeout(timer);
+        clock.clearTimer(timer);
         this.connectWaiters.delete(waiter);
         signal?.removeEventListener('abort', onAbort);
       };
@@ -153,7 +167,7 @@ export class FrameworkCore {
 
   private openClient(): void {
     const { options } = this;
-    const client = new ZooKeeperClient({
+    const client = options.clientFactory({
       ...options.client,
       connectString: options.connectString,
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -173,7 +187,7 @@ export class FrameworkCore {
 
   private onClientState(client: ZooKeeperClient, state: ConnectionState): void {
     if (client !== this.current || this.isClosed) return;
-    const nowMs = performance.now();
+    const nowMs = this.options.clock.nowMs();
     switch (state.type) {
       case 'connected':
       case 'connectedReadOnly':
@@ -233,15 +247,16 @@ export class FrameworkCore {
   }
 
   private armTimer(atMs: number | undefined): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    const clock = this.options.clock;
+    if (this.timer !== undefined) clock.clearTimer(this.timer);
     this.timer = undefined;
     if (atMs === undefined) return;
-    this.timer = setTimeout(
+    this.timer = clock.setTimer(
       () => {
         this.timer = undefined;
-        this.input({ type: 'timer', nowMs: performance.now() });
+        this.input({ type: 'timer', nowMs: clock.nowMs() });
       },
-      Math.max(1, Math.ceil(atMs - performance.now())),
+      Math.max(1, Math.ceil(atMs - clock.nowMs())),
     );
   }
 
@@ -258,7 +273,7 @@ export class FrameworkCore {
   private async closeOnce(reason: Error | undefined): Promise<void> {
     this.isClosed = true;
     this.closeReason = reason;
-    this.input({ type: 'close', nowMs: performance.now() });
+    this.input({ type: 'close', nowMs: this.options.clock.nowMs() });
     this.armTimer(undefined);
     const error = this.closedError();
     for (const waiter of [...this.connectWaiters]) waiter.reject(error);

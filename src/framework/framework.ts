@@ -17,9 +17,10 @@ import {
   ClientClosedError,
   isIndeterminate,
   type Data,
+  ZooKeeperClient,
   type PersistentWatch,
   type WatchedEvent,
-  type ZooKeeperClient,
+  type ZooKeeperClientOptions,
 } from '../client/index.js';
 import {
   ErrorCode,
@@ -37,7 +38,7 @@ import {
   type OpName,
   type Stat,
 } from '../protocol/index.js';
-import { raceAbort } from './abort.js';
+import { raceAbort, realClock, sleep, type FrameworkClock } from './abort.js';
 import {
   isConnectedState,
   type ConnectionErrorPolicy,
@@ -49,7 +50,7 @@ import { hasCode, isRetryable } from './errors.js';
 import type { GuaranteedDeleteOutcome } from './guaranteed-delete.js';
 import { Namespace } from './namespace.js';
 import { findProtectedChild, newProtectionId, protectedPath } from './protected-name.js';
-import { retryLoop, type AttemptContext, type Resolution } from './retry-loop.js';
+import { retryLoop, type AttemptContext, type Resolution, type Resolver } from './retry-loop.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import {
   toClientOp,
@@ -86,6 +87,10 @@ export interface FrameworkOptions {
   random?: () => number;
   /** State changes an iterator buffers for a slow reader. Default 10 000. */
   eventsQueuedMax?: number;
+  /** The framework's time and timers; a test kit passes a virtual clock. Default: real time. */
+  clock?: FrameworkClock;
+  /** Makes the client of each session; a test kit may pass one on an in-process transport. */
+  clientFactory?: (options: ZooKeeperClientOptions) => ZooKeeperClient;
 }
 
 export interface SignalOptions {
@@ -99,6 +104,9 @@ export interface WatchOptions extends SignalOptions {
   watch?: WatchOption;
 }
 
+/** The one-shot watch listener a read hands to the client. */
+type Listener = ((event: WatchedEvent) => void) | undefined;
+
 type WithWatch<O, R> = O extends { watch: true } ? R & { watch: Promise<WatchedEvent> } : R;
 
 export interface CreateOptions extends SignalOptions {
@@ -110,7 +118,7 @@ export interface CreateOptions extends SignalOptions {
   ttlMs?: number;
   /** Create missing parents (persistent, or containers with `parentsAsContainers`). */
   createParents?: boolean;
-  /** Missing parents are made CONTAINER nodes, which the server removes once empty. */
+  /** Create missing parents as CONTAINER nodes, removed by the server once empty (implies createParents). */
   parentsAsContainers?: boolean;
   /**
    * Prefix the node's name with `_c_<uuid>-` so that, if the reply is lost, the node is found
@@ -169,6 +177,8 @@ export function createFramework(options: FrameworkOptions): Framework {
     random: options.random ?? Math.random,
     eventsQueuedMax: positive(options.eventsQueuedMax ?? 10_000, 'eventsQueuedMax'),
     connectionErrorPolicy: connectionErrorPolicy(options.connectionErrorPolicy),
+    clock: options.clock ?? realClock,
+    clientFactory: options.clientFactory ?? ((clientOptions) => new ZooKeeperClient(clientOptions)),
   });
   return new Framework(core, namespace, undefined);
 }
@@ -234,7 +244,7 @@ export class Framework implements AsyncDisposable {
     return this.core.stateChanges(options.signal);
   }
 
-  /** Resolves once connected; rejects with ConnectionLoss after `timeoutMs` (default: connectionTimeoutMs). */
+  /** Resolves once connected; rejects with ConnectionLoss after `timeoutMs` (default connectionTimeoutMs). */
   blockUntilConnected(options: SignalOptions & { timeoutMs?: number } = {}): Promise<void> {
     return this.core.waitForConnection(options.signal, options.timeoutMs);
   }
@@ -287,7 +297,8 @@ export class Framework implements AsyncDisposable {
     }
     await this.ensureNamespace(options.signal);
     const protectionId = options.protected ? newProtectionId() : undefined;
-    const serverPath = this.ns.toServer(protectionId === undefined ? path : protectedPath(path, protectionId));
+    const named = protectionId === undefined ? path : protectedPath(path, protectionId);
+    const serverPath = this.ns.toServer(named);
     let attemptSession = 0n;
     let maybeCreated = false;
     const attempt = async ({ signal }: AttemptContext): Promise<CreateResult> => {
@@ -314,8 +325,11 @@ export class Framework implements AsyncDisposable {
       return await this.run('create', attempt, resolve, options.signal);
     } catch (error) {
       // A reply was lost and never resolved: the node may exist with nobody knowing its name.
-      if (maybeCreated && protectionId !== undefined) this.removeProtectedOrphan(parentPath(serverPath), protectionId);
-      else if (maybeCreated && traits.ephemeral && !traits.sequential) this.removeOwnEphemeral(serverPath, attemptSession);
+      if (maybeCreated && protectionId !== undefined) {
+        this.removeProtectedOrphan(parentPath(serverPath), protectionId);
+      } else if (maybeCreated && traits.ephemeral && !traits.sequential) {
+        this.removeOwnEphemeral(serverPath, attemptSession);
+      }
       throw this.userError(error);
     }
   }
@@ -351,7 +365,11 @@ export class Framework implements AsyncDisposable {
   }
 
   /** Replaces a node's data; returns its new stat. */
-  async setData(path: string, data: Data | null, options: SignalOptions & { version?: number } = {}): Promise<Stat> {
+  async setData(
+    path: string,
+    data: Data | null,
+    options: SignalOptions & { version?: number } = {},
+  ): Promise<Stat> {
     options.signal?.throwIfAborted();
     const version = options.version ?? -1;
     await this.ensureNamespace(options.signal);
@@ -360,7 +378,9 @@ export class Framework implements AsyncDisposable {
     const resolve = async (): Promise<Resolution<Stat>> => {
       const current = await this.core.client.getData(serverPath);
       const sameData = current.data.equals(wanted);
-      if (sameData && (version === -1 || current.stat.version > version)) return { applied: true, value: current.stat };
+      if (sameData && (version === -1 || current.stat.version > version)) {
+        return { applied: true, value: current.stat };
+      }
       return NOT_APPLIED; // a repeat is either what happened, or fails with BadVersion
     };
     try {
@@ -376,7 +396,11 @@ export class Framework implements AsyncDisposable {
   }
 
   /** Replaces a node's ACL; `version` is the expected ACL version. */
-  async setACL(path: string, acl: readonly ACL[], options: SignalOptions & { version?: number } = {}): Promise<Stat> {
+  async setACL(
+    path: string,
+    acl: readonly ACL[],
+    options: SignalOptions & { version?: number } = {},
+  ): Promise<Stat> {
     options.signal?.throwIfAborted();
     const version = options.version ?? -1;
     await this.ensureNamespace(options.signal);
@@ -433,7 +457,8 @@ export class Framework implements AsyncDisposable {
         undefined,
         options.signal,
       );
-      return results.map((result, i) => toTransactionResult(ops[i], result, this.ns)) as TransactionResults<T>;
+      const typed = results.map((result, i) => toTransactionResult(ops[i], result, this.ns));
+      return typed as TransactionResults<T>;
     } catch (error) {
       throw this.userError(error);
     }
@@ -446,10 +471,12 @@ export class Framework implements AsyncDisposable {
     options?.signal?.throwIfAborted();
     await this.ensureNamespace(options?.signal);
     const serverPath = this.ns.toServer(path);
-    return this.watchedRead(path, serverPath, 'data', 'getData', options, async (client, listener, signal) => {
+    const read = async (client: ZooKeeperClient, listener: Listener, signal: AbortSignal | undefined) => {
       const result = await client.getData(serverPath, { watch: listener, signal });
       return { data: result.data, stat: result.stat };
-    }) as Promise<WithWatch<O, DataResult>>;
+    };
+    const result = this.watchedRead(path, serverPath, 'data', 'getData', options, read);
+    return result as Promise<WithWatch<O, DataResult>>;
   }
 
   /** The node's stat, or null when absent; a watch then waits for its creation. */
@@ -460,9 +487,10 @@ export class Framework implements AsyncDisposable {
     options?.signal?.throwIfAborted();
     await this.ensureNamespace(options?.signal);
     const serverPath = this.ns.toServer(path);
-    const result = await this.watchedRead(path, serverPath, 'data', 'exists', options, async (client, listener, signal) => ({
+    const read = async (client: ZooKeeperClient, listener: Listener, signal: AbortSignal | undefined) => ({
       stat: (await client.exists(serverPath, { watch: listener, signal })) as Stat | null,
-    }));
+    });
+    const result = await this.watchedRead(path, serverPath, 'data', 'exists', options, read);
     return (options?.watch === true ? result : (result as { stat: Stat | null }).stat) as never;
   }
 
@@ -475,10 +503,12 @@ export class Framework implements AsyncDisposable {
     await this.ensureNamespace(options?.signal);
     const serverPath = this.ns.toServer(path);
     const withStat = options?.withStat ?? false;
-    return this.watchedRead(path, serverPath, 'children', 'getChildren', options, async (client, listener, signal) => {
-      const result = await client.getChildren(serverPath, { watch: listener, withStat, signal });
-      return result.stat === undefined ? { children: result.children } : { children: result.children, stat: result.stat };
-    }) as Promise<WithWatch<O, ChildrenResult>>;
+    const read = async (client: ZooKeeperClient, listener: Listener, signal: AbortSignal | undefined) => {
+      const { children, stat } = await client.getChildren(serverPath, { watch: listener, withStat, signal });
+      return stat === undefined ? { children } : { children, stat };
+    };
+    const result = this.watchedRead(path, serverPath, 'children', 'getChildren', options, read);
+    return result as Promise<WithWatch<O, ChildrenResult>>;
   }
 
   async getACL(path: string, options: SignalOptions = {}): Promise<{ acl: ACL[]; stat: Stat }> {
@@ -486,7 +516,8 @@ export class Framework implements AsyncDisposable {
     await this.ensureNamespace(options.signal);
     const serverPath = this.ns.toServer(path);
     try {
-      return await this.run('getACL', ({ signal }) => this.core.client.getACL(serverPath, { signal }), undefined, options.signal);
+      const read = ({ signal }: AttemptContext) => this.core.client.getACL(serverPath, { signal });
+      return await this.run('getACL', read, undefined, options.signal);
     } catch (error) {
       throw this.userError(error);
     }
@@ -498,7 +529,8 @@ export class Framework implements AsyncDisposable {
     await this.ensureNamespace(options.signal);
     const serverPath = this.ns.toServer(path);
     try {
-      await this.run('sync', ({ signal }) => this.core.client.sync(serverPath, { signal }), undefined, options.signal);
+      const sync = ({ signal }: AttemptContext) => this.core.client.sync(serverPath, { signal });
+      await this.run('sync', sync, undefined, options.signal);
     } catch (error) {
       throw this.userError(error);
     }
@@ -518,7 +550,7 @@ export class Framework implements AsyncDisposable {
     options.signal?.throwIfAborted();
     await this.ensureNamespace(options.signal);
     const serverPath = this.ns.toServer(path);
-    const toUser = (event: WatchedEvent): WatchedEvent => ({ type: event.type, path: this.ns.toClient(event.path) });
+    const toUser = (event: WatchedEvent) => this.userEvent(event);
     const { listener } = options;
     const clientOptions = {
       mode: options.mode ?? 'persistent',
@@ -549,7 +581,7 @@ export class Framework implements AsyncDisposable {
   protected run<T>(
     name: OpName,
     attempt: (context: AttemptContext) => Promise<T>,
-    resolveIndeterminate: ((error: KeeperError, signal: AbortSignal | undefined) => Promise<Resolution<T>>) | undefined,
+    resolveIndeterminate: Resolver<T> | undefined,
     signal: AbortSignal | undefined,
   ): Promise<T> {
     if (this.core.closed) return Promise.reject(this.core.closedError());
@@ -560,6 +592,8 @@ export class Framework implements AsyncDisposable {
       waitForConnection: (s) => this.core.waitForConnection(s),
       resolveIndeterminate,
       random: this.core.options.random,
+      nowMs: () => this.core.options.clock.nowMs(),
+      sleep: (ms, s) => sleep(ms, s, this.core.options.clock),
     }).catch((error: unknown) => {
       // The framework closed the client of a session it gave up on (LOST): for the caller, the
       // session expired; the framework itself goes on with a new one.
@@ -593,7 +627,7 @@ export class Framework implements AsyncDisposable {
     const attempt = async ({ signal }: AttemptContext): Promise<R & { watch?: Promise<WatchedEvent> }> => {
       const client = this.core.client;
       if (option === undefined) return read(client, undefined, signal);
-      const watch = this.newWatch(client, serverPath, path, kind, option);
+      const watch = this.newWatch(client, serverPath, kind, option);
       try {
         const result = await raceAbort(read(client, watch.handle.listener, undefined), signal, (late) => {
           if ('value' in late) void this.core.watches.remove(watch.handle, path);
@@ -617,11 +651,10 @@ export class Framework implements AsyncDisposable {
   private newWatch(
     client: ZooKeeperClient,
     serverPath: string,
-    path: string,
     kind: WatchKind,
     option: WatchOption,
   ): { handle: WatchHandle; promise: Promise<WatchedEvent> | undefined } {
-    const toUser = (event: WatchedEvent): WatchedEvent => ({ type: event.type, path: this.ns.toClient(event.path) });
+    const toUser = (event: WatchedEvent) => this.userEvent(event);
     if (typeof option === 'function') {
       const handle = this.core.watches.add(client, serverPath, kind, (event) => {
         try {
@@ -637,7 +670,6 @@ export class Framework implements AsyncDisposable {
       handle = this.core.watches.add(client, serverPath, kind, (event) => resolve(toUser(event)), reject);
     });
     promise.catch(() => undefined); // a watch nobody awaits must not become an unhandled rejection
-    void path;
     return { handle, promise };
   }
 
@@ -670,7 +702,8 @@ export class Framework implements AsyncDisposable {
       );
     try {
       const created = await call().catch(async (error: unknown) => {
-        if (!(options.createParents && hasCode(error, ErrorCode.NO_NODE))) throw error;
+        const makeParents = options.createParents === true || options.parentsAsContainers === true;
+        if (!(makeParents && hasCode(error, ErrorCode.NO_NODE))) throw error;
         await this.makePath(client, parentPath(serverPath), options.parentsAsContainers ?? false, signal);
         return call();
       });
@@ -699,8 +732,9 @@ export class Framework implements AsyncDisposable {
       throw error;
     }
     const value = { path: this.ns.toClient(serverPath), stat: existing.stat };
-    if (traits.ephemeral && existing.stat.ephemeralOwner === client.sessionId) return { applied: true, value };
-    if (options.idempotent && existing.data.equals(dataBuffer(options.data ?? null))) return { applied: true, value };
+    const ours = traits.ephemeral && existing.stat.ephemeralOwner === client.sessionId;
+    const same = options.idempotent === true && existing.data.equals(dataBuffer(options.data ?? null));
+    if (ours || same) return { applied: true, value };
     // It exists, and nothing proves it is ours: report NodeExists, marked as possibly our own.
     const error = KeeperError.from(ErrorCode.NODE_EXISTS, { path: serverPath, cause: lost });
     error.indeterminate = !traits.ephemeral;
@@ -761,6 +795,8 @@ export class Framework implements AsyncDisposable {
       traits: operations.getChildren.traits,
       waitForConnection: (s) => this.core.waitForConnection(s),
       random: this.core.options.random,
+      nowMs: () => this.core.options.clock.nowMs(),
+      sleep: (ms, s) => sleep(ms, s, this.core.options.clock),
     }).catch(() => undefined);
   }
 
@@ -809,6 +845,11 @@ export class Framework implements AsyncDisposable {
       ensured.catch(() => this.core.namespacesEnsured.delete(prefix));
     }
     await raceAbort(ensured, signal);
+  }
+
+  /** A watch event as this view names it: the path moved back out of the namespace. */
+  private userEvent(event: WatchedEvent): WatchedEvent {
+    return { type: event.type, path: this.ns.toClient(event.path) };
   }
 
   /** An error as this view names it: a KeeperError's path moved back out of the namespace. */
@@ -921,12 +962,15 @@ function sessionEnded(cause: KeeperError): KeeperError {
 function connectionErrorPolicy(policy: ConnectionErrorPolicy | undefined): ConnectionErrorPolicy {
   if (policy === undefined) return 'standard';
   if (policy !== 'standard' && policy !== 'sessionOnly') {
-    throw new InvalidArgumentError(`connectionErrorPolicy must be 'standard' or 'sessionOnly', got ${String(policy)}`);
+    const got = String(policy);
+    throw new InvalidArgumentError(`connectionErrorPolicy must be 'standard' or 'sessionOnly', got ${got}`);
   }
   return policy;
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
+  }
   return value;
 }

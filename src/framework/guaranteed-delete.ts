@@ -24,6 +24,8 @@ export interface GuaranteedDeleteHost {
   sessionId(): bigint;
   waitForConnection(signal: AbortSignal): Promise<void>;
   deleteOnce(serverPath: string, version: number, signal: AbortSignal): Promise<void>;
+  /** Waits between attempts; real time by default. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 interface PendingDelete {
@@ -65,11 +67,17 @@ export class GuaranteedDeletes {
   }
 
   /** Starts (or joins) the background delete of `serverPath`; resolves with its outcome. */
-  add(serverPath: string, path: string, version: number, sessionId: bigint): Promise<GuaranteedDeleteOutcome> {
+  add(
+    serverPath: string,
+    path: string,
+    version: number,
+    sessionId: bigint,
+  ): Promise<GuaranteedDeleteOutcome> {
     const existing = this.pending.get(serverPath);
     if (existing !== undefined) return existing.done;
     if (this.pending.size >= GUARANTEED_DELETES_MAX) {
-      const error = new GuaranteedDeleteAbandonedError(`${GUARANTEED_DELETES_MAX} guaranteed deletes already pending`);
+      const message = `${GUARANTEED_DELETES_MAX} guaranteed deletes already pending`;
+      const error = new GuaranteedDeleteAbandonedError(message);
       return Promise.resolve(this.publish({ path, outcome: 'abandoned', error }));
     }
     const abort = new AbortController();
@@ -92,7 +100,8 @@ export class GuaranteedDeletes {
   /** Gives up the deletes of a session that ended: its ephemerals go with it. */
   abandonSession(sessionId: bigint): void {
     for (const entry of this.pending.values()) {
-      if (entry.sessionId === sessionId) entry.abort.abort(new GuaranteedDeleteAbandonedError('the session ended'));
+      if (entry.sessionId !== sessionId) continue;
+      entry.abort.abort(new GuaranteedDeleteAbandonedError('the session ended'));
     }
   }
 
@@ -106,7 +115,9 @@ export class GuaranteedDeletes {
 
   private async run(entry: PendingDelete): Promise<GuaranteedDeleteOutcome> {
     const { signal } = entry.abort;
-    const abandoned = () => ({ path: entry.path, outcome: 'abandoned' as const, error: signal.reason as Error });
+    const abandoned = (error = signal.reason as Error): GuaranteedDeleteOutcome => {
+      return { path: entry.path, outcome: 'abandoned', error };
+    };
     for (let retry = 0; ; retry++) {
       if (signal.aborted) return abandoned();
       try {
@@ -114,7 +125,7 @@ export class GuaranteedDeletes {
         if (signal.aborted) return abandoned();
         // 0n: asked before any session existed, so any session will do.
         if (entry.sessionId !== 0n && this.host.sessionId() !== entry.sessionId) {
-          return { path: entry.path, outcome: 'abandoned', error: new GuaranteedDeleteAbandonedError('the session ended') };
+          return abandoned(new GuaranteedDeleteAbandonedError('the session ended'));
         }
         await this.host.deleteOnce(entry.serverPath, entry.version, signal);
         return { path: entry.path, outcome: 'deleted' };
@@ -124,7 +135,7 @@ export class GuaranteedDeletes {
         if (!isRetryable(error)) return { path: entry.path, outcome: 'failed', error: error as Error };
       }
       const delayMs = Math.min(RETRY_DELAY_MIN_MS * 2 ** Math.min(retry, 10), RETRY_DELAY_MAX_MS);
-      await sleep(delayMs, signal).catch(() => undefined);
+      await (this.host.sleep ?? sleep)(delayMs, signal).catch(() => undefined);
     }
   }
 

@@ -17,6 +17,7 @@ export {
   type WatchOptions as FrameworkWatchOptions,
 } from './framework.js';
 export type { FrameworkClientOptions } from './core.js';
+export { realClock, type FrameworkClock } from './abort.js';
 export {
   ConnectionStateMachine,
   isConnectedState,
@@ -40,7 +41,14 @@ export {
   type ExponentialBackoffOptions,
   type RetryPolicy,
 } from './retry-policy.js';
-export { retryLoop, type AttemptContext, type Resolution, type RetryInfo, type RetryLoopOptions } from './retry-loop.js';
+export {
+  retryLoop,
+  type AttemptContext,
+  type Resolution,
+  type Resolver,
+  type RetryInfo,
+  type RetryLoopOptions,
+} from './retry-loop.js';
 export { FrameworkClosedError, GuaranteedDeleteAbandonedError, isRetryable } from './errors.js';
 export type { GuaranteedDeleteOutcome } from './guaranteed-delete.js';
 export { Namespace } from './namespace.js';

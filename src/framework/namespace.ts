@@ -16,7 +16,9 @@ export class Namespace {
     if (typeof name !== 'string') throw new InvalidArgumentError('namespace must be a string');
     const prefix = name.startsWith('/') ? name : `/${name}`;
     const problem = pathProblem(prefix);
-    if (problem !== undefined) throw new InvalidArgumentError(`invalid namespace ${JSON.stringify(name)}: ${problem}`);
+    if (problem !== undefined) {
+      throw new InvalidArgumentError(`invalid namespace ${JSON.stringify(name)}: ${problem}`);
+    }
     this.prefix = prefix;
   }
 

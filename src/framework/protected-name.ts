@@ -30,7 +30,11 @@ export function findProtectedChild(children: readonly string[], id: string): str
 
 /** True when a node name carries a protection prefix. */
 export function isProtectedName(name: string): boolean {
-  return name.length > PROTECTED_PREFIX_CHARS && name.startsWith(PROTECTED_PREFIX) && name[PROTECTED_PREFIX_CHARS - 1] === '-';
+  return (
+    name.length > PROTECTED_PREFIX_CHARS &&
+    name.startsWith(PROTECTED_PREFIX) &&
+    name[PROTECTED_PREFIX_CHARS - 1] === '-'
+  );
 }
 
 /** A node name without its protection prefix ("_c_<id>-lock-0000000003" becomes "lock-0000000003"). */

@@ -14,6 +14,9 @@ import type { RetryPolicy } from './retry-policy.js';
 /** What a read-back found out about a write whose reply was lost. */
 export type Resolution<T> = { readonly applied: true; readonly value: T } | { readonly applied: false };
 
+/** Decides whether the write whose reply was lost (`error`) was applied. */
+export type Resolver<T> = (error: KeeperError, signal: AbortSignal | undefined) => Promise<Resolution<T>>;
+
 export interface AttemptContext {
   /** 1 for the first attempt. */
   readonly attemptNumber: number;
@@ -41,7 +44,7 @@ export interface RetryLoopOptions<T> {
    * its indeterminate error goes to the caller. It may throw: a retryable error retries the
    * resolution itself, any other error ends the call.
    */
-  readonly resolveIndeterminate?: (error: KeeperError, signal: AbortSignal | undefined) => Promise<Resolution<T>>;
+  readonly resolveIndeterminate?: Resolver<T>;
   readonly random?: () => number;
   /** A monotonic clock in ms; performance.now by default. */
   readonly nowMs?: () => number;

@@ -33,7 +33,8 @@ export interface ExponentialBackoffOptions {
 export function exponentialBackoff(options: ExponentialBackoffOptions): RetryPolicy {
   const baseSleepMs = nonNegative(options.baseSleepMs, 'baseSleepMs');
   const maxRetries = Math.min(nonNegativeInteger(options.maxRetries, 'maxRetries'), EXPONENTIAL_RETRIES_MAX);
-  const maxSleepMs = options.maxSleepMs === undefined ? Infinity : nonNegative(options.maxSleepMs, 'maxSleepMs');
+  const maxSleepMs =
+    options.maxSleepMs === undefined ? Infinity : nonNegative(options.maxSleepMs, 'maxSleepMs');
   return {
     description: `exponentialBackoff(base ${baseSleepMs} ms, ${maxRetries} retries, max ${maxSleepMs} ms)`,
     delayBeforeRetryMs(retryCount, _elapsedMs, random) {
@@ -47,7 +48,9 @@ export function exponentialBackoff(options: ExponentialBackoffOptions): RetryPol
 
 /** Exponential backoff whose single sleep never exceeds `maxSleepMs` (Curator's bounded variant). */
 export function boundedExponentialBackoff(options: Required<ExponentialBackoffOptions>): RetryPolicy {
-  if (options.maxSleepMs === undefined) throw new InvalidArgumentError('boundedExponentialBackoff needs maxSleepMs');
+  if (options.maxSleepMs === undefined) {
+    throw new InvalidArgumentError('boundedExponentialBackoff needs maxSleepMs');
+  }
   const policy = exponentialBackoff(options);
   return { ...policy, description: `bounded ${policy.description}` };
 }
@@ -102,6 +105,8 @@ function nonNegative(value: number, name: string): number {
 }
 
 function nonNegativeInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be an integer ≥ 0, got ${value}`);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be an integer ≥ 0, got ${value}`);
+  }
   return value;
 }

@@ -6,7 +6,10 @@ import { ChannelOverflowError } from '../client/index.js';
 
 export class StateChannel<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
-  private readonly readers: Array<{ resolve(result: IteratorResult<T>): void; reject(error: unknown): void }> = [];
+  private readonly readers: Array<{
+    resolve(result: IteratorResult<T>): void;
+    reject(error: unknown): void;
+  }> = [];
   private ended = false;
   private endError: unknown;
 

@@ -2,7 +2,13 @@
 // `txn.setData(...)`, `txn.check(...)` build ops with user paths; the framework moves them under
 // its namespace when it sends them and strips the namespace from the typed results.
 
-import { op, type CreateOpOptions, type Data, type MultiOperation, type MultiOpResult } from '../client/index.js';
+import {
+  op,
+  type CreateOpOptions,
+  type Data,
+  type MultiOperation,
+  type MultiOpResult,
+} from '../client/index.js';
 import type { ACL, CreateModeFlag, CreateModeName, Stat } from '../protocol/index.js';
 import type { Namespace } from './namespace.js';
 
@@ -64,13 +70,15 @@ export type TransactionResultOf<O> = O extends TransactionCreate
         : never;
 
 /** Per-position result types: `transaction([txn.create(..), txn.check(..)])` is fully typed. */
-export type TransactionResults<T extends readonly unknown[]> = { -readonly [K in keyof T]: TransactionResultOf<T[K]> };
+export type TransactionResults<T extends readonly unknown[]> = {
+  -readonly [K in keyof T]: TransactionResultOf<T[K]>;
+};
 
 /** Builds transaction ops. */
 export const txn = {
   create(
     path: string,
-    options: { data?: Data | null; mode?: CreateModeName | CreateModeFlag; acl?: readonly ACL[]; ttlMs?: number } = {},
+    options: Omit<TransactionCreate, 'op' | 'path'> = {},
   ): TransactionCreate {
     return { op: 'create', path, ...options };
   },
@@ -86,7 +94,11 @@ export const txn = {
 };
 
 /** The client op for one transaction op, with its path under the namespace (checked by the client). */
-export function toClientOp(operation: TransactionOp, namespace: Namespace, defaultAcl: readonly ACL[]): MultiOperation {
+export function toClientOp(
+  operation: TransactionOp,
+  namespace: Namespace,
+  defaultAcl: readonly ACL[],
+): MultiOperation {
   const path = namespace.toServer(operation.path);
   switch (operation.op) {
     case 'create': {

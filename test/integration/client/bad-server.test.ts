@@ -22,7 +22,10 @@ describe('client against a misbehaving server', function () {
     await using server = await startFakeServer((n) => (n === 0 ? behaviour : 'good'));
     await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs });
     await client.connect();
+    if (behaviour !== 'silent') await client.sync('/'); // a reply, so a zxid to remember
     const sessionId = client.sessionId;
+    const lastZxid = client.lastZxidSeen;
+    assert.equal(lastZxid > 0n, behaviour !== 'silent');
     const error = await client.getData('/x').then(
       () => assert.fail('the broken reply must not resolve'),
       (e: KeeperError) => e,
@@ -31,6 +34,9 @@ describe('client against a misbehaving server', function () {
     assert.equal(client.sessionId, sessionId, 'the session is resumed on the next connection');
     assert.equal((await client.getData('/x')).data.toString(), 'ok');
     assert.equal(server.accepted, 2);
+    // The reconnect carries the latest zxid seen, so the client never goes back in time.
+    assert.equal(server.connectRequests[1].lastZxidSeen, lastZxid);
+    assert.equal(server.connectRequests[1].sessionId, sessionId);
     return error;
   }
 
@@ -72,5 +78,17 @@ describe('client against a misbehaving server', function () {
     await assert.rejects(client.connect({ timeoutMs: 300 }), TimeoutError);
     await client.close();
     assert.equal(client.state.type, 'closed');
+  });
+
+  it('pings an idle connection and stays connected', async () => {
+    await using server = await startFakeServer(() => 'good');
+    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 300 });
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.type));
+    await client.connect();
+    // At a third of 300 ms of idleness a ping goes out; wait for a few.
+    while (server.pings < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(states, ['connected']);
+    assert.equal(server.accepted, 1);
   });
 });

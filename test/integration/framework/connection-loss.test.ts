@@ -14,6 +14,7 @@ import {
   isIndeterminate,
   noRetry,
   retryNTimes,
+  txn,
   type Framework,
   type FrameworkOptions,
   type GuaranteedDeleteOutcome,
@@ -80,6 +81,22 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     assert.equal((await direct.exists(path))?.ephemeralOwner, framework.sessionId);
   });
 
+  it('leaves exactly one node per contender when the connection drops amid many protected creates', async () => {
+    const framework = await viaProxy();
+    await direct.create('/loss/many');
+    proxy.holdReplies(true);
+    const creating = Array.from({ length: 10 }, () =>
+      framework.create('/loss/many/c-', { mode: 'EPHEMERAL_SEQUENTIAL', protected: true }),
+    );
+    // Every create reached the server, no reply reached the client: all ten are indeterminate.
+    await eventually(async () => (await direct.getChildren('/loss/many')).children.length === 10);
+    proxy.dropAll();
+    proxy.holdReplies(false);
+    const paths = (await Promise.all(creating)).map((r) => r.path).sort();
+    const { children } = await direct.getChildren('/loss/many');
+    assert.deepEqual(paths, children.map((c) => `/loss/many/${c}`).sort(), 'each contender found its own node');
+  });
+
   it('deletes the orphan of a protected create it could not finish', async () => {
     const framework = await viaProxy({ retry: noRetry });
     await direct.create('/loss/o');
@@ -115,6 +132,32 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     assert.equal(await direct.exists('/loss/plain'), null);
   });
 
+  it('reads back a setData whose reply was lost instead of writing twice', async () => {
+    const framework = await viaProxy();
+    await direct.create('/loss/d', 'v0');
+    const lostVersioned = proxy.loseReplyTo(OpCode.setData);
+    const versioned = framework.setData('/loss/d', 'v1', { version: 0 });
+    await lostVersioned;
+    assert.equal((await versioned).version, 1, 'the stat of our own write, found by reading back');
+    const lostPlain = proxy.loseReplyTo(OpCode.setData);
+    const plain = framework.setData('/loss/d', 'v2');
+    await lostPlain;
+    assert.equal((await plain).version, 2);
+    const { data, stat } = await direct.getData('/loss/d');
+    assert.equal(data.toString(), 'v2');
+    assert.equal(stat.version, 2, 'each write applied exactly once');
+  });
+
+  it('does not repeat a transaction whose reply was lost', async () => {
+    const framework = await viaProxy();
+    const lost = proxy.loseReplyTo(OpCode.multi);
+    const running = framework.transaction([txn.create('/loss/t-', { mode: 'PERSISTENT_SEQUENTIAL' })]);
+    await lost;
+    await assert.rejects(running, (error) => isIndeterminate(error));
+    const { children } = await direct.getChildren('/loss');
+    assert.equal(children.filter((c) => c.startsWith('t-')).length, 1);
+  });
+
   it('finishes a guaranteed delete in the background after the connection comes back', async () => {
     const framework = await viaProxy({ retry: noRetry, connectionTimeoutMs: 300 });
     await direct.create('/loss/g');
@@ -124,7 +167,8 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
     proxy.blackhole(true);
     proxy.dropAll();
     await suspended;
-    await assert.rejects(framework.delete('/loss/g', { guaranteed: true }), (error) => !isIndeterminate(error));
+    const deleting = framework.delete('/loss/g', { guaranteed: true });
+    await assert.rejects(deleting, (error) => !isIndeterminate(error));
     assert.deepEqual(framework.pendingGuaranteedDeletes, ['/loss/g']);
     const pending = framework.guaranteedDeleteOf('/loss/g');
     assert.ok(pending !== undefined);

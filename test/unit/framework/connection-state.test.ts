@@ -152,9 +152,9 @@ describe('connection-state machine', () => {
   it('links each change to the previous state', () => {
     const machine = new ConnectionStateMachine();
     machine.step(connected(0));
-    const [change] = machine.step({ type: 'disconnected', nowMs: 5 }).filter((o) => o.type === 'state') as Array<
-      Extract<ConnectionOutput, { type: 'state' }>
-    >;
+    const outputs = machine.step({ type: 'disconnected', nowMs: 5 });
+    const change = outputs.find((o) => o.type === 'state');
+    assert.ok(change?.type === 'state');
     assert.equal(change.change.previous, 'CONNECTED');
     assert.equal(change.change.atMs, 5);
   });

@@ -17,7 +17,9 @@ function fakeHost(results: Array<Error | 'ok' | 'hang'>, sessionId = 5n) {
       const next = results.shift() ?? 'ok';
       if (next === 'hang') {
         signal.throwIfAborted();
-        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        await new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
       }
       if (next instanceof Error) throw next;
     },

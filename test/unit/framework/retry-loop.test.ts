@@ -51,7 +51,8 @@ function options<T>(extra: Partial<RetryLoopOptions<T>> = {}): RetryLoopOptions<
 
 describe('retry loop', () => {
   it('retries connection loss and operation timeout with the policy sleeps', async () => {
-    const { attempt, calls } = scripted([connectionLoss(false), KeeperError.from(ErrorCode.OPERATION_TIMEOUT)]);
+    const timeout = KeeperError.from(ErrorCode.OPERATION_TIMEOUT);
+    const { attempt, calls } = scripted([connectionLoss(false), timeout]);
     const time = fakeTime();
     const result = await retryLoop(attempt, options({ ...time }));
     assert.equal(result, 'ok');
@@ -60,12 +61,13 @@ describe('retry loop', () => {
   });
 
   it('gives up with the last error when the policy says stop', async () => {
-    const { attempt, calls } = scripted([connectionLoss(false), connectionLoss(false), connectionLoss(false), connectionLoss(false)]);
+    const { attempt, calls } = scripted(Array.from({ length: 4 }, () => connectionLoss(false)));
     await assert.rejects(retryLoop(attempt, options()), ConnectionLossError);
     assert.equal(calls.length, 4, 'the first attempt and three retries');
   });
 
-  for (const error of [new NoNodeError(), new NodeExistsError(), new SessionExpiredError(), new TypeError('bug')]) {
+  const finalErrors = [new NoNodeError(), new NodeExistsError(), new SessionExpiredError(), new TypeError('x')];
+  for (const error of finalErrors) {
     it(`does not retry ${error.name}`, async () => {
       const { attempt, calls } = scripted([error]);
       await assert.rejects(retryLoop(attempt, options()), (e) => e === error);
@@ -98,7 +100,8 @@ describe('retry loop', () => {
   it('never repeats an indeterminate write without a resolver', async () => {
     const lost = connectionLoss(true);
     const { attempt, calls } = scripted([lost]);
-    await assert.rejects(retryLoop(attempt, options({ traits: operations.create.traits })), (e) => e === lost);
+    const running = retryLoop(attempt, options({ traits: operations.create.traits }));
+    await assert.rejects(running, (e) => e === lost);
     assert.equal(calls.length, 1);
   });
 
@@ -124,7 +127,10 @@ describe('retry loop', () => {
     const { attempt, calls } = scripted([connectionLoss(true)]);
     const result = await retryLoop(
       attempt,
-      options<string>({ traits: operations.delete.traits, resolveIndeterminate: async () => ({ applied: false }) }),
+      options<string>({
+        traits: operations.delete.traits,
+        resolveIndeterminate: async () => ({ applied: false }),
+      }),
     );
     assert.equal(result, 'ok');
     assert.deepEqual(
@@ -188,7 +194,8 @@ describe('retry loop', () => {
       controller.abort('just a string');
       throw connectionLoss(false);
     };
-    await assert.rejects(retryLoop(attempt, { ...options(), signal: controller.signal }), (reason) => reason === 'just a string');
+    const running = retryLoop(attempt, { ...options(), signal: controller.signal });
+    await assert.rejects(running, (reason) => reason === 'just a string');
   });
 
   it('gives the policy the time spent so far', async () => {

@@ -14,8 +14,8 @@ import {
   type RetryPolicy,
 } from '../../../src/index.js';
 
-function delays(policy: RetryPolicy, count: number, random = () => 0.999, elapsedMs = 0): Array<number | undefined> {
-  return Array.from({ length: count }, (_, i) => policy.delayBeforeRetryMs(i, elapsedMs, random));
+function delays(policy: RetryPolicy, count: number, random = () => 0.999): Array<number | undefined> {
+  return Array.from({ length: count }, (_, i) => policy.delayBeforeRetryMs(i, 0, random));
 }
 
 describe('retry policies', () => {

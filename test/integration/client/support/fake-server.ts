@@ -17,6 +17,10 @@ export interface FakeServer extends AsyncDisposable {
   readonly connectString: string;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Every ConnectRequest received, in order. */
+  readonly connectRequests: records.ConnectRequest[];
+  /** Pings received so far. */
+  readonly pings: number;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,8 @@ const ZERO_STAT = {
 export async function startFakeServer(behaviourFor: (connection: number) => Behaviour): Promise<FakeServer> {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
+  let pings = 0;
+  const connectRequests: records.ConnectRequest[] = [];
   const server = net.createServer((socket) => {
     const behaviour = behaviourFor(accepted++);
     sockets.add(socket);
@@ -42,6 +48,7 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
         if (!handshaken) {
           handshaken = true;
           const request = records.ConnectRequest.decode(frame);
+          connectRequests.push(request);
           if (behaviour === 'garbageHandshake') {
             socket.write(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
             continue;
@@ -60,6 +67,7 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
           continue;
         }
         if (behaviour === 'silent') continue;
+        if (frame.readInt32BE(4) === 11) pings++;
         answer(socket, decodeRequest(frame), behaviour, ++zxid);
       }
     });
@@ -80,6 +88,10 @@ export async function startFakeServer(behaviourFor: (connection: number) => Beha
     get accepted() {
       return accepted;
     },
+    connectRequests,
+    get pings() {
+      return pings;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -90,6 +102,10 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
   const header = (x: number) => part(records.ReplyHeader, { xid: x, zxid, err: 0 });
   if (type === 11) {
     socket.write(encodeFrame(part(records.ReplyHeader, { xid: -2, zxid, err: 0 })));
+    return;
+  }
+  if (type === 9) {
+    socket.write(encodeFrame(header(xid), part(records.SyncResponse, { path: '/' })));
     return;
   }
   if (type !== 4) {

@@ -26,7 +26,10 @@ interface Pair {
   readonly upstream: net.Socket;
 }
 
-export async function startControlledProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<ControlledProxy> {
+export async function startControlledProxy(
+  targetPort: number,
+  targetHost = '127.0.0.1',
+): Promise<ControlledProxy> {
   const pairs = new Set<Pair>();
   let silent = false;
   let holding = false;
@@ -52,7 +55,8 @@ export async function startControlledProxy(targetPort: number, targetHost = '127
     };
     client.on('data', (chunk: Buffer) => {
       if (silent) return;
-      if (lose !== undefined && lose.armedPair === undefined && carriesOpcode(chunk, lose.opcode)) lose.armedPair = pair;
+      const arming = lose !== undefined && lose.armedPair === undefined && carriesOpcode(chunk, lose.opcode);
+      if (arming) lose!.armedPair = pair;
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
