@@ -40,3 +40,17 @@ export * from './locks/multi-lock-order.js';
 export * from './leader/participants.js';
 /** @internal */
 export * from './queues/consumer.js';
+
+// The recipes themselves (part 2): discovery, caches, managed nodes.
+/** @public */
+export * from './discovery/service-discovery.js';
+/** @public */
+export * from './discovery/service-cache.js';
+/** @public */
+export * from './discovery/service-provider.js';
+/** @public */
+export * from './cache/tree-cache.js';
+/** @public */
+export { EventStreamOverflowError } from './cache/events.js';
+/** @public */
+export * from './nodes/persistent-node.js';
