@@ -54,3 +54,7 @@ export * from './cache/tree-cache.js';
 export { EventStreamOverflowError } from './cache/events.js';
 /** @public */
 export * from './nodes/persistent-node.js';
+/** @public */
+export * from './barriers/barrier.js';
+/** @public */
+export * from './barriers/double-barrier-recipe.js';
