@@ -58,3 +58,7 @@ export * from './nodes/persistent-node.js';
 export * from './barriers/barrier.js';
 /** @public */
 export * from './barriers/double-barrier-recipe.js';
+/** @public */
+export * from './counters/shared-value.js';
+/** @public */
+export * from './counters/distributed-atomic-long.js';
