@@ -62,3 +62,7 @@ export * from './barriers/double-barrier-recipe.js';
 export * from './counters/shared-value.js';
 /** @public */
 export * from './counters/distributed-atomic-long.js';
+/** @public */
+export * from './nodes/persistent-ttl-node.js';
+/** @public */
+export * from './nodes/group-member.js';
