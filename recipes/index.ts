@@ -66,3 +66,5 @@ export * from './counters/distributed-atomic-long.js';
 export * from './nodes/persistent-ttl-node.js';
 /** @public */
 export * from './nodes/group-member.js';
+/** @public */
+export * from './queues/distributed-queue.js';
