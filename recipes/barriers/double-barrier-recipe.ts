@@ -104,7 +104,9 @@ export class DoubleBarrier {
         await waitFor(watch, { signal: options.signal, deadline, what: `leaving barrier ${this.path}` });
       }
     } catch (error) {
-      if (ourNodeExists) await this.zk.delete(ourPath, { quietly: true, guaranteed: true }).catch(() => undefined);
+      if (ourNodeExists) {
+        await this.zk.delete(ourPath, { quietly: true, guaranteed: true }).catch(() => undefined);
+      }
       throw error;
     } finally {
       this.#entered = false;

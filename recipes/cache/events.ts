@@ -158,7 +158,9 @@ export function waitFor(
 ): Promise<void> {
   const { signal, deadline, what } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  if (deadline !== undefined && performance.now() >= deadline) return Promise.reject(timedOut(deadline, what));
+  if (deadline !== undefined && performance.now() >= deadline) {
+    return Promise.reject(timedOut(deadline, what));
+  }
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const done = () => {

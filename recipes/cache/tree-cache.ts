@@ -34,7 +34,13 @@ import {
   trigger,
   waitFor,
 } from './events.js';
-import { applyNodeRead, diffSnapshots, type CacheEvent, type CacheSnapshot, type CachedNode } from './snapshot.js';
+import {
+  applyNodeRead,
+  diffSnapshots,
+  type CacheEvent,
+  type CacheSnapshot,
+  type CachedNode,
+} from './snapshot.js';
 
 export type TreeCacheEvent = CacheEvent | { type: 'initialized' };
 

@@ -84,16 +84,25 @@ export class DistributedAtomicLong {
   }
 
   /** Sets the value only if it is `expected` now; a missing node never matches. */
-  compareAndSet(expected: bigint, value: bigint, options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
-    const op = { kind: 'compare-and-set', expected: bigintArg(expected, 'expected'), value: bigintArg(value, 'value') };
-    return this.#run(op as AtomicLongOp, options.signal);
+  compareAndSet(
+    expected: bigint,
+    value: bigint,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<AtomicResult> {
+    const op: AtomicLongOp = {
+      kind: 'compare-and-set',
+      expected: bigintArg(expected, 'expected'),
+      value: bigintArg(value, 'value'),
+    };
+    return this.#run(op, options.signal);
   }
 
   /** Creates the node with `value` if it does not exist; false when it already did. */
   async initialize(value: bigint, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const plan = planAtomicLong(undefined, { kind: 'set', value: bigintArg(value, 'value') });
     try {
-      await this.zk.create(this.path, { data: plan.kind === 'fail' ? null : plan.data, createParents: true, ...options });
+      const data = plan.kind === 'fail' ? null : plan.data;
+      await this.zk.create(this.path, { data, createParents: true, signal: options.signal });
       return true;
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NODE_EXISTS)) return false;
@@ -156,6 +165,8 @@ export class DistributedAtomicLong {
 }
 
 function bigintArg(value: bigint, name: string): bigint {
-  if (typeof value !== 'bigint') throw new InvalidArgumentError(`${name} must be a bigint, got ${typeof value}`);
+  if (typeof value !== 'bigint') {
+    throw new InvalidArgumentError(`${name} must be a bigint, got ${typeof value}`);
+  }
   return value;
 }

@@ -40,7 +40,10 @@ export const BYTES_CODEC: ValueCodec<Buffer> = {
   decode: (bytes) => Buffer.from(bytes),
 };
 
-export const SHARED_COUNT_CODEC: ValueCodec<number> = { encode: encodeSharedCount, decode: decodeSharedCount };
+export const SHARED_COUNT_CODEC: ValueCodec<number> = {
+  encode: encodeSharedCount,
+  decode: decodeSharedCount,
+};
 
 export interface SharedValueOptions {
   onError?: (error: unknown) => void;
@@ -109,7 +112,8 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
       if (state === 'LOST') this.#watchArmed = false;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#read());
     });
-    await waitFor(this.#tasks.run(() => this.#read()), { signal: options.signal, what: `reading ${this.path}` });
+    const firstRead = this.#tasks.run(() => this.#read());
+    await waitFor(firstRead, { signal: options.signal, what: `reading ${this.path}` });
   }
 
   /** Sets the value whatever it is now. */
@@ -132,7 +136,8 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
       throw new InvalidArgumentError(`trySet needs a version read from the node, got ${version}`);
     }
     try {
-      const stat = await this.#zk.setData(this.path, this.codec.encode(value), { version, signal: options.signal });
+      const data = this.codec.encode(value);
+      const stat = await this.#zk.setData(this.path, data, { version, signal: options.signal });
       this.#adopt(value, stat.version, stat.czxid);
       return true;
     } catch (error) {
@@ -168,7 +173,8 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
     };
     if (watch) this.#watchArmed = true;
     try {
-      const { data, stat } = await this.#zk.getData(this.path, watch ? { watch: onEvent, signal } : { signal });
+      const readOptions = watch ? { watch: onEvent, signal } : { signal };
+      const { data, stat } = await this.#zk.getData(this.path, readOptions);
       this.#adopt(this.codec.decode(data), stat.version, stat.czxid);
     } catch (error) {
       if (watch) this.#watchArmed = false;

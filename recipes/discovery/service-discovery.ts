@@ -124,7 +124,9 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
   #closed: Promise<void> | undefined;
 
   constructor(zk: Framework, options: ServiceDiscoveryOptions) {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options are required');
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('options are required');
+    }
     servicePath(options.basePath, 'check'); // validates the base path
     this.basePath = options.basePath;
     this.#zk = zk;
@@ -206,7 +208,8 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
   async instances(name: string, options: { signal?: AbortSignal } = {}): Promise<ServiceInstance<P>[]> {
     let ids: string[];
     try {
-      ids = (await this.#zk.getChildren(servicePath(this.basePath, name), { signal: options.signal })).children;
+      const path = servicePath(this.basePath, name);
+      ids = (await this.#zk.getChildren(path, { signal: options.signal })).children;
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NO_NODE)) return [];
       throw error;
@@ -234,7 +237,7 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
     }
     const decoded = decodeServiceInstance<P>(data, {
       expected: { name, id },
-      ...(this.#options.validatePayload === undefined ? {} : { validatePayload: this.#options.validatePayload }),
+      ...this.#validation(),
     });
     if (decoded.ok) return decoded.instance;
     this.#reportBroken({ name, id, problem: decoded.problem });
@@ -250,7 +253,7 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
     const { signal, ...cacheOptions } = options;
     const cache = new ServiceCache<P>(this.#zk, this.basePath, name, {
       ...cacheOptions,
-      ...(this.#options.validatePayload === undefined ? {} : { validatePayload: this.#options.validatePayload }),
+      ...this.#validation(),
     });
     cache.onChange((event) => {
       if (event.type === 'broken') this.#reportBroken({ name, id: event.id, problem: event.problem });
@@ -299,6 +302,11 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
   #encode(instance: ServiceInstance<P>): Uint8Array {
     const payloadClass = this.#options.payloadClass;
     return encodeServiceInstance(instance, payloadClass === undefined ? {} : { payloadClass });
+  }
+
+  #validation(): Pick<DecodeOptions, 'validatePayload'> {
+    const validatePayload = this.#options.validatePayload;
+    return validatePayload === undefined ? {} : { validatePayload };
   }
 
   #checkOpen(): void {

@@ -59,7 +59,8 @@ export class ServiceProvider<P = unknown> implements AsyncDisposable {
   /** One instance by the strategy, or undefined when none is usable. */
   getInstance(): ServiceInstance<P> | undefined {
     const strategy = this.options.strategy ?? 'round-robin';
-    const picked = pickInstance(this.getAllInstances(), strategy, this.#state, this.options.random ?? Math.random);
+    const random = this.options.random ?? Math.random;
+    const picked = pickInstance(this.getAllInstances(), strategy, this.#state, random);
     this.#state = picked.state;
     return picked.instance;
   }

@@ -10,7 +10,7 @@
 // the same id (waited out). The membership view is a TreeCache of depth 1: possibly stale while
 // SUSPENDED, caught up after RECONNECTED with events for what changed. We always count ourselves in
 // (Curator's rule), even before our node shows up in the cache.
-import type { Data, Framework } from '../../src/index.js';
+import { joinPath, type Data, type Framework } from '../../src/index.js';
 import { TreeCache, type TreeCacheEvent } from '../cache/tree-cache.js';
 import { currentMembers, groupMemberPath } from './formats.js';
 import { PersistentNode } from './persistent-node.js';
@@ -28,7 +28,8 @@ export class GroupMember implements AsyncDisposable {
     payload: Data | null = null,
   ) {
     this.#payload = toBuffer(payload);
-    this.#node = new PersistentNode(zk, groupMemberPath(groupPath, memberId), { mode: 'EPHEMERAL', data: payload });
+    const path = groupMemberPath(groupPath, memberId);
+    this.#node = new PersistentNode(zk, path, { mode: 'EPHEMERAL', data: payload });
     this.#cache = new TreeCache(zk, groupPath, { maxDepth: 1 });
   }
 
@@ -41,7 +42,7 @@ export class GroupMember implements AsyncDisposable {
   currentMembers(): Map<string, Buffer> {
     const children = this.#cache.children(this.groupPath).map((name) => ({
       name,
-      data: this.#cache.get(`${this.groupPath === '/' ? '' : this.groupPath}/${name}`)?.data ?? new Uint8Array(),
+      data: this.#cache.get(joinPath(this.groupPath, name))?.data ?? new Uint8Array(),
     }));
     const members = currentMembers(children, { id: this.memberId, payload: this.#payload });
     return new Map([...members].map(([id, data]) => [id, Buffer.from(data)]));

@@ -107,7 +107,8 @@ export class PersistentNode implements AsyncDisposable {
   /** Resolves once the node has been created (or adopted) at least once. */
   waitForCreated(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
-    return waitFor(this.#created.promise, { signal: options.signal, deadline, what: `creating ${this.path}` });
+    const what = `creating ${this.path}`;
+    return waitFor(this.#created.promise, { signal: options.signal, deadline, what });
   }
 
   /** Changes the node's data (and what it is re-created with). */
@@ -137,7 +138,8 @@ export class PersistentNode implements AsyncDisposable {
     if (!this.#started || this.#options.deleteOnClose === false) return;
     try {
       const stat = await this.#zk.exists(this.path);
-      const ours = stat !== null && (stat.ephemeralOwner === 0n || stat.ephemeralOwner === this.#zk.sessionId);
+      const owner = stat?.ephemeralOwner;
+      const ours = stat !== null && (owner === 0n || owner === this.#zk.sessionId);
       if (stat !== null && ours) {
         await this.#zk.delete(this.path, { version: stat.version, quietly: true, guaranteed: true });
       }

@@ -38,7 +38,8 @@ export class PersistentTtlNode implements AsyncDisposable {
     this.layout = ttlNodeLayout(path, options.ttlMs, options.touchFactor ?? TTL_TOUCH_FACTOR_DEFAULT);
     this.#zk = zk;
     this.#onError =
-      options.onError ?? ((e: unknown) => process.emitWarning(`TTL node ${path}: ${String(e)}`, 'RecipeWarning'));
+      options.onError ??
+      ((e: unknown) => process.emitWarning(`TTL node ${path}: ${String(e)}`, 'RecipeWarning'));
     this.#node = new PersistentNode(zk, path, {
       mode: 'CONTAINER',
       data: options.data ?? null,
@@ -87,10 +88,12 @@ export class PersistentTtlNode implements AsyncDisposable {
     } catch (error) {
       if (!hasErrorCode(error, ErrorCode.NO_NODE)) throw error;
       try {
-        await this.#zk.create(this.layout.touchPath, { mode: 'PERSISTENT_WITH_TTL', ttlMs: this.layout.ttlMs, signal });
+        const { touchPath, ttlMs } = this.layout;
+        await this.#zk.create(touchPath, { mode: 'PERSISTENT_WITH_TTL', ttlMs, signal });
       } catch (createError) {
         // The container went (reaped or deleted): the PersistentNode makes it again; touch next tick.
-        if (!hasErrorCode(createError, ErrorCode.NO_NODE) && !hasErrorCode(createError, ErrorCode.NODE_EXISTS)) {
+        const expected = [ErrorCode.NO_NODE, ErrorCode.NODE_EXISTS];
+        if (!expected.some((code) => hasErrorCode(createError, code))) {
           throw createError;
         }
       }

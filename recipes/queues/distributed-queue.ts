@@ -3,7 +3,7 @@
 // and id kinds of Curator's DistributedQueue / DistributedPriorityQueue / DistributedDelayQueue /
 // DistributedIdQueue. Consumers take items in Curator's order.
 //
-//   const queue = new DistributedQueue(zk, '/queues/mail', { kind: 'priority', lockPath: '/queues/mail-locks' });
+//   const queue = new DistributedQueue(zk, '/q/mail', { kind: 'priority', lockPath: '/q/mail-locks' });
 //   await queue.put('hello', { priority: 1 });
 //   await queue.consume(async (message) => send(message.items[0]), { signal });
 //
@@ -79,7 +79,8 @@ export class DistributedQueue {
     readonly path: string,
     options: QueueOptions = {},
   ) {
-    const problem = pathProblem(path) ?? (options.lockPath === undefined ? undefined : pathProblem(options.lockPath));
+    const lockPath = options.lockPath;
+    const problem = pathProblem(path) ?? (lockPath === undefined ? undefined : pathProblem(lockPath));
     if (problem !== undefined) throw new InvalidArgumentError(`bad queue path: ${problem}`);
     this.kind = options.kind ?? 'plain';
     this.lockPath = options.lockPath;
@@ -124,7 +125,8 @@ export class DistributedQueue {
 
   /** Item node names in the queue now, in the order they would be taken. */
   async peek(options: { signal?: AbortSignal } = {}): Promise<string[]> {
-    const decision = nextQueueItems(this.kind, await this.#children(this.path, options.signal), Number.MAX_SAFE_INTEGER);
+    const children = await this.#children(this.path, options.signal);
+    const decision = nextQueueItems(this.kind, children, Number.MAX_SAFE_INTEGER);
     return decision.kind === 'take' ? decision.items : [];
   }
 
@@ -137,7 +139,10 @@ export class DistributedQueue {
    * Takes the next item and runs `handler` on it (see the file header for when it is deleted);
    * resolves with what the handler returned.
    */
-  async process<R>(handler: (message: QueueMessage, signal: AbortSignal | undefined) => Promise<R>, options: TakeOptions = {}): Promise<R> {
+  async process<R>(
+    handler: (message: QueueMessage, signal: AbortSignal | undefined) => Promise<R>,
+    options: TakeOptions = {},
+  ): Promise<R> {
     const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
     await using scope = this.zk.withWatcherRemoval();
     for (;;) {
@@ -162,7 +167,8 @@ export class DistributedQueue {
         wakes.push(new Promise((resolve) => (timer = setTimeout(resolve, decision.untilMs - this.#nowMs()))));
       }
       try {
-        await waitFor(Promise.race(wakes), { signal: options.signal, deadline, what: `taking from ${this.path}` });
+        const what = `taking from ${this.path}`;
+        await waitFor(Promise.race(wakes), { signal: options.signal, deadline, what });
       } finally {
         clearTimeout(timer);
       }
@@ -198,14 +204,16 @@ export class DistributedQueue {
         read = await this.zk.getData(itemPath, { signal });
         await this.zk.delete(itemPath, { version: read.stat.version, signal });
       } catch (error) {
-        if (hasErrorCode(error, ErrorCode.NO_NODE) || hasErrorCode(error, ErrorCode.BAD_VERSION)) return undefined;
+        const takenFirst = [ErrorCode.NO_NODE, ErrorCode.BAD_VERSION];
+        if (takenFirst.some((code) => hasErrorCode(error, code))) return undefined;
         throw error;
       }
       return { value: await handler({ name, items: itemBuffers(read.data) }, signal) };
     }
     const lockNode = itemLockPath(this.lockPath, name);
     try {
-      await this.zk.create(lockNode, { mode: 'EPHEMERAL', data: randomUUID(), parentsAsContainers: true, signal });
+      const data = randomUUID();
+      await this.zk.create(lockNode, { mode: 'EPHEMERAL', data, parentsAsContainers: true, signal });
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NODE_EXISTS)) return undefined;
       throw error;
@@ -260,7 +268,9 @@ export class DistributedQueue {
       case 'priority':
         return { kind: 'priority', priority: options.priority ?? 0 };
       case 'delay':
-        if (options.delayUntilEpochMs === undefined) throw new InvalidArgumentError('a delay queue put needs delayUntilEpochMs');
+        if (options.delayUntilEpochMs === undefined) {
+          throw new InvalidArgumentError('a delay queue put needs delayUntilEpochMs');
+        }
         return { kind: 'delay', delayUntilEpochMs: options.delayUntilEpochMs };
       case 'id':
         if (options.itemId === undefined) throw new InvalidArgumentError('an id queue put needs itemId');

@@ -87,7 +87,8 @@ for (const factory of RECIPE_SERVERS) {
       assert.equal(first.settled() || second.settled(), false, 'nobody passes with 2 of 3');
       await members[2]!.enter();
       await Promise.all([first.promise, second.promise]);
-      assert.deepEqual(await childrenOrNone(zks[0]!, path()), [...members.map((m) => m.memberNode), 'ready'].sort());
+      const expected = [...members.map((m) => m.memberNode), 'ready'].sort();
+      assert.deepEqual(await childrenOrNone(zks[0]!, path()), expected);
       const leaving = members.slice(0, 2).map((m) => track(m.leave()));
       await zks[0]!.sync('/');
       assert.equal(leaving.some((l) => l.settled()), false, 'leave waits for the member still in');
@@ -103,7 +104,7 @@ for (const factory of RECIPE_SERVERS) {
       assert.deepEqual(await childrenOrNone(zk, path()), []);
     });
 
-    it('a connection blip (a SyncConnected wake-up) does not let a waiting member through (GH-1290)', async () => {
+    it('a connection blip (a SyncConnected wake-up) does not let a member through (GH-1290)', async () => {
       const { zk, proxy } = await fx.proxied();
       const other = await fx.framework();
       const waiting = new DoubleBarrier(zk, path(), 2);

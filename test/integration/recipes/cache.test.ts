@@ -19,8 +19,7 @@ function describeEvent(event: TreeCacheEvent): string {
   return `${event.type} ${event.path}${data}`;
 }
 
-async function next(cache: TreeCache, iterator: AsyncIterator<TreeCacheEvent>, count: number): Promise<string[]> {
-  void cache;
+async function next(_cache: TreeCache, iterator: AsyncIterator<TreeCacheEvent>, count: number) {
   return (await take(iterator, count)).map(describeEvent);
 }
 
@@ -49,7 +48,8 @@ for (const factory of RECIPE_SERVERS) {
         const cache = fx.defer(await startTreeCache(zk, root(), { watchMode }));
         assert.equal(cache.watchMode, watchMode);
         const events = cache.events();
-        assert.deepEqual(await next(cache, events, 3), [`created ${root()} `, `created ${root()}/a a0`, 'initialized']);
+        const initial = [`created ${root()} `, `created ${root()}/a a0`, 'initialized'];
+        assert.deepEqual(await next(cache, events, 3), initial);
         await direct.create(`${root()}/a/b`, 'b0');
         assert.deepEqual(await next(cache, events, 1), [`created ${root()}/a/b b0`]);
         await direct.setData(`${root()}/a/b`, 'b1');
@@ -99,7 +99,8 @@ for (const factory of RECIPE_SERVERS) {
         await direct.create(`${root()}/new`, 'n');
         proxy.blackhole(false);
         const seen = (await next(cache, events, 3)).sort();
-        assert.deepEqual(seen, [`changed ${root()}/edit e1`, `created ${root()}/new n`, `deleted ${root()}/gone`]);
+        const expected = [`changed ${root()}/edit e1`, `created ${root()}/new n`, `deleted ${root()}/gone`];
+        assert.deepEqual(seen, expected);
         assert.deepEqual(cache.children(root()), ['edit', 'keep', 'new']);
         await events.return?.();
       });
@@ -114,14 +115,16 @@ for (const factory of RECIPE_SERVERS) {
         const { sessionId, sessionPassword } = zk.client;
         proxy.blackhole(true);
         proxy.dropAll();
-        const intruder = new ZooKeeperClient({ connectString: server.connectString, sessionId, sessionPassword });
+        const { connectString } = server;
+        const intruder = new ZooKeeperClient({ connectString, sessionId, sessionPassword });
         await intruder.connect();
         await intruder.close();
         await direct.setData(`${root()}/x`, 'x1');
         await direct.create(`${root()}/y`, 'y');
         proxy.blackhole(false);
         await back;
-        assert.deepEqual((await next(cache, events, 2)).sort(), [`changed ${root()}/x x1`, `created ${root()}/y y`]);
+        const expected = [`changed ${root()}/x x1`, `created ${root()}/y y`];
+        assert.deepEqual((await next(cache, events, 2)).sort(), expected);
         // The watch works on the new session.
         await direct.setData(`${root()}/y`, 'y1');
         assert.deepEqual(await next(cache, events, 1), [`changed ${root()}/y y1`]);

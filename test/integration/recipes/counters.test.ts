@@ -30,7 +30,7 @@ for (const factory of RECIPE_SERVERS) {
     afterEach(() => fx.closeAll());
     after(() => server?.stop());
 
-    it('shared count: seed, compare-and-set by version, change events for the other participant', async () => {
+    it('shared count: seed, compare-and-set by version, change events for others', async () => {
       const a = fx.defer(await startSharedCount(await fx.framework(), path(), 10));
       const b = fx.defer(await startSharedCount(await fx.framework(), path(), 99));
       assert.deepEqual(b.current, { value: 10, version: 0 }, 'the first seed wins');
@@ -67,7 +67,9 @@ for (const factory of RECIPE_SERVERS) {
 
     it('atomic long: concurrent increments lose nothing and report distinct post values', async () => {
       const counters = await Promise.all(
-        [1, 2, 3].map(async () => new DistributedAtomicLong(await fx.framework(), path(), { attemptsMax: 1000 })),
+        [1, 2, 3].map(async () => {
+          return new DistributedAtomicLong(await fx.framework(), path(), { attemptsMax: 1000 });
+        }),
       );
       const results = await Promise.all(
         counters.flatMap((counter) => Array.from({ length: 8 }, () => counter.increment())),
@@ -78,11 +80,13 @@ for (const factory of RECIPE_SERVERS) {
         Array.from({ length: 24 }, (_, i) => i + 1),
       );
       assert.equal((await counters[0]!.get()).postValue, 24n);
-      assert.deepEqual(await counters[0]!.compareAndSet(0n, 5n), { succeeded: false, preValue: 24n, postValue: 24n });
-      assert.deepEqual(await counters[0]!.compareAndSet(24n, 5n), { succeeded: true, preValue: 24n, postValue: 5n });
+      const first = counters[0]!;
+      const refused = await first.compareAndSet(0n, 5n);
+      assert.deepEqual(refused, { succeeded: false, preValue: 24n, postValue: 24n });
+      assert.deepEqual(await first.compareAndSet(24n, 5n), { succeeded: true, preValue: 24n, postValue: 5n });
     });
 
-    it('atomic long: fails without writing after its attempts, or retries under the promoted lock', async () => {
+    it('atomic long: fails without writing after its attempts, or retries under the lock', async () => {
       const zk = await fx.framework();
       // A view whose first setData always loses the race.
       let losses = 1;
@@ -136,7 +140,8 @@ describe('counters with real Curator 5.4', function () {
     await changes.return?.();
     const counter = new DistributedAtomicLong(zk, '/interop/long');
     await counter.add(5n);
-    assert.deepEqual(await curator.atomicAdd('/interop/long', 2n), { succeeded: true, preValue: 5n, postValue: 7n });
+    const javaAdd = await curator.atomicAdd('/interop/long', 2n);
+    assert.deepEqual(javaAdd, { succeeded: true, preValue: 5n, postValue: 7n });
     assert.deepEqual(await counter.increment(), { succeeded: true, preValue: 7n, postValue: 8n });
   });
 });

@@ -127,7 +127,8 @@ for (const factory of RECIPE_SERVERS) {
       const discovery = fx.defer(
         new ServiceDiscovery<{ v: number }>(zk, {
           basePath: basePath(),
-          validatePayload: (p) => (p === null || typeof (p as { v?: unknown }).v === 'number' ? undefined : 'no v'),
+          validatePayload: (p) =>
+            p === null || typeof (p as { v?: unknown }).v === 'number' ? undefined : 'no v',
           onBrokenInstance: (b) => broken.push(`${b.id}: ${b.problem}`),
         }),
       );
@@ -141,7 +142,11 @@ for (const factory of RECIPE_SERVERS) {
       await discovery.unregister('a1');
       const later = await take(changes, 3);
       const describe = (e: ServiceCacheEvent<{ v: number }>) =>
-        e.type === 'broken' ? `broken ${e.id}` : e.type === 'initialized' ? e.type : `${e.type} ${e.instance.id}`;
+        e.type === 'broken'
+          ? `broken ${e.id}`
+          : e.type === 'initialized'
+            ? e.type
+            : `${e.type} ${e.instance.id}`;
       assert.deepEqual(later.map(describe), ['added a2', 'broken junk', 'removed a1']);
       assert.deepEqual(cache.instances.map((i) => i.id), ['a2']);
       assert.equal(broken.length, 1);
@@ -153,9 +158,11 @@ for (const factory of RECIPE_SERVERS) {
       const zk = await fx.framework();
       const discovery = fx.defer(new ServiceDiscovery(zk, { basePath: basePath() }));
       for (const id of ['a1', 'a2', 'a3']) {
-        await discovery.register({ name: 'api', id, address: 'h', port: 80, status: id === 'a3' ? 'down' : 'up' });
+        const status = id === 'a3' ? 'down' : 'up';
+        await discovery.register({ name: 'api', id, address: 'h', port: 80, status });
       }
-      const provider = await discovery.provider('api', { downInstancePolicy: { timeoutMs: 60_000, errorThreshold: 2 } });
+      const downInstancePolicy = { timeoutMs: 60_000, errorThreshold: 2 };
+      const provider = await discovery.provider('api', { downInstancePolicy });
       const picks = [1, 2, 3, 4].map(() => provider.getInstance()?.id);
       assert.deepEqual(picks, ['a1', 'a2', 'a1', 'a2']);
       provider.noteError('a1');

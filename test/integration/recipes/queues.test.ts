@@ -68,8 +68,11 @@ for (const factory of RECIPE_SERVERS) {
       const lockPath = `${path()}-locks`;
       const queue = new DistributedQueue(zk, path(), { lockPath });
       await queue.put('job');
-      await assert.rejects(queue.process(async () => Promise.reject(new Error('handler failed'))), /handler failed/);
-      assert.deepEqual(await queue.peek(), (await zk.getChildren(path())).children, 'the item is still there');
+      const failing = queue.process(async () => Promise.reject(new Error('handler failed')));
+      await assert.rejects(failing, /handler failed/);
+      const left = (await zk.getChildren(path())).children;
+      assert.equal(left.length, 1, 'the item is still there');
+      assert.deepEqual(await queue.peek(), left);
       assert.equal(await queue.process(async (message) => `done ${text(message)}`), 'done job');
       assert.deepEqual((await zk.getChildren(path())).children, []);
       assert.deepEqual((await zk.getChildren(lockPath).catch(() => ({ children: [] }))).children, []);

@@ -28,7 +28,11 @@ export interface RecipeServerFactory {
 
 export const RECIPE_SERVERS: RecipeServerFactory[] = [
   // A short tick allows session timeouts down to 400 ms, so session loss is quick to provoke.
-  { name: 'Apache ZooKeeper 3.8', available: apacheAvailable, start: () => startApache({ config: { tickTime: 200 } }) },
+  {
+    name: 'Apache ZooKeeper 3.8',
+    available: apacheAvailable,
+    start: () => startApache({ config: { tickTime: 200 } }),
+  },
 ];
 
 /** Frameworks and proxies made by a test, closed by `closeAll` (call it in afterEach). */
@@ -109,7 +113,11 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
  * with its id and password and closes it. The framework then finds its session expired (LOST) and
  * starts a new one (RECONNECTED).
  */
-export async function expireSession(zk: Framework, proxy: ControlledProxy, connectString: string): Promise<void> {
+export async function expireSession(
+  zk: Framework,
+  proxy: ControlledProxy,
+  connectString: string,
+): Promise<void> {
   const { sessionId, sessionPassword } = zk.client;
   proxy.blackhole(true);
   proxy.dropAll();
