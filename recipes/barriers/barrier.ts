@@ -14,7 +14,7 @@
 import { ErrorCode, InvalidArgumentError, pathProblem, type Framework } from '../../src/index.js';
 import { deadlineOf, hasErrorCode, waitFor } from '../cache/events.js';
 
-export interface WaitOptions {
+export interface BarrierWaitOptions {
   signal?: AbortSignal;
   /** Reject with TimeoutError after this long. */
   timeoutMs?: number;
@@ -49,7 +49,7 @@ export class Barrier {
   }
 
   /** Resolves once the barrier is down. */
-  async wait(options: WaitOptions = {}): Promise<void> {
+  async wait(options: BarrierWaitOptions = {}): Promise<void> {
     const deadline = deadlineOf(options.timeoutMs);
     await using scope = this.zk.withWatcherRemoval();
     for (;;) {

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, InvalidArgumentError, joinPath, pathProblem, type Framework } from '../../src/index.js';
 import { deadlineOf, hasErrorCode, waitFor } from '../cache/events.js';
-import type { WaitOptions } from './barrier.js';
+import type { BarrierWaitOptions } from './barrier.js';
 import { decideEnter, decideLeave, READY_NODE } from './double-barrier.js';
 
 export class DoubleBarrier {
@@ -43,7 +43,7 @@ export class DoubleBarrier {
   }
 
   /** Resolves once `memberQty` members have entered (or the barrier is already open). */
-  async enter(options: WaitOptions = {}): Promise<void> {
+  async enter(options: BarrierWaitOptions = {}): Promise<void> {
     if (this.#entered) throw new InvalidArgumentError('this member has already entered');
     options.signal?.throwIfAborted();
     const deadline = deadlineOf(options.timeoutMs);
@@ -73,7 +73,7 @@ export class DoubleBarrier {
   }
 
   /** Resolves once every member has left; the last one out removes `ready`. */
-  async leave(options: WaitOptions = {}): Promise<void> {
+  async leave(options: BarrierWaitOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
     const deadline = deadlineOf(options.timeoutMs);
     const ourPath = joinPath(this.path, this.#ourNode);

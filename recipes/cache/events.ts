@@ -143,8 +143,7 @@ export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return performance.now() + timeoutMs;
 }
 
-export function timedOut(deadline: number | undefined, what: string): TimeoutError {
-  void deadline;
+function timedOut(what: string): TimeoutError {
   return new TimeoutError(`${what} timed out`);
 }
 
@@ -159,7 +158,7 @@ export function waitFor(
   const { signal, deadline, what } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (deadline !== undefined && performance.now() >= deadline) {
-    return Promise.reject(timedOut(deadline, what));
+    return Promise.reject(timedOut(what));
   }
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
@@ -175,7 +174,7 @@ export function waitFor(
     if (deadline !== undefined) {
       timer = setTimeout(() => {
         done();
-        reject(timedOut(deadline, what));
+        reject(timedOut(what));
       }, Math.max(0, deadline - performance.now()));
     }
     wake.then(

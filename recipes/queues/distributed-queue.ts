@@ -47,7 +47,7 @@ export interface QueueOptions {
   nowMs?: () => number;
 }
 
-export interface PutOptions {
+export interface QueuePutOptions {
   signal?: AbortSignal;
   /** Priority queue: lower comes out first. */
   priority?: number;
@@ -64,7 +64,7 @@ export interface QueueMessage {
   items: Buffer[];
 }
 
-export interface TakeOptions {
+export interface QueueTakeOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -88,12 +88,12 @@ export class DistributedQueue {
   }
 
   /** Adds one item; resolves with its node name. */
-  put(item: Data, options: PutOptions = {}): Promise<string> {
+  put(item: Data, options: QueuePutOptions = {}): Promise<string> {
     return this.putMulti([item], options);
   }
 
   /** Adds several items in one node (Curator's putMulti): they are taken together. */
-  async putMulti(items: readonly Data[], options: PutOptions = {}): Promise<string> {
+  async putMulti(items: readonly Data[], options: QueuePutOptions = {}): Promise<string> {
     if (items.length === 0) throw new InvalidArgumentError('putMulti needs at least one item');
     const name = queueItemName(this.#placement(options));
     const data = encodeQueueItems(items.map((item) => (typeof item === 'string' ? Buffer.from(item) : item)));
@@ -131,7 +131,7 @@ export class DistributedQueue {
   }
 
   /** Waits for the next item and removes it (lock-safe: under its lock). */
-  take(options: TakeOptions = {}): Promise<QueueMessage> {
+  take(options: QueueTakeOptions = {}): Promise<QueueMessage> {
     return this.process(async (message) => message, options);
   }
 
@@ -141,7 +141,7 @@ export class DistributedQueue {
    */
   async process<R>(
     handler: (message: QueueMessage, signal: AbortSignal | undefined) => Promise<R>,
-    options: TakeOptions = {},
+    options: QueueTakeOptions = {},
   ): Promise<R> {
     const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
     await using scope = this.zk.withWatcherRemoval();
@@ -261,7 +261,7 @@ export class DistributedQueue {
     }
   }
 
-  #placement(options: PutOptions): QueuePlacement {
+  #placement(options: QueuePutOptions): QueuePlacement {
     switch (this.kind) {
       case 'plain':
         return { kind: 'plain' };

@@ -3,6 +3,7 @@
 // Curator 5.4 ServiceDiscovery; run against every server in RECIPE_SERVERS.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
+import { ZooKeeperClient } from '../../../src/index.js';
 import { ServiceDiscovery, type ServiceCacheEvent } from '../../../recipes/index.js';
 import { curatorAvailable, startCurator, type CuratorHarness } from '../../support/curator.js';
 import {
@@ -97,6 +98,35 @@ for (const factory of RECIPE_SERVERS) {
         return stat !== null && stat.ephemeralOwner === zk.sessionId;
       });
       assert.notEqual(zk.sessionId, oldSession);
+    });
+
+    it('replaces the node of its own earlier session still held by the server (NodeExists trap)', async () => {
+      const { zk, proxy } = await fx.proxied({ sessionTimeoutMs: 1000 });
+      const direct = await fx.client();
+      const discovery = fx.defer(new ServiceDiscovery(zk, { basePath: basePath() }));
+      await discovery.register({ name: 'api', id: 'a1', address: 'h', port: 80 });
+      const oldSession = zk.sessionId;
+      // Cut us off, and keep the old session alive at the server through a second connection, so its
+      // node is still there when we come back on a new session (as when expiry has not happened yet).
+      const { sessionId, sessionPassword } = zk.client;
+      const lost = nextState(zk, 'LOST');
+      proxy.blackhole(true);
+      proxy.dropAll();
+      const { connectString } = server;
+      const keeper = new ZooKeeperClient({ connectString, sessionId, sessionPassword });
+      await keeper.connect();
+      try {
+        await lost;
+        const back = nextState(zk, 'RECONNECTED');
+        proxy.blackhole(false);
+        await back;
+        const owner = async () => (await direct.exists(`${basePath()}/api/a1`))?.ephemeralOwner;
+        await eventually(async () => (await owner()) === zk.sessionId);
+        assert.notEqual(zk.sessionId, oldSession);
+        assert.equal(keeper.sessionId, oldSession, 'the old session is still alive: we replaced its node');
+      } finally {
+        await keeper.close();
+      }
     });
 
     it('waits out another live session\'s node with the same id instead of deleting it', async () => {
