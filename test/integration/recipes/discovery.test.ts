@@ -100,7 +100,7 @@ for (const factory of RECIPE_SERVERS) {
       assert.notEqual(zk.sessionId, oldSession);
     });
 
-    it('replaces the node of its own earlier session still held by the server (NodeExists trap)', async () => {
+    it('replaces its earlier session\'s node still held by the server (NodeExists trap)', async () => {
       const { zk, proxy } = await fx.proxied({ sessionTimeoutMs: 1000 });
       const direct = await fx.client();
       const discovery = fx.defer(new ServiceDiscovery(zk, { basePath: basePath() }));
