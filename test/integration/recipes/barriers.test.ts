@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { NoNodeError, TimeoutError, type Framework } from '../../../src/index.js';
 import { Barrier, DoubleBarrier } from '../../../recipes/index.js';
+import { curatorAvailable, startCurator } from '../../support/curator.js';
 import { fourLetterWord } from '../../support/ports.js';
 import { Fixtures, nextState, RECIPE_SERVERS, type RecipeServer } from './discovery-support/servers.js';
 
@@ -131,3 +132,30 @@ async function eventuallyChildren(zk: Framework, path: string, count: number): P
   }
   throw new Error(`${path} never had ${count} children`);
 }
+
+describe('double barrier with real Curator 5.4 DistributedDoubleBarrier', function () {
+  this.timeout(60_000);
+  let server: RecipeServer;
+  const fx = new Fixtures(() => server);
+
+  before(async function () {
+    const factory = RECIPE_SERVERS[0]!;
+    if (!factory.available() || !curatorAvailable()) this.skip();
+    server = await factory.start();
+  });
+  afterEach(() => fx.closeAll());
+  after(() => server?.stop());
+
+  it('a Curator member and ours enter together and leave together, leaving no nodes', async () => {
+    await using curator = await startCurator(server.connectString);
+    const zk = await fx.framework();
+    const ours = new DoubleBarrier(zk, '/interop/barrier', 2);
+    const javaEnter = curator.barrierEnter('b', '/interop/barrier', 2, { waitMs: 10_000 });
+    await ours.enter({ timeoutMs: 10_000 });
+    assert.deepEqual(await javaEnter, { entered: true });
+    const ourLeave = ours.leave({ timeoutMs: 10_000 });
+    assert.deepEqual(await curator.barrierLeave('b', { waitMs: 10_000 }), { left: true });
+    await ourLeave;
+    assert.deepEqual(await childrenOrNone(zk, '/interop/barrier'), []);
+  });
+});
