@@ -130,6 +130,17 @@ export class SerialTasks {
     return next;
   }
 
+  /** Queues `task` like run, but the caller gets its result or its error (not reported). */
+  call<T>(task: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const result = this.#tail.then(task).finally(() => this.#pending--);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
   /** Resolves once every task queued so far has finished. */
   drained(): Promise<void> {
     return this.#tail;

@@ -31,7 +31,6 @@ import {
   EVENTS_QUEUED_MAX_DEFAULT,
   hasErrorCode,
   SerialTasks,
-  trigger,
   waitFor,
 } from './events.js';
 import {
@@ -67,7 +66,6 @@ export class TreeCache implements AsyncDisposable {
   readonly #tasks: SerialTasks;
   readonly #stream: EventStream<TreeCacheEvent>;
   readonly #closing = new AbortController();
-  readonly #initialized = trigger();
   #snapshot: CacheSnapshot = new Map();
   #mode: 'persistentRecursive' | 'oneShot' | undefined;
   #watch: NamespacedPersistentWatch | undefined;
@@ -155,8 +153,11 @@ export class TreeCache implements AsyncDisposable {
       if (state === 'LOST') this.#stale = true;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#rebuild());
     });
-    void this.#tasks.run(() => this.#firstLoad());
-    await waitFor(this.#initialized.promise, { signal: options.signal, what: `loading ${this.path}` });
+    // A first load that fails (retries used up, no permission...) fails start; later ones are reported.
+    const loaded = this.#tasks.call(() => this.#firstLoad());
+    loaded.catch(() => undefined);
+    await waitFor(loaded, { signal: options.signal, what: `loading ${this.path}` });
+    await loaded;
   }
 
   close(): Promise<void> {
@@ -184,7 +185,6 @@ export class TreeCache implements AsyncDisposable {
     this.#replace(loaded);
     this.#isInitialized = true;
     this.#stream.emit({ type: 'initialized' });
-    this.#initialized.fire();
   }
 
   /** Sets the persistent recursive watch (unless one-shot), deciding the mode on first use. */

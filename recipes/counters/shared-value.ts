@@ -112,8 +112,10 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
       if (state === 'LOST') this.#watchArmed = false;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#read());
     });
-    const firstRead = this.#tasks.run(() => this.#read());
+    const firstRead = this.#tasks.call(() => this.#read());
+    firstRead.catch(() => undefined);
     await waitFor(firstRead, { signal: options.signal, what: `reading ${this.path}` });
+    await firstRead;
   }
 
   /** Sets the value whatever it is now. */

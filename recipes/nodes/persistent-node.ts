@@ -14,6 +14,7 @@
 // Sequential modes are not supported: the node's name must be fixed to be kept.
 import {
   ErrorCode,
+  FrameworkClosedError,
   InvalidArgumentError,
   pathProblem,
   type Data,
@@ -259,6 +260,7 @@ export class PersistentNode implements AsyncDisposable {
       this.#options.onError ??
       ((e: unknown) => process.emitWarning(`persistent node ${this.path}: ${String(e)}`, 'RecipeWarning'));
     report(error);
+    if (error instanceof FrameworkClosedError) return;
     // A failed pass (retries exhausted) is tried again on the next reconnect; until then try later.
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#scheduleEnsure(), ENSURE_RETRY_DELAY_MS);

@@ -3,7 +3,7 @@
 // while it was away; run against every server in RECIPE_SERVERS.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { ZooKeeperClient } from '../../../src/index.js';
+import { NoAuthError, Perms, ZooKeeperClient } from '../../../src/index.js';
 import {
   startChildrenCache,
   startNodeCache,
@@ -63,6 +63,13 @@ for (const factory of RECIPE_SERVERS) {
         assert.deepEqual(await next(cache, events, 1), [`created ${root()} back`]);
         assert.deepEqual([...cache.snapshot.keys()], [root()]);
         await events.return?.();
+      });
+
+      it('start fails (and leaves nothing running) when the tree cannot be read', async () => {
+        const zk = await fx.framework();
+        const unreadable = [{ perms: Perms.ALL & ~Perms.READ, id: { scheme: 'world', id: 'anyone' } }];
+        await zk.create(root(), { acl: unreadable, createParents: true });
+        await assert.rejects(startTreeCache(zk, root(), { watchMode }), NoAuthError);
       });
 
       it('node and children caches stop at their depth', async () => {
