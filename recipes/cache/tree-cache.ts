@@ -149,6 +149,7 @@ export class TreeCache implements AsyncDisposable {
     if (this.#started) throw new InvalidArgumentError('a cache starts once');
     if (this.#closed !== undefined) throw new InvalidArgumentError('the cache is closed');
     this.#started = true;
+    void this.#zk.closed().then(() => this.close()); // iterators end with the framework
     this.#stopStates = this.#zk.onConnectionStateChange(({ state }) => {
       if (state === 'LOST') this.#stale = true;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#rebuild());

@@ -108,6 +108,7 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
     } catch (error) {
       if (!hasErrorCode(error, ErrorCode.NODE_EXISTS)) throw error;
     }
+    void this.#zk.closed().then(() => this.close()); // iterators end with the framework
     this.#stopStates = this.#zk.onConnectionStateChange(({ state }) => {
       if (state === 'LOST') this.#watchArmed = false;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#read());

@@ -51,6 +51,7 @@ export class ServiceCache<P = unknown> implements AsyncDisposable, AsyncIterable
     this.#validatePayload = options.validatePayload;
     this.#stream = new EventStream(options.eventsQueuedMax ?? EVENTS_QUEUED_MAX_DEFAULT);
     this.#tree.onEvent((event) => this.#onTreeEvent(event));
+    void zk.closed().then(() => this.close()); // iterators end with the framework
   }
 
   /** The instances now, sorted by id. */

@@ -55,6 +55,8 @@ export class PersistentTtlNode implements AsyncDisposable {
   async start(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     await this.#node.start(options);
     await this.#touch(options.signal);
+    // A framework that closes under us ends the touching (as a crash would: the node then expires).
+    void this.#zk.closed().then(() => clearInterval(this.#timer));
     this.#timer = setInterval(() => {
       this.#touching ??= this.#touch(undefined)
         .catch((error: unknown) => this.#onError(error))

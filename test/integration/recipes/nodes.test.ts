@@ -8,6 +8,7 @@ import {
   startPersistentNode,
   startPersistentTtlNode,
 } from '../../../recipes/index.js';
+import { apacheAvailable, startApache } from '../../support/apache.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
 import {
   eventually,
@@ -112,5 +113,32 @@ describe('group membership with real Curator 5.4 GroupMember', function () {
     await eventually(async () => (await curator.groupMembers('g'))['node-1'] === 'from node');
     await curator.groupLeave('g');
     await eventually(() => !ours.currentMembers().has('java-1'));
+  });
+});
+
+describe('TTL node expiry on Apache ZooKeeper 3.8 (fast container checks)', function () {
+  this.timeout(60_000);
+  let server: RecipeServer;
+  const fx = new Fixtures(() => server);
+
+  before(async function () {
+    if (!apacheAvailable()) this.skip();
+    // The server looks for expired TTL and empty container nodes every 100 ms instead of every minute.
+    const systemProperties = { 'znode.container.checkIntervalMs': '100' };
+    server = await startApache({ config: { tickTime: 200 }, systemProperties });
+  });
+  afterEach(() => fx.closeAll());
+  after(() => server?.stop());
+
+  it('a TTL node whose owner stops touching it (a crash) expires: child, then container', async () => {
+    const owner = await fx.framework();
+    const direct = await fx.client();
+    await startPersistentTtlNode(owner, '/ttl/job', { ttlMs: 300, data: 'lease' });
+    // While touched it outlives its TTL several times over.
+    const start = Date.now();
+    await eventually(() => Date.now() - start > 1_000);
+    assert.equal((await direct.getData('/ttl/job')).data.toString(), 'lease');
+    await owner.close(); // the owner goes away without closing the node
+    await eventually(async () => (await direct.exists('/ttl/job')) === null);
   });
 });
