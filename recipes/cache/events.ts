@@ -202,6 +202,22 @@ export function waitFor(
   });
 }
 
+/** Resolves after `ms`, or rejects with the signal's reason; the timer never outlives either. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** A promise that resolves at the next call of the returned `fire` (and stays resolved). */
 export function trigger(): { promise: Promise<void>; fire: () => void } {
   let fire!: () => void;

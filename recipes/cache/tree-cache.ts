@@ -199,7 +199,8 @@ export class TreeCache implements AsyncDisposable {
     try {
       this.#watchSession = this.#zk.sessionId;
       this.#watch = await this.#zk.addWatch(this.path, {
-        mode: 'persistentRecursive',
+        // A node cache needs no events from below the node.
+        mode: this.#maxDepth === 0 ? 'persistent' : 'persistentRecursive',
         signal,
         listener: (event) => this.#onPersistentEvent(event),
       });

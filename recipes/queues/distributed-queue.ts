@@ -26,7 +26,7 @@ import {
   type Data,
   type Framework,
 } from '../../src/index.js';
-import { hasErrorCode, waitFor } from '../cache/events.js';
+import { hasErrorCode, sleep, waitFor } from '../cache/events.js';
 import { itemLockPath, nextQueueItems } from './consumer.js';
 import {
   cleanItemId,
@@ -37,6 +37,9 @@ import {
   type QueueKind,
   type QueuePlacement,
 } from './formats.js';
+
+/** After a failed item, `consume` waits this long before taking the next. */
+export const CONSUME_ERROR_DELAY_MS = 1000;
 
 export interface QueueOptions {
   /** Default 'plain'. */
@@ -178,15 +181,19 @@ export class DistributedQueue {
   /** Processes items one after another until `signal` aborts (resolves then). */
   async consume(
     handler: (message: QueueMessage, signal: AbortSignal | undefined) => Promise<void>,
-    options: { signal?: AbortSignal; onError?: (error: unknown) => void } = {},
+    options: { signal?: AbortSignal; onError?: (error: unknown) => void; errorDelayMs?: number } = {},
   ): Promise<void> {
+    const report =
+      options.onError ?? ((e: unknown) => process.emitWarning(`queue ${this.path}: ${String(e)}`));
     for (;;) {
       if (options.signal?.aborted) return;
       try {
         await this.process(handler, { signal: options.signal });
       } catch (error) {
         if (options.signal?.aborted) return;
-        (options.onError ?? ((e: unknown) => process.emitWarning(`queue ${this.path}: ${String(e)}`)))(error);
+        report(error);
+        // A handler that keeps failing on an item that stays (lock-safe) must not spin.
+        await sleep(options.errorDelayMs ?? CONSUME_ERROR_DELAY_MS, options.signal).catch(() => undefined);
       }
     }
   }

@@ -78,6 +78,29 @@ for (const factory of RECIPE_SERVERS) {
       assert.deepEqual((await zk.getChildren(lockPath).catch(() => ({ children: [] }))).children, []);
     });
 
+    it('consume handles items until aborted, retrying a failed lock-safe item after a delay', async () => {
+      const zk = await fx.framework();
+      const queue = new DistributedQueue(zk, path(), { lockPath: `${path()}-locks` });
+      await queue.put('a');
+      await queue.put('b');
+      const controller = new AbortController();
+      const handled: string[] = [];
+      const errors: unknown[] = [];
+      let failures = 1;
+      const consuming = queue.consume(
+        async (message) => {
+          if (text(message) === 'a' && failures-- > 0) throw new Error('first try fails');
+          handled.push(text(message));
+          if (handled.length === 2) controller.abort();
+        },
+        { signal: controller.signal, onError: (e) => errors.push(e), errorDelayMs: 10 },
+      );
+      await consuming;
+      assert.deepEqual(handled, ['a', 'b'], 'the failed item came back first, in order');
+      assert.equal(errors.length, 1);
+      assert.deepEqual((await zk.getChildren(path())).children, []);
+    });
+
     it('lock-safe: an item locked by a consumer that dies goes to another consumer', async () => {
       const { zk: dying, proxy } = await fx.proxied();
       const lockPath = `${path()}-locks`;
