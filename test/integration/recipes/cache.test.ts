@@ -3,7 +3,13 @@
 // while it was away; run against every server in RECIPE_SERVERS.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { NoAuthError, Perms, ZooKeeperClient } from '../../../src/index.js';
+import {
+  NoAuthError,
+  Perms,
+  UnimplementedError,
+  ZooKeeperClient,
+  type Framework,
+} from '../../../src/index.js';
 import {
   startChildrenCache,
   startNodeCache,
@@ -140,3 +146,37 @@ for (const factory of RECIPE_SERVERS) {
     });
   }
 }
+
+describe('tree cache watch mode selection', function () {
+  this.timeout(30_000);
+  let server: RecipeServer;
+  const fx = new Fixtures(() => server);
+
+  before(async function () {
+    const factory = RECIPE_SERVERS[0]!;
+    if (!factory.available()) this.skip();
+    this.timeout(60_000);
+    server = await factory.start();
+  });
+  afterEach(() => fx.closeAll());
+  after(() => server?.stop());
+
+  it('auto mode falls back to one-shot watches when the server lacks persistent watches', async () => {
+    const zk = await fx.framework();
+    const direct = await fx.client();
+    // A framework as a pre-3.6 server would make it look: addWatch answers Unimplemented.
+    const scoped = zk.withWatcherRemoval();
+    const unimplemented = () => Promise.reject(new UnimplementedError());
+    const oldScope = Object.create(scoped, { addWatch: { value: unimplemented } }) as typeof scoped;
+    const oldServer = Object.create(zk, { withWatcherRemoval: { value: () => oldScope } }) as Framework;
+    await zk.create('/auto/a', { data: 'a0', createParents: true });
+    const cache = fx.defer(await startTreeCache(oldServer, '/auto'));
+    assert.equal(cache.watchMode, 'oneShot');
+    const events = cache.events({ replay: false });
+    await direct.setData('/auto/a', 'a1');
+    assert.deepEqual(await next(cache, events, 1), ['changed /auto/a a1']);
+    await events.return?.();
+    const strict = startTreeCache(oldServer, '/auto', { watchMode: 'persistentRecursive' });
+    await assert.rejects(strict, UnimplementedError, 'no fallback when persistent watches are required');
+  });
+});
