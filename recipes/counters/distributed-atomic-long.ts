@@ -5,6 +5,8 @@
 //   const counter = new DistributedAtomicLong(zk, '/counters/requests');
 //   const { succeeded, preValue, postValue } = await counter.increment();
 //   if (!succeeded) retryLater();          // contention beat every attempt (Curator's semantics)
+//   // With the fallback, e.g. the locks recipe's mutex (any { acquire } giving an AsyncDisposable):
+//   new DistributedAtomicLong(zk, path, { promotedLock: new Mutex(zk, '/locks/requests') });
 //
 // Guarantees. A result with `succeeded` was written atomically: no update is lost, `postValue` is
 // what the node held right after our write. `succeeded: false` means nothing was written. SUSPENDED:
