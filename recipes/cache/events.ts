@@ -229,3 +229,15 @@ export function trigger(): { promise: Promise<void>; fire: () => void } {
 export function hasErrorCode(error: unknown, code: number): boolean {
   return error instanceof KeeperError && error.code === code;
 }
+
+/**
+ * Closes `recipe` when `framework` closes (its iterators end, its timers stop), holding it only
+ * weakly, so recipes closed earlier do not pile up in a long-lived framework.
+ */
+export function closeWithFramework(
+  framework: { closed(): Promise<unknown> },
+  recipe: { close(): Promise<void> },
+): void {
+  const ref = new WeakRef(recipe);
+  void framework.closed().then(() => ref.deref()?.close());
+}

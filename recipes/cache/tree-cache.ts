@@ -27,6 +27,7 @@ import {
   type WatcherRemovingFramework,
 } from '../../src/index.js';
 import {
+  closeWithFramework,
   EventStream,
   EVENTS_QUEUED_MAX_DEFAULT,
   hasErrorCode,
@@ -149,7 +150,7 @@ export class TreeCache implements AsyncDisposable {
     if (this.#started) throw new InvalidArgumentError('a cache starts once');
     if (this.#closed !== undefined) throw new InvalidArgumentError('the cache is closed');
     this.#started = true;
-    void this.#zk.closed().then(() => this.close()); // iterators end with the framework
+    closeWithFramework(this.#zk, this); // iterators end with the framework
     this.#stopStates = this.#zk.onConnectionStateChange(({ state }) => {
       if (state === 'LOST') this.#stale = true;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#rebuild());

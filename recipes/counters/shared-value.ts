@@ -20,7 +20,7 @@ import {
   type WatchedEvent,
   type WatcherRemovingFramework,
 } from '../../src/index.js';
-import { EventStream, hasErrorCode, SerialTasks, waitFor } from '../cache/events.js';
+import { closeWithFramework, EventStream, hasErrorCode, SerialTasks, waitFor } from '../cache/events.js';
 import { decodeSharedCount, encodeSharedCount } from './formats.js';
 
 export interface VersionedValue<T> {
@@ -108,7 +108,7 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
     } catch (error) {
       if (!hasErrorCode(error, ErrorCode.NODE_EXISTS)) throw error;
     }
-    void this.#zk.closed().then(() => this.close()); // iterators end with the framework
+    closeWithFramework(this.#zk, this); // iterators end with the framework
     this.#stopStates = this.#zk.onConnectionStateChange(({ state }) => {
       if (state === 'LOST') this.#watchArmed = false;
       if (state === 'RECONNECTED') void this.#tasks.run(() => this.#read());

@@ -10,7 +10,7 @@
 // emitted. RECONNECTED or a new session: the service is read again and the differences come as
 // changes. Instances whose owner's session expired disappear when the server deletes their nodes.
 import type { Framework } from '../../src/index.js';
-import { EventStream, EVENTS_QUEUED_MAX_DEFAULT } from '../cache/events.js';
+import { closeWithFramework, EventStream, EVENTS_QUEUED_MAX_DEFAULT } from '../cache/events.js';
 import type { CacheEvent } from '../cache/snapshot.js';
 import { TreeCache, type TreeCacheEvent } from '../cache/tree-cache.js';
 import { decodeServiceInstance, type DecodeOptions, type ServiceInstance } from './instance-format.js';
@@ -51,7 +51,7 @@ export class ServiceCache<P = unknown> implements AsyncDisposable, AsyncIterable
     this.#validatePayload = options.validatePayload;
     this.#stream = new EventStream(options.eventsQueuedMax ?? EVENTS_QUEUED_MAX_DEFAULT);
     this.#tree.onEvent((event) => this.#onTreeEvent(event));
-    void zk.closed().then(() => this.close()); // iterators end with the framework
+    closeWithFramework(zk, this); // iterators end with the framework
   }
 
   /** The instances now, sorted by id. */

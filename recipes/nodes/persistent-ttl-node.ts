@@ -12,8 +12,8 @@
 // partition longer than ttlMs lets the node expire (by design: that is how others see we are gone);
 // we make it again when we are back. The expiry is the server's, measured on its clock.
 import type { Data, Framework } from '../../src/index.js';
-import { hasErrorCode } from '../cache/events.js';
-import { ErrorCode } from '../../src/index.js';
+import { closeWithFramework, hasErrorCode } from '../cache/events.js';
+import { ErrorCode, FrameworkClosedError } from '../../src/index.js';
 import { ttlNodeLayout, TTL_TOUCH_FACTOR_DEFAULT, type TtlNodeLayout } from './formats.js';
 import { PersistentNode } from './persistent-node.js';
 
@@ -56,7 +56,7 @@ export class PersistentTtlNode implements AsyncDisposable {
     await this.#node.start(options);
     await this.#touch(options.signal);
     // A framework that closes under us ends the touching (as a crash would: the node then expires).
-    void this.#zk.closed().then(() => clearInterval(this.#timer));
+    closeWithFramework(this.#zk, this);
     this.#timer = setInterval(() => {
       this.#touching ??= this.#touch(undefined)
         .catch((error: unknown) => this.#onError(error))
@@ -73,7 +73,9 @@ export class PersistentTtlNode implements AsyncDisposable {
     this.#closed ??= (async () => {
       clearInterval(this.#timer);
       await this.#touching;
-      await this.#zk.delete(this.layout.touchPath, { quietly: true }).catch((e: unknown) => this.#onError(e));
+      await this.#zk.delete(this.layout.touchPath, { quietly: true }).catch((e: unknown) => {
+        if (!(e instanceof FrameworkClosedError)) this.#onError(e); // closed with it: it expires
+      });
       await this.#node.close();
     })();
     return this.#closed;
