@@ -12,10 +12,11 @@
 // Curator's lockPath): the consumer first creates an EPHEMERAL `<lockPath>/<item>`, runs the handler,
 // and only then deletes item and lock in one transaction; a consumer that dies (session lost) drops
 // its lock with its session and the item is taken again by another: never lost, handled once unless a
-// handler dies mid-way (then again, at least once). SUSPENDED: takes wait for the connection; a lock
-// held while the session is lost may let a second consumer take the item (at least once). Long pauses:
-// the same. A handler that throws releases the lock (lock-safe: the item stays) and the error rejects
-// `process`. Queues of more than a few thousand items are slow to list (Curator's warning too).
+// handler dies mid-way (then again, at least once). SUSPENDED: takes wait for the connection; the
+// handler goes on. LOST (our session, and so our lock, is gone; another consumer may take the item):
+// the handler's signal aborts with QueueItemLockLostError, and the item is neither completed nor its
+// new lock touched. Long pauses: the same as LOST once the session expired. A handler that throws
+// releases the lock (lock-safe: the item stays) and the error rejects `process`. Queues of more than a few thousand items are slow to list (Curator's warning too).
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
@@ -37,6 +38,14 @@ import {
   type QueueKind,
   type QueuePlacement,
 } from './formats.js';
+
+/** Lock-safe: our session (and with it our lock on the item) was lost while handling it. */
+export class QueueItemLockLostError extends Error {
+  constructor(readonly itemName: string) {
+    super(`the lock on queue item ${itemName} was lost with its session; another consumer may take it`);
+    this.name = 'QueueItemLockLostError';
+  }
+}
 
 /** After a failed item, `consume` waits this long before taking the next. */
 export const CONSUME_ERROR_DELAY_MS = 1000;
@@ -225,6 +234,15 @@ export class DistributedQueue {
       if (hasErrorCode(error, ErrorCode.NODE_EXISTS)) return undefined;
       throw error;
     }
+    // The lock is our session's: once that session is lost, another consumer may take the item, so
+    // the handler's signal aborts, and we neither complete the item nor touch a lock that is not ours.
+    const lockSession = this.zk.sessionId;
+    const lost = new AbortController();
+    const stopWatching = this.zk.onConnectionStateChange(({ state }) => {
+      if (state === 'LOST') lost.abort(new QueueItemLockLostError(name));
+    });
+    const handlerSignal = signal === undefined ? lost.signal : AbortSignal.any([signal, lost.signal]);
+    const stillOurs = () => !lost.signal.aborted && this.zk.sessionId === lockSession;
     try {
       let data: Buffer;
       try {
@@ -233,12 +251,16 @@ export class DistributedQueue {
         if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined; // done by the lock's previous holder
         throw error;
       }
-      const value = await handler({ name, items: itemBuffers(data) }, signal);
+      const value = await handler({ name, items: itemBuffers(data) }, handlerSignal);
+      if (!stillOurs()) throw new QueueItemLockLostError(name);
       await this.zk.transaction([txn.delete(itemPath), txn.delete(lockNode)]);
       return { value };
     } finally {
-      // After a failure (or when the item was gone) the lock goes, and the item stays for someone else.
-      await this.zk.delete(lockNode, { quietly: true, guaranteed: true }).catch(() => undefined);
+      stopWatching();
+      // After a failure (or when the item was gone) our lock goes, and the item stays for someone else.
+      if (stillOurs()) {
+        await this.zk.delete(lockNode, { quietly: true, guaranteed: true }).catch(() => undefined);
+      }
     }
   }
 

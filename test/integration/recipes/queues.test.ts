@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { TimeoutError } from '../../../src/index.js';
-import { DistributedQueue } from '../../../recipes/index.js';
+import { DistributedQueue, QueueItemLockLostError } from '../../../recipes/index.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
 import { expireSession, Fixtures, RECIPE_SERVERS, type RecipeServer } from './discovery-support/servers.js';
 
@@ -108,17 +108,16 @@ for (const factory of RECIPE_SERVERS) {
       await other.put('job');
       let started!: () => void;
       const handling = new Promise<void>((resolve) => (started = resolve));
-      const stuck = new DistributedQueue(dying, path(), { lockPath })
-        .process(async () => {
-          started();
-          return new Promise<never>(() => undefined); // hangs, as a consumer that dies mid-way
-        })
-        .catch(() => undefined);
+      const stuck = new DistributedQueue(dying, path(), { lockPath }).process(async (_message, signal) => {
+        started();
+        // Stuck, as a consumer that dies mid-way; its signal tells it the item is no longer its own.
+        await new Promise((_, reject) => signal!.addEventListener('abort', () => reject(signal!.reason)));
+      });
       await handling;
       const takenByOther = other.take();
       await expireSession(dying, proxy, server.connectString);
       assert.equal(text(await takenByOther), 'job');
-      void stuck;
+      await assert.rejects(stuck, QueueItemLockLostError);
     });
   });
 }
