@@ -16,7 +16,8 @@
 // handler goes on. LOST (our session, and so our lock, is gone; another consumer may take the item):
 // the handler's signal aborts with QueueItemLockLostError, and the item is neither completed nor its
 // new lock touched. Long pauses: the same as LOST once the session expired. A handler that throws
-// releases the lock (lock-safe: the item stays) and the error rejects `process`. Queues of more than a few thousand items are slow to list (Curator's warning too).
+// releases the lock (lock-safe: the item stays) and the error rejects `process`. Queues of more than
+// a few thousand items are slow to list (Curator's warning too).
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
