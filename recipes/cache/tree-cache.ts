@@ -229,7 +229,9 @@ export class TreeCache implements AsyncDisposable {
     const read = await this.#readNode(path, oneShotWatch, signal);
     if (read === undefined) {
       this.#removeSubtree(path);
-      if (path === this.path && this.#mode === 'oneShot') await this.#watchRootCreation(signal);
+      if (path === this.path && this.#mode === 'oneShot' && (await this.#watchRootCreation(signal))) {
+        await this.#loadRoot();
+      }
       return;
     }
     this.#apply(path, read);
@@ -292,7 +294,9 @@ export class TreeCache implements AsyncDisposable {
     const loaded = new Map<string, CachedNode>();
     this.#watchSession = this.#zk.sessionId;
     await this.#loadInto(this.path, loaded, signal);
-    if (!loaded.has(this.path) && this.#mode === 'oneShot') await this.#watchRootCreation(signal);
+    if (!loaded.has(this.path) && this.#mode === 'oneShot' && (await this.#watchRootCreation(signal))) {
+      await this.#loadInto(this.path, loaded, signal);
+    }
     return loaded;
   }
 
@@ -342,18 +346,23 @@ export class TreeCache implements AsyncDisposable {
     }
   }
 
-  /** One-shot mode, root absent: an exists watch says when it appears. */
-  async #watchRootCreation(signal: AbortSignal): Promise<void> {
+  /**
+   * One-shot mode, root absent: an exists watch says when it appears. True when it exists already
+   * (made between our read and the watch): the caller loads it then, as no creation event will come.
+   */
+  async #watchRootCreation(signal: AbortSignal): Promise<boolean> {
     const onCreated = (event: WatchedEvent) => {
       if (this.#closing.signal.aborted || event.type !== 'nodeCreated') return;
-      void this.#tasks.run(async () => {
-        const loaded = new Map<string, CachedNode>();
-        await this.#loadInto(this.path, loaded, this.#closing.signal);
-        for (const [p, node] of [...loaded].sort(([a], [b]) => a.length - b.length)) this.#apply(p, node);
-      });
+      void this.#tasks.run(() => this.#loadRoot());
     };
-    const stat = await this.#zk.exists(this.path, { watch: onCreated, signal });
-    if (stat !== null) void this.#tasks.run(() => this.#refreshChildren(this.path));
+    return (await this.#zk.exists(this.path, { watch: onCreated, signal })) !== null;
+  }
+
+  /** Loads the root's subtree into the live snapshot, parents first. */
+  async #loadRoot(): Promise<void> {
+    const loaded = new Map<string, CachedNode>();
+    await this.#loadInto(this.path, loaded, this.#closing.signal);
+    for (const [p, node] of [...loaded].sort(([a], [b]) => a.length - b.length)) this.#apply(p, node);
   }
 
   #depthOf(path: string): number {
