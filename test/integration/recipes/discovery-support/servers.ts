@@ -11,6 +11,7 @@ import {
   type Framework,
   type FrameworkOptions,
 } from '../../../../src/index.js';
+import { startServer } from '../../../../server/index.js';
 import { apacheAvailable, startApache } from '../../../support/apache.js';
 import { startControlledProxy, type ControlledProxy } from './proxy.js';
 
@@ -32,6 +33,12 @@ export const RECIPE_SERVERS: RecipeServerFactory[] = [
     name: 'Apache ZooKeeper 3.8',
     available: apacheAvailable,
     start: () => startApache({ config: { tickTime: 200 } }),
+  },
+  {
+    name: 'menagerie server',
+    available: () => true,
+    start: () =>
+      startServer({ clientPort: 0, tickTimeMs: 200, extendedTypesEnabled: true, fourLetterWordsEnabled: '*' }),
   },
 ];
 
