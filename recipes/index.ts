@@ -35,6 +35,12 @@ export { Lease, LeaseLostError, type LeaseStateName } from './locks/lease.js';
 /** @public */
 export { LockTimeoutError } from './locks/lock-core.js';
 
+// Leader election: latch, selector, runAsLeader.
+/** @public */
+export * from './leader/latch.js';
+/** @public */
+export * from './leader/selector.js';
+
 // The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
 /** @internal */
 export * from './barriers/double-barrier.js';
