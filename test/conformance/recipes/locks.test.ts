@@ -3,24 +3,11 @@
 // fencing tokens strictly increase, release is idempotent and hands the lock on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { createFramework, joinPath, retryNTimes, type Framework } from '../../../src/index.js';
+import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { LockTimeoutError } from '../../../recipes/index.js';
+import { ephemeralsUnder } from './nodes.js';
 import { exclusiveLockKinds } from './lock-kinds.js';
 import { serverFactories, type ServerUnderTest } from './servers.js';
-
-/** Every ephemeral node at or under `path` (contender and lease nodes), as paths. */
-export async function ephemeralsUnder(fw: Framework, path: string): Promise<string[]> {
-  const found: string[] = [];
-  const visit = async (node: string): Promise<void> => {
-    const stat = await fw.exists(node);
-    if (stat === null) return;
-    if (stat.ephemeralOwner !== 0n) found.push(node);
-    const { children } = await fw.getChildren(node).catch(() => ({ children: [] as string[] }));
-    for (const child of children) await visit(joinPath(node, child));
-  };
-  await visit(path);
-  return found;
-}
 
 for (const factory of serverFactories) {
   describe(`lock contract on ${factory.name}`, function () {

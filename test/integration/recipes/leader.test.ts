@@ -121,7 +121,7 @@ for (const factory of serverFactories) {
       proxy.blackhole(false);
     });
 
-    it('runAsLeader runs one job at a time, restarts after a throw or an interrupt, aborts on close', async () => {
+    it('runAsLeader: one job at a time, restarts after a throw or interrupt, aborts on close', async () => {
       const path = freshPath();
       let running = 0;
       let maxRunning = 0;
