@@ -71,6 +71,7 @@ export class HeldLease extends EventEmitter {
     this.on('error', () => undefined); // listeners' errors are not ours to crash on
     this.#unsubscribe = fw.onConnectionStateChange((change) => this.#onConnection(change));
     this.#watchNode();
+    void fw.closed().then(() => this.#input({ type: 'client-closed' }));
     // A change that came between the ownership check and now.
     if (fw.sessionId !== node.sessionId) this.#input({ type: 'session-expired' });
     else if (fw.connectionState === 'SUSPENDED') this.#onConnection({

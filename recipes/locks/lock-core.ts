@@ -123,30 +123,32 @@ async function contendWithOneNode(
   const nodeName = baseName(ourPath);
   const sessionId = created.stat?.ephemeralOwner ?? fw.sessionId;
   let keep = false;
+  const { sessionGone, roundSignal, offSession } = sessionScope(fw, sessionId, signal);
   try {
     onQueued?.(ourPath);
     for (;;) {
       signal.throwIfAborted();
-      if (fw.sessionId !== sessionId) return 'restart'; // the node belongs to a dead session
-      const { children } = await fw.getChildren(spec.dir, { signal });
+      if (fw.sessionId !== sessionId || sessionGone.signal.aborted) return 'restart'; // a dead session's node
+      const { children } = await fw.getChildren(spec.dir, { signal: roundSignal });
       const heldByUs = spec.heldByUs === undefined ? {} : { heldByUs: spec.heldByUs };
       const decision = decideContender(children, nodeName, spec.policy, heldByUs);
       if (decision.kind === 'missing') return 'restart';
       if (decision.kind === 'acquired') {
-        const stat = await fw.exists(ourPath, { signal });
+        const stat = await fw.exists(ourPath, { signal: roundSignal });
         if (stat === null) return 'restart';
         if (stat.ephemeralOwner !== fw.sessionId) return 'restart'; // not ours: never report it held
         keep = true;
         return { path: ourPath, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
       }
       if (once) return 'not-acquired';
-      await waitForPredecessor(watching, joinPath(spec.dir, decision.predecessor), signal);
+      await waitForPredecessor(watching, joinPath(spec.dir, decision.predecessor), roundSignal);
     }
   } catch (error) {
     // A session that ended while we waited is a restart, unless the caller gave up meanwhile.
-    if (!signal.aborted && isSessionEnd(error)) return 'restart';
+    if (!signal.aborted && (sessionGone.signal.aborted || isSessionEnd(error))) return 'restart';
     throw error;
   } finally {
+    offSession();
     if (!keep) await removeNode(fw, ourPath, sessionId);
   }
 }
@@ -192,6 +194,19 @@ export async function waitForChange(
     unsubscribe();
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * A signal for the reads of one node's round that also aborts when its session is lost: an answer on
+ * a dead session is useless, and a read caught in the switch to a new session must not hold us up.
+ */
+export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSignal) {
+  const sessionGone = new AbortController();
+  const offSession = fw.onConnectionStateChange((change) => {
+    if (change.state === 'LOST' || fw.sessionId !== sessionId) sessionGone.abort();
+  });
+  const roundSignal = AbortSignal.any([signal, sessionGone.signal]);
+  return { sessionGone, roundSignal, offSession };
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   contend,
   isSessionEnd,
   removeNode,
+  sessionScope,
   waitForChange,
   type HeldNode,
 } from './lock-core.js';
@@ -135,6 +136,7 @@ export class Semaphore {
     const mutex = await contend(mutexSpec, contendOptions);
     if (mutex === undefined) return 'not-acquired';
     let lease: HeldNode | undefined;
+    let scope: ReturnType<typeof sessionScope> | undefined;
     let keep = false;
     try {
       const created = await this.fw.create(joinPath(this.paths.leasesPath, NodeMarker.lease), {
@@ -148,9 +150,11 @@ export class Semaphore {
       if (stat === null) return 'restart';
       const nodeName = baseName(created.path);
       lease = { path: created.path, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
+      scope = sessionScope(this.fw, lease.sessionId, signal);
       for (;;) {
-        if (this.fw.sessionId !== lease.sessionId) return 'restart';
-        const read = await watching.getChildren(this.paths.leasesPath, { watch: true, signal });
+        if (this.fw.sessionId !== lease.sessionId || scope.sessionGone.signal.aborted) return 'restart';
+        const leasesPath = this.paths.leasesPath;
+        const read = await watching.getChildren(leasesPath, { watch: true, signal: scope.roundSignal });
         const decision = decideLease(read.children, lease.nodeName, this.maxLeases);
         if (decision.kind === 'missing') return 'restart';
         if (decision.kind === 'acquired') {
@@ -158,12 +162,13 @@ export class Semaphore {
           return lease;
         }
         if (once) return 'not-acquired';
-        await waitForChange(this.fw, read.watch, signal);
+        await waitForChange(this.fw, read.watch, scope.roundSignal);
       }
     } catch (error) {
-      if (!signal.aborted && isSessionEnd(error)) return 'restart';
+      if (!signal.aborted && (scope?.sessionGone.signal.aborted || isSessionEnd(error))) return 'restart';
       throw error;
     } finally {
+      scope?.offSession();
       if (lease !== undefined && !keep) await removeNode(this.fw, lease.path, lease.sessionId);
       await removeNode(this.fw, mutex.path, mutex.sessionId);
     }

@@ -121,6 +121,20 @@ for (const factory of serverFactories) {
       proxy.blackhole(false);
     });
 
+    it('a latch set to resign ends its term at SUSPENDED and leads again after reconnecting', async () => {
+      const path = freshPath();
+      const proxy = await startControlledProxy(server.port);
+      proxies.push(proxy);
+      const fw = await connect({ viaProxy: proxy });
+      const resigning = latch(fw, path, 'r', { onSuspended: 'resign' });
+      const first = await resigning.whenLeader();
+      proxy.dropAll();
+      await new Promise<void>((resolve) => first.signal.addEventListener('abort', () => resolve()));
+      const second = await resigning.whenLeader();
+      assert.ok(second.term > first.term, 'a new node, a new term');
+      assert.equal((await resigning.participants()).length, 1, 'the old node is gone');
+    });
+
     it('runAsLeader: one job at a time, restarts after a throw or interrupt, aborts on close', async () => {
       const path = freshPath();
       let running = 0;

@@ -108,6 +108,39 @@ for (const factory of serverFactories) {
       proxy.blackhole(false);
     });
 
+    it('a waiter whose session is lost re-queues with a new node and still gets the lock', async () => {
+      const path = freshPath();
+      const holder = await connect();
+      const lease = await new Mutex(holder, path).acquire();
+      const { fw, proxy } = await proxied(1200);
+      const nodes: string[] = [];
+      const waiting = new Mutex(fw, path).acquire({ onQueued: (p) => nodes.push(p) });
+      while (nodes.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      const lost = new Promise<void>((resolve) => {
+        const off = fw.onConnectionStateChange((c) => c.state === 'LOST' && (off(), resolve()));
+      });
+      proxy.blackhole(true);
+      await lost;
+      proxy.blackhole(false);
+      while (nodes.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.notEqual(nodes[1], nodes[0]);
+      await lease.release();
+      const next = await waiting;
+      assert.equal(next.nodePath, nodes[1]);
+      assert.equal(next.state, 'held');
+      assert.deepEqual(await ephemeralsUnder(holder, path), [next.nodePath]);
+      await next.release();
+    });
+
+    it('closing the framework makes a held lease lost', async () => {
+      const fw = await connect();
+      const lease = await new Mutex(fw, freshPath()).acquire();
+      await fw.close();
+      await nextState(lease, 'lost');
+      assert.ok(lease.signal.aborted);
+      await lease.release();
+    });
+
     it('breakLock deletes the holder: lease lost, guard refuses, the waiter gets the lock', async () => {
       const path = freshPath();
       const [a, b, admin] = [await connect(), await connect(), await connect()];
