@@ -104,8 +104,9 @@ export class HeldLease extends EventEmitter {
     const wasLostWithSession = this.#state.kind === 'lost' && this.#state.reason === 'session-expired';
     this.#input({ type: 'released' });
     this.#stop();
-    await this.#watching.removeWatches().catch(() => undefined);
-    if (!wasLostWithSession) await removeNode(this.#fw, this.node.path, this.node.sessionId);
+    // Deleting the node fires (and so ends) our watch on it; remove the watch only if the node stays.
+    if (wasLostWithSession) await this.#watching.removeWatches().catch(() => undefined);
+    else await removeNode(this.#fw, this.node.path, this.node.sessionId);
   }
 
   /** Runs `ops` atomically, only if our node still exists (check op first). Results exclude the check. */

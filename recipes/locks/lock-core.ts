@@ -134,8 +134,13 @@ async function contendWithOneNode(
       const decision = decideContender(children, nodeName, spec.policy, heldByUs);
       if (decision.kind === 'missing') return 'restart';
       if (decision.kind === 'acquired') {
-        const stat = await fw.exists(ourPath, { signal: roundSignal });
-        if (stat === null) return 'restart';
+        // Ownership: the create's own stat names our session as the owner, and the session has not
+        // changed since, so the node listed is ours. Without that stat, read it (CURATOR-604/696).
+        let stat = created.stat;
+        if (stat === undefined || stat.ephemeralOwner !== fw.sessionId) {
+          stat = (await fw.exists(ourPath, { signal: roundSignal })) ?? undefined;
+        }
+        if (stat === undefined) return 'restart';
         if (stat.ephemeralOwner !== fw.sessionId) return 'restart'; // not ours: never report it held
         keep = true;
         return { path: ourPath, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
