@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
-import { LeaderLatch, Mutex } from '../../../recipes/index.js';
+import { LeaderLatch, Mutex, ReadWriteLock, Semaphore } from '../../../recipes/index.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
 import { curatorAvailable, startCurator, type CuratorHarness } from '../../support/curator.js';
 
@@ -73,6 +73,41 @@ describe('locks and leader latch with real Curator 5.4 on Apache 3.8', function 
     const after = await mutex.tryAcquire();
     assert.ok(after);
     await after.release();
+  });
+
+  it('Curator InterProcessSemaphoreV2 and our Semaphore share maxLeases', async () => {
+    const path = '/interop-locks/semaphore';
+    const ours = new Semaphore(fw, path, { maxLeases: 2 });
+    const first = await ours.acquire();
+    const java = await curator.semaphoreAcquire('java-sem', path, 2, { waitMs: 5_000 });
+    assert.equal(java.acquired, true, 'Curator takes the second lease');
+    assert.equal(await ours.tryAcquire(), undefined, 'no third lease for us');
+    const javaBlocked = await curator.semaphoreAcquire('java-sem-2', path, 2, { waitMs: 300 });
+    assert.equal(javaBlocked.acquired, false, 'no third lease for Curator');
+    await curator.semaphoreRelease('java-sem');
+    const second = await ours.acquire({ timeoutMs: 5_000 });
+    assert.equal((await ours.leaseNodes()).length, 2);
+    await first.release();
+    await second.release();
+  });
+
+  it('Curator InterProcessReadWriteLock and ours: readers share, writers exclude both ways', async () => {
+    const path = '/interop-locks/rw';
+    const rw = new ReadWriteLock(fw, path);
+    const read = await rw.readLock.acquire();
+    const javaRead = await curator.rwAcquire('java-rw', path, 'read', { waitMs: 5_000 });
+    assert.equal(javaRead.acquired, true, 'readers share across libraries');
+    await curator.rwRelease('java-rw', 'read');
+    const javaWrite = curator.rwAcquire('java-rw', path, 'write', { waitMs: 10_000, timeoutMs: 15_000 });
+    await read.release();
+    assert.equal((await javaWrite).acquired, true);
+    assert.equal(await rw.readLock.tryAcquire(), undefined);
+    assert.equal(await rw.writeLock.tryAcquire(), undefined);
+    await curator.rwRelease('java-rw', 'write');
+    const write = await rw.writeLock.acquire({ timeoutMs: 5_000 });
+    const javaBlocked = await curator.rwAcquire('java-rw-2', path, 'read', { waitMs: 300 });
+    assert.equal(javaBlocked.acquired, false, 'our writer excludes Curator readers');
+    await write.release();
   });
 
   it('Curator LeaderLatch and ours on one path: exactly one leader, then the other', async () => {
