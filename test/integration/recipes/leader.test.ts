@@ -121,6 +121,29 @@ for (const factory of serverFactories) {
       proxy.blackhole(false);
     });
 
+    it('a pausing latch stays leader, uncertain, through a short disconnect', async () => {
+      const path = freshPath();
+      const proxy = await startControlledProxy(server.port);
+      proxies.push(proxy);
+      const pausing = latch(await connect({ viaProxy: proxy }), path, 'p');
+      const term = await pausing.whenLeader();
+      const changes: LeadershipChange[] = [];
+      pausing.onChange((c) => changes.push(c));
+      const doubting = new Promise<void>((resolve) => {
+        const off = pausing.onChange((c) => !c.isLeader && (off(), resolve()));
+      });
+      proxy.dropAll();
+      await doubting;
+      assert.equal(pausing.hasLeadership, false, 'not leader while uncertain');
+      const again = await pausing.whenLeader();
+      assert.equal(again, term, 'the same term goes on');
+      assert.equal(term.signal.aborted, false);
+      assert.deepEqual(changes.map((c) => [c.isLeader, !c.isLeader && c.uncertain === true]), [
+        [false, true],
+        [true, false],
+      ]);
+    });
+
     it('a latch set to resign ends its term at SUSPENDED and leads again after reconnecting', async () => {
       const path = freshPath();
       const proxy = await startControlledProxy(server.port);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
-import { LeaderLatch, Mutex, ReadWriteLock, Semaphore } from '../../../recipes/index.js';
+import { LeaderLatch, Mutex, ReadWriteLock, Semaphore, runAsLeader } from '../../../recipes/index.js';
 import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
 import { curatorAvailable, startCurator, type CuratorHarness } from '../../support/curator.js';
 
@@ -147,5 +147,37 @@ describe('locks and leader latch with real Curator 5.4 on Apache 3.8', function 
     await latch.close();
     await curator.nextLeadership('java-latch-2', true);
     await curator.latchClose('java-latch-2');
+  });
+
+  it('Curator LeaderSelector and our runAsLeader on one path: one term at a time', async () => {
+    const path = '/interop-locks/selector';
+    await curator.selectorStart('java-sel', path, 'java');
+    await curator.nextSelectorTerm('java-sel', true);
+    let javaLeading = true;
+    let overlaps = 0;
+    let ourTerms = 0;
+    let ourTermStarted!: () => void;
+    const started = new Promise<void>((resolve) => (ourTermStarted = resolve));
+    const selector = runAsLeader(fw, path, async (signal) => {
+      if (javaLeading) overlaps++;
+      ourTerms++;
+      ourTermStarted();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    }, { id: 'node' });
+    try {
+      while ((await selector.participants()).length < 2) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(ourTerms, 0, 'we wait while Curator leads');
+      assert.equal((await selector.leader())?.id, 'java');
+      javaLeading = false;
+      await curator.selectorRelease('java-sel');
+      await curator.nextSelectorTerm('java-sel', false);
+      await started;
+      assert.equal(selector.hasLeadership, true);
+    } finally {
+      await selector.close();
+    }
+    await curator.nextSelectorTerm('java-sel', true);
+    assert.equal(overlaps, 0);
+    await curator.selectorClose('java-sel');
   });
 });
