@@ -181,6 +181,8 @@ export class LeaderLatch implements AsyncDisposable {
 
   async #run(): Promise<void> {
     const closing = this.#closing.signal;
+    // A closed framework ends the loop too, instead of failing and pausing forever.
+    void this.#fw.closed().then(() => this.#closing.abort(new Error('the framework is closed')));
     const data = encodeParticipantId(this.#options.id ?? '');
     const spec = { framework: this.#fw, dir: this.path, marker: NodeMarker.latch, policy: latchPolicy, data };
     while (!closing.aborted) {

@@ -158,6 +158,27 @@ for (const factory of serverFactories) {
       assert.equal((await resigning.participants()).length, 1, 'the old node is gone');
     });
 
+    it('closing the framework first ends the terms of the latch and the selector', async () => {
+      const path = freshPath();
+      const fw = await connect();
+      const l = latch(fw, path, 'x');
+      let jobEnded!: () => void;
+      const ended = new Promise<void>((resolve) => (jobEnded = resolve));
+      const selector = runAsLeader(fw, `${path}-selector`, async (signal) => {
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        jobEnded();
+      });
+      await l.whenLeader();
+      const notLeader = new Promise<void>((resolve) => l.onChange((c) => !c.isLeader && resolve()));
+      await fw.close();
+      await notLeader;
+      await ended;
+      await l.close();
+      await selector.close();
+      assert.equal(l.hasLeadership, false);
+      assert.equal(selector.hasLeadership, false);
+    });
+
     it('runAsLeader: one job at a time, restarts after a throw or interrupt, aborts on close', async () => {
       const path = freshPath();
       let running = 0;
