@@ -7,6 +7,7 @@ import { createFramework, retryNTimes, type Framework } from '../../../src/index
 import { LeaderLatch, runAsLeader, type LeadershipChange } from '../../../recipes/index.js';
 import { serverFactories, type ServerUnderTest } from '../../conformance/recipes/servers.js';
 import { startControlledProxy, type ControlledProxy } from '../framework/support/proxy.js';
+import { eventually } from '../framework/support/wait.js';
 
 for (const factory of serverFactories) {
   describe(`leader election on ${factory.name}`, function () {
@@ -59,6 +60,7 @@ for (const factory of serverFactories) {
       const all: LeaderLatch[] = [];
       for (const id of ['a', 'b', 'c']) all.push(latch(await connect(), path, id));
       const first = await Promise.race(all.map((l) => l.whenLeader().then((term) => ({ l, term }))));
+      await eventually(async () => (await first.l.participants()).length === 3); // all nodes made
       const participants = await first.l.participants();
       assert.equal(participants.length, 3);
       assert.equal(participants.filter((p) => p.isLeader).length, 1);
