@@ -216,16 +216,15 @@ export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSign
 
 /**
  * Deletes our node (guaranteed: through connection trouble, in the background if need be). A node
- * of a session that has already ended is gone with it, or about to be.
+ * of a session that has already ended is gone with it, or about to be. While disconnected the delete
+ * goes on in the background and this resolves at once: a release must not wait for the network.
  */
 export async function removeNode(fw: Framework, nodePath: string, sessionId: bigint): Promise<void> {
-  if (fw.sessionId !== sessionId) {
-    // The old session may still be alive at the server (the framework gave up on it first): delete
-    // its node if it is still there, so it does not block the queue until the server expires it.
-    await fw.delete(nodePath, { quietly: true }).catch(() => undefined);
-    return;
-  }
-  await fw.delete(nodePath, { guaranteed: true, quietly: true }).catch(() => undefined);
+  // The old session may still be alive at the server (the framework gave up on it first): delete its
+  // node if it is still there, so it does not block the queue until the server expires it.
+  const sameSession = fw.sessionId === sessionId;
+  const deleting = fw.delete(nodePath, { guaranteed: sameSession, quietly: true }).catch(() => undefined);
+  if (fw.isConnected) await deleting;
 }
 
 export function hasCode(error: unknown, code: number): boolean {
