@@ -165,12 +165,16 @@ for (const factory of serverFactories) {
       const fw = await connect();
       const l = latch(fw, path, 'x');
       let jobEnded!: () => void;
+      let jobStarted!: () => void;
       const ended = new Promise<void>((resolve) => (jobEnded = resolve));
+      const started = new Promise<void>((resolve) => (jobStarted = resolve));
       const selector = runAsLeader(fw, `${path}-selector`, async (signal) => {
+        jobStarted();
         await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
         jobEnded();
       });
       await l.whenLeader();
+      await started;
       const notLeader = new Promise<void>((resolve) => l.onChange((c) => !c.isLeader && resolve()));
       await fw.close();
       await notLeader;
