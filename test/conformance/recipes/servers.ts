@@ -1,6 +1,6 @@
-// The servers every recipe contract runs against: a list of factories, so adding our own server is
-// one line here once `startServer` exists in server/index.ts. Each gives a connect string, its port
-// (for a controlled proxy in front of it) and stop().
+// The servers every recipe contract runs against, Apache ZooKeeper 3.8 and ours, as a list of
+// factories. Each gives a connect string, its port (for a controlled proxy in front of it) and stop().
+import { startServer } from '../../../server/index.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
 
 export interface ServerUnderTest {
@@ -22,5 +22,10 @@ export const serverFactories: ServerFactory[] = [
     available: apacheAvailable,
     start: () => startApache({ config: { tickTime: 200 } }),
   },
-  // { name: 'menagerie server', available: () => true, start: () => startServer({ tickTimeMs: 200 }) },
+  {
+    name: 'menagerie server',
+    available: () => true,
+    start: () =>
+      startServer({ clientPort: 0, tickTimeMs: 200, extendedTypesEnabled: true, fourLetterWordsEnabled: '*' }),
+  },
 ];

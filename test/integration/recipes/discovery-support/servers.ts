@@ -11,36 +11,17 @@ import {
   type Framework,
   type FrameworkOptions,
 } from '../../../../src/index.js';
-import { startServer } from '../../../../server/index.js';
-import { apacheAvailable, startApache } from '../../../support/apache.js';
+import {
+  serverFactories,
+  type ServerFactory,
+  type ServerUnderTest,
+} from '../../../conformance/recipes/servers.js';
 import { startControlledProxy, type ControlledProxy } from './proxy.js';
 
-export interface RecipeServer {
-  readonly port: number;
-  readonly connectString: string;
-  stop(): Promise<void>;
-}
-
-export interface RecipeServerFactory {
-  name: string;
-  available(): boolean;
-  start(): Promise<RecipeServer>;
-}
-
-export const RECIPE_SERVERS: RecipeServerFactory[] = [
-  // A short tick allows session timeouts down to 400 ms, so session loss is quick to provoke.
-  {
-    name: 'Apache ZooKeeper 3.8',
-    available: apacheAvailable,
-    start: () => startApache({ config: { tickTime: 200 } }),
-  },
-  {
-    name: 'menagerie server',
-    available: () => true,
-    start: () =>
-      startServer({ clientPort: 0, tickTimeMs: 200, extendedTypesEnabled: true, fourLetterWordsEnabled: '*' }),
-  },
-];
+export type RecipeServer = ServerUnderTest;
+export type RecipeServerFactory = ServerFactory;
+/** The same servers as every recipe contract: Apache ZooKeeper 3.8 and ours. */
+export const RECIPE_SERVERS = serverFactories;
 
 /** Frameworks and proxies made by a test, closed by `closeAll` (call it in afterEach). */
 export class Fixtures {
