@@ -21,6 +21,26 @@ export * from './locks/node-names.js';
 /** @public */
 export * from './nodes/formats.js';
 
+// Locks: mutex, read/write lock, semaphores, multi-lock, leases with fencing tokens and guard().
+/** @public */
+export * from './locks/mutex.js';
+/** @public */
+export * from './locks/read-write-lock.js';
+/** @public */
+export * from './locks/semaphore.js';
+/** @public */
+export * from './locks/multi-lock.js';
+/** @public */
+export { Lease, LeaseLostError, type LeaseStateName } from './locks/lease.js';
+/** @public */
+export { LockTimeoutError } from './locks/lock-core.js';
+
+// Leader election: latch, selector, runAsLeader.
+/** @public */
+export * from './leader/latch.js';
+/** @public */
+export * from './leader/selector.js';
+
 // The pure cores the recipes are built on: exported for tools (inspect, the CLI) and tests.
 /** @internal */
 export * from './barriers/double-barrier.js';

@@ -37,6 +37,6 @@ export function canonicalLockOrder(paths: readonly string[]): string[] {
 }
 
 /** Release order: the reverse of acquisition, as Curator does. */
-export function releaseOrder(acquired: readonly string[]): string[] {
+export function releaseOrder<T>(acquired: readonly T[]): T[] {
   return [...acquired].reverse();
 }

@@ -1,0 +1,238 @@
+// The lock core every lock kind shares (mutex, read/write lock, the semaphore's internal mutex, the
+// leader recipes): create a protected ephemeral-sequential contender node under the lock directory
+// (parents as containers), list the children, let the pure policy (`decideContender`) say "acquired"
+// or "watch this predecessor", watch only that predecessor (a getData watch: no herd, and no watch
+// left on a node that is already gone), and decide again when it goes.
+//
+// Guarantees: before reporting "acquired" our node's ephemeralOwner is checked against the current
+// session (CURATOR-604/696: a node seen after a session change belongs to the dead session). An acquire
+// that times out, is aborted, or fails deletes its node before it rejects (guaranteed delete: retried
+// in the background through connection trouble until done or the session ends), so no contender node
+// is ever left behind (kazoo #732). A session lost while waiting costs the place in line: the node is
+// re-created under the new session, as Curator does.
+import {
+  ErrorCode,
+  KeeperError,
+  TimeoutError,
+  baseName,
+  joinPath,
+  realClock,
+  type ConnectionStateChange,
+  type Framework,
+  type FrameworkClock,
+} from '../../src/index.js';
+import { decideContender, type LockPolicy } from './contenders.js';
+
+/** What one contender node looks like: where it lives, how it is named, what it holds. */
+export interface ContenderSpec {
+  framework: Framework;
+  /** The lock directory. */
+  dir: string;
+  /** The name before the server's sequence, e.g. `lock-`; the framework adds `_c_<uuid>-`. */
+  marker: string;
+  policy: LockPolicy;
+  data: Uint8Array;
+  /** Our own nodes that already hold this lock (a write-lock holder taking the read lock). */
+  heldByUs?: readonly string[];
+}
+
+export interface ContendOptions {
+  signal?: AbortSignal | undefined;
+  /** undefined: wait forever; 0: decide once (tryAcquire); otherwise a deadline on `clock`. */
+  deadlineMs?: number | undefined;
+  clock?: FrameworkClock | undefined;
+  /** Called once the node exists, with its path (Curator's CURATOR-592 "callback once queued"). */
+  onQueued?: ((nodePath: string) => void) | undefined;
+}
+
+/** Our node, once it holds the lock. */
+export interface HeldNode {
+  path: string;
+  nodeName: string;
+  /** The session that owns the node (its ephemeralOwner). */
+  sessionId: bigint;
+  /** The node's czxid: the fencing token. */
+  czxid: bigint;
+}
+
+/** Rejects an acquire that did not get the lock within its time. */
+export class LockTimeoutError extends TimeoutError {
+  constructor(path: string) {
+    super(`lock ${path} was not acquired in time`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+/** Restarts after a lost session are bounded so a flapping connection cannot loop forever. */
+const SESSION_RESTARTS_MAX = 20;
+
+/**
+ * Contends for the lock at `spec.dir` until it is ours (resolves), the deadline passes (undefined for
+ * `deadlineMs: 0`, LockTimeoutError otherwise), or the signal aborts (its reason). Never leaves a node.
+ */
+export async function contend(
+  spec: ContenderSpec,
+  options: ContendOptions = {},
+): Promise<HeldNode | undefined> {
+  const clock = options.clock ?? realClock;
+  const once = options.deadlineMs === 0;
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const onCallerAbort = () => controller.abort(options.signal!.reason);
+  options.signal?.throwIfAborted();
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  let timer: unknown;
+  if (options.deadlineMs !== undefined && !once) {
+    const delayMs = Math.max(0, options.deadlineMs - clock.nowMs());
+    timer = clock.setTimer(() => controller.abort(new LockTimeoutError(spec.dir)), delayMs);
+  }
+  const watching = spec.framework.withWatcherRemoval();
+  try {
+    for (let restart = 0; ; restart++) {
+      if (restart > SESSION_RESTARTS_MAX) throw new LockTimeoutError(spec.dir);
+      const outcome = await contendWithOneNode(spec, watching, signal, once, options.onQueued);
+      if (outcome === 'restart') continue;
+      return outcome === 'not-acquired' ? undefined : outcome;
+    }
+  } catch (error) {
+    throw signal.aborted ? signal.reason : error;
+  } finally {
+    if (timer !== undefined) clock.clearTimer(timer);
+    options.signal?.removeEventListener('abort', onCallerAbort);
+    await watching.removeWatches().catch(() => undefined);
+  }
+}
+
+/** One node's life in the queue: held, given up (once), or gone with its session (restart). */
+async function contendWithOneNode(
+  spec: ContenderSpec,
+  watching: Framework,
+  signal: AbortSignal,
+  once: boolean,
+  onQueued: ((nodePath: string) => void) | undefined,
+): Promise<HeldNode | 'restart' | 'not-acquired'> {
+  const fw = spec.framework;
+  const created = await fw.create(joinPath(spec.dir, spec.marker), {
+    mode: 'EPHEMERAL_SEQUENTIAL',
+    protected: true,
+    parentsAsContainers: true,
+    data: spec.data,
+    signal,
+  });
+  const ourPath = created.path;
+  const nodeName = baseName(ourPath);
+  const sessionId = created.stat?.ephemeralOwner ?? fw.sessionId;
+  let keep = false;
+  const { sessionGone, roundSignal, offSession } = sessionScope(fw, sessionId, signal);
+  try {
+    onQueued?.(ourPath);
+    for (;;) {
+      signal.throwIfAborted();
+      if (fw.sessionId !== sessionId || sessionGone.signal.aborted) return 'restart'; // a dead session's node
+      const { children } = await fw.getChildren(spec.dir, { signal: roundSignal });
+      const heldByUs = spec.heldByUs === undefined ? {} : { heldByUs: spec.heldByUs };
+      const decision = decideContender(children, nodeName, spec.policy, heldByUs);
+      if (decision.kind === 'missing') return 'restart';
+      if (decision.kind === 'acquired') {
+        // Ownership: the create's own stat names our session as the owner, and the session has not
+        // changed since, so the node listed is ours. Without that stat, read it (CURATOR-604/696).
+        let stat = created.stat;
+        if (stat === undefined || stat.ephemeralOwner !== fw.sessionId) {
+          stat = (await fw.exists(ourPath, { signal: roundSignal })) ?? undefined;
+        }
+        if (stat === undefined) return 'restart';
+        if (stat.ephemeralOwner !== fw.sessionId) return 'restart'; // not ours: never report it held
+        keep = true;
+        return { path: ourPath, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
+      }
+      if (once) return 'not-acquired';
+      await waitForPredecessor(watching, joinPath(spec.dir, decision.predecessor), roundSignal);
+    }
+  } catch (error) {
+    // A session that ended while we waited is a restart, unless the caller gave up meanwhile.
+    if (!signal.aborted && (sessionGone.signal.aborted || isSessionEnd(error))) return 'restart';
+    throw error;
+  } finally {
+    offSession();
+    if (!keep) await removeNode(fw, ourPath, sessionId);
+  }
+}
+
+/** Waits until the predecessor goes, or the connection changes (then the caller looks again). */
+async function waitForPredecessor(
+  fw: Framework,
+  predecessorPath: string,
+  signal: AbortSignal,
+): Promise<void> {
+  let read: { watch: Promise<unknown> };
+  try {
+    read = await fw.getData(predecessorPath, { watch: true, signal });
+  } catch (error) {
+    if (hasCode(error, ErrorCode.NO_NODE)) return; // already gone: decide again at once
+    throw error;
+  }
+  await waitForChange(fw, read.watch, signal);
+}
+
+/**
+ * Waits for a watch to fire, the signal to abort (rejects with its reason), or the connection to come
+ * back or be lost: after SUSPENDED a watch may be late or gone with the session, so look again.
+ */
+export async function waitForChange(
+  fw: Framework,
+  watch: Promise<unknown>,
+  signal: AbortSignal,
+): Promise<void> {
+  let unsubscribe = () => {};
+  let onAbort = () => {};
+  try {
+    await new Promise<void>((resolve, reject) => {
+      watch.then(() => resolve(), () => resolve());
+      unsubscribe = fw.onConnectionStateChange((change: ConnectionStateChange) => {
+        if (change.state === 'RECONNECTED' || change.state === 'LOST') resolve();
+      });
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * A signal for the reads of one node's round that also aborts when its session is lost: an answer on
+ * a dead session is useless, and a read caught in the switch to a new session must not hold us up.
+ */
+export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSignal) {
+  const sessionGone = new AbortController();
+  const offSession = fw.onConnectionStateChange((change) => {
+    if (change.state === 'LOST' || fw.sessionId !== sessionId) sessionGone.abort();
+  });
+  const roundSignal = AbortSignal.any([signal, sessionGone.signal]);
+  return { sessionGone, roundSignal, offSession };
+}
+
+/**
+ * Deletes our node (guaranteed: through connection trouble, in the background if need be). A node
+ * of a session that has already ended is gone with it, or about to be.
+ */
+export async function removeNode(fw: Framework, nodePath: string, sessionId: bigint): Promise<void> {
+  if (fw.sessionId !== sessionId) {
+    // The old session may still be alive at the server (the framework gave up on it first): delete
+    // its node if it is still there, so it does not block the queue until the server expires it.
+    await fw.delete(nodePath, { quietly: true }).catch(() => undefined);
+    return;
+  }
+  await fw.delete(nodePath, { guaranteed: true, quietly: true }).catch(() => undefined);
+}
+
+export function hasCode(error: unknown, code: number): boolean {
+  return error instanceof KeeperError && error.code === code;
+}
+
+/** Errors that mean our session ended under us: start over with a new node. */
+export function isSessionEnd(error: unknown): boolean {
+  return hasCode(error, ErrorCode.SESSION_EXPIRED) || hasCode(error, ErrorCode.NO_NODE);
+}
