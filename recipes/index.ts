@@ -1,6 +1,34 @@
 // menagerie/recipes: locks, leader election, discovery, barriers, caches and more, built only on
 // the public API in src/index.ts.
 
+// The recipes of part 2: discovery, barriers, caches, counters, managed nodes and queues.
+/** @public */
+export * from './discovery/service-discovery.js';
+/** @public */
+export * from './discovery/service-cache.js';
+/** @public */
+export * from './discovery/service-provider.js';
+/** @public */
+export * from './cache/tree-cache.js';
+/** @public */
+export { EventStreamOverflowError } from './cache/events.js';
+/** @public */
+export * from './nodes/persistent-node.js';
+/** @public */
+export * from './barriers/barrier.js';
+/** @public */
+export * from './barriers/double-barrier-recipe.js';
+/** @public */
+export * from './counters/shared-value.js';
+/** @public */
+export * from './counters/distributed-atomic-long.js';
+/** @public */
+export * from './nodes/persistent-ttl-node.js';
+/** @public */
+export * from './nodes/group-member.js';
+/** @public */
+export * from './queues/distributed-queue.js';
+
 // Formats shared with Curator (and kazoo where it reads Curator's): what recipes store in ZooKeeper.
 /** @public */
 export * from './discovery/instance-format.js';
@@ -60,3 +88,4 @@ export * from './locks/multi-lock-order.js';
 export * from './leader/participants.js';
 /** @internal */
 export * from './queues/consumer.js';
+

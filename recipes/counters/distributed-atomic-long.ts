@@ -1,0 +1,174 @@
+// DistributedAtomicLong: a 64-bit counter changed by optimistic compare-and-set on the node's version
+// (Curator's DistributedAtomicLong, same 8-byte big-endian format), with an optional promoted-to-lock
+// fallback: after `attemptsMax` lost races, take a lock and try again under it.
+//
+//   const counter = new DistributedAtomicLong(zk, '/counters/requests');
+//   const { succeeded, preValue, postValue } = await counter.increment();
+//   if (!succeeded) retryLater();          // contention beat every attempt (Curator's semantics)
+//   // With the fallback, e.g. the locks recipe's mutex (any { acquire } giving an AsyncDisposable):
+//   new DistributedAtomicLong(zk, path, { promotedLock: new Mutex(zk, '/locks/requests') });
+//
+// Guarantees. A result with `succeeded` was written atomically: no update is lost, `postValue` is
+// what the node held right after our write. `succeeded: false` means nothing was written. SUSPENDED:
+// calls wait for the connection within the framework's retry policy, then fail with its error. A
+// write whose reply was lost is resolved by the framework (read back) before being repeated, so a
+// reconnect does not add twice. Session loss and pauses: no session state is involved (the node is
+// persistent); only the promoted lock is session-bound and is released by the server if we die.
+import { ErrorCode, InvalidArgumentError, pathProblem, type Framework } from '../../src/index.js';
+import { hasErrorCode } from '../cache/events.js';
+import { planAtomicLong, type AtomicLongNode, type AtomicLongOp } from './atomic-long.js';
+
+export interface AtomicResult {
+  readonly succeeded: boolean;
+  readonly preValue: bigint;
+  readonly postValue: bigint;
+}
+
+/**
+ * The lock the fallback takes (e.g. the locks recipe's mutex on a lock path): anything whose
+ * `acquire` resolves with a handle that releases it when disposed.
+ */
+export interface PromotedLock {
+  acquire(options: { signal?: AbortSignal; timeoutMs?: number }): Promise<AsyncDisposable>;
+}
+
+export interface AtomicLongOptions {
+  /** Optimistic attempts before giving up (or promoting to the lock). Default 10. */
+  attemptsMax?: number;
+  /** Fallback after the optimistic attempts: try again (attemptsMax times) while holding it. */
+  promotedLock?: PromotedLock;
+  /** How long to wait for the promoted lock. Default 30 000. */
+  lockTimeoutMs?: number;
+}
+
+export class DistributedAtomicLong {
+  readonly #attemptsMax: number;
+
+  constructor(
+    private readonly zk: Framework,
+    readonly path: string,
+    private readonly options: AtomicLongOptions = {},
+  ) {
+    const problem = pathProblem(path);
+    if (problem !== undefined) throw new InvalidArgumentError(`bad counter path ${path}: ${problem}`);
+    this.#attemptsMax = options.attemptsMax ?? 10;
+    if (!Number.isSafeInteger(this.#attemptsMax) || this.#attemptsMax < 1) {
+      throw new InvalidArgumentError(`attemptsMax must be a positive integer, got ${this.#attemptsMax}`);
+    }
+  }
+
+  /** The current value (0 when the node does not exist). */
+  async get(options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
+    const node = await this.#read(options.signal);
+    const { preValue } = planAtomicLong(node, { kind: 'add', delta: 0n });
+    return { succeeded: true, preValue, postValue: preValue };
+  }
+
+  increment(options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
+    return this.add(1n, options);
+  }
+
+  decrement(options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
+    return this.add(-1n, options);
+  }
+
+  add(delta: bigint, options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
+    return this.#run({ kind: 'add', delta: bigintArg(delta, 'delta') }, options.signal);
+  }
+
+  subtract(delta: bigint, options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
+    return this.#run({ kind: 'add', delta: -bigintArg(delta, 'delta') }, options.signal);
+  }
+
+  /** Sets the value (optimistically, like every op here: Curator's trySet). */
+  trySet(value: bigint, options: { signal?: AbortSignal } = {}): Promise<AtomicResult> {
+    return this.#run({ kind: 'set', value: bigintArg(value, 'value') }, options.signal);
+  }
+
+  /** Sets the value only if it is `expected` now; a missing node never matches. */
+  compareAndSet(
+    expected: bigint,
+    value: bigint,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<AtomicResult> {
+    const op: AtomicLongOp = {
+      kind: 'compare-and-set',
+      expected: bigintArg(expected, 'expected'),
+      value: bigintArg(value, 'value'),
+    };
+    return this.#run(op, options.signal);
+  }
+
+  /** Creates the node with `value` if it does not exist; false when it already did. */
+  async initialize(value: bigint, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const plan = planAtomicLong(undefined, { kind: 'set', value: bigintArg(value, 'value') });
+    try {
+      const data = plan.kind === 'fail' ? null : plan.data;
+      await this.zk.create(this.path, { data, createParents: true, signal: options.signal });
+      return true;
+    } catch (error) {
+      if (hasErrorCode(error, ErrorCode.NODE_EXISTS)) return false;
+      throw error;
+    }
+  }
+
+  async #run(op: AtomicLongOp, signal: AbortSignal | undefined): Promise<AtomicResult> {
+    let result = await this.#attempts(op, signal);
+    if (result.succeeded || result.final || this.options.promotedLock === undefined) return result.value;
+    await using _lock = await this.options.promotedLock.acquire({
+      signal,
+      timeoutMs: this.options.lockTimeoutMs ?? 30_000,
+    });
+    result = await this.#attempts(op, signal);
+    return result.value;
+  }
+
+  /** Up to attemptsMax optimistic tries; `final` when the answer cannot change by trying again. */
+  async #attempts(
+    op: AtomicLongOp,
+    signal: AbortSignal | undefined,
+  ): Promise<{ succeeded: boolean; final: boolean; value: AtomicResult }> {
+    let last: AtomicResult = { succeeded: false, preValue: 0n, postValue: 0n };
+    for (let attempt = 0; attempt < this.#attemptsMax; attempt++) {
+      signal?.throwIfAborted();
+      const node = await this.#read(signal);
+      const plan = planAtomicLong(node, op);
+      if (plan.kind === 'fail') {
+        // compare-and-set whose expectation does not hold: Curator reports it, nothing to retry.
+        const value = { succeeded: false, preValue: plan.preValue, postValue: plan.preValue };
+        return { succeeded: false, final: true, value };
+      }
+      last = { succeeded: false, preValue: plan.preValue, postValue: plan.preValue };
+      try {
+        if (plan.kind === 'create') {
+          await this.zk.create(this.path, { data: plan.data, createParents: true, signal });
+        } else {
+          await this.zk.setData(this.path, plan.data, { version: plan.version, signal });
+        }
+        const value = { succeeded: true, preValue: plan.preValue, postValue: plan.postValue };
+        return { succeeded: true, final: true, value };
+      } catch (error) {
+        const raced = [ErrorCode.NODE_EXISTS, ErrorCode.BAD_VERSION, ErrorCode.NO_NODE];
+        if (!raced.some((code) => hasErrorCode(error, code))) throw error;
+      }
+    }
+    return { succeeded: false, final: false, value: last };
+  }
+
+  async #read(signal: AbortSignal | undefined): Promise<AtomicLongNode> {
+    try {
+      const { data, stat } = await this.zk.getData(this.path, { signal });
+      return { data, version: stat.version };
+    } catch (error) {
+      if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined;
+      throw error;
+    }
+  }
+}
+
+function bigintArg(value: bigint, name: string): bigint {
+  if (typeof value !== 'bigint') {
+    throw new InvalidArgumentError(`${name} must be a bigint, got ${typeof value}`);
+  }
+  return value;
+}
