@@ -6,6 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { pino, type Logger } from 'pino';
 import { ConfigError, loadZooCfg } from './config/index.js';
+import { dumpLogLines, dumpSnapshotLines, purge } from './durable/index.js';
+import { PersistenceError } from './persistence/types.js';
 import { startServerWithConfig } from './standalone.js';
 
 /** Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad usage or config. */
@@ -41,6 +43,31 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
     .action(async (configFile: string) => {
       exitCode = await startForeground(configFile, io);
     });
+  program
+    .command('purge')
+    .description('keep the N newest snapshots and the logs they need, delete the rest (as zkCleanup.sh)')
+    .argument('<dataDir>', 'the directory holding version-2/snapshot.*')
+    .argument('[dataLogDir]', 'the directory holding version-2/log.* (default: dataDir)')
+    .requiredOption('-n, --count <N>', 'snapshots to keep (at least 3)', (v) => Number.parseInt(v, 10))
+    .action(async (dataDir: string, dataLogDir: string | undefined, options: { count: number }) => {
+      exitCode = await printLines(io, async function* () {
+        yield* await purge(dataDir, dataLogDir ?? dataDir, options.count);
+      });
+    });
+  program
+    .command('dump-log')
+    .description('print a transaction log file (version-2/log.*) human-readably, as TxnLogToolkit')
+    .argument('<file>', 'the log file')
+    .action(async (file: string) => {
+      exitCode = await printLines(io, () => dumpLogLines(file));
+    });
+  program
+    .command('dump-snapshot')
+    .description('print a snapshot file (version-2/snapshot.*) human-readably, as SnapshotFormatter')
+    .argument('<file>', 'the snapshot file')
+    .action(async (file: string) => {
+      exitCode = await printLines(io, () => dumpSnapshotLines(file));
+    });
   if (args.length === 0) {
     io.stdout(program.helpInformation());
     return EXIT_OK;
@@ -54,6 +81,20 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
     throw error;
   }
   return exitCode;
+}
+
+/** Prints the lines a tool yields; a persistence or argument error is one line on stderr, exit 1. */
+async function printLines(io: CliIo, lines: () => AsyncIterable<string>): Promise<number> {
+  try {
+    for await (const line of lines()) io.stdout(`${line}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof Error && !(error instanceof TypeError || error instanceof RangeError)) {
+      io.stderr(`zk-server: ${error.message}\n`);
+      return EXIT_FAILED;
+    }
+    throw error;
+  }
 }
 
 async function startForeground(configFile: string, io: CliIo): Promise<number> {
@@ -81,8 +122,6 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
   }
   const log: Logger = pino({ base: { pid: process.pid }, level: process.env.ZK_SERVER_LOG_LEVEL ?? 'info' });
   for (const warning of warnings) log.warn({ configFile }, warning);
-  // Persistence is another issue; until it lands, say plainly that a restart loses the data.
-  log.warn({ dataDir: config.dataDir }, 'data is kept in memory only: nothing is written to dataDir yet');
   let fatal: unknown;
   let wakeOnFatal: () => void = () => {};
   const failed = new Promise<string>((resolve) => (wakeOnFatal = () => resolve('fatal')));
@@ -96,7 +135,11 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
       },
     });
   } catch (error) {
-    io.stderr(`zk-server: cannot serve on port ${config.clientPort}: ${(error as Error).message}\n`);
+    const what =
+      error instanceof PersistenceError
+        ? `cannot recover from ${config.dataDir}`
+        : `cannot serve on port ${config.clientPort}`;
+    io.stderr(`zk-server: ${what}: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }
   const reason = await Promise.race([(io.stopSignal ?? waitForSignal)(), failed]);

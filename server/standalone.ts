@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { configFromOptions, type ServerConfig, type ServerOptions } from './config/index.js';
 import type { TxnPersister } from './core/api.js';
 import { ServerCore } from './core/server-core.js';
+import { DurableSeams, durableStoreOptions } from './durable/index.js';
 import { ClientListener } from './net/client-listener.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
 import { InMemoryPersister, WritePipeline } from './net/pipeline.js';
@@ -71,11 +72,16 @@ export async function startServerWithConfig(
     startTimeMs: Date.now(),
     onWarning: (message) => log.warn(message),
   });
-  await seams.recover?.(core);
+  // A dataDir and no seams of the caller's: the txn log and snapshots there, as Apache's.
+  const durable =
+    config.dataDir !== undefined && seams.persister === undefined && seams.recover === undefined
+      ? new DurableSeams(durableStoreOptions(config, { logger: log }))
+      : undefined;
+  await (seams.recover ?? durable?.recover)?.(core);
   let listener: ClientListener | undefined;
   const pipeline = new WritePipeline(
     core,
-    seams.persister ?? new InMemoryPersister(),
+    seams.persister ?? durable?.persister ?? new InMemoryPersister(),
     (error) => {
       log.error({ err: error }, 'persisting a transaction failed: stopping the server');
       seams.onFatal?.(error);
@@ -85,14 +91,21 @@ export async function startServerWithConfig(
   );
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...seams.connectionLimits };
   listener = new ClientListener(core, pipeline, config, log, limits);
-  const address = await listener.listen();
+  const address = await listener.listen().catch(async (error: unknown) => {
+    await durable?.close();
+    throw error;
+  });
+  listener.sessionsChanged(); // sessions recovered from disk expire on schedule
   const host = isAnyAddress(address.address) ? '127.0.0.1' : address.address;
   const port = address.port;
   log.info({ port, host: address.address }, 'serving clients');
   const running = listener;
   let stopped: Promise<void> | undefined;
   const stop = () => {
-    stopped ??= running.stop().then(() => log.info('stopped'));
+    stopped ??= running
+      .stop()
+      .then(() => durable?.close())
+      .then(() => log.info('stopped'));
     return stopped;
   };
   return {

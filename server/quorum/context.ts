@@ -1,0 +1,30 @@
+// What the election and the ZAB roles may see and do of the peer that hosts them.
+
+import type { QuorumConfig } from './config.js';
+import type { TxnHistory } from './history.js';
+import type { PeerOutput, TimerName } from './io.js';
+import type { PeerMessage, RequestId } from './messages.js';
+
+export interface PeerContext {
+  readonly config: QuorumConfig;
+  readonly history: TxnHistory;
+  readonly acceptedEpoch: bigint;
+  readonly currentEpoch: bigint;
+  /** ZAB ticks elapsed in this incarnation (advanced by the 'tick' timer). */
+  readonly ticks: number;
+  /** Opaque name of this incarnation, so links of a restarted peer never collide with old ones. */
+  readonly incarnation: string;
+  emit(output: PeerOutput): void;
+  send(to: number, message: PeerMessage): void;
+  setTimer(timer: TimerName, delayMs: number): void;
+  /** Records an epoch durably (a barrier output) and remembers it. */
+  persistEpoch(which: 'acceptedEpoch' | 'currentEpoch', epoch: bigint): void;
+  /** Starts serving clients: delivers what is committed, then emits `serving`. */
+  startServing(epoch: bigint, leader: number): void;
+  /** Delivers whatever is committed and durable, if serving, and releases finished syncs. */
+  deliverCommitted(): void;
+  /** Releases `syncDone` for requestId once the applied state reaches zxid. */
+  awaitApplied(requestId: RequestId, zxid: bigint): void;
+  /** Gives up the current role: the peer goes back to LOOKING once the current input is handled. */
+  lookAgain(reason: string): void;
+}

@@ -1,0 +1,175 @@
+// Fast leader election as a state machine: the LOOKING part of a peer. Votes are ordered by
+// (peerEpoch, zxid, server id); notifications carry the sender's state and logical clock; a peer
+// joining a settled ensemble follows the leader a quorum reports once the leader itself says LEADING.
+// Waiting (finalize, rebroadcast) is done by the shell's timers.
+
+import { isQuorum, isVoter, type QuorumConfig } from './config.js';
+import type { PeerContext } from './context.js';
+import type { Notification, PeerState } from './messages.js';
+
+export interface Vote {
+  readonly leader: number;
+  readonly zxid: bigint;
+  readonly peerEpoch: bigint;
+}
+
+/** The outcome of an election: whom to follow (or lead), and the vote to report from now on. */
+export interface ElectionResult {
+  readonly leader: number;
+  readonly zxid: bigint;
+  readonly peerEpoch: bigint;
+  readonly electionEpoch: bigint;
+}
+
+/** True if candidate `a` is better than `b`; a non-voter is never a candidate. */
+export function voteBeats(config: QuorumConfig, a: Vote, b: Vote): boolean {
+  if (!isVoter(config, a.leader)) return false;
+  if (a.peerEpoch !== b.peerEpoch) return a.peerEpoch > b.peerEpoch;
+  if (a.zxid !== b.zxid) return a.zxid > b.zxid;
+  return a.leader > b.leader;
+}
+
+/** Vote equality as Apache counts it: full while anyone is LOOKING, else the leader and its epoch. */
+function sameVote(a: Notification, b: Notification): boolean {
+  if (a.state === 'LOOKING' || b.state === 'LOOKING') {
+    return a.leader === b.leader && a.zxid === b.zxid && a.electionEpoch === b.electionEpoch &&
+      a.peerEpoch === b.peerEpoch;
+  }
+  return a.leader === b.leader && a.peerEpoch === b.peerEpoch;
+}
+
+export class Election {
+  logicalClock = 0n;
+  proposal: Vote = { leader: -1, zxid: -1n, peerEpoch: -1n };
+  /** Latest notification of each peer in this round. */
+  private readonly received = new Map<number, Notification>();
+  /** Latest FOLLOWING/LEADING notification of each peer, from any round. */
+  private readonly outOfElection = new Map<number, Notification>();
+  private finalizing = false;
+  private intervalMs = 0;
+
+  constructor(private readonly ctx: PeerContext) {}
+
+  /** Starts a new round with our own vote (observers have none). */
+  start(): ElectionResult | undefined {
+    this.logicalClock++;
+    this.received.clear();
+    this.outOfElection.clear();
+    this.finalizing = false;
+    this.intervalMs = this.ctx.config.notificationIntervalMinMs;
+    this.proposal = this.initialVote();
+    this.broadcast();
+    this.ctx.setTimer('election', this.intervalMs);
+    return this.checkQuorum();
+  }
+
+  /** Our vote as a notification, for answers to LOOKING peers. */
+  notification(state: PeerState): Notification {
+    return { type: 'notification', state, ...this.proposal, electionEpoch: this.logicalClock };
+  }
+
+  onNotification(from: number, n: Notification): ElectionResult | undefined {
+    if (!isVoter(this.ctx.config, from)) {
+      // An observer asking: tell it what we think; its vote never counts.
+      if (n.state === 'LOOKING') this.ctx.send(from, this.notification('LOOKING'));
+      return undefined;
+    }
+    if (n.state === 'LOOKING') return this.onLookingVote(from, n);
+    if (n.state === 'OBSERVING') return undefined;
+    return this.onSettledVote(from, n);
+  }
+
+  onElectionTimeout(): void {
+    this.broadcast();
+    this.intervalMs = Math.min(this.intervalMs * 2, this.ctx.config.notificationIntervalMaxMs);
+    this.ctx.setTimer('election', this.intervalMs);
+  }
+
+  /** The finalize wait ended without a better vote: decide if the quorum still holds. */
+  onFinalizeTimeout(): ElectionResult | undefined {
+    if (!this.finalizing) return undefined;
+    this.finalizing = false;
+    const target = this.notification('LOOKING');
+    if (!this.hasQuorumFor(this.received, target)) return undefined;
+    return { ...this.proposal, electionEpoch: this.logicalClock };
+  }
+
+  private onLookingVote(from: number, n: Notification): ElectionResult | undefined {
+    if (n.electionEpoch < this.logicalClock) {
+      // Help it catch up. An observer never answers: voters ignore it, and would answer back forever.
+      if (isVoter(this.ctx.config, this.ctx.config.myId)) this.ctx.send(from, this.notification('LOOKING'));
+      return undefined;
+    }
+    if (!isVoter(this.ctx.config, n.leader)) return undefined;
+    const before = this.proposal;
+    if (n.electionEpoch > this.logicalClock) {
+      this.logicalClock = n.electionEpoch;
+      this.received.clear();
+      const initial = this.initialVote();
+      this.proposal = voteBeats(this.ctx.config, n, initial) ? voteOf(n) : initial;
+      this.broadcast();
+    } else if (voteBeats(this.ctx.config, n, this.proposal)) {
+      this.proposal = voteOf(n);
+      this.broadcast();
+    }
+    if (before !== this.proposal) this.finalizing = false; // a better vote arrived: keep looking
+    this.received.set(from, n);
+    return this.checkQuorum();
+  }
+
+  private onSettledVote(from: number, n: Notification): ElectionResult | undefined {
+    if (n.electionEpoch === this.logicalClock) {
+      this.received.set(from, n);
+      if (this.hasQuorumFor(this.received, n) && this.leaderConfirmed(this.received, n)) return resultOf(n);
+    }
+    this.outOfElection.set(from, n);
+    if (this.hasQuorumFor(this.outOfElection, n) && this.leaderConfirmed(this.outOfElection, n)) {
+      this.logicalClock = n.electionEpoch;
+      return resultOf(n);
+    }
+    return undefined;
+  }
+
+  /** When our own vote has a quorum, start the finalize wait (or decide at once if it is zero). */
+  private checkQuorum(): ElectionResult | undefined {
+    if (this.finalizing) return undefined;
+    if (!this.hasQuorumFor(this.received, this.notification('LOOKING'))) return undefined;
+    if (this.ctx.config.finalizeWaitMs === 0) return { ...this.proposal, electionEpoch: this.logicalClock };
+    this.finalizing = true;
+    this.ctx.setTimer('finalize', this.ctx.config.finalizeWaitMs);
+    return undefined;
+  }
+
+  private hasQuorumFor(votes: Map<number, Notification>, target: Notification): boolean {
+    const agreeing: number[] = [];
+    for (const [id, vote] of votes) if (sameVote(vote, target)) agreeing.push(id);
+    return isQuorum(this.ctx.config, agreeing);
+  }
+
+  /** Apache's checkLeader: the leader itself must say LEADING (or, if it is us, be from our round). */
+  private leaderConfirmed(votes: Map<number, Notification>, n: Notification): boolean {
+    if (n.leader !== this.ctx.config.myId) return votes.get(n.leader)?.state === 'LEADING';
+    return this.logicalClock === n.electionEpoch;
+  }
+
+  private initialVote(): Vote {
+    const { config, history, currentEpoch } = this.ctx;
+    if (!isVoter(config, config.myId)) return { leader: -1, zxid: -1n, peerEpoch: -1n };
+    return { leader: config.myId, zxid: history.lastZxid, peerEpoch: currentEpoch };
+  }
+
+  private broadcast(): void {
+    const { config } = this.ctx;
+    const vote = this.notification('LOOKING');
+    if (isVoter(config, config.myId)) this.received.set(config.myId, vote);
+    for (const id of config.voters) if (id !== config.myId) this.ctx.send(id, vote);
+  }
+}
+
+function voteOf(n: Notification): Vote {
+  return { leader: n.leader, zxid: n.zxid, peerEpoch: n.peerEpoch };
+}
+
+function resultOf(n: Notification): ElectionResult {
+  return { leader: n.leader, zxid: n.zxid, peerEpoch: n.peerEpoch, electionEpoch: n.electionEpoch };
+}

@@ -1,0 +1,254 @@
+// A quorum peer: fast leader election and ZAB behind one `step(input) → outputs` function.
+// The runtime owns sockets, disk and timers and carries the outputs out in order (see io.ts); the
+// simulator drives the same class with a seeded network, disk and clock.
+
+import assert from 'node:assert/strict';
+import { isMember, isVoter, type QuorumConfig } from './config.js';
+import type { PeerContext } from './context.js';
+import { Election, type ElectionResult } from './election.js';
+import { TxnHistory } from './history.js';
+import type { DurableState, PeerInput, PeerOutput, TimerName } from './io.js';
+import { LeaderRole } from './leader.js';
+import { LearnerRole } from './learner.js';
+import type { Notification, PeerMessage, PeerState, RequestId } from './messages.js';
+
+export interface PeerStatus {
+  readonly state: PeerState;
+  /** The leader followed or led (-1 while LOOKING). */
+  readonly leader: number;
+  /** True while serving clients: an established leader, or a learner after UPTODATE. */
+  readonly serving: boolean;
+  /** The epoch being led or followed (-1 while LOOKING or before it is known). */
+  readonly epoch: bigint;
+  readonly electionEpoch: bigint;
+  readonly acceptedEpoch: bigint;
+  readonly currentEpoch: bigint;
+  readonly lastZxid: bigint;
+  readonly durableZxid: bigint;
+  readonly committedZxid: bigint;
+  readonly appliedZxid: bigint;
+}
+
+export class QuorumPeer implements PeerContext {
+  readonly history: TxnHistory;
+  acceptedEpoch: bigint;
+  currentEpoch: bigint;
+  ticks = 0;
+  private state: PeerState = 'LOOKING';
+  private started = false;
+  private serving = false;
+  private servingEpoch = -1n;
+  private readonly election: Election;
+  private role: LeaderRole | LearnerRole | undefined;
+  /** The vote reported while FOLLOWING, LEADING or OBSERVING. */
+  private settledVote: ElectionResult | undefined;
+  private out: PeerOutput[] = [];
+  private readonly timerTokens = new Map<TimerName, number>();
+  private nextTimerToken = 1;
+  private rolesStarted = 0;
+  private abandonReason: string | undefined;
+  private pendingSyncs: { requestId: RequestId; zxid: bigint }[] = [];
+
+  constructor(
+    readonly config: QuorumConfig,
+    durable: DurableState,
+    /** Opaque name of this incarnation (boot counter, start time): links never repeat across restarts. */
+    readonly incarnation: string,
+  ) {
+    this.history = new TxnHistory(durable.appliedZxid, durable.log);
+    this.acceptedEpoch = durable.acceptedEpoch;
+    this.currentEpoch = durable.currentEpoch;
+    this.election = new Election(this);
+  }
+
+  /** Handles one input; the shell carries out the returned outputs in order. */
+  step(input: PeerInput): PeerOutput[] {
+    this.out = [];
+    this.dispatch(input);
+    while (this.abandonReason !== undefined) {
+      const reason = this.abandonReason;
+      this.abandonReason = undefined;
+      this.startLooking(reason);
+    }
+    return this.out;
+  }
+
+  status(): PeerStatus {
+    const h = this.history;
+    return {
+      state: this.state, leader: this.settledVote?.leader ?? -1, serving: this.serving,
+      epoch: this.role instanceof LeaderRole ? this.role.epoch ?? -1n : this.servingEpoch,
+      electionEpoch: this.election.logicalClock,
+      acceptedEpoch: this.acceptedEpoch,
+      currentEpoch: this.currentEpoch,
+      lastZxid: h.lastZxid,
+      durableZxid: h.durableZxid,
+      committedZxid: h.committedZxid,
+      appliedZxid: h.appliedZxid,
+    };
+  }
+
+  private dispatch(input: PeerInput): void {
+    switch (input.type) {
+      case 'start':
+        if (!this.started) {
+          this.started = true;
+          this.startLooking('start');
+        }
+        return;
+      case 'message':
+        if (this.started && isMember(this.config, input.from) && input.from !== this.config.myId) {
+          this.onMessage(input.from, input.message);
+        }
+        return;
+      case 'timeout':
+        if (this.timerTokens.get(input.timer) === input.token) this.onTimeout(input.timer);
+        return;
+      case 'logged':
+        this.history.markDurable(input.zxid);
+        this.role?.onLogged();
+        this.deliverCommitted();
+        return;
+      case 'propose':
+        if (this.role instanceof LeaderRole) this.role.propose(input.requestId, input.payload);
+        else this.refuse(input.requestId, 'not the leader');
+        return;
+      case 'forward':
+        if (this.role === undefined) this.refuse(input.requestId, 'no leader');
+        else this.role.forward(input.requestId, input.request);
+        return;
+      case 'sync':
+        if (this.role === undefined) this.refuse(input.requestId, 'no leader');
+        else this.role.sync(input.requestId);
+        return;
+      case 'touchSessions':
+        if (this.role instanceof LearnerRole) this.role.touchSessions(input.payload);
+        return;
+    }
+  }
+
+  private onMessage(from: number, message: PeerMessage): void {
+    if (message.type === 'zab') {
+      this.role?.onPacket(from, message);
+      return;
+    }
+    if (this.state === 'LOOKING') {
+      const result = this.election.onNotification(from, message);
+      if (result !== undefined) this.settle(result);
+    } else if (message.state === 'LOOKING') {
+      this.send(from, this.settledNotification()); // tell a looking peer who leads
+      // Our leader started a new round: it gave up leading, so join the round now rather than after
+      // a timeout (otherwise the others may settle without us, on a leader that then rejects us).
+      const vote = this.settledVote!;
+      if (from === vote.leader && message.electionEpoch > vote.electionEpoch) {
+        this.lookAgain('the leader is looking');
+      }
+    }
+  }
+
+  private onTimeout(timer: TimerName): void {
+    if (timer === 'tick') {
+      if (this.role === undefined) return;
+      this.ticks++;
+      this.role.onTick();
+      if (this.abandonReason === undefined) this.setTimer('tick', this.config.tickMs);
+      return;
+    }
+    if (this.state !== 'LOOKING') return;
+    if (timer === 'election') this.election.onElectionTimeout();
+    else {
+      const result = this.election.onFinalizeTimeout();
+      if (result !== undefined) this.settle(result);
+    }
+  }
+
+  private startLooking(reason: string): void {
+    this.role = undefined;
+    this.serving = false;
+    this.servingEpoch = -1n;
+    this.settledVote = undefined;
+    this.state = 'LOOKING';
+    for (const { requestId } of this.pendingSyncs.splice(0)) this.refuse(requestId, 'lost the leader');
+    this.emit({ kind: 'role', state: 'LOOKING', leader: -1, reason });
+    const result = this.election.start();
+    if (result !== undefined) this.settle(result);
+  }
+
+  private settle(result: ElectionResult): void {
+    const { myId } = this.config;
+    this.settledVote = result;
+    if (result.leader === myId) {
+      this.state = 'LEADING';
+      this.emit({ kind: 'role', state: 'LEADING', leader: myId, reason: 'elected' });
+      this.role = new LeaderRole(this, `${myId}/${this.incarnation}/${this.rolesStarted++}`);
+      this.role.start();
+      return;
+    }
+    const observer = !isVoter(this.config, myId);
+    this.state = observer ? 'OBSERVING' : 'FOLLOWING';
+    this.emit({ kind: 'role', state: this.state, leader: result.leader, reason: 'elected' });
+    this.role = new LearnerRole(this, result.leader, observer, this.rolesStarted++);
+    this.role.start();
+  }
+
+  private settledNotification(): Notification {
+    assert.ok(this.settledVote !== undefined);
+    return { type: 'notification', state: this.state, ...this.settledVote };
+  }
+
+  // PeerContext
+
+  emit(output: PeerOutput): void {
+    this.out.push(output);
+  }
+
+  send(to: number, message: PeerMessage): void {
+    this.out.push({ kind: 'send', to, message });
+  }
+
+  setTimer(timer: TimerName, delayMs: number): void {
+    const token = this.nextTimerToken++;
+    this.timerTokens.set(timer, token);
+    this.out.push({ kind: 'setTimer', timer, delayMs, token });
+  }
+
+  persistEpoch(which: 'acceptedEpoch' | 'currentEpoch', epoch: bigint): void {
+    this[which] = epoch;
+    this.out.push({ kind: 'persistEpoch', which, epoch });
+  }
+
+  startServing(epoch: bigint, leader: number): void {
+    this.serving = true;
+    this.servingEpoch = epoch;
+    // Report the epoch we serve in, so a joining peer sees one vote from all of us (ZOOKEEPER-1732).
+    if (this.settledVote !== undefined) this.settledVote = { ...this.settledVote, peerEpoch: epoch };
+    this.deliverCommitted();
+    this.out.push({ kind: 'serving', epoch, leader });
+  }
+
+  deliverCommitted(): void {
+    if (!this.serving) return;
+    for (const txn of this.history.takeDeliverable()) this.out.push({ kind: 'deliver', txn });
+    this.history.trim(this.config.committedLogMax);
+    const applied = this.history.appliedZxid;
+    while (this.pendingSyncs.length > 0 && this.pendingSyncs[0]!.zxid <= applied) {
+      this.out.push({ kind: 'syncDone', requestId: this.pendingSyncs.shift()!.requestId });
+    }
+  }
+
+  awaitApplied(requestId: RequestId, zxid: bigint): void {
+    if (this.pendingSyncs.length >= this.config.outstandingProposalsMax) {
+      return this.refuse(requestId, 'too many syncs');
+    }
+    this.pendingSyncs.push({ requestId, zxid });
+    this.deliverCommitted();
+  }
+
+  lookAgain(reason: string): void {
+    this.abandonReason ??= reason;
+  }
+
+  private refuse(requestId: RequestId, reason: string): void {
+    this.out.push({ kind: 'refused', requestId, reason });
+  }
+}
