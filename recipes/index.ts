@@ -65,7 +65,13 @@ export { LockTimeoutError } from './locks/lock-core.js';
 
 // Leader election: latch, selector, runAsLeader.
 /** @public */
-export * from './leader/latch.js';
+export {
+  LeaderLatch,
+  type LeaderOptions,
+  type LeadershipChange,
+  type LeadershipTerm,
+  type SuspendedPolicy,
+} from './leader/latch.js';
 /** @public */
 export * from './leader/selector.js';
 

@@ -46,6 +46,24 @@ export class LeaseLostError extends Error {
  */
 const READ_TIMEOUT_FRACTION = 2 / 3;
 
+/** Live leases per framework view: one subscription to `closed()` each, not one per lease ever made. */
+const closeListeners = new WeakMap<Framework, Set<() => void>>();
+
+function onFrameworkClosed(fw: Framework, listener: () => void): () => void {
+  let listeners = closeListeners.get(fw);
+  if (listeners === undefined) {
+    const created = new Set<() => void>();
+    listeners = created;
+    closeListeners.set(fw, created);
+    void fw.closed().then(() => {
+      for (const l of [...created]) l();
+      created.clear();
+    });
+  }
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
 /**
  * One held node. Events: 'state' (LeaseState), 'uncertain', 'held', 'lost' (LeaseState), 'revoke'.
  * Several handles may share a node (re-entrancy); the node is deleted when the last one is released.
@@ -58,6 +76,7 @@ export class HeldLease extends EventEmitter {
   readonly #options: LeaseOptions;
   #timer: unknown;
   #unsubscribe: () => void = () => {};
+  #untrackClose: () => void = () => {};
   #holders = 0;
   #released: Promise<void> | undefined;
   #watching: ReturnType<Framework['withWatcherRemoval']>;
@@ -71,7 +90,7 @@ export class HeldLease extends EventEmitter {
     this.on('error', () => undefined); // listeners' errors are not ours to crash on
     this.#unsubscribe = fw.onConnectionStateChange((change) => this.#onConnection(change));
     this.#watchNode();
-    void fw.closed().then(() => this.#input({ type: 'client-closed' }));
+    this.#untrackClose = onFrameworkClosed(fw, () => this.#input({ type: 'client-closed' }));
     // A change that came between the ownership check and now.
     if (fw.sessionId !== node.sessionId) this.#input({ type: 'session-expired' });
     else if (fw.connectionState === 'SUSPENDED') this.#onConnection({
@@ -129,6 +148,7 @@ export class HeldLease extends EventEmitter {
   /** Stops tracking without deleting the node (the framework closed, or the owner took it over). */
   #stop(): void {
     this.#unsubscribe();
+    this.#untrackClose();
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }

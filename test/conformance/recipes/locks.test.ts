@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { LockTimeoutError } from '../../../recipes/index.js';
+import { eventually } from '../../integration/framework/support/wait.js';
 import { ephemeralsUnder } from './nodes.js';
 import { exclusiveLockKinds } from './lock-kinds.js';
 import { serverFactories, type ServerUnderTest } from './servers.js';
@@ -83,6 +84,25 @@ for (const factory of serverFactories) {
             onQueued: () => controller.abort(new Error('caller gave up')),
           });
           await assert.rejects(waiting, /caller gave up/);
+          await b.guaranteedDeletesSettled();
+          assert.deepEqual(await ephemeralsUnder(observer, path), before);
+          assert.equal(held.state, 'held');
+        });
+
+        it('an acquire aborted while its node is being created leaves no node', async () => {
+          const path = freshPath(kind.name);
+          const [a, b] = [await connect(), await connect()];
+          await using held = await kind.make(a, path).acquire();
+          const before = await ephemeralsUnder(observer, path);
+          for (let i = 0; i < 3; i++) {
+            const controller = new AbortController();
+            const waiting = kind.make(b, path).acquire({ signal: controller.signal });
+            await Promise.resolve();
+            controller.abort(new Error('early abort'));
+            await assert.rejects(waiting, /early abort/);
+          }
+          // A create that landed after the abort is undone in the background: wait for that.
+          await eventually(async () => (await ephemeralsUnder(observer, path)).length === before.length);
           await b.guaranteedDeletesSettled();
           assert.deepEqual(await ephemeralsUnder(observer, path), before);
           assert.equal(held.state, 'held');

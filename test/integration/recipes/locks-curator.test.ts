@@ -75,6 +75,22 @@ describe('locks and leader latch with real Curator 5.4 on Apache 3.8', function 
     await after.release();
   });
 
+  it("revocation both ways: Curator's Revoker reaches us, our requestRevoke reaches Curator", async () => {
+    const path = '/interop-locks/revoke';
+    const mutex = new Mutex(fw, path);
+    const lease = await mutex.acquire();
+    const asked = new Promise<void>((resolve) => lease.on('revoke', () => resolve()));
+    await curator.revoke(lease.nodePath);
+    await asked;
+    await lease.release(); // cooperative: we chose to let go
+    const java = await curator.mutexAcquire('java-revocable', path, { waitMs: 5_000, revocable: true });
+    assert.equal(java.acquired, true);
+    assert.equal((await mutex.requestRevoke()).length, 1);
+    const event = await curator.nextEvent((e) => e.event === 'revoke' && e.handle === 'java-revocable');
+    assert.equal(event.handle, 'java-revocable');
+    await curator.mutexRelease('java-revocable');
+  });
+
   it('Curator InterProcessSemaphoreV2 and our Semaphore share maxLeases', async () => {
     const path = '/interop-locks/semaphore';
     const ours = new Semaphore(fw, path, { maxLeases: 2 });
