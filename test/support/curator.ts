@@ -445,6 +445,20 @@ export class CuratorHarness implements AsyncDisposable {
     return this.request('queue.put', { path, item, ...put });
   }
 
+  /** Starts a Curator DistributedQueue consumer (lock-safe with `lockPath`) recording what it takes. */
+  queueConsumeStart(handle: string, path: string, lockPath?: string): Promise<void> {
+    return this.request('queue.consumeStart', { handle, path, lockPath: lockPath ?? null });
+  }
+
+  /** The items (UTF-8) the consumer `handle` has consumed so far. */
+  queueConsumed(handle: string): Promise<string[]> {
+    return this.request<string[]>('queue.consumed', { handle });
+  }
+
+  queueConsumeStop(handle: string): Promise<void> {
+    return this.request('queue.consumeStop', { handle });
+  }
+
   children(path: string, options: CallOptions = {}): Promise<string[]> {
     return this.request('children', { path }, options);
   }

@@ -78,6 +78,18 @@ for (const factory of RECIPE_SERVERS) {
         await assert.rejects(startTreeCache(zk, root(), { watchMode }), NoAuthError);
       });
 
+      it('names paths inside the framework\'s namespace', async () => {
+        const zk = await fx.framework({ namespace: `ns-${watchMode}` });
+        const direct = await fx.client();
+        const cache = fx.defer(await startTreeCache(zk, root(), { watchMode }));
+        const events = cache.events({ replay: false });
+        await zk.create(`${root()}/a`, { data: 'a', createParents: true });
+        assert.deepEqual(await next(cache, events, 2), [`created ${root()} `, `created ${root()}/a a`]);
+        await direct.setData(`/ns-${watchMode}${root()}/a`, 'b');
+        assert.deepEqual(await next(cache, events, 1), [`changed ${root()}/a b`]);
+        await events.return?.();
+      });
+
       it('node and children caches stop at their depth', async () => {
         const zk = await fx.framework();
         const direct = await fx.client();

@@ -6,6 +6,7 @@ import { describe, it } from 'mocha';
 import { ZooKeeperClient } from '../../../src/index.js';
 import { ServiceDiscovery, type ServiceCacheEvent } from '../../../recipes/index.js';
 import { curatorAvailable, startCurator, type CuratorHarness } from '../../support/curator.js';
+import { fourLetterWord } from '../../support/ports.js';
 import {
   eventually,
   expireSession,
@@ -140,9 +141,9 @@ for (const factory of RECIPE_SERVERS) {
       const registering = discovery.register({ name: 'api', id: 'a1', address: 'h', port: 80 }).then(() => {
         registered = true;
       });
-      // Let the registration see the foreign node and start waiting on it.
-      await eventually(async () => (await other.getData(`${basePath()}/api/a1`)).data.toString() === '{}');
-      await zk.sync('/');
+      // The registration saw the foreign node and waits on it: it watches the node.
+      const watched = async () => (await fourLetterWord(server.port, 'wchp')).includes(`${basePath()}/api/a1`);
+      await eventually(watched);
       assert.equal(registered, false);
       assert.equal((await other.exists(`${basePath()}/api/a1`))!.ephemeralOwner, other.sessionId);
       await other.delete(`${basePath()}/api/a1`);

@@ -6,7 +6,13 @@ import { describe, it } from 'mocha';
 import { TimeoutError } from '../../../src/index.js';
 import { DistributedQueue, QueueItemLockLostError } from '../../../recipes/index.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
-import { expireSession, Fixtures, RECIPE_SERVERS, type RecipeServer } from './discovery-support/servers.js';
+import {
+  eventually,
+  expireSession,
+  Fixtures,
+  RECIPE_SERVERS,
+  type RecipeServer,
+} from './discovery-support/servers.js';
 
 const text = (message: { items: Buffer[] }) => message.items.map((b) => b.toString()).join('+');
 
@@ -122,7 +128,7 @@ for (const factory of RECIPE_SERVERS) {
   });
 }
 
-describe('queues with real Curator 5.4 producers', function () {
+describe('queues with real Curator 5.4 producers and consumers', function () {
   this.timeout(60_000);
   let server: RecipeServer;
   const fx = new Fixtures(() => server);
@@ -134,6 +140,32 @@ describe('queues with real Curator 5.4 producers', function () {
   });
   afterEach(() => fx.closeAll());
   after(() => server?.stop());
+
+  it('lock-safe consumers of both kinds share a queue: Curator skips the item we hold', async () => {
+    await using curator = await startCurator(server.connectString);
+    const zk = await fx.framework();
+    const lockPath = '/interop/lq-locks';
+    const queue = new DistributedQueue(zk, '/interop/lq', { lockPath });
+    await queue.put('ours');
+    let release!: () => void;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const ourTake = queue.process(async (message) => {
+      holding();
+      await new Promise<void>((resolve) => (release = resolve));
+      return text(message);
+    });
+    await held;
+    await curator.queueConsumeStart('c', '/interop/lq', lockPath);
+    await queue.put('java-1');
+    await queue.put('java-2');
+    await eventually(async () => (await curator.queueConsumed('c')).length === 2);
+    release();
+    assert.equal(await ourTake, 'ours');
+    assert.deepEqual(await curator.queueConsumed('c'), ['java-1', 'java-2'], 'Curator never had ours');
+    await curator.queueConsumeStop('c');
+    assert.deepEqual((await zk.getChildren('/interop/lq')).children, []);
+  });
 
   it('our consumers take what Curator put, in Curator\'s order', async () => {
     await using curator = await startCurator(server.connectString);

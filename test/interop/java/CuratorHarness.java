@@ -393,6 +393,13 @@ public final class CuratorHarness {
             "postValue", Long.toString(outcome.postValue()));
       }
       case "queue.put": return queuePut(c);
+      case "queue.consumeStart": return queueConsumeStart(c);
+      case "queue.consumed": return new ArrayList<>(handle(c, QueueConsumerHandle.class).consumed);
+      case "queue.consumeStop": {
+        handle(c, QueueConsumerHandle.class).queue.close();
+        handles.remove(c.get("handle").asText());
+        return result();
+      }
       case "children": return client(c).getChildren().forPath(c.get("path").asText());
       case "get": {
         Stat stat = new Stat();
@@ -594,6 +601,33 @@ public final class CuratorHarness {
       default:
         throw new IllegalArgumentException("unknown queue kind " + kind);
     }
+    return result();
+  }
+
+  /** A lock-safe (lockPath) DistributedQueue consumer that records what it consumed. */
+  static final class QueueConsumerHandle {
+    final List<String> consumed = java.util.Collections.synchronizedList(new ArrayList<>());
+    org.apache.curator.framework.recipes.queue.DistributedQueue<String> queue;
+  }
+
+  private static Object queueConsumeStart(JsonNode c) throws Exception {
+    QueueConsumerHandle holder = new QueueConsumerHandle();
+    org.apache.curator.framework.recipes.queue.QueueConsumer<String> consumer =
+        new org.apache.curator.framework.recipes.queue.QueueConsumer<String>() {
+          @Override
+          public void consumeMessage(String message) {
+            holder.consumed.add(message);
+          }
+
+          @Override
+          public void stateChanged(CuratorFramework client,
+              org.apache.curator.framework.state.ConnectionState newState) {}
+        };
+    QueueBuilder<String> builder = QueueBuilder.builder(client(c), consumer, UTF8, c.get("path").asText());
+    if (c.hasNonNull("lockPath")) builder = builder.lockPath(c.get("lockPath").asText());
+    holder.queue = builder.buildQueue();
+    holder.queue.start();
+    handles.put(c.get("handle").asText(), holder);
     return result();
   }
 }
