@@ -31,6 +31,7 @@ function runExample(name: string): Promise<Run> {
 
 /** Each example, the line that proves it did its job, and any further check on its output. */
 const examples: Array<{ name: string; expect: RegExp; check?: (stdout: string) => void }> = [
+  { name: 'getting-started', expect: /^I hold \/locks\/first-lock; fencing token \d+\nreleased$/m },
   { name: 'lock-job', expect: /^all 3 jobs ran one at a time, 3 distinct fencing tokens$/m },
   {
     name: 'leader-cron',
