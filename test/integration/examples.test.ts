@@ -1,8 +1,13 @@
-// Runs every program in examples/ against its embedded server, so the examples the docs point to can't rot.
+// Runs every program in examples/ against its embedded server, and loads every zoo.cfg sample in docs/,
+// so what the docs point to can't rot.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'mocha';
+import { loadZooCfg } from '../../server/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -60,6 +65,28 @@ describe('examples/', function () {
       assert.equal(run.code, 0, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
       assert.match(run.stdout, expect);
       check?.(run.stdout);
+    });
+  }
+});
+
+describe('docs/ zoo.cfg samples', () => {
+  for (const page of ['docs/getting-started.md', 'docs/operations.md']) {
+    it(`every \`properties\` block of ${page} loads as a zoo.cfg without warnings`, async () => {
+      const text = await readFile(path.join(root, page), 'utf8');
+      const samples = [...text.matchAll(/^```properties\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+      assert.ok(samples.length > 0, `no zoo.cfg sample in ${page}`);
+      const dir = await mkdtemp(path.join(tmpdir(), 'docs-zoo-cfg-'));
+      try {
+        for (const sample of samples) {
+          const file = path.join(dir, 'zoo.cfg');
+          await writeFile(file, sample);
+          const { config, warnings } = await loadZooCfg(file);
+          assert.deepEqual(warnings, []);
+          assert.equal(config.clientPort, 2181);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   }
 });
