@@ -3,6 +3,7 @@
 // fencing token.
 //
 //   node --import tsx examples/leader-cron.ts [host:port]
+import type { Framework } from '../src/index.js';
 import { runAsLeader } from '../recipes/index.js';
 import { ensemble } from './support.js';
 
@@ -11,7 +12,7 @@ const ticksPerTerm = 3;
 const terms: Array<{ id: string; term: bigint }> = [];
 let termEnded: () => void = () => {};
 
-function cron(id: string, fw: Awaited<ReturnType<typeof zk.connect>>) {
+function cron(id: string, fw: Framework) {
   return runAsLeader(
     fw,
     '/examples/leader/cron',
