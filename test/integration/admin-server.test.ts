@@ -7,8 +7,9 @@ import { ConfigError, parseZooCfg } from '../../server/config/index.js';
 import { PROMETHEUS_PROVIDER_CLASS } from '../../server/metrics/index.js';
 import { startServer, type RunningServer } from '../../server/standalone.js';
 import { create, exists, ok } from '../conformance/ops.js';
-import { fourLetterWord } from '../support/ports.js';
+import { fourLetterWord, freePort } from '../support/ports.js';
 import { RawClient } from '../support/raw-client.js';
+import { startServerProcess } from '../support/servers.js';
 
 const EPHEMERAL = 1;
 
@@ -172,5 +173,29 @@ describe('admin server and Prometheus metrics (menagerie)', function () {
     const notFound = await fetch(`http://127.0.0.1:${server.metricsPort}/other`);
     assert.equal(notFound.status, 404);
     await notFound.arrayBuffer();
+  });
+
+  it('follow zoo.cfg in zk-server start-foreground', async function () {
+    this.timeout(30_000);
+    const [adminPort, metricsPort] = [await freePort(), await freePort()];
+    const server = await startServerProcess({
+      'admin.enableServer': true,
+      'admin.serverAddress': '127.0.0.1',
+      'admin.serverPort': adminPort,
+      'admin.commandURL': '/ops',
+      'metricsProvider.className': PROMETHEUS_PROVIDER_CLASS,
+      'metricsProvider.httpHost': '127.0.0.1',
+      'metricsProvider.httpPort': metricsPort,
+    });
+    try {
+      const ruok = await (await fetch(`http://127.0.0.1:${adminPort}/ops/ruok`)).json();
+      assert.deepEqual(ruok, { command: 'ruok', error: null });
+      const conf = (await (await fetch(`http://127.0.0.1:${adminPort}/ops/conf`)).json()) as any;
+      assert.equal(conf.client_port, server.port);
+      const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.equal(metricValue(scrape, 'znode_count'), 5, 'a fresh server, counted as Apache does');
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
   });
 });
