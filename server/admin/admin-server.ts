@@ -28,7 +28,15 @@ export class AdminServer implements AsyncDisposable {
     private readonly commandUrl: string,
     private readonly context: AdminContext,
   ) {
-    this.server = createServer((request, response) => this.handle(request, response));
+    this.server = createServer((request, response) => {
+      try {
+        this.handle(request, response);
+      } catch {
+        // A malformed request line (bad percent-encoding) is the client's mistake, never a crash.
+        if (!response.headersSent) response.writeHead(400, { 'content-type': 'text/plain' });
+        response.end('Bad request\n');
+      }
+    });
     // Idle keep-alive sockets must not hold stop() open.
     this.server.keepAliveTimeout = 1_000;
   }

@@ -69,7 +69,9 @@ export class MetricsServer implements AsyncDisposable {
   static async start(source: FourLetterWordSource, options: MetricsServerOptions): Promise<MetricsServer> {
     const registry = serverMetricsRegistry(source);
     const server = createServer((request, response) => {
-      const path = new URL(request.url ?? '/', 'http://metrics').pathname;
+      const path = URL.canParse(request.url ?? '/', 'http://metrics')
+        ? new URL(request.url ?? '/', 'http://metrics').pathname
+        : '';
       if (request.method !== 'GET' || path !== '/metrics') {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
         return;

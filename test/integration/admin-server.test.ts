@@ -158,6 +158,9 @@ describe('admin server and Prometheus metrics (menagerie)', function () {
     assert.match(mntrText, new RegExp(`zk_znode_count\\t${mntr.znode_count}\\n`), 'same count as the 4lw');
     assert.equal(mntr.ephemerals_count, 1);
 
+    const badEncoding = await fetch(`http://127.0.0.1:${server.adminPort}/commands/%E0%A4%A`);
+    assert.equal(badEncoding.status, 400, 'malformed percent-encoding is refused, the server lives on');
+    await badEncoding.arrayBuffer();
     const unknown = (await command(server, 'nope')).json;
     assert.deepEqual(unknown, { command: 'nope', error: 'Unknown command: nope' });
 
