@@ -78,9 +78,11 @@ export async function startServerWithConfig(
     onWarning: (message) => log.warn(message),
   });
   // A dataDir and no seams of the caller's: the txn log and snapshots there, as Apache's.
+  let observeFsync: ((elapsedMs: number) => void) | undefined; // the metrics endpoint, once it runs
+  const onFsync = (elapsedMs: number) => observeFsync?.(elapsedMs);
   const durable =
     config.dataDir !== undefined && seams.persister === undefined && seams.recover === undefined
-      ? new DurableSeams(durableStoreOptions(config, { logger: log }))
+      ? new DurableSeams(durableStoreOptions(config, { logger: log, onFsync }))
       : undefined;
   await (seams.recover ?? durable?.recover)?.(core);
   let listener: ClientListener | undefined;
@@ -107,6 +109,7 @@ export async function startServerWithConfig(
     await durable?.close();
     throw error;
   });
+  observeFsync = sideServers.metrics?.observeFsync;
   const host = isAnyAddress(address.address) ? '127.0.0.1' : address.address;
   const port = address.port;
   log.info({ port, host: address.address }, 'serving clients');

@@ -2,7 +2,8 @@
 // (metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider,
 // metricsProvider.httpHost, metricsProvider.httpPort, GET /metrics). Metric names are Apache's: the mntr
 // gauges without the zk_ prefix (znode_count, watch_count, ...), and the readlatency / updatelatency
-// summaries in milliseconds. Built on prom-client with a registry of its own, never the global one.
+// summaries and fsynctime in milliseconds. Built on prom-client, on a registry of its own (never the
+// global one).
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +44,7 @@ export function serverMetricsRegistry(source: FourLetterWordSource): Registry {
     });
   const readLatency = summary('readlatency', 'Read request latency in milliseconds');
   const updateLatency = summary('updatelatency', 'Update request latency in milliseconds');
+  summary('fsynctime', 'Time to fsync the transaction log in milliseconds');
   source.stats.onRequestLatency = (latencyMs, opcode) => {
     const traits = operationFor(opcode)?.traits;
     if (traits?.write === true) updateLatency.observe(latencyMs);
@@ -96,6 +98,11 @@ export class MetricsServer implements AsyncDisposable {
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
+
+  /** Records one fsync of the transaction log (the durable store reports them). */
+  readonly observeFsync = (elapsedMs: number): void => {
+    (this.registry.getSingleMetric('fsynctime') as Summary | undefined)?.observe(elapsedMs);
+  };
 
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {

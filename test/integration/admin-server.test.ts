@@ -195,8 +195,16 @@ describe('admin server and Prometheus metrics (menagerie)', function () {
       assert.deepEqual(ruok, { command: 'ruok', error: null });
       const conf = (await (await fetch(`http://127.0.0.1:${adminPort}/ops/conf`)).json()) as any;
       assert.equal(conf.client_port, server.port);
+      const fresh = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.equal(metricValue(fresh, 'znode_count'), 5, 'a fresh server, counted as Apache does');
+      const syncsBefore = metricValue(fresh, 'fsynctime_count');
+      {
+        await using client = await RawClient.connect(server.port);
+        ok(await create(client, '/synced'));
+      }
       const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      assert.equal(metricValue(scrape, 'znode_count'), 5, 'a fresh server, counted as Apache does');
+      assert.ok(metricValue(scrape, 'fsynctime_count') > syncsBefore, 'the create was fsynced and timed');
+      assert.equal(metricValue(scrape, 'znode_count'), 6);
     } finally {
       assert.equal(await server.stop(), 0);
     }
