@@ -59,6 +59,14 @@ const COMMANDS: readonly AdminCommand[] = [
       };
     },
   },
+  {
+    names: ['watches', 'wchc'],
+    run: (source) => ({ session_id_to_watched_paths: keyedByString(source.watchesBySession()) }),
+  },
+  {
+    names: ['watches_by_path', 'wchp'],
+    run: (source) => ({ path_to_session_ids: keyedByString(source.watchesByPath()) }),
+  },
   { names: ['dump'], run: (source) => dump(source) },
   { names: ['environment', 'envi', 'env'], run: () => Object.fromEntries(environmentEntries()) },
   { names: ['is_read_only', 'isro'], run: () => ({ read_only: false }) },
@@ -169,6 +177,13 @@ function dump(source: FourLetterWordSource): CommandBody {
   const ephemerals: Record<string, string[]> = {};
   for (const [sessionId, paths] of source.ephemeralsBySession()) ephemerals[String(sessionId)] = paths;
   return { expiry_time_to_session_ids: expiry, session_id_to_ephemeral_paths: ephemerals };
+}
+
+/** A map as a JSON object: bigint keys as their decimal text, as Jackson writes long map keys. */
+function keyedByString<K, V>(entries: Map<K, V>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [key, value] of entries) out[String(key)] = value;
+  return out;
 }
 
 function count(items: Iterable<unknown>): number {

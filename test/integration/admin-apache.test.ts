@@ -19,7 +19,9 @@ const ADMIN_JARS = [
   'slf4j-simple', 'jetty9-http', 'jetty9-io', 'jetty9-security', 'jetty9-server', 'jetty9-servlet',
   'jetty9-util', 'jackson-annotations', 'jackson-core', 'jackson-databind', 'servlet-api',
 ].map((name) => `/usr/share/java/${name}.jar`);
-const COMMANDS = ['ruok', 'srvr', 'stat', 'conf', 'cons', 'wchs', 'dump', 'envi', 'is_read_only', 'dirs'];
+const COMMANDS = [
+  'ruok', 'srvr', 'stat', 'conf', 'cons', 'wchs', 'wchc', 'wchp', 'dump', 'envi', 'is_read_only', 'dirs',
+];
 /** envi differs by runtime (java.* there, node.version here); these keys both have. */
 const SHARED_ENVIRONMENT_KEYS = [
   'zookeeper.version', 'host.name', 'os.name', 'os.arch', 'os.version', 'user.name', 'user.home',
@@ -129,6 +131,8 @@ describe('admin server JSON keys: menagerie against Apache 3.8', function () {
     for (const key of ['znode_count', 'ephemerals_count', 'watch_count', 'num_alive_connections']) {
       assert.equal(mine.mntr[key], theirs.mntr[key], `monitor ${key} agrees`);
     }
+    const watched = (answer: any) => Object.keys(answer.wchp.path_to_session_ids);
+    assert.deepEqual(watched(mine), watched(theirs), 'the same watched paths');
     const ephemerals = (answer: any) => Object.values(answer.dump.session_id_to_ephemeral_paths);
     assert.deepEqual(ephemerals(mine), ephemerals(theirs), 'dump lists the same ephemeral');
   });

@@ -146,6 +146,10 @@ describe('admin server and Prometheus metrics (menagerie)', function () {
 
     const wchs = (await command(server, 'wchs')).json;
     assert.deepEqual([wchs.num_connections, wchs.num_paths, wchs.num_total_watches], [1, 1, 1]);
+    const wchc = await command(server, 'wchc');
+    assert.deepEqual(wchc.json.session_id_to_watched_paths, { [String(client.sessionId)]: ['/app/e'] });
+    const wchp = (await command(server, 'watches_by_path')).json.path_to_session_ids;
+    assert.deepEqual(Object.keys(wchp), ['/app/e']);
     assert.equal((await command(server, 'conf')).json.client_port, server.port);
     assert.equal((await command(server, 'isro')).json.read_only, false);
     assert.equal((await command(server, 'envi')).json.command, 'environment');
