@@ -139,6 +139,8 @@ export async function startServerWithConfig(
   };
 }
 
+const DEFAULT_PROVIDER_CLASS = 'org.apache.zookeeper.metrics.impl.DefaultMetricsProvider';
+
 /** The AdminServer and the Prometheus endpoint, each when the config asks for it. */
 async function startSideServers(
   listener: ClientListener,
@@ -163,7 +165,8 @@ async function startSideServers(
     log.info({ port: admin.port, url: config.adminCommandUrl }, 'serving the admin server');
   }
   const className = config.metricsProviderClassName;
-  if (className === undefined) return { admin };
+  // Apache's default provider only feeds mntr, which is always there.
+  if (className === undefined || className === DEFAULT_PROVIDER_CLASS) return { admin };
   if (className !== PROMETHEUS_PROVIDER_CLASS) {
     log.warn({ className }, 'metricsProvider.className: only the Prometheus provider is known; no metrics');
     return { admin };
