@@ -3,6 +3,7 @@
 // the demo and `zk-server start-foreground` use.
 
 import { pino, type Logger } from 'pino';
+import { AdminServer } from './admin/index.js';
 import { configFromOptions, type ServerConfig, type ServerOptions } from './config/index.js';
 import type { TxnPersister } from './core/api.js';
 import { ServerCore } from './core/server-core.js';
@@ -10,6 +11,7 @@ import { DurableSeams, durableStoreOptions } from './durable/index.js';
 import { ClientListener } from './net/client-listener.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
 import { InMemoryPersister, WritePipeline } from './net/pipeline.js';
+import { MetricsServer, PROMETHEUS_PROVIDER_CLASS } from './metrics/index.js';
 
 export interface StartServerOptions extends ServerOptions {
   /** Where logs go; default: none (in process). The CLI passes a pino logger on stdout. */
@@ -35,6 +37,9 @@ export interface RunningServer extends AsyncDisposable {
   readonly port: number;
   /** host:port for a client's connect string. */
   readonly connectString: string;
+  /** The AdminServer's and the /metrics endpoint's ports, when they run. */
+  readonly adminPort: number | undefined;
+  readonly metricsPort: number | undefined;
   /** Client connections currently open. */
   readonly connectionCount: number;
   /** Ends a session as if it had expired (its ephemerals go, its connection is closed). */
@@ -73,9 +78,11 @@ export async function startServerWithConfig(
     onWarning: (message) => log.warn(message),
   });
   // A dataDir and no seams of the caller's: the txn log and snapshots there, as Apache's.
+  let observeFsync: ((elapsedMs: number) => void) | undefined; // the metrics endpoint, once it runs
+  const onFsync = (elapsedMs: number) => observeFsync?.(elapsedMs);
   const durable =
     config.dataDir !== undefined && seams.persister === undefined && seams.recover === undefined
-      ? new DurableSeams(durableStoreOptions(config, { logger: log }))
+      ? new DurableSeams(durableStoreOptions(config, { logger: log, onFsync }))
       : undefined;
   await (seams.recover ?? durable?.recover)?.(core);
   let listener: ClientListener | undefined;
@@ -96,14 +103,21 @@ export async function startServerWithConfig(
     throw error;
   });
   listener.sessionsChanged(); // sessions recovered from disk expire on schedule
+  const boundConfig = { ...config, clientPort: address.port };
+  const sideServers = await startSideServers(listener, boundConfig, log).catch(async (error: unknown) => {
+    await listener?.stop();
+    await durable?.close();
+    throw error;
+  });
+  observeFsync = sideServers.metrics?.observeFsync;
   const host = isAnyAddress(address.address) ? '127.0.0.1' : address.address;
   const port = address.port;
   log.info({ port, host: address.address }, 'serving clients');
   const running = listener;
   let stopped: Promise<void> | undefined;
   const stop = () => {
-    stopped ??= running
-      .stop()
+    stopped ??= Promise.all([sideServers.admin?.stop(), sideServers.metrics?.stop()])
+      .then(() => running.stop())
       .then(() => durable?.close())
       .then(() => log.info('stopped'));
     return stopped;
@@ -113,6 +127,8 @@ export async function startServerWithConfig(
     host,
     port,
     connectString: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    adminPort: sideServers.admin?.port,
+    metricsPort: sideServers.metrics?.port,
     get connectionCount() {
       return running.connectionCount;
     },
@@ -121,6 +137,49 @@ export async function startServerWithConfig(
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+const DEFAULT_PROVIDER_CLASS = 'org.apache.zookeeper.metrics.impl.DefaultMetricsProvider';
+
+/** The AdminServer and the Prometheus endpoint, each when the config asks for it. */
+async function startSideServers(
+  listener: ClientListener,
+  config: ServerConfig,
+  log: Logger,
+): Promise<{ admin?: AdminServer; metrics?: MetricsServer }> {
+  // Apache exits when its AdminServer cannot bind; here the clients are served anyway, with an error
+  // logged, so a busy port 8080 (the default) does not take the coordination service down.
+  const admin = config.adminServerEnabled
+    ? await AdminServer.start(listener, {
+        host: config.adminServerAddress,
+        port: config.adminServerPort,
+        commandUrl: config.adminCommandUrl,
+        clientPort: config.clientPort,
+      }).catch((error: unknown) => {
+        const port = config.adminServerPort;
+        log.error({ err: error, port }, 'admin server could not start; serving without it');
+        return undefined;
+      })
+    : undefined;
+  if (admin !== undefined) {
+    log.info({ port: admin.port, url: config.adminCommandUrl }, 'serving the admin server');
+  }
+  const className = config.metricsProviderClassName;
+  // Apache's default provider only feeds mntr, which is always there.
+  if (className === undefined || className === DEFAULT_PROVIDER_CLASS) return { admin };
+  if (className !== PROMETHEUS_PROVIDER_CLASS) {
+    log.warn({ className }, 'metricsProvider.className: only the Prometheus provider is known; no metrics');
+    return { admin };
+  }
+  const metrics = await MetricsServer.start(listener, {
+    host: config.metricsHttpHost,
+    port: config.metricsHttpPort,
+  }).catch(async (error: unknown) => {
+    await admin?.stop();
+    throw error;
+  });
+  log.info({ port: metrics.port }, 'serving Prometheus metrics at /metrics');
+  return { admin, metrics };
 }
 
 function isAnyAddress(address: string): boolean {

@@ -22,6 +22,8 @@ export function configFromOptions(options: ServerOptions = {}): ServerConfig {
     ...base,
     ...stripUndefined(options),
     fourLetterWordsEnabled: words ?? base.fourLetterWordsEnabled,
+    // In process (tests, demos) the AdminServer stays off unless asked for; zoo.cfg follows Apache (on).
+    adminServerEnabled: options.adminServerEnabled ?? false,
   };
   const words2 = new Set(config.fourLetterWordsEnabled);
   words2.add('srvr');

@@ -96,6 +96,16 @@ export interface ServerConfig {
   readonly serverId: bigint | undefined;
   /** More than one voting member, or standaloneEnabled=false. */
   readonly distributed: boolean;
+  /** admin.enableServer / admin.serverAddress / admin.serverPort / admin.commandURL: the HTTP AdminServer. */
+  readonly adminServerEnabled: boolean;
+  readonly adminServerAddress: string;
+  readonly adminServerPort: number;
+  readonly adminCommandUrl: string;
+  /** metricsProvider.className; the Prometheus class name turns the /metrics endpoint on. */
+  readonly metricsProviderClassName: string | undefined;
+  /** metricsProvider.httpHost / metricsProvider.httpPort: where /metrics is served. */
+  readonly metricsHttpHost: string;
+  readonly metricsHttpPort: number;
 }
 
 /** The defaults of every field for a given tickTime, as Apache sets them. */
@@ -134,6 +144,13 @@ export function defaultConfig(tickTimeMs = 3000): ServerConfig {
     peerType: 'participant',
     serverId: undefined,
     distributed: false,
+    adminServerEnabled: true,
+    adminServerAddress: '0.0.0.0',
+    adminServerPort: 8080,
+    adminCommandUrl: '/commands',
+    metricsProviderClassName: undefined,
+    metricsHttpHost: '0.0.0.0',
+    metricsHttpPort: 7000,
   };
 }
 
@@ -257,8 +274,8 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
   'quorumListenOnAllIPs', 'syncEnabled', 'dynamicConfigFile', 'sslQuorum', 'portUnification',
   'sslQuorumReloadCertFiles', 'quorum.cnxn.threads.size', 'multiAddress.enabled',
   'multiAddress.reachabilityCheckTimeoutMs', 'multiAddress.reachabilityCheckEnabled', 'oraclePath',
-  'metricsProvider.className', 'secureClientPortAddress', 'leaderServes', 'electionPortBindRetry',
-  'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.idleTimeout', 'admin.commandURL',
+  'secureClientPortAddress', 'leaderServes', 'electionPortBindRetry',
+  'admin.idleTimeout',
   'serverCnxnFactory', 'snapshot.trust.empty', 'closeSessionTxn.enabled', 'digest.enabled',
   'commitLogCount', 'snapSizeLimitInKb', 'txnLogSizeLimitInKb', 'maxCnxns', 'cnxTimeout',
   'maxResponseCacheSize',
@@ -310,7 +327,19 @@ const handlers: ReadonlyMap<string, KeyHandler> = new Map<string, KeyHandler>([
     int32Key((d, n) => (d.config.containerMaxNeverUsedIntervalMs = n), 0),
   ],
   ['enforceQuota', (d, e) => (d.config.enforceQuota = parseBool(e))],
+  ['admin.enableServer', (d, e) => (d.config.adminServerEnabled = parseBool(e))],
+  ['admin.serverAddress', (d, e) => (d.config.adminServerAddress = nonEmpty(e))],
+  ['admin.serverPort', (d, e) => (d.config.adminServerPort = parsePort(e))],
+  ['admin.commandURL', (d, e) => (d.config.adminCommandUrl = parseUrlPath(e))],
+  ['metricsProvider.className', (d, e) => (d.config.metricsProviderClassName = nonEmpty(e))],
+  ['metricsProvider.httpHost', (d, e) => (d.config.metricsHttpHost = nonEmpty(e))],
+  ['metricsProvider.httpPort', (d, e) => (d.config.metricsHttpPort = parsePort(e))],
 ]);
+
+function parseUrlPath(entry: Parsed): string {
+  if (!/^\/[\w\-./]*$/.test(entry.value)) fail(entry, 'must be a URL path starting with "/"');
+  return entry.value;
+}
 
 function nonEmpty(entry: Parsed): string {
   if (entry.value === '') fail(entry, 'must not be empty');

@@ -47,6 +47,8 @@ export interface DurableStoreOptions {
   /** The clock restored sessions are re-armed on (default Date.now; the shell's expiry clock). */
   readonly nowMs?: () => number;
   readonly logger?: PersistenceLogger;
+  /** Told how long each fsync of the transaction log took (the fsynctime metric). */
+  readonly onFsync?: (elapsedMs: number) => void;
   /** The file system persistence writes through (tests inject disk-full and I/O faults). */
   readonly fileSystem?: PersistenceFileSystem;
 }
@@ -117,6 +119,7 @@ export class DurableStore implements AsyncDisposable {
       random: options.random,
       fileSystem: options.fileSystem,
       logger,
+      onFsync: options.onFsync,
       snapshotSource: () => coreSnapshotSource(core, { withDigest }),
     });
     try {

@@ -571,6 +571,7 @@ export class ClientConnection implements Watcher {
     const now = Date.now();
     const latency = now - slot.receivedMs;
     this.host.stats.latency.record(latency);
+    this.host.stats.onRequestLatency?.(latency, slot.opcode);
     this.stats.latency.record(latency);
     this.stats.lastLatencyMs = latency;
     this.stats.lastResponseMs = now;

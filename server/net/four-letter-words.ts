@@ -160,24 +160,28 @@ function configuration(config: ServerConfig): string {
 }
 
 function environment(): string {
+  const lines = environmentEntries().map(([key, value]) => `${key}=${value}`);
+  return ['Environment:', ...lines, ''].join('\n');
+}
+
+/** envi's key/value pairs, shared with the admin server's `environment` command. */
+export function environmentEntries(): Array<[string, string]> {
   const memory = process.memoryUsage();
   const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))}MB`;
   return [
-    'Environment:',
-    `zookeeper.version=${ZOOKEEPER_VERSION}`,
-    `host.name=${os.hostname()}`,
-    `node.version=${process.version}`,
-    `os.name=${os.type()}`,
-    `os.arch=${os.arch()}`,
-    `os.version=${os.release()}`,
-    `user.name=${safeUserName()}`,
-    `user.home=${os.homedir()}`,
-    `user.dir=${process.cwd()}`,
-    `os.memory.free=${mb(memory.heapTotal - memory.heapUsed)}`,
-    `os.memory.max=${mb(os.totalmem())}`,
-    `os.memory.total=${mb(memory.heapTotal)}`,
-    '',
-  ].join('\n');
+    ['zookeeper.version', ZOOKEEPER_VERSION],
+    ['host.name', os.hostname()],
+    ['node.version', process.version],
+    ['os.name', os.type()],
+    ['os.arch', os.arch()],
+    ['os.version', os.release()],
+    ['user.name', safeUserName()],
+    ['user.home', os.homedir()],
+    ['user.dir', process.cwd()],
+    ['os.memory.free', mb(memory.heapTotal - memory.heapUsed)],
+    ['os.memory.max', mb(os.totalmem())],
+    ['os.memory.total', mb(memory.heapTotal)],
+  ];
 }
 
 function safeUserName(): string {
@@ -189,31 +193,41 @@ function safeUserName(): string {
 }
 
 function monitor(source: FourLetterWordSource): string {
+  return monitorEntries(source)
+    .map(([key, value]) => `zk_${key}\t${key === 'avg_latency' ? javaDouble(Number(value)) : value}\n`)
+    .join('');
+}
+
+/**
+ * mntr's values by Apache's metric names without the `zk_` prefix (the admin server's `monitor` and the
+ * Prometheus endpoint use the same names); avg_latency is a plain number here;
+ * mntr prints it the Java way.
+ */
+export function monitorEntries(source: FourLetterWordSource): Array<[string, string | number]> {
   const metrics = source.metrics();
   const { latency } = source.stats;
-  const lines: Array<[string, string | number]> = [
-    ['zk_version', ZOOKEEPER_VERSION],
-    ['zk_server_state', 'standalone'],
-    ['zk_ephemerals_count', metrics.ephemeralsCount],
-    ['zk_num_alive_connections', count(source.connections())],
-    ['zk_avg_latency', javaDouble(latency.avgMs)],
-    ['zk_outstanding_requests', source.outstandingRequests()],
-    ['zk_znode_count', metrics.nodeCount],
-    ['zk_global_sessions', metrics.sessionCount],
-    ['zk_packets_sent', source.stats.packetsSent],
-    ['zk_packets_received', source.stats.packetsReceived],
-    ['zk_watch_count', metrics.watchCount],
-    ['zk_auth_failed_count', source.stats.authFailed],
-    ['zk_min_latency', latency.minMs],
-    ['zk_max_latency', latency.maxMs],
-    ['zk_approximate_data_size', metrics.approximateDataSize],
-    ['zk_local_sessions', 0],
-    ['zk_uptime', Date.now() - source.stats.startedAtMs],
-    ['zk_connection_rejected', source.stats.connectionsRejected],
-    ['zk_open_file_descriptor_count', count(source.connections()) + 1],
-    ['zk_max_file_descriptor_count', 0],
+  return [
+    ['version', ZOOKEEPER_VERSION],
+    ['server_state', 'standalone'],
+    ['ephemerals_count', metrics.ephemeralsCount],
+    ['num_alive_connections', count(source.connections())],
+    ['avg_latency', latency.avgMs],
+    ['outstanding_requests', source.outstandingRequests()],
+    ['znode_count', metrics.nodeCount],
+    ['global_sessions', metrics.sessionCount],
+    ['packets_sent', source.stats.packetsSent],
+    ['packets_received', source.stats.packetsReceived],
+    ['watch_count', metrics.watchCount],
+    ['auth_failed_count', source.stats.authFailed],
+    ['min_latency', latency.minMs],
+    ['max_latency', latency.maxMs],
+    ['approximate_data_size', metrics.approximateDataSize],
+    ['local_sessions', 0],
+    ['uptime', Date.now() - source.stats.startedAtMs],
+    ['connection_rejected', source.stats.connectionsRejected],
+    ['open_file_descriptor_count', count(source.connections()) + 1],
+    ['max_file_descriptor_count', 0],
   ];
-  return lines.map(([key, value]) => `${key}\t${value}\n`).join('');
 }
 
 function watchSummary(source: FourLetterWordSource): string {

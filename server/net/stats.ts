@@ -36,6 +36,8 @@ export class ServerStats {
   authFailed = 0;
   connectionsRejected = 0;
   readonly startedAtMs = Date.now();
+  /** Told of every answered request (the Prometheus latency summaries listen here). */
+  onRequestLatency: ((latencyMs: number, opcode: number) => void) | undefined;
 
   reset(): void {
     this.latency.reset();

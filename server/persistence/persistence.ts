@@ -27,6 +27,8 @@ export interface PersistenceOptions {
   readonly snapshotSource?: () => SnapshotSource;
   readonly fileSystem?: PersistenceFileSystem;
   readonly logger?: PersistenceLogger;
+  /** Told how long each fsync of the transaction log took. */
+  readonly onFsync?: (elapsedMs: number) => void;
 }
 
 export class Persistence implements AsyncDisposable {
@@ -54,6 +56,7 @@ export class Persistence implements AsyncDisposable {
       preAllocBytes: options.preAllocBytes,
       fileSystem: options.fileSystem,
       logger: options.logger,
+      onFsync: options.onFsync,
     });
     return new Persistence(options, log);
   }

@@ -36,6 +36,8 @@ export interface TxnLogOptions {
   readonly forceSync?: boolean;
   readonly preAllocBytes?: number;
   readonly fsyncWarningThresholdMs?: number;
+  /** Told how long each fsync of the log took (the fsynctime metric). */
+  readonly onFsync?: (elapsedMs: number) => void;
   readonly batchBytesMax?: number;
   readonly fileSystem?: PersistenceFileSystem;
   readonly logger?: PersistenceLogger;
@@ -302,6 +304,7 @@ export class TxnLog implements AsyncDisposable {
       await file.handle.datasync();
       this.stats.syncs++;
       const elapsedMs = performance.now() - started;
+      this.options.onFsync?.(elapsedMs);
       if (elapsedMs > this.fsyncWarningThresholdMs) {
         this.logger.warn(
           `fsync of the transaction log ${file.name} took ${Math.round(elapsedMs)} ms, ` +

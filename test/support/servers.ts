@@ -31,6 +31,7 @@ export interface BothServersOptions {
 
 const DEFAULT_CONFIG: Record<string, string | number | boolean> = {
   tickTime: 2000,
+  'admin.enableServer': false,
   '4lw.commands.whitelist': '*',
   extendedTypesEnabled: true,
   maxClientCnxns: 0,
@@ -134,7 +135,14 @@ export async function startServerProcess(
   const { freePort } = await import('./ports.js');
   const dataDir = await mkdtemp(pathModule.join(tmpdir(), 'menagerie-zk-'));
   const port = await freePort();
-  const lines = { tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1', ...config };
+  const lines = {
+    tickTime: 2000,
+    dataDir,
+    clientPort: port,
+    clientPortAddress: '127.0.0.1',
+    'admin.enableServer': false, // as Apache's fixture: many servers at once must not all want port 8080
+    ...config,
+  };
   const configFile = pathModule.join(dataDir, 'zoo.cfg');
   await writeFile(configFile, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const args = ['--import', 'tsx', 'server/cli.ts', 'start-foreground', configFile];

@@ -193,10 +193,10 @@ describe('zoo.cfg keys and defaults', () => {
   });
 
   it('warns about unknown keys and keys without effect, never fails on them', () => {
-    const { warnings } = parse('fooBar=1\nadmin.enableServer=false\nsnapshot.trust.empty=true\n');
+    const { warnings } = parse('fooBar=1\nadmin.idleTimeout=30000\nsnapshot.trust.empty=true\n');
     assert.equal(warnings.length, 3);
     assert.match(warnings[0], /fooBar: unknown key/);
-    assert.match(warnings[1], /admin\.enableServer: accepted, but has no effect/);
+    assert.match(warnings[1], /admin\.idleTimeout: accepted, but has no effect/);
   });
 
   it('warns about an unknown four-letter word in the whitelist', () => {

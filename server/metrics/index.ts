@@ -1,0 +1,8 @@
+// Server metrics: the Prometheus endpoint (Apache's PrometheusMetricsProvider names).
+
+export {
+  MetricsServer,
+  PROMETHEUS_PROVIDER_CLASS,
+  serverMetricsRegistry,
+  type MetricsServerOptions,
+} from './prometheus.js';

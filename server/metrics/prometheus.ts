@@ -1,0 +1,119 @@
+// The Prometheus endpoint, as Apache's PrometheusMetricsProvider serves it
+// (metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider,
+// metricsProvider.httpHost, metricsProvider.httpPort, GET /metrics). Metric names are Apache's: the mntr
+// gauges without the zk_ prefix (znode_count, watch_count, ...), and the readlatency / updatelatency
+// summaries and fsynctime in milliseconds. Built on prom-client, on a registry of its own (never the
+// global one).
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Gauge, Registry, Summary } from 'prom-client';
+import { operationFor } from '../../src/protocol/index.js';
+import { monitorEntries, type FourLetterWordSource } from '../net/four-letter-words.js';
+
+/** The class name that turns the endpoint on, as in Apache's zoo.cfg. */
+export const PROMETHEUS_PROVIDER_CLASS = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
+
+/** mntr entries that are not numbers, or that the summaries already carry. */
+const NOT_GAUGES = new Set(['version', 'server_state', 'avg_latency', 'min_latency', 'max_latency']);
+const QUANTILES = [0.5, 0.9, 0.99];
+
+/** Builds the registry: gauges read from `source` at each scrape, summaries fed by request latencies. */
+export function serverMetricsRegistry(source: FourLetterWordSource): Registry {
+  const registry = new Registry();
+  for (const [name, value] of monitorEntries(source)) {
+    if (NOT_GAUGES.has(name) || typeof value !== 'number') continue;
+    new Gauge({
+      name,
+      help: `${name}, as mntr reports it`,
+      registers: [registry],
+      collect() {
+        const entry = monitorEntries(source).find(([key]) => key === name);
+        this.set(Number(entry?.[1] ?? 0));
+      },
+    });
+  }
+  const summary = (name: string, help: string) =>
+    new Summary({
+      name,
+      help,
+      percentiles: QUANTILES,
+      maxAgeSeconds: 60,
+      ageBuckets: 5,
+      registers: [registry],
+    });
+  const readLatency = summary('readlatency', 'Read request latency in milliseconds');
+  const updateLatency = summary('updatelatency', 'Update request latency in milliseconds');
+  summary('fsynctime', 'Time to fsync the transaction log in milliseconds');
+  source.stats.onRequestLatency = (latencyMs, opcode) => {
+    const traits = operationFor(opcode)?.traits;
+    if (traits?.write === true) updateLatency.observe(latencyMs);
+    else if (traits?.read === true) readLatency.observe(latencyMs); // pings and auth are neither
+  };
+  return registry;
+}
+
+export interface MetricsServerOptions {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Serves `/metrics` in the Prometheus text format; `stop()` (or `await using`) closes it. */
+export class MetricsServer implements AsyncDisposable {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly source: FourLetterWordSource,
+    readonly registry: Registry,
+  ) {}
+
+  static async start(source: FourLetterWordSource, options: MetricsServerOptions): Promise<MetricsServer> {
+    const registry = serverMetricsRegistry(source);
+    const server = createServer((request, response) => {
+      const path = URL.canParse(request.url ?? '/', 'http://metrics')
+        ? new URL(request.url ?? '/', 'http://metrics').pathname
+        : '';
+      if (request.method !== 'GET' || path !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+        return;
+      }
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (error: unknown) =>
+          response.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+      );
+    });
+    server.keepAliveTimeout = 1_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new MetricsServer(server, source, registry);
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Records one fsync of the transaction log (the durable store reports them). */
+  readonly observeFsync = (elapsedMs: number): void => {
+    (this.registry.getSingleMetric('fsynctime') as Summary | undefined)?.observe(elapsedMs);
+  };
+
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      this.source.stats.onRequestLatency = undefined;
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
