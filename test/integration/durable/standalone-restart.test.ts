@@ -88,7 +88,8 @@ describe('durable standalone server: restart on the same dataDir', function () {
     this.timeout(30_000 + rounds * 10_000);
     const port = await freePort();
     const configFile = path.join(dataDir, 'zoo.cfg');
-    const lines = [`tickTime=500`, `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1'];
+    const lines = [`tickTime=500`, `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1',
+      'admin.enableServer=false'];
     // Autopurge (at each start) keeps a long run from filling the disk with snapshots.
     lines.push('snapCount=50', 'autopurge.purgeInterval=1', 'autopurge.snapRetainCount=3');
     await writeFile(configFile, `${lines.join('\n')}\n`);
@@ -157,7 +158,7 @@ describe('durable standalone server: restart on the same dataDir', function () {
   it('zk-server refuses a data dir with a foreign log, naming the file, before binding', async () => {
     const port = await freePort();
     const configFile = path.join(dataDir, 'zoo.cfg');
-    await writeFile(configFile, `dataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n`);
+    await writeFile(configFile, `dataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
     {
       await using durable = new DurableSeams({ dataDir });
       await using server = await startServer({ recover: durable.recover, persister: durable.persister });
