@@ -1,9 +1,9 @@
-// Connection loss and session expiry against Apache ZooKeeper 3.8, through a proxy the test
-// controls: the session, its ephemerals and its watches survive a dropped connection (an event
+// Connection loss and session expiry against our server and Apache ZooKeeper 3.8, through a proxy
+// the test controls (and our server's own expire and drop hooks): the session, its ephemerals and its watches survive a dropped connection (an event
 // that happened while disconnected still arrives), in-flight writes are marked indeterminate, and
 // a client that hears no server for the whole session timeout declares its session expired.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { after, afterEach, before, beforeEach, it } from 'mocha';
 import {
   AuthFailedError,
   ClosedError,
@@ -15,25 +15,19 @@ import {
   type KeeperError,
   type WatchedEvent,
 } from '../../../src/index.js';
-import { apacheAvailable } from '../../support/apache.js';
-import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
+import { describeEachServer, type ServerUnderTest } from './support/servers.js';
 import { startProxy, type TcpProxy } from './support/proxy.js';
 import { eventually, waitForState } from './support/wait.js';
 
-describe('client reconnect and expiry against Apache ZooKeeper 3.8', function () {
-  this.timeout(30_000);
-  let server: StandaloneServer;
-  let starting: Promise<StandaloneServer> | undefined;
+// A short tick allows session timeouts down to 400 ms.
+describeEachServer('client reconnect and expiry', { tickTimeMs: 200 }, (target) => {
+  let server: ServerUnderTest;
   let proxy: TcpProxy;
   let direct: ZooKeeperClient;
   const clients: ZooKeeperClient[] = [];
 
   before(async function () {
-    if (!apacheAvailable()) this.skip();
-    // A short tick allows session timeouts down to 400 ms.
-    this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApacheStandalone({ tickTime: 200 });
-    server = await starting;
+    server = target();
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
   });
@@ -48,10 +42,7 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
   });
 
   after(async function () {
-    this.timeout(120_000); // waits for a start still under way
     await direct?.close();
-    // Stop the server even if the hook that started it timed out before it resolved.
-    await stopWithin(starting);
   });
 
   function viaProxy(sessionTimeoutMs: number): ZooKeeperClient {
@@ -215,5 +206,42 @@ describe('client reconnect and expiry against Apache ZooKeeper 3.8', function ()
     await assert.rejects(client.addAuth('no-such-scheme', 'x'), AuthFailedError);
     await seen;
     assert.ok((await client.closed()) instanceof AuthFailedError);
+  });
+
+  it('learns of a session the server expired through its own hook, ephemerals gone', async function () {
+    const expire = server.expireSession;
+    if (expire === undefined) {
+      console.log('    (Apache has no in-process expiry hook: the expireSession(client) spec covers it)');
+      return this.skip();
+    }
+    const client = viaProxy(4000);
+    await client.connect();
+    await client.create('/hook-expired', null, { mode: 'EPHEMERAL' });
+    const expired = waitForState(client, 'expired');
+    await expire(client.sessionId);
+    await expired;
+    assert.ok((await client.closed()) instanceof SessionExpiredError);
+    assert.equal(await direct.exists('/hook-expired'), null);
+  });
+
+  it('resumes its session after the server drops every connection', async function () {
+    const drop = server.dropConnections;
+    if (drop === undefined) {
+      console.log('    (Apache has no in-process drop hook: the proxy specs cover it)');
+      return this.skip();
+    }
+    const client = viaProxy(4000);
+    await client.connect();
+    const sessionId = client.sessionId;
+    await client.create('/hook-dropped', null, { mode: 'EPHEMERAL' });
+    const { watch } = await client.getData('/hook-dropped', { watch: true });
+    const disconnected = waitForState(client, 'disconnected');
+    drop();
+    await disconnected;
+    await waitForState(client, 'connected');
+    assert.equal(client.sessionId, sessionId);
+    await direct.setData('/hook-dropped', 'x');
+    assert.deepEqual(await watch, { type: 'nodeDataChanged', path: '/hook-dropped' });
+    assert.equal((await direct.exists('/hook-dropped'))?.ephemeralOwner, sessionId);
   });
 });
