@@ -1,11 +1,11 @@
-// The framework through connection trouble, against Apache ZooKeeper 3.8 behind a proxy the test
+// The framework through connection trouble, against our server and Apache ZooKeeper 3.8 behind a proxy the test
 // controls: a protected create whose reply is lost leaves exactly one node, a plain sequential one
 // is not repeated, a lost delete reply is resolved, a guaranteed delete finishes after the
 // connection comes back, and the states go SUSPENDED → RECONNECTED, or SUSPENDED → LOST (not
 // before the session timeout) → RECONNECTED with a new session.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { describe, it } from 'mocha';
+import { after, afterEach, before, beforeEach, it } from 'mocha';
 import {
   OpCode,
   SessionExpiredError,
@@ -19,22 +19,19 @@ import {
   type FrameworkOptions,
   type GuaranteedDeleteOutcome,
 } from '../../../src/index.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { describeEachServer, type ServerUnderTest } from '../client/support/servers.js';
 import { startControlledProxy, type ControlledProxy } from './support/proxy.js';
 import { eventually, nextState, recordStates } from './support/wait.js';
 
-describe('framework connection loss against Apache ZooKeeper 3.8', function () {
-  this.timeout(30_000);
-  let server: ApacheServer;
+// A short tick allows session timeouts down to 400 ms.
+describeEachServer('framework connection loss', { tickTimeMs: 200 }, (target) => {
+  let server: ServerUnderTest;
   let direct: ZooKeeperClient;
   let proxy: ControlledProxy;
   const frameworks: Framework[] = [];
 
   before(async function () {
-    if (!apacheAvailable()) this.skip();
-    this.timeout(60_000); // a JVM start on a loaded machine
-    // A short tick allows session timeouts down to 400 ms.
-    server = await startApache({ config: { tickTime: 200 } });
+    server = target();
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
     await direct.create('/loss');
@@ -51,7 +48,6 @@ describe('framework connection loss against Apache ZooKeeper 3.8', function () {
 
   after(async () => {
     await direct?.close();
-    await server?.stop();
   });
 
   async function viaProxy(options: Partial<FrameworkOptions> = {}): Promise<Framework> {
