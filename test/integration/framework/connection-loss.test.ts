@@ -11,6 +11,7 @@ import {
   SessionExpiredError,
   ZooKeeperClient,
   createFramework,
+  expireSession,
   isIndeterminate,
   noRetry,
   retryNTimes,
@@ -226,5 +227,24 @@ describeEachServer('framework connection loss', { tickTimeMs: 200 }, (target) =>
     assert.equal(framework.sessionId, change.sessionId);
     await framework.create('/loss/eph2', { mode: 'EPHEMERAL' });
     assert.equal((await direct.exists('/loss/eph2'))?.ephemeralOwner, change.sessionId);
+  });
+
+  it('goes LOST when the server expires the session, then RECONNECTED with a new one', async () => {
+    const framework = await viaProxy();
+    const oldSession = framework.sessionId;
+    await framework.create('/loss/expired-eph', { mode: 'EPHEMERAL' });
+    const record = recordStates(framework);
+    const reconnected = nextState(framework, 'RECONNECTED');
+    // Our server expires it through its own hook; Apache through a second connection that closes it.
+    if (server.expireSession) await server.expireSession(oldSession);
+    else await expireSession(framework.client);
+    const change = await reconnected;
+    record.stop();
+    assert.deepEqual(
+      record.changes.map((c) => c.state).filter((state) => state !== 'SUSPENDED'),
+      ['LOST', 'RECONNECTED'],
+    );
+    assert.notEqual(change.sessionId, oldSession, 'a new session');
+    assert.equal(await direct.exists('/loss/expired-eph'), null, 'the old session\'s ephemeral is gone');
   });
 });
