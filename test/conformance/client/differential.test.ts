@@ -147,7 +147,9 @@ const STEPS: readonly Step[] = [
   ['multiRead', ({ a }) =>
     a.multiRead([op.getData(`${ROOT}/m`), op.getChildren(`${ROOT}/nope`), op.getChildren(`${ROOT}/p`)])],
   ['acl set', ({ a }) =>
-    a.setACL(`${ROOT}/m`, [{ perms: Perms.READ, id: { scheme: 'digest', id: digestId('u', 'pw') } }], { version: 0 })],
+    a.setACL(`${ROOT}/m`, [{ perms: Perms.READ, id: { scheme: 'digest', id: digestId('u', 'pw') } }], {
+      version: 0,
+    })],
   ['acl get', ({ a }) => a.getACL(`${ROOT}/m`)],
   ['acl read denied', ({ b }) => b.getData(`${ROOT}/m`)],
   ['acl exists allowed', ({ b }) => b.exists(`${ROOT}/m`)],

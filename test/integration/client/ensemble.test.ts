@@ -23,7 +23,7 @@ describe('client failover in a 3-node Apache ZooKeeper 3.8 ensemble', function (
 
   before(async function () {
     // Visible in every run: these specs need replication, which our server does not have yet.
-    console.log('    (Apache-only: our server has no ensemble runtime yet, so failover runs on Apache alone)');
+    console.log('    (Apache-only: our server has no ensemble runtime yet)');
     if (!apacheAvailable()) this.skip();
     this.timeout(120_000);
     starting = startApacheEnsemble({ config: { reconfigEnabled: true, skipACL: 'yes' } });
@@ -111,7 +111,7 @@ describe('client read-only mode with a 3-node Apache ZooKeeper 3.8 ensemble', fu
 
   before(async function () {
     // Visible in every run: these specs need replication, which our server does not have yet.
-    console.log('    (Apache-only: our server has no ensemble runtime yet, so failover runs on Apache alone)');
+    console.log('    (Apache-only: our server has no ensemble runtime yet)');
     if (!apacheAvailable()) this.skip();
     this.timeout(120_000);
     // Apache 3.8 refuses global sessions in read-only mode: a read-only server hands out local

@@ -1,7 +1,7 @@
 // Property test: random sequences of operations from three clients (creates of several modes,
 // deletes, setData with versions, reads, small multis, and a client restarting its session) run
-// against our server and Apache ZooKeeper 3.8 and against a simple in-memory model of the tree, one op at a time;
-// every answer (value or error code) must agree. Bounded so it stays a few seconds.
+// against our server and Apache ZooKeeper 3.8 and against a simple in-memory model of the tree,
+// one op at a time; every answer (value or error code) must agree. Bounded so it stays a few seconds.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'mocha';
 import fc from 'fast-check';

@@ -1,7 +1,8 @@
 // Connection loss and session expiry against our server and Apache ZooKeeper 3.8, through a proxy
-// the test controls (and our server's own expire and drop hooks): the session, its ephemerals and its watches survive a dropped connection (an event
-// that happened while disconnected still arrives), in-flight writes are marked indeterminate, and
-// a client that hears no server for the whole session timeout declares its session expired.
+// the test controls (and our server's own expire and drop hooks): the session, its ephemerals and
+// its watches survive a dropped connection (an event that happened while disconnected still
+// arrives), in-flight writes are marked indeterminate, and a client that hears no server for the
+// whole session timeout declares its session expired.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, it } from 'mocha';
 import {

@@ -1,5 +1,5 @@
-// Watches of every kind against our server and Apache ZooKeeper 3.8: one-shot watches as promises and callbacks
-// (data, exist, child), persistent and recursive watches as async iterables, and their removal.
+// Watches of every kind against our server and Apache ZooKeeper 3.8: one-shot watches as promises
+// and callbacks (data, exist, child), persistent and recursive watches as async iterables, and their removal.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'mocha';
 import { NoWatcherError, ZooKeeperClient, type WatchedEvent } from '../../../src/index.js';

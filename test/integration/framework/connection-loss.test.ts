@@ -1,5 +1,5 @@
-// The framework through connection trouble, against our server and Apache ZooKeeper 3.8 behind a proxy the test
-// controls: a protected create whose reply is lost leaves exactly one node, a plain sequential one
+// The framework through connection trouble, against our server and Apache ZooKeeper 3.8 behind a
+// proxy the test controls: a protected create whose reply is lost leaves exactly one node, a plain sequential one
 // is not repeated, a lost delete reply is resolved, a guaranteed delete finishes after the
 // connection comes back, and the states go SUSPENDED → RECONNECTED, or SUSPENDED → LOST (not
 // before the session timeout) → RECONNECTED with a new session.

@@ -65,7 +65,8 @@ export const APACHE_SERVER: ServerFactory = {
       systemProperties['znode.container.checkIntervalMs'] = String(settings.containerCheckIntervalMs);
     }
     const server = await startApache({ config: { tickTime: settings.tickTimeMs ?? 2000 }, systemProperties });
-    return { kind: 'apache', port: server.port, connectString: server.connectString, stop: () => server.stop() };
+    const { port, connectString } = server;
+    return { kind: 'apache', port, connectString, stop: () => server.stop() };
   },
 };
 
