@@ -1,8 +1,9 @@
 // The framework through connection trouble, against our server and Apache ZooKeeper 3.8 behind a
-// proxy the test controls: a protected create whose reply is lost leaves exactly one node, a plain sequential one
-// is not repeated, a lost delete reply is resolved, a guaranteed delete finishes after the
-// connection comes back, and the states go SUSPENDED → RECONNECTED, or SUSPENDED → LOST (not
-// before the session timeout) → RECONNECTED with a new session.
+// proxy the test controls: a protected create whose reply is lost leaves exactly one node, a plain
+// sequential one is not repeated, a lost delete reply is resolved, a guaranteed delete finishes
+// after the connection comes back, and the states go SUSPENDED → RECONNECTED, or SUSPENDED → LOST
+// (not before the session timeout) → RECONNECTED with a new session, or LOST when the server
+// expires the session.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, afterEach, before, beforeEach, it } from 'mocha';
