@@ -245,4 +245,41 @@ describeEachServer('client reconnect and expiry', { tickTimeMs: 200 }, (target) 
     assert.deepEqual(await watch, { type: 'nodeDataChanged', path: '/hook-dropped' });
     assert.equal((await direct.exists('/hook-dropped'))?.ephemeralOwner, sessionId);
   });
+
+  it('re-registers watches under a chroot and maps their paths back after a drop', async () => {
+    await direct.create('/jail');
+    await direct.create('/jail/n', 'v0');
+    const client = new ZooKeeperClient({
+      connectString: `${proxy.connectString}/jail`,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 300,
+      reconnectDelayMaxMs: 100,
+    });
+    clients.push(client);
+    await client.connect();
+    const { watch } = await client.getData('/n', { watch: true });
+    const { watch: created } = await client.exists('/later', { watch: true });
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await direct.setData('/jail/n', 'v1');
+    proxy.blackhole(false);
+    await waitForState(client, 'connected');
+    assert.deepEqual(await watch, { type: 'nodeDataChanged', path: '/n' });
+    await direct.create('/jail/later');
+    assert.deepEqual(await created, { type: 'nodeCreated', path: '/later' });
+  });
+
+  it('stays connected on an idle session for several session timeouts (pings touch it)', async () => {
+    const client = viaProxy(400);
+    await client.connect();
+    const sessionId = client.sessionId;
+    await client.create('/idle', null, { mode: 'EPHEMERAL' });
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.type));
+    // Time has to pass here: the session would expire three times over without its pings.
+    await new Promise((resolve) => setTimeout(resolve, 3 * client.negotiatedTimeoutMs));
+    assert.deepEqual(states, []);
+    assert.equal((await direct.exists('/idle'))?.ephemeralOwner, sessionId);
+  });
 });
