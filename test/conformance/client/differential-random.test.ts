@@ -1,10 +1,13 @@
 // Randomized differential check: the same random sequences of writes and reads from three clients
 // (every create mode, versions, ACLs, multis, sessions ending) run on our server and Apache 3.8;
-// every answer, full Stats included (zxids made relative), must be the same on both.
+// every answer, full Stats included (zxids made relative), and every watch event each client sees
+// (one-shot watches from reads, a recursive watch on its root) must be the same on both.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import fc from 'fast-check';
-import { Acls, KeeperError, Perms, ZooKeeperClient, op, type ACL } from '../../../src/index.js';
+import {
+  Acls, KeeperError, Perms, ZooKeeperClient, op, type ACL, type WatchedEvent,
+} from '../../../src/index.js';
 import { APACHE_SERVER, OUR_SERVER, type ServerUnderTest } from '../../integration/client/support/servers.js';
 import { Normalizer } from './normalize.js';
 
@@ -22,7 +25,8 @@ const ACLS: readonly (readonly ACL[])[] = [
 type Command =
   | { kind: 'create'; client: number; path: string; mode: (typeof MODES)[number]; acl: number }
   | { kind: 'delete' | 'setData' | 'setACL'; client: number; path: string; version: number; acl: number }
-  | { kind: 'getData' | 'exists' | 'getChildren' | 'getACL' | 'allChildren'; client: number; path: string }
+  | { kind: 'getData' | 'exists' | 'getChildren' | 'getACL' | 'allChildren'; client: number; path: string;
+      watch: boolean }
   | { kind: 'multi'; client: number; ops: Array<{ kind: 'create' | 'delete' | 'setData' | 'check';
       path: string; version: number }> }
   | { kind: 'restart'; client: number };
@@ -37,14 +41,25 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('delete' as const, 'setData' as const,
     'setACL' as const), client, path, version, acl }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('getData' as const, 'exists' as const,
-    'getChildren' as const, 'getACL' as const, 'allChildren' as const), client, path }) },
+    'getChildren' as const, 'getACL' as const, 'allChildren' as const), client, path,
+    watch: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('multi' as const), client,
     ops: fc.array(fc.record({ kind: fc.constantFrom('create' as const, 'delete' as const,
       'setData' as const, 'check' as const), path, version }), { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), client }) },
 );
 
-async function run(c: ZooKeeperClient, command: Command): Promise<unknown> {
+/** Every watch event a client saw, in order (one-shot and its recursive watch on the chroot). */
+type EventLog = WatchedEvent[];
+
+/** A read's result without its watch promise, whose event goes to `log` instead. */
+function logged(result: object, log: EventLog): object {
+  const { watch, ...rest } = result as { watch?: Promise<WatchedEvent> };
+  watch?.then((event) => log.push(event), () => undefined);
+  return rest;
+}
+
+async function run(c: ZooKeeperClient, command: Command, log: EventLog): Promise<unknown> {
   switch (command.kind) {
     case 'create':
       return c.create(command.path, 'd', {
@@ -59,11 +74,14 @@ async function run(c: ZooKeeperClient, command: Command): Promise<unknown> {
     case 'setACL':
       return c.setACL(command.path, ACLS[command.acl], { version: command.version });
     case 'getData':
-      return c.getData(command.path);
-    case 'exists':
-      return c.exists(command.path);
+      return logged(await c.getData(command.path, { watch: command.watch }), log);
+    case 'exists': {
+      if (!command.watch) return c.exists(command.path);
+      const { stat, watch } = await c.exists(command.path, { watch: true });
+      return logged({ stat, watch }, log);
+    }
     case 'getChildren':
-      return c.getChildren(command.path, { withStat: true });
+      return logged(await c.getChildren(command.path, { withStat: true, watch: command.watch }), log);
     case 'getACL':
       return c.getACL(command.path);
     case 'allChildren':
@@ -85,29 +103,36 @@ async function run(c: ZooKeeperClient, command: Command): Promise<unknown> {
 /** Runs the commands under a fresh chroot of `server`; returns the normalized answers. */
 async function transcript(server: ServerUnderTest, chroot: string, commands: Command[]): Promise<unknown[]> {
   const normalizer = new Normalizer();
-  const connect = async () => {
+  const logs: EventLog[] = Array.from({ length: CLIENTS }, () => []);
+  const connect = async (index: number) => {
     const c = new ZooKeeperClient({ connectString: server.connectString + chroot });
     await c.connect();
     normalizer.session(c.sessionId);
+    await c.addWatch('/', { mode: 'persistentRecursive', listener: (event) => logs[index].push(event) });
     return c;
   };
   const clients: ZooKeeperClient[] = [];
   const out: unknown[] = [];
   try {
-    for (let i = 0; i < CLIENTS; i++) clients.push(await connect());
+    for (let i = 0; i < CLIENTS; i++) clients.push(await connect(i));
     for (const command of commands) {
       if (command.kind === 'restart') {
         await clients[command.client].close();
-        clients[command.client] = await connect();
+        clients[command.client] = await connect(command.client);
         out.push('restarted');
         continue;
       }
+      let answer: unknown;
       try {
-        out.push(normalizer.value(await run(clients[command.client], command)));
+        answer = normalizer.value(await run(clients[command.client], command, logs[command.client]));
       } catch (error) {
         if (!(error instanceof KeeperError)) throw error;
-        out.push(normalizer.value(error));
+        answer = normalizer.value(error);
       }
+      // A server sends a connection's events before its reply to any later request: one round
+      // trip per client brings every event this command caused.
+      await Promise.all(clients.map((c) => c.exists('/')));
+      out.push({ answer, events: logs.map((log) => log.splice(0)) });
     }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -152,6 +177,7 @@ describe('random client sessions, our server vs Apache ZooKeeper 3.8 (differenti
           transcript(ours!, chroot, commands),
           transcript(apache!, chroot, commands),
         ]);
+        if (process.env.DIFF_DEBUG === '1') console.log(JSON.stringify(theirs).slice(0, 1500));
         for (let i = 0; i < theirs.length; i++) {
           assert.deepEqual(mine[i], theirs[i], `command ${i}: ${JSON.stringify(commands[i])}`);
         }
