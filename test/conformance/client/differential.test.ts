@@ -23,6 +23,8 @@ type Step = readonly [name: string, run: (clients: Clients) => Promise<unknown>]
 interface Clients {
   readonly a: ZooKeeperClient;
   readonly b: ZooKeeperClient;
+  /** The server's, for steps that open their own sessions. */
+  readonly connectString: string;
 }
 
 /** Runs every step on one server and records its normalized outcome. */
@@ -37,7 +39,7 @@ async function transcript(server: ServerUnderTest, steps: readonly Step[]): Prom
   const out: unknown[] = [];
   for (const [name, run] of steps) {
     try {
-      out.push([name, normalizer.value(await run({ a, b }))]);
+      out.push([name, normalizer.value(await run({ a, b, connectString: server.connectString }))]);
     } catch (error) {
       if (!(error instanceof KeeperError)) throw error;
       out.push([name, normalizer.value(error)]);
@@ -148,6 +150,17 @@ const STEPS: readonly Step[] = [
       if (seen.length === 5) break;
     }
     return seen;
+  }],
+  ['config', ({ a }) => a.getConfig()],
+  ['reconfig refused', ({ a }) => a.reconfig({ joining: 'server.2=127.0.0.1:2888:3888;2182' })],
+  ['negotiated timeouts', async ({ connectString }) => {
+    const negotiated: number[] = [];
+    for (const sessionTimeoutMs of [1, 3999, 4000, 40_000, 41_000, 10_000_000]) {
+      await using c = new ZooKeeperClient({ connectString, sessionTimeoutMs, connectTimeoutMs: 5000 });
+      await c.connect({ timeoutMs: 10_000 });
+      negotiated.push(c.negotiatedTimeoutMs);
+    }
+    return negotiated;
   }],
   ['delete with stale child watch', async ({ a }) => {
     await a.create(`${ROOT}/cw`);
