@@ -282,4 +282,20 @@ describeEachServer('client reconnect and expiry', { tickTimeMs: 200 }, (target) 
     assert.deepEqual(states, []);
     assert.equal((await direct.exists('/idle'))?.ephemeralOwner, sessionId);
   });
+
+  it('re-registers more watches than one setWatches may carry, in several requests', async () => {
+    const client = viaProxy(4000);
+    await client.connect();
+    // 2000 paths of ~100 characters: over the 128 KiB of path text one setWatches request holds.
+    const paths = Array.from({ length: 2000 }, (_, i) => `/many-${'w'.repeat(90)}-${i}`);
+    const results = await Promise.all(paths.map((p) => client.exists(p, { watch: true })));
+    const watches = results.map((r) => r.watch);
+    proxy.dropAll();
+    await waitForState(client, 'disconnected');
+    await waitForState(client, 'connected');
+    await Promise.all([paths[0], paths[1999]].map((p) => direct.create(p)));
+    assert.deepEqual(await watches[0], { type: 'nodeCreated', path: paths[0] });
+    assert.deepEqual(await watches[1999], { type: 'nodeCreated', path: paths[1999] });
+    await Promise.all([paths[0], paths[1999]].map((p) => direct.delete(p)));
+  });
 });
