@@ -3,36 +3,45 @@
 // expiry handling can be tested against any server, Apache's included.
 
 import net from 'node:net';
-import { FrameSplitter, OpCode, PROTOCOL_VERSION, TimeoutError, encodeFrame, part } from '../protocol/index.js';
+import {
+  FrameSplitter,
+  OpCode,
+  PROTOCOL_VERSION,
+  TimeoutError,
+  encodeFrame,
+  part,
+} from '../protocol/index.js';
 import { ConnectRequest, ConnectResponse, RequestHeader } from '../protocol/records.js';
 import type { ZooKeeperClient } from './client.js';
 
+/** Attempts before giving up when the client keeps winning its session back (Apache only). */
+const EXPIRE_ATTEMPTS_MAX = 5;
+
 /**
  * Ends `client`'s session on the server: one connection resumes the session and closes it in the
- * same write (the server handles frames pipelined behind the handshake in order). The client may
- * still win the session back in between (its reconnect takes the session over and the server
- * hangs up on us before our closeSession runs), so this checks for the closeSession reply, or for
- * a refused handshake (already expired), and tries again otherwise. The client then learns of it
- * by itself: its connection is closed and its next handshake is answered "expired".
+ * same write (the server handles frames pipelined behind the handshake in order), so the client
+ * cannot win the session back in between. The client then learns of it by itself: its connection
+ * is closed and its next handshake is answered "expired". Resolves once the server confirmed the
+ * close. Apache stops reading a connection until its handshake is done, so a client reconnecting
+ * at that instant can take the session back and get the closing connection dropped before its
+ * closeSession is read: that attempt is then repeated.
  */
 export async function expireSession(
   client: ZooKeeperClient,
-  options: { timeoutMs?: number; attempts?: number } = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<void> {
   if (client.sessionId === 0n) throw new Error('the client has no session yet');
-  const attempts = options.attempts ?? 5;
+  const deadlineMs = Date.now() + (options.timeoutMs ?? 10_000);
   for (let attempt = 1; ; attempt++) {
-    if (await closeSessionOnce(client, options.timeoutMs ?? 10_000)) return;
-    if (attempt >= attempts) {
-      throw new TimeoutError(`the session was not closed on the server after ${attempts} attempts`);
+    if (await closeSessionOnce(client, deadlineMs)) return;
+    if (attempt >= EXPIRE_ATTEMPTS_MAX) {
+      throw new Error(`the client took its session back ${attempt} times: it was not closed`);
     }
   }
 }
 
-const CLOSE_XID = 1;
-
-/** One attempt: true once the server answered our closeSession, or refused the session as expired. */
-async function closeSessionOnce(client: ZooKeeperClient, timeoutMs: number): Promise<boolean> {
+/** One resume-and-close; true once the server answered the close or said the session is gone. */
+async function closeSessionOnce(client: ZooKeeperClient, deadlineMs: number): Promise<boolean> {
   const state = client.state;
   const host =
     state.type === 'connected' || state.type === 'connectedReadOnly' ? state.host : client.hosts[0];
@@ -49,28 +58,37 @@ async function closeSessionOnce(client: ZooKeeperClient, timeoutMs: number): Pro
     ),
     encodeFrame(part(RequestHeader, { xid: CLOSE_XID, type: OpCode.closeSession })),
   ]);
-  const received = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
+  const timeoutMs = Math.max(deadlineMs - Date.now(), 1);
+  return await new Promise<boolean>((resolve, reject) => {
+    const splitter = new FrameSplitter();
+    let handshaken = false;
+    let closed = false;
     const socket = net.connect({ host: host.host, port: host.port }, () => socket.write(frames));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new TimeoutError(`the server did not close the session within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of splitter.push(chunk)) {
+          if (!handshaken) {
+            handshaken = true;
+            // timeOut 0: the session is already gone, which is what was wanted.
+            if (ConnectResponse.decode(frame).timeOut <= 0) closed = true;
+          } else if (frame.length >= 4 && frame.readInt32BE(0) === CLOSE_XID) {
+            closed = true;
+          }
+        }
+      } catch {
+        socket.destroy();
+      }
+    });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks));
+      resolve(closed);
     });
   });
-  let replies: Buffer[];
-  try {
-    replies = new FrameSplitter().push(received);
-  } catch {
-    return false;
-  }
-  const [handshake, ...rest] = replies;
-  if (handshake === undefined) return false;
-  if (ConnectResponse.decode(handshake).timeOut <= 0) return true;
-  return rest.some((frame) => frame.length >= 4 && frame.readInt32BE(0) === CLOSE_XID);
 }
+
+const CLOSE_XID = 1;

@@ -1,13 +1,12 @@
 // Property test: random sequences of operations from three clients (creates of several modes,
 // deletes, setData with versions, reads, small multis, and a client restarting its session) run
-// against Apache ZooKeeper 3.8 and against a simple in-memory model of the tree, one op at a time;
-// every answer (value or error code) must agree. Bounded so it stays a few seconds.
+// against our server and Apache ZooKeeper 3.8 and against a simple in-memory model of the tree,
+// one op at a time; every answer (value or error code) must agree. Bounded so it stays a few seconds.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { after, before, it } from 'mocha';
 import fc from 'fast-check';
 import { KeeperError, ZooKeeperClient, op, sequenceSuffix, type MultiOperation } from '../../../src/index.js';
-import { apacheAvailable } from '../../support/apache.js';
-import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
+import { describeEachServer } from './support/servers.js';
 
 const PATHS = ['/a', '/b', '/a/x', '/a/y', '/b/z', '/a/x/q'];
 const CLIENTS = 3;
@@ -145,30 +144,23 @@ async function outcome(run: () => unknown): Promise<unknown> {
   }
 }
 
-describe('client against a model of the tree (property, Apache ZooKeeper 3.8)', function () {
-  this.timeout(120_000);
-  let server: StandaloneServer;
-  let starting: Promise<StandaloneServer> | undefined;
+describeEachServer('client against a model of the tree (property)', { tickTimeMs: 2000 }, (target) => {
+  let server: { readonly connectString: string };
   let root: ZooKeeperClient;
   let runs = 0;
 
   before(async function () {
-    if (!apacheAvailable()) this.skip();
-    this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApacheStandalone({ tickTime: 2000 });
-    server = await starting;
+    server = target();
     root = new ZooKeeperClient({ connectString: server.connectString });
     await root.connect();
   });
 
   after(async function () {
-    this.timeout(120_000); // waits for a start still under way
     await root?.close();
-    // Stop the server even if the hook that started it timed out before it resolved.
-    await stopWithin(starting);
   });
 
-  it('agrees with the model on every answer', async () => {
+  it('agrees with the model on every answer', async function () {
+    this.timeout(120_000);
     await fc.assert(
       fc.asyncProperty(fc.array(commandArb, { minLength: 5, maxLength: 40 }), async (commands) => {
         const chroot = `/run-${runs++}`;

@@ -1,7 +1,7 @@
-// Every client operation against real Apache ZooKeeper 3.8: results, errors as KeeperError
+// Every client operation against our server and Apache ZooKeeper 3.8: results, errors as KeeperError
 // subclasses, multi success and failure, auth, chroot mapping, and pipelining with order kept.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { after, before, it } from 'mocha';
 import {
   Acls,
   BadVersionError,
@@ -17,30 +17,17 @@ import {
   op,
   type KeeperError,
 } from '../../../src/index.js';
-import { apacheAvailable } from '../../support/apache.js';
-import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
+import { describeEachServer } from './support/servers.js';
 
-describe('client operations against Apache ZooKeeper 3.8', function () {
-  this.timeout(30_000);
-  let server: StandaloneServer;
-  let starting: Promise<StandaloneServer> | undefined;
+describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
   const clients: ZooKeeperClient[] = [];
-
-  before(async function () {
-    if (!apacheAvailable()) {
-      console.log('    (Apache ZooKeeper is not installed: skipping)');
-      this.skip();
-    }
-    this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApacheStandalone({ tickTime: 2000 });
-    server = await starting;
+  let server: { readonly connectString: string };
+  before(() => {
+    server = target();
   });
 
   after(async function () {
-    this.timeout(120_000); // waits for a start still under way
     await Promise.all(clients.map((c) => c.close()));
-    // Stop the server even if the hook that started it timed out before it resolved.
-    await stopWithin(starting);
   });
 
   async function connect(suffix = '', options: { sessionTimeoutMs?: number } = {}): Promise<ZooKeeperClient> {

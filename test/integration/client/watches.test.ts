@@ -1,33 +1,24 @@
-// Watches of every kind against Apache ZooKeeper 3.8: one-shot watches as promises and callbacks
-// (data, exist, child), persistent and recursive watches as async iterables, and their removal.
+// Watches of every kind against our server and Apache ZooKeeper 3.8: one-shot watches as promises
+// and callbacks (data, exist, child), persistent and recursive watches as async iterables, and their removal.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { after, before, it } from 'mocha';
 import { NoWatcherError, ZooKeeperClient, type WatchedEvent } from '../../../src/index.js';
-import { apacheAvailable } from '../../support/apache.js';
-import { startApacheStandalone, stopWithin, type StandaloneServer } from './support/apache-ensemble.js';
+import { describeEachServer } from './support/servers.js';
 
-describe('client watches against Apache ZooKeeper 3.8', function () {
-  this.timeout(30_000);
-  let server: StandaloneServer;
-  let starting: Promise<StandaloneServer> | undefined;
+describeEachServer('client watches', { tickTimeMs: 2000 }, (target) => {
+  let server: { readonly connectString: string };
   let client: ZooKeeperClient;
   let other: ZooKeeperClient;
 
   before(async function () {
-    if (!apacheAvailable()) this.skip();
-    this.timeout(90_000); // a loaded machine can take long to start a JVM
-    starting = startApacheStandalone({ tickTime: 2000 });
-    server = await starting;
+    server = target();
     client = new ZooKeeperClient({ connectString: server.connectString });
     other = new ZooKeeperClient({ connectString: server.connectString });
     await Promise.all([client.connect(), other.connect()]);
   });
 
   after(async function () {
-    this.timeout(120_000); // waits for a start still under way
     await Promise.all([client?.close(), other?.close()]);
-    // Stop the server even if the hook that started it timed out before it resolved.
-    await stopWithin(starting);
   });
 
   it('fires a data watch once, as a promise', async () => {

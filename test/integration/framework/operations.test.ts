@@ -1,9 +1,9 @@
-// Framework operations against Apache ZooKeeper 3.8: options-object creates and deletes
+// Framework operations against our server and Apache ZooKeeper 3.8: options-object creates and deletes
 // (parents, containers, idempotent, protected, children, quietly), ensurePath, typed transactions,
 // namespaces that isolate paths, results and watch events, watch scopes that remove only their own
 // watches, and aborted calls that leave no node or watch behind.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { after, before, it } from 'mocha';
 import {
   Acls,
   BadVersionError,
@@ -22,21 +22,18 @@ import {
   type WatchedEvent,
 } from '../../../src/index.js';
 import { fourLetterWord } from '../../support/ports.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { describeEachServer, type ServerUnderTest } from '../client/support/servers.js';
 import { startControlledProxy } from './support/proxy.js';
 import { eventually } from './support/wait.js';
 
-describe('framework operations against Apache ZooKeeper 3.8', function () {
-  this.timeout(20_000);
-  let server: ApacheServer;
+// Containers are reaped quickly, so a test can tell a container from a persistent node.
+describeEachServer('framework operations', { containerCheckIntervalMs: 100 }, (target) => {
+  let server: ServerUnderTest;
   let direct: ZooKeeperClient;
   let framework: Framework;
 
   before(async function () {
-    if (!apacheAvailable()) this.skip();
-    this.timeout(60_000); // a JVM start on a loaded machine
-    // Containers are reaped quickly, so a test can tell a container from a persistent node.
-    server = await startApache({ systemProperties: { 'znode.container.checkIntervalMs': '100' } });
+    server = target();
     direct = new ZooKeeperClient({ connectString: server.connectString });
     await direct.connect();
     framework = createFramework({ connectString: server.connectString, retry: retryNTimes(3, 50) });
@@ -46,7 +43,6 @@ describe('framework operations against Apache ZooKeeper 3.8', function () {
   after(async () => {
     await framework?.close();
     await direct?.close();
-    await server?.stop();
   });
 
   it('reports CONNECTED and resolves closed() with undefined after close', async () => {

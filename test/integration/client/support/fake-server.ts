@@ -19,6 +19,8 @@ export type Behaviour =
   | 'garbageHandshake'
   /** Answers pings, never getData. */
   | 'mute'
+  /** Hangs up on closeSession without answering it (a session taken back by its client). */
+  | 'dropClose'
   /** Answers the connection's first getData with these raw bytes (a fuzz case), later ones well. */
   | { readonly raw: Buffer }
   /** Holds getData replies until this many arrived, then answers them all in order. */
@@ -133,6 +135,12 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
   const header = (x: number) => part(records.ReplyHeader, { xid: x, zxid, err: 0 });
   if (type === 11) {
     socket.write(encodeFrame(part(records.ReplyHeader, { xid: -2, zxid, err: 0 })));
+    return;
+  }
+  if (type === -11) {
+    // Closes as a server does: the reply, then the connection (or, dropping, no reply at all).
+    if (behaviour === 'dropClose') socket.destroy();
+    else socket.end(encodeFrame(header(xid)));
     return;
   }
   if (type === 9) {
