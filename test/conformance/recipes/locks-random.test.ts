@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { LockTimeoutError, Mutex, type Lease } from '../../../recipes/index.js';
-import { startControlledProxy, type ControlledProxy } from '../../integration/framework/support/proxy.js';
+import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
 import { ephemeralsUnder } from './nodes.js';
 import { serverFactories, type ServerUnderTest } from './servers.js';
 

@@ -22,7 +22,7 @@ import {
   type GuaranteedDeleteOutcome,
 } from '../../../src/index.js';
 import { describeEachServer, type ServerUnderTest } from '../client/support/servers.js';
-import { startControlledProxy, type ControlledProxy } from './support/proxy.js';
+import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
 import { eventually, nextState, recordStates } from './support/wait.js';
 
 // A short tick allows session timeouts down to 400 ms.

@@ -23,7 +23,7 @@ import {
 } from '../../../src/index.js';
 import { fourLetterWord } from '../../support/ports.js';
 import { describeEachServer, type ServerUnderTest } from '../client/support/servers.js';
-import { startControlledProxy } from './support/proxy.js';
+import { startControlledProxy } from '../../support/controlled-proxy.js';
 import { eventually } from './support/wait.js';
 
 // Containers are reaped quickly, so a test can tell a container from a persistent node.

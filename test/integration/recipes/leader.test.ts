@@ -6,7 +6,7 @@ import { describe, it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { LeaderLatch, runAsLeader, type LeadershipChange } from '../../../recipes/index.js';
 import { serverFactories, type ServerUnderTest } from '../../conformance/recipes/servers.js';
-import { startControlledProxy, type ControlledProxy } from '../framework/support/proxy.js';
+import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
 import { eventually } from '../framework/support/wait.js';
 
 for (const factory of serverFactories) {

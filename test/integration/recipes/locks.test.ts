@@ -16,7 +16,7 @@ import {
 } from '../../../recipes/index.js';
 import { serverFactories, type ServerUnderTest } from '../../conformance/recipes/servers.js';
 import { ephemeralsUnder } from '../../conformance/recipes/nodes.js';
-import { startControlledProxy, type ControlledProxy } from '../framework/support/proxy.js';
+import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
 
 function nextState(lease: Lease, state: LeaseStateName): Promise<void> {
   return new Promise((resolve) => {

@@ -16,7 +16,7 @@ import {
   type ServerFactory,
   type ServerUnderTest,
 } from '../../../conformance/recipes/servers.js';
-import { startControlledProxy, type ControlledProxy } from './proxy.js';
+import { startControlledProxy, type ControlledProxy } from '../../../support/controlled-proxy.js';
 
 export type RecipeServer = ServerUnderTest;
 export type RecipeServerFactory = ServerFactory;
