@@ -574,29 +574,32 @@ function parseLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
+/** JVM flags that start the harness fast (tests); the bench uses the JVM's defaults to measure Curator at its best. */
+const QUICK_START_JVM_FLAGS = ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+
+export interface StartCuratorOptions {
+  sessionTimeoutMs?: number;
+  /** 'quick-start' (default: C1 only, small heap) or 'default' (the JVM's own JIT and heap). */
+  jvm?: 'quick-start' | 'default';
+  /** Called with the JVM process right after it is spawned (the bench tracks its children). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
 /** Starts the harness JVM and connects its 'default' Curator client to `connectString`. */
-export async function startCurator(
-  connectString: string,
-  options: { sessionTimeoutMs?: number } = {},
-): Promise<CuratorHarness> {
+export async function startCurator(connectString: string, options: StartCuratorOptions = {}): Promise<CuratorHarness> {
   const classesDir = await compileHarness();
+  const jvmFlags = options.jvm === 'default' ? [] : QUICK_START_JVM_FLAGS;
   const child = spawn(
     '/usr/bin/java',
-    [
-      '-Xmx128m',
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-      '-cp',
-      [classesDir, ...JARS].join(':'),
-      MAIN_CLASS,
-    ],
+    [...jvmFlags, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', [classesDir, ...JARS].join(':'), MAIN_CLASS],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
+  options.onSpawn?.(child);
   const harness = new CuratorHarness(child);
   try {
     await harness.ready();
-    harness.sessionId = await harness.connect(connectString, options);
+    const { sessionTimeoutMs } = options;
+    harness.sessionId = await harness.connect(connectString, { sessionTimeoutMs });
     return harness;
   } catch (error) {
     await harness.kill();
