@@ -1,0 +1,184 @@
+// The socket fuzzer: random and mutated frames sent to a running server over loopback, one TCP
+// connection per case, and after every few cases a fresh client must still be served (a create and
+// getData round trip). A case that neither gets its closing ping answered nor sees the server close
+// within the hang timeout is a hang.
+
+import net from 'node:net';
+import { FrameSplitter, OpCode, Xid, encodeFrame, part } from '../../src/protocol/index.js';
+import { RequestHeader } from '../../src/protocol/records.js';
+import { RawClient } from '../support/raw-client.js';
+import type { Finding } from './in-process.js';
+import { Prng, connectFrame, mutateFrame, validRequestFrame } from './inputs.js';
+
+export interface SocketCounts {
+  cases: number;
+  framesSent: number;
+  bytesSent: number;
+  replies: number;
+  closedByServer: number;
+  healthChecks: number;
+  heapUsedMaxBytes: number;
+  rssMaxBytes: number;
+  findings: Finding[];
+}
+
+export function newSocketCounts(): SocketCounts {
+  return {
+    cases: 0, framesSent: 0, bytesSent: 0, replies: 0, closedByServer: 0, healthChecks: 0,
+    heapUsedMaxBytes: 0, rssMaxBytes: 0, findings: [],
+  };
+}
+
+const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
+
+/** Builds one case: the bytes to send, and whether a ping reply can be expected at its end. */
+function buildCase(rng: Prng): { frames: Buffer[]; framed: boolean; kind: string } {
+  const kind = rng.int(10);
+  const requests = (n: number, mutateP: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const valid = validRequestFrame(rng, i + 1);
+      return rng.chance(mutateP) ? mutateFrame(rng, valid, true) : valid;
+    });
+  if (kind <= 5) {
+    // A session and then a mix of valid and body-mutated requests (the frames stay framed).
+    return { frames: [connectFrame(), ...requests(1 + rng.int(40), 0.5)], framed: true, kind: 'session' };
+  }
+  if (kind === 6) {
+    // A mutated ConnectRequest, then valid requests.
+    const connect = mutateFrame(rng, connectFrame({ readOnly: rng.chance(0.5) || undefined }), true);
+    return { frames: [connect, ...requests(1 + rng.int(10), 0.2)], framed: true, kind: 'connect' };
+  }
+  if (kind === 7) {
+    // Requests before any ConnectRequest.
+    return { frames: requests(1 + rng.int(5), 0.3), framed: true, kind: 'preconnect' };
+  }
+  if (kind === 8) {
+    // Length prefixes mutated too: negative, huge, short.
+    const frames = [connectFrame(), ...requests(1 + rng.int(5), 0)].map((f) => mutateFrame(rng, f, false));
+    return { frames, framed: false, kind: 'prefix' };
+  }
+  // Plain garbage, sometimes starting like a four-letter word.
+  const prefix = rng.chance(0.3) ? Buffer.from(rng.pick(['ruok', 'srvr', 'stat', 'mntr', 'cons', 'xxxx'])) : Buffer.alloc(0);
+  return { frames: [prefix, rng.bytes(rng.int(rng.chance(0.1) ? 70_000 : 300))], framed: false, kind: 'garbage' };
+}
+
+/** Sends one case and resolves once the server answered the final ping or closed the connection. */
+function runCase(port: number, rng: Prng, counts: SocketCounts, hangTimeoutMs: number, seed: number): Promise<void> {
+  const built = buildCase(rng);
+  return new Promise<void>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const splitter = new FrameSplitter(64 * 1024 * 1024);
+    let framingBroken = false;
+    let finished = false;
+    const finish = (how: 'ping' | 'closed' | 'hang') => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      if (how === 'closed') counts.closedByServer++;
+      if (how === 'hang') {
+        counts.findings.push({ target: `socket/${built.kind}`, input: `seed ${seed}`, error: 'hang: no reply, no close' });
+      }
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(() => finish('hang'), hangTimeoutMs);
+    socket.setNoDelay(true);
+    socket.on('error', () => finish('closed'));
+    socket.on('close', () => finish('closed'));
+    socket.on('data', (chunk: Buffer) => {
+      if (framingBroken) return;
+      let frames: Buffer[];
+      try {
+        frames = splitter.push(chunk);
+      } catch {
+        framingBroken = true; // a four-letter-word answer: not frames
+        return;
+      }
+      for (const frame of frames) {
+        counts.replies++;
+        if (frame.length >= 4 && frame.readInt32BE(0) === Xid.PING) finish('ping');
+      }
+    });
+    socket.on('connect', () => {
+      for (const frame of built.frames) {
+        counts.framesSent++;
+        counts.bytesSent += frame.length;
+        socket.write(frame);
+      }
+      if (built.framed) socket.write(PING_FRAME);
+      // Unframed cases may leave the server waiting for the rest of a frame: half-close so it must act.
+      else socket.end();
+    });
+  });
+}
+
+/** A fresh client must be served correctly: create a node, read it back, delete it. */
+export async function checkServes(port: number, counts: SocketCounts, label: string): Promise<void> {
+  await using client = await RawClient.connect(port, { timeoutMs: 10_000 });
+  const path = `/health-${label}`;
+  const data = Buffer.from(`alive ${label}`);
+  const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+  const created = await client.request(OpCode.create, { path, data, acl, flags: 1 });
+  if (created.header.err !== 0) throw new Error(`health create ${path} failed: ${created.header.err}`);
+  const read = await client.request(OpCode.getData, { path, watch: false });
+  if (read.header.err !== 0 || !Buffer.from(read.body.data).equals(data)) {
+    throw new Error(`health getData ${path} returned err ${read.header.err}`);
+  }
+  counts.healthChecks++;
+}
+
+/** Deletes everything the fuzz created under /f, so the tree (and memory) stays bounded. */
+export async function cleanTree(port: number): Promise<void> {
+  await using client = await RawClient.connect(port, { timeoutMs: 10_000 });
+  const remove = async (path: string): Promise<void> => {
+    const listed = await client.request(OpCode.getChildren2, { path, watch: false });
+    if (listed.header.err !== 0) return;
+    await Promise.all((listed.body.children as string[]).map((child) => remove(`${path}/${child}`)));
+    await client.request(OpCode.delete, { path, version: -1 });
+  };
+  await remove('/f');
+}
+
+export interface SocketFuzzOptions {
+  port: number;
+  seed: number;
+  /** Stop after this many cases, or at the deadline, whichever comes first. */
+  casesMax: number;
+  deadlineMs: number;
+  /** Cases run at once (connections open together). */
+  concurrency: number;
+  hangTimeoutMs?: number;
+  healthEvery?: number;
+  /** Memory of the server, sampled at each health check. */
+  memory?: () => { heapUsed: number; rss: number };
+  onProgress?: (counts: SocketCounts) => void;
+}
+
+export async function fuzzSockets(options: SocketFuzzOptions, counts = newSocketCounts()): Promise<SocketCounts> {
+  const healthEvery = options.healthEvery ?? 200;
+  const rng = new Prng(options.seed);
+  let next = 0;
+  while (next < options.casesMax && Date.now() < options.deadlineMs) {
+    const batch: Promise<void>[] = [];
+    for (let i = 0; i < options.concurrency && next < options.casesMax; i++, next++) {
+      const caseSeed = rng.int(2 ** 31);
+      batch.push(runCase(options.port, new Prng(caseSeed), counts, options.hangTimeoutMs ?? 15_000, caseSeed));
+    }
+    await Promise.all(batch);
+    counts.cases = next;
+    if (Math.floor(next / healthEvery) !== Math.floor((next - batch.length) / healthEvery)) {
+      await checkServes(options.port, counts, String(next));
+      if (Math.floor(next / (healthEvery * 10)) !== Math.floor((next - batch.length) / (healthEvery * 10))) {
+        await cleanTree(options.port);
+      }
+      const memory = options.memory?.();
+      if (memory) {
+        counts.heapUsedMaxBytes = Math.max(counts.heapUsedMaxBytes, memory.heapUsed);
+        counts.rssMaxBytes = Math.max(counts.rssMaxBytes, memory.rss);
+      }
+      options.onProgress?.(counts);
+    }
+  }
+  await checkServes(options.port, counts, 'final');
+  return counts;
+}
