@@ -1,7 +1,8 @@
 // `npm run fuzz`: a bounded fuzzing campaign against an in-process standalone server. Phases: the pure
-// decoders and parseZooCfg in process, then mutated frames over loopback sockets, then the hostile
-// sequences. Bounded by FUZZ_TIME_MS (default 5 minutes) and FUZZ_INPUTS (default 1,000,000 decoder
-// inputs); FUZZ_SEED replays a run. Prints counts; exits 1 on any finding (crash, hang, wrong reply).
+// decoders and parseZooCfg in process, then the hostile sequences, then mutated frames over loopback
+// sockets. Environment: FUZZ_TIME_MS (default 5 minutes), FUZZ_INPUTS (decoder inputs, default
+// 1,000,000), FUZZ_SEED (replays a run), FUZZ_HEAP_MAX_MB (heap bound in the socket phase, default 512).
+// Prints counts; exits 1 on any finding (a crash, a hang, a wrong reply, memory over its bound).
 
 import { startServer } from '../../server/index.js';
 import { HOSTILE_CASES, runHostileCase } from './hostile.js';
@@ -11,6 +12,7 @@ import { fuzzSockets, newSocketCounts } from './socket-fuzz.js';
 const timeMs = Number(process.env.FUZZ_TIME_MS ?? 5 * 60_000);
 const inputsMax = Number(process.env.FUZZ_INPUTS ?? 1_000_000);
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+const heapMb = Number(process.env.FUZZ_HEAP_MAX_MB ?? 512);
 const startedMs = Date.now();
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
@@ -55,7 +57,7 @@ async function main(): Promise<number> {
   await fuzzSockets(
     {
       port: server.port, seed, casesMax: Number.MAX_SAFE_INTEGER, deadlineMs: startedMs + timeMs,
-      concurrency: 16, memory,
+      concurrency: 16, memory, heapUsedBytesMax: heapMb * 2 ** 20,
       onProgress: (c) => {
         if (Date.now() - lastPrintMs < 10_000) return;
         lastPrintMs = Date.now();

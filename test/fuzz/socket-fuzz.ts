@@ -151,6 +151,8 @@ export interface SocketFuzzOptions {
   healthEvery?: number;
   /** Memory of the server, sampled at each health check. */
   memory?: () => { heapUsed: number; rss: number };
+  /** A heap above this at a health check is a finding (memory must stay bounded). */
+  heapUsedBytesMax?: number;
   onProgress?: (counts: SocketCounts) => void;
 }
 
@@ -175,6 +177,10 @@ export async function fuzzSockets(options: SocketFuzzOptions, counts = newSocket
       if (memory) {
         counts.heapUsedMaxBytes = Math.max(counts.heapUsedMaxBytes, memory.heapUsed);
         counts.rssMaxBytes = Math.max(counts.rssMaxBytes, memory.rss);
+        if (memory.heapUsed > (options.heapUsedBytesMax ?? Infinity)) {
+          const error = `heap ${memory.heapUsed} bytes over ${options.heapUsedBytesMax}`;
+          counts.findings.push({ target: 'memory', input: `after ${next} cases`, error });
+        }
       }
       options.onProgress?.(counts);
     }
