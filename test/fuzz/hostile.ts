@@ -2,7 +2,7 @@
 // is still served. Sizes are parameters so the npm-test slice can run small versions.
 
 import net from 'node:net';
-import { OpCode, encodeFrame, part } from '../../src/protocol/index.js';
+import { OpCode, encodeFrame, part, records } from '../../src/protocol/index.js';
 import { RequestHeader } from '../../src/protocol/records.js';
 import { RawClient, RawConnection } from '../support/raw-client.js';
 import { checkServes, newSocketCounts } from './socket-fuzz.js';
@@ -15,6 +15,11 @@ export interface HostileCase {
   run(port: number): Promise<void>;
 }
 
+/** A create request body. */
+function node(path: string, flags: number, data: Buffer | null = null) {
+  return { path, data, acl: ACL, flags };
+}
+
 async function expectOk(reply: Promise<{ header: { err: number } }>, what: string): Promise<void> {
   const { header } = await reply;
   if (header.err !== 0) throw new Error(`${what}: err ${header.err}`);
@@ -24,15 +29,16 @@ async function expectOk(reply: Promise<{ header: { err: number } }>, what: strin
 export async function manyChildren(port: number, count: number): Promise<void> {
   await using client = await RawClient.connect(port);
   const parent = `/hostile-children-${count}`;
-  await expectOk(client.request(OpCode.create, { path: parent, data: null, acl: ACL, flags: 0 }), 'create parent');
+  await expectOk(client.request(OpCode.create, node(parent, 0)), 'create parent');
   const pending: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
-    pending.push(expectOk(client.request(OpCode.create, { path: `${parent}/c${i}`, data: null, acl: ACL, flags: 1 }), 'child'));
+    pending.push(expectOk(client.request(OpCode.create, node(`${parent}/c${i}`, 1)), 'child'));
   }
   await Promise.all(pending);
   const listed = await client.request(OpCode.getChildren2, { path: parent, watch: true });
   if (listed.header.err !== 0 || listed.body.children.length !== count) {
-    throw new Error(`listing ${count} children: err ${listed.header.err}, got ${listed.body?.children.length}`);
+    const got = listed.body?.children.length;
+    throw new Error(`listing ${count} children: err ${listed.header.err}, got ${got}`);
   }
 }
 
@@ -46,7 +52,7 @@ export async function bigData(port: number): Promise<void> {
   }
   await using client = await RawClient.connect(port);
   const data = Buffer.alloc(0xfffff - 200, 9);
-  await expectOk(client.request(OpCode.create, { path: '/hostile-big', data, acl: ACL, flags: 1 }), 'create big');
+  await expectOk(client.request(OpCode.create, node('/hostile-big', 1, data)), 'create big');
   const read = await client.request(OpCode.getData, { path: '/hostile-big', watch: false });
   if (!Buffer.from(read.body.data).equals(data)) throw new Error('big data read back differs');
 }
@@ -55,11 +61,13 @@ export async function bigData(port: number): Promise<void> {
 export async function manyWatches(port: number, count: number): Promise<void> {
   await using client = await RawClient.connect(port);
   const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < count; i++) pending.push(client.request(OpCode.exists, { path: `/hostile-w/${i}`, watch: true }));
+  for (let i = 0; i < count; i++) {
+    pending.push(client.request(OpCode.exists, { path: `/hostile-w/${i}`, watch: true }));
+  }
   await Promise.all(pending);
   await using other = await RawClient.connect(port);
-  await expectOk(other.request(OpCode.create, { path: '/hostile-w', data: null, acl: ACL, flags: 0 }), 'parent');
-  await expectOk(other.request(OpCode.create, { path: '/hostile-w/0', data: null, acl: ACL, flags: 1 }), 'fire');
+  await expectOk(other.request(OpCode.create, node('/hostile-w', 0)), 'parent');
+  await expectOk(other.request(OpCode.create, node('/hostile-w/0', 1)), 'fire');
   await client.waitForNotifications(1);
   await expectOk(other.request(OpCode.delete, { path: '/hostile-w/0', version: -1 }), 'delete child');
   await expectOk(other.request(OpCode.delete, { path: '/hostile-w', version: -1 }), 'delete parent');
@@ -112,7 +120,7 @@ export async function neverReads(port: number, requests: number): Promise<void> 
   socket.pause();
   socket.write(connectFrame());
   const read = encodeFrame(part(RequestHeader, { xid: 1, type: OpCode.getData }),
-    part((await import('../../src/protocol/records.js')).GetDataRequest, { path: '/hostile-nr', watch: false }));
+    part(records.GetDataRequest, { path: '/hostile-nr', watch: false }));
   for (let i = 0; i < requests; i++) socket.write(read);
   // The server stops reading this socket; others must still be served meanwhile.
   await checkServes(port, newSocketCounts(), 'never-reads');
@@ -121,7 +129,13 @@ export async function neverReads(port: number, requests: number): Promise<void> 
 
 export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: 'requests before connect, negative and huge vector lengths', run: hostileLengths },
-  { name: 'deep paths (2,000 and 200,000 components)', run: async (p) => { await deepPath(p, 2000); await deepPath(p, 200_000); } },
+  {
+    name: 'deep paths (2,000 and 200,000 components)',
+    run: async (p) => {
+      await deepPath(p, 2000);
+      await deepPath(p, 200_000);
+    },
+  },
   { name: '1 MB data', run: bigData },
   { name: '100,000 children under one node', run: (p) => manyChildren(p, 100_000) },
   { name: '10,000 watches on one session', run: (p) => manyWatches(p, 10_000) },

@@ -29,8 +29,11 @@ function attempt(counts: InProcessCounts, target: string, input: Buffer, run: ()
     run();
     counts.decoded++;
   } catch (error) {
-    if (error instanceof DecodeError) counts.decodeErrors++;
-    else counts.findings.push({ target, input: input.toString('hex'), error: String((error as Error)?.stack ?? error) });
+    if (error instanceof DecodeError) {
+      counts.decodeErrors++;
+      return;
+    }
+    counts.findings.push({ target, input: input.toString('hex'), error: String((error as Error).stack) });
   }
 }
 

@@ -74,7 +74,8 @@ async function main(): Promise<number> {
       `max rss ${mb(sockets.rssMaxBytes)}; server connections left open: ${server.connectionCount}`,
   );
   const total = done + sockets.framesSent;
-  console.log(`total: ${total} inputs in ${((Date.now() - startedMs) / 1000).toFixed(1)} s, ${findings.length} findings`);
+  const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
+  console.log(`total: ${total} inputs in ${seconds} s, ${findings.length} findings`);
   for (const finding of findings.slice(0, 20)) console.log(finding);
   return findings.length === 0 ? 0 : 1;
 }

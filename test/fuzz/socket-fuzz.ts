@@ -58,13 +58,15 @@ function buildCase(rng: Prng): { frames: Buffer[]; framed: boolean; kind: string
     return { frames, framed: false, kind: 'prefix' };
   }
   // Plain garbage, sometimes starting like a four-letter word.
-  const prefix = rng.chance(0.3) ? Buffer.from(rng.pick(['ruok', 'srvr', 'stat', 'mntr', 'cons', 'xxxx'])) : Buffer.alloc(0);
-  return { frames: [prefix, rng.bytes(rng.int(rng.chance(0.1) ? 70_000 : 300))], framed: false, kind: 'garbage' };
+  const words = ['ruok', 'srvr', 'stat', 'mntr', 'cons', 'xxxx'];
+  const prefix = rng.chance(0.3) ? Buffer.from(rng.pick(words)) : Buffer.alloc(0);
+  const garbage = rng.bytes(rng.int(rng.chance(0.1) ? 70_000 : 300));
+  return { frames: [prefix, garbage], framed: false, kind: 'garbage' };
 }
 
 /** Sends one case and resolves once the server answered the final ping or closed the connection. */
-function runCase(port: number, rng: Prng, counts: SocketCounts, hangTimeoutMs: number, seed: number): Promise<void> {
-  const built = buildCase(rng);
+function runCase(port: number, seed: number, counts: SocketCounts, hangTimeoutMs: number): Promise<void> {
+  const built = buildCase(new Prng(seed));
   return new Promise<void>((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const splitter = new FrameSplitter(64 * 1024 * 1024);
@@ -76,7 +78,8 @@ function runCase(port: number, rng: Prng, counts: SocketCounts, hangTimeoutMs: n
       clearTimeout(timer);
       if (how === 'closed') counts.closedByServer++;
       if (how === 'hang') {
-        counts.findings.push({ target: `socket/${built.kind}`, input: `seed ${seed}`, error: 'hang: no reply, no close' });
+        const error = 'hang: no reply to the final ping and no close';
+        counts.findings.push({ target: `socket/${built.kind}`, input: `case seed ${seed}`, error });
       }
       socket.destroy();
       resolve();
@@ -156,7 +159,10 @@ export interface SocketFuzzOptions {
   onProgress?: (counts: SocketCounts) => void;
 }
 
-export async function fuzzSockets(options: SocketFuzzOptions, counts = newSocketCounts()): Promise<SocketCounts> {
+export async function fuzzSockets(
+  options: SocketFuzzOptions,
+  counts = newSocketCounts(),
+): Promise<SocketCounts> {
   const healthEvery = options.healthEvery ?? 200;
   const rng = new Prng(options.seed);
   let next = 0;
@@ -164,7 +170,7 @@ export async function fuzzSockets(options: SocketFuzzOptions, counts = newSocket
     const batch: Promise<void>[] = [];
     for (let i = 0; i < options.concurrency && next < options.casesMax; i++, next++) {
       const caseSeed = rng.int(2 ** 31);
-      batch.push(runCase(options.port, new Prng(caseSeed), counts, options.hangTimeoutMs ?? 15_000, caseSeed));
+      batch.push(runCase(options.port, caseSeed, counts, options.hangTimeoutMs ?? 15_000));
     }
     await Promise.all(batch);
     counts.cases = next;
