@@ -40,8 +40,10 @@ function buildCase(rng: Prng): { frames: Buffer[]; framed: boolean; kind: string
       return rng.chance(mutateP) ? mutateFrame(rng, valid, true) : valid;
     });
   if (kind <= 5) {
-    // A session and then a mix of valid and body-mutated requests (the frames stay framed).
-    return { frames: [connectFrame(), ...requests(1 + rng.int(40), 0.5)], framed: true, kind: 'session' };
+    // A session and then a mix of valid and body-mutated requests (the frames stay framed). A low
+    // mutation rate keeps some sessions alive long enough to reach deeper states.
+    const mutateP = rng.pick([0.02, 0.1, 0.5]);
+    return { frames: [connectFrame(), ...requests(1 + rng.int(60), mutateP)], framed: true, kind: 'session' };
   }
   if (kind === 6) {
     // A mutated ConnectRequest, then valid requests.
