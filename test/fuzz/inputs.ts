@@ -76,6 +76,7 @@ export function validRequestFrame(rng: Prng, xid: number): Buffer {
   const header = (type: number) => part(RequestHeader, { xid, type });
   const path = randomPath(rng);
   const watch = rng.chance(0.3);
+  if (rng.chance(0.25)) return rarerRequestFrame(rng, xid, path);
   switch (rng.int(14)) {
     case 0:
     case 1: {
@@ -116,6 +117,53 @@ export function validRequestFrame(rng: Prng, xid: number): Buffer {
         part(records.RemoveWatchesRequest, { path, type: rng.int(4) }));
     default:
       return encodeFrame(header(OpCode.sync), part(records.SyncRequest, { path }));
+  }
+}
+
+/** The less common operations: auth, sasl, TTL and container creates, reconfig, session queries. */
+function rarerRequestFrame(rng: Prng, xid: number, path: string): Buffer {
+  const header = (type: number) => part(RequestHeader, { xid, type });
+  const create = { path, data: null, acl: OPEN_ACL, flags: rng.pick([0, 1, 4, 5, 6]) };
+  switch (rng.int(9)) {
+    case 0: {
+      const scheme = rng.pick(['digest', 'ip', 'world', 'sasl', 'nope', '']);
+      const auth = rng.chance(0.5) ? Buffer.from('user:password') : rng.bytes(rng.int(40));
+      return encodeFrame(part(RequestHeader, { xid: -4, type: OpCode.auth }),
+        part(records.AuthPacket, { type: 0, scheme, auth }));
+    }
+    case 1:
+      return encodeFrame(header(OpCode.sasl),
+        part(records.GetSASLRequest, { token: rng.bytes(rng.int(32)) }));
+    case 2:
+      return encodeFrame(header(OpCode.createTTL),
+        part(records.CreateTTLRequest, { ...create, ttl: BigInt(rng.pick([-1, 0, 1, 1000, 2 ** 40])) }));
+    case 3:
+      return encodeFrame(header(OpCode.createContainer), part(records.CreateRequest, create));
+    case 4: {
+      const members = rng.chance(0.5) ? null : 'server.9=localhost:1:2;3';
+      const body = { joiningServers: members, leavingServers: null, newMembers: null, curConfigId: -1n };
+      return encodeFrame(header(OpCode.reconfig), part(records.ReconfigRequest, body));
+    }
+    case 5:
+      return encodeFrame(header(OpCode.checkWatches),
+        part(records.CheckWatchesRequest, { path, type: rng.int(4) }));
+    case 6:
+      return encodeFrame(header(OpCode.getEphemerals),
+        part(records.GetEphemeralsRequest, { prefixPath: path }));
+    case 7: {
+      const paths = [path, '/f', '/'];
+      const body = {
+        relativeZxid: BigInt(rng.int(1000)),
+        dataWatches: paths,
+        existWatches: [],
+        childWatches: paths,
+        persistentWatches: rng.chance(0.5) ? paths : [],
+        persistentRecursiveWatches: rng.chance(0.5) ? paths : [],
+      };
+      return encodeFrame(header(OpCode.setWatches2), part(records.SetWatches2, body));
+    }
+    default:
+      return encodeFrame(header(OpCode.whoAmI));
   }
 }
 
