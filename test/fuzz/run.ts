@@ -7,7 +7,7 @@
 import { startServer } from '../../server/index.js';
 import { HOSTILE_CASES, runHostileCase } from './hostile.js';
 import { fuzzInProcess, newCounts, type Finding } from './in-process.js';
-import { fuzzSockets, newSocketCounts } from './socket-fuzz.js';
+import { FUZZ_SUPER_DIGEST, fuzzSockets, newSocketCounts } from './socket-fuzz.js';
 
 const timeMs = Number(process.env.FUZZ_TIME_MS ?? 5 * 60_000);
 const inputsMax = Number(process.env.FUZZ_INPUTS ?? 1_000_000);
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
       `${inProcess.findings.length} findings, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`,
   );
 
-  await using server = await startServer({ maxClientConnectionsPerIp: 0 });
+  await using server = await startServer({ maxClientConnectionsPerIp: 0, superDigest: FUZZ_SUPER_DIGEST });
   const memory = () => process.memoryUsage();
 
   // Phase 2: hostile sequences, each once.

@@ -3,6 +3,7 @@
 // getData round trip). A case that neither gets its closing ping answered nor sees the server close
 // within the hang timeout is a hang.
 
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { FrameSplitter, OpCode, Xid, encodeFrame, part } from '../../src/protocol/index.js';
 import { RequestHeader } from '../../src/protocol/records.js';
@@ -117,9 +118,18 @@ function runCase(port: number, seed: number, counts: SocketCounts, hangTimeoutMs
   });
 }
 
-/** A fresh client must be served correctly: create a node, read it back, delete it. */
+/**
+ * The super user of fuzzed servers: fuzz cases may legitimately setACL the root so that nobody may
+ * create there, so the health check authenticates as super (which every ACL lets through).
+ */
+export const FUZZ_SUPER_AUTH = 'super:fuzz';
+export const FUZZ_SUPER_DIGEST = `super:${createHash('sha1').update(FUZZ_SUPER_AUTH).digest('base64')}`;
+
+/** A fresh client must be served correctly: create a node and read it back. */
 export async function checkServes(port: number, counts: SocketCounts, label: string): Promise<void> {
   await using client = await RawClient.connect(port, { timeoutMs: 10_000 });
+  const auth = await client.addAuth('digest', FUZZ_SUPER_AUTH);
+  if (auth.header.err !== 0) throw new Error(`health addAuth failed: ${auth.header.err}`);
   const path = `/health-${label}`;
   const data = Buffer.from(`alive ${label}`);
   const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
@@ -135,6 +145,7 @@ export async function checkServes(port: number, counts: SocketCounts, label: str
 /** Deletes everything the fuzz created under /f, so the tree (and memory) stays bounded. */
 export async function cleanTree(port: number): Promise<void> {
   await using client = await RawClient.connect(port, { timeoutMs: 10_000 });
+  await client.addAuth('digest', FUZZ_SUPER_AUTH);
   const remove = async (path: string): Promise<void> => {
     const listed = await client.request(OpCode.getChildren2, { path, watch: false });
     if (listed.header.err !== 0) return;
@@ -177,7 +188,7 @@ export async function fuzzSockets(
     await Promise.all(batch);
     counts.cases = next;
     if (Math.floor(next / healthEvery) !== Math.floor((next - batch.length) / healthEvery)) {
-      await checkServes(options.port, counts, String(next));
+      if (!(await healthy(options.port, counts, String(next)))) return counts;
       if (Math.floor(next / (healthEvery * 10)) !== Math.floor((next - batch.length) / (healthEvery * 10))) {
         await cleanTree(options.port);
       }
@@ -193,6 +204,18 @@ export async function fuzzSockets(
       options.onProgress?.(counts);
     }
   }
-  await checkServes(options.port, counts, 'final');
+  await healthy(options.port, counts, 'final');
   return counts;
+}
+
+/** checkServes, with a failure recorded as a finding (the campaign then stops: the server is suspect). */
+async function healthy(port: number, counts: SocketCounts, label: string): Promise<boolean> {
+  try {
+    await checkServes(port, counts, label);
+    return true;
+  } catch (error) {
+    const input = `after ${counts.cases} cases`;
+    counts.findings.push({ target: 'health check', input, error: String(error) });
+    return false;
+  }
 }

@@ -6,13 +6,13 @@ import { startServer, type RunningServer } from '../../server/index.js';
 import {
   bigData, connectionFlood, deepPath, hostileLengths, manyChildren, manyWatches, neverReads,
 } from '../fuzz/hostile.js';
-import { checkServes, fuzzSockets, newSocketCounts } from '../fuzz/socket-fuzz.js';
+import { FUZZ_SUPER_DIGEST, checkServes, fuzzSockets, newSocketCounts } from '../fuzz/socket-fuzz.js';
 
 describe('socket fuzz (short slice)', function () {
   this.timeout(60_000);
   let server: RunningServer;
   before(async () => {
-    server = await startServer({ maxClientConnectionsPerIp: 0 });
+    server = await startServer({ maxClientConnectionsPerIp: 0, superDigest: FUZZ_SUPER_DIGEST });
   });
   after(async () => {
     await server.stop();
