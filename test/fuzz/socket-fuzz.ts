@@ -30,6 +30,9 @@ export function newSocketCounts(): SocketCounts {
   };
 }
 
+/** Session timeout the cases ask for (a fuzzed server should run with tickTimeMs 500 to grant it). */
+export const SESSION_TIMEOUT_MS = 2000;
+
 const PING_FRAME = encodeFrame(part(RequestHeader, { xid: Xid.PING, type: OpCode.ping }));
 
 /** Builds one case: the bytes to send, and whether a ping reply can be expected at its end. */
@@ -44,7 +47,9 @@ function buildCase(rng: Prng): { frames: Buffer[]; framed: boolean; kind: string
     // A session and then a mix of valid and body-mutated requests (the frames stay framed). A low
     // mutation rate keeps some sessions alive long enough to reach deeper states.
     const mutateP = rng.pick([0.02, 0.1, 0.5]);
-    return { frames: [connectFrame(), ...requests(1 + rng.int(60), mutateP)], framed: true, kind: 'session' };
+    // Short sessions: their ephemerals go soon after the case, so memory reflects leaks, not backlog.
+    const connect = connectFrame({ timeOut: SESSION_TIMEOUT_MS });
+    return { frames: [connect, ...requests(1 + rng.int(60), mutateP)], framed: true, kind: 'session' };
   }
   if (kind === 6) {
     // A mutated ConnectRequest, then valid requests.

@@ -12,7 +12,11 @@ describe('socket fuzz (short slice)', function () {
   this.timeout(60_000);
   let server: RunningServer;
   before(async () => {
-    server = await startServer({ maxClientConnectionsPerIp: 0, superDigest: FUZZ_SUPER_DIGEST });
+    server = await startServer({
+      maxClientConnectionsPerIp: 0,
+      superDigest: FUZZ_SUPER_DIGEST,
+      tickTimeMs: 500,
+    });
   });
   after(async () => {
     await server.stop();
