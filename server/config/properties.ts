@@ -36,6 +36,17 @@ function endsWithContinuation(text: string): boolean {
 
 const escapes: Readonly<Record<string, string>> = { t: '\t', n: '\n', r: '\r', f: '\f' };
 
+/** A malformed \\u escape: the one syntax error a properties file can have. */
+export class PropertiesSyntaxError extends Error {
+  constructor(
+    readonly line: number,
+    readonly escape: string,
+  ) {
+    super(`line ${line}: malformed \\uxxxx escape ${JSON.stringify(escape)}`);
+    this.name = 'PropertiesSyntaxError';
+  }
+}
+
 /** Resolves backslash escapes; an unknown escape stands for the character itself, as in Java. */
 function unescape(text: string, line: number): string {
   let out = '';
@@ -48,7 +59,7 @@ function unescape(text: string, line: number): string {
     const next = text[++i];
     if (next === 'u') {
       const hex = text.slice(i + 1, i + 5);
-      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new Error(`line ${line}: malformed \\uxxxx escape`);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new PropertiesSyntaxError(line, `\\u${hex}`);
       out += String.fromCharCode(parseInt(hex, 16));
       i += 4;
     } else {

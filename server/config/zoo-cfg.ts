@@ -7,7 +7,7 @@
 
 import { InvalidArgumentError } from '../../src/protocol/index.js';
 import { FRAME_BYTES_MAX_DEFAULT } from '../../src/protocol/index.js';
-import { parseProperties, type PropertyEntry } from './properties.js';
+import { PropertiesSyntaxError, parseProperties, type PropertyEntry } from './properties.js';
 
 /** A config mistake: which key, which value, and why it is wrong. */
 export class ConfigError extends InvalidArgumentError {
@@ -377,9 +377,20 @@ export interface ParsedConfig {
   readonly warnings: readonly string[];
 }
 
+/** The file's entries; a malformed escape is a ConfigError too, so callers see one error type. */
+function readEntries(text: string): PropertyEntry[] {
+  try {
+    return parseProperties(text);
+  } catch (error) {
+    if (!(error instanceof PropertiesSyntaxError)) throw error;
+    const reason = 'malformed: \\u must be followed by 4 hex digits';
+    throw new ConfigError('\\u escape', error.escape, reason, error.line);
+  }
+}
+
 /** Parses zoo.cfg text. Throws ConfigError on the first malformed value or invalid combination. */
 export function parseZooCfg(text: string): ParsedConfig {
-  const entries = parseProperties(text);
+  const entries = readEntries(text);
   const draft: Draft = { config: { ...defaultConfig() }, explicit: new Set(), warnings: [] };
   const servers: QuorumServerConfig[] = [];
   for (const entry of entries) applyEntry(draft, entry, servers);
