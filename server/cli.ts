@@ -83,6 +83,12 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
   return exitCode;
 }
 
+/** An error from opening or creating files (the listener's errors are EADDRINUSE, EACCES on a port...). */
+function isFileSystemError(error: unknown): boolean {
+  const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
+  return syscall !== undefined && !['listen', 'bind', 'connect'].includes(syscall);
+}
+
 /** Prints the lines a tool yields; a persistence or argument error is one line on stderr, exit 1. */
 async function printLines(io: CliIo, lines: () => AsyncIterable<string>): Promise<number> {
   try {
@@ -138,7 +144,9 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
     const what =
       error instanceof PersistenceError
         ? `cannot recover from ${config.dataDir}`
-        : `cannot serve on port ${config.clientPort}`;
+        : isFileSystemError(error)
+          ? `cannot use the data directory ${config.dataDir}`
+          : `cannot serve on port ${config.clientPort}`;
     io.stderr(`zk-server: ${what}: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }
