@@ -12,6 +12,8 @@ import {
   pathProblem,
   records as R,
   sequenceSuffix,
+  txnRecordFor,
+  type RecordCodec,
   type ACL,
   type MultiOp,
   type MultiRequest,
@@ -488,33 +490,7 @@ function isMultiWriteOp(type: number): boolean {
 
 /** The txn record of each write type (the header type is the request opcode, as in Apache). */
 export function txnCodecFor(type: number): { encode(value: never): Buffer; decode(bytes: Buffer): any } {
-  switch (type) {
-    case OpCode.create:
-    case OpCode.create2:
-      return R.CreateTxn;
-    case OpCode.createContainer:
-      return R.CreateContainerTxn;
-    case OpCode.createTTL:
-      return R.CreateTTLTxn;
-    case OpCode.delete:
-    case OpCode.deleteContainer:
-      return R.DeleteTxn;
-    case OpCode.setData:
-    case OpCode.reconfig:
-      return R.SetDataTxn;
-    case OpCode.setACL:
-      return R.SetACLTxn;
-    case OpCode.check:
-      return R.CheckVersionTxn;
-    case OpCode.multi:
-      return R.MultiTxn;
-    case OpCode.createSession:
-      return R.CreateSessionTxn;
-    case OpCode.closeSession:
-      return R.CloseSessionTxn;
-    case OpCode.error:
-      return R.ErrorTxn;
-    default:
-      throw new Error(`no txn record for type ${type}`);
-  }
+  const codec = txnRecordFor(type);
+  if (codec === undefined) throw new Error(`no txn record for type ${type}`);
+  return codec as RecordCodec<any>;
 }

@@ -7,7 +7,7 @@
 
 import { DecodeError } from '../../src/protocol/errors.js';
 import { JuteReader, JuteWriter, type JuteType } from '../../src/protocol/jute.js';
-import { OpCode } from '../../src/protocol/opcodes.js';
+import { OpCode, txnRecordFor as protocolTxnRecordFor } from '../../src/protocol/opcodes.js';
 import * as R from '../../src/protocol/records.js';
 import { adler32 } from './adler32.js';
 import { CorruptLogError, UnsupportedFormatError, type Txn } from './types.js';
@@ -25,38 +25,7 @@ export const ENTRY_OVERHEAD_BYTES = 13;
 export const ENTRY_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 
 /** The txn record `type` carries, as Apache's SerializeUtils.deserializeTxn maps it; undefined if none. */
-export function txnRecordFor(type: number): JuteType<any> | undefined {
-  switch (type) {
-    case OpCode.createSession:
-      return R.CreateSessionTxn;
-    case OpCode.closeSession:
-      return R.CloseSessionTxn;
-    case OpCode.create:
-    case OpCode.create2:
-      return R.CreateTxn;
-    case OpCode.createTTL:
-      return R.CreateTTLTxn;
-    case OpCode.createContainer:
-      return R.CreateContainerTxn;
-    case OpCode.delete:
-    case OpCode.deleteContainer:
-      return R.DeleteTxn;
-    case OpCode.reconfig:
-    case OpCode.setData:
-      return R.SetDataTxn;
-    case OpCode.setACL:
-      return R.SetACLTxn;
-    case OpCode.error:
-      return R.ErrorTxn;
-    case OpCode.multi:
-      return R.MultiTxn;
-    case OpCode.check:
-      // Only inside a multi; accepted here so MultiTxn ops decode with the same table.
-      return R.CheckVersionTxn;
-    default:
-      return undefined;
-  }
-}
+export const txnRecordFor = protocolTxnRecordFor;
 
 function recordCodec(txn: Txn): JuteType<any> | null {
   if (txn.record === null || txn.record === undefined) return null;

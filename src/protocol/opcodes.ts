@@ -168,6 +168,15 @@ export function isClientRequest(code: number): boolean {
   return spec !== undefined && spec.request !== null && !spec.traits.internal;
 }
 
+/**
+ * The txn record a txn header's `type` carries in the log and in replication (the opcode table's
+ * `txn` column: create2 logs a CreateTxn, reconfig a SetDataTxn, ...), or undefined for a type that
+ * has none.
+ */
+export function txnRecordFor(type: number): JuteType<any> | undefined {
+  return byCode.get(type)?.txn ?? undefined;
+}
+
 /** The name of an opcode for logs ("create2", or "op(42)" for an unknown one). */
 export function opName(code: number): string {
   return byCode.get(code)?.name ?? `op(${code})`;
