@@ -11,109 +11,101 @@ import {
   type PromotedLock,
 } from '../../../recipes/index.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
-import { Fixtures, nextState, RECIPE_SERVERS, take, type RecipeServer } from './discovery-support/servers.js';
+import {
+  describeOnRecipeServers,
+  Fixtures,
+  nextState,
+  RECIPE_SERVERS,
+  type RecipeServer,
+  take,
+} from './discovery-support/servers.js';
 
-for (const factory of RECIPE_SERVERS) {
-  describe(`counters on ${factory.name}`, function () {
-    this.timeout(30_000);
-    let server: RecipeServer;
-    const fx = new Fixtures(() => server);
-    let n = 0;
-    const path = () => `/counters/c${n}`;
+describeOnRecipeServers('counters', '/counters/c', (suite) => {
+  const { fx, path } = suite;
 
-    before(async function () {
-      if (!factory.available()) this.skip();
-      this.timeout(60_000);
-      server = await factory.start();
-    });
-    beforeEach(() => void n++);
-    afterEach(() => fx.closeAll());
-    after(() => server?.stop());
-
-    it('shared count: seed, compare-and-set by version, change events for others', async () => {
-      const a = fx.defer(await startSharedCount(await fx.framework(), path(), 10));
-      const b = fx.defer(await startSharedCount(await fx.framework(), path(), 99));
-      assert.deepEqual(b.current, { value: 10, version: 0 }, 'the first seed wins');
-      const changes = b.changes();
-      assert.equal(await a.trySet(9, a.current), true);
-      assert.deepEqual(await take(changes, 1), [{ value: 9, version: 1 }]);
-      assert.equal(await b.trySet(8, 0), false, 'a stale version fails');
-      assert.deepEqual(b.current, { value: 9, version: 1 }, 'and refreshes');
-      const aChanges = a.changes();
-      await b.set(-5);
-      assert.deepEqual(await take(aChanges, 1), [{ value: -5, version: 2 }]);
-      await changes.return?.();
-      await aChanges.return?.();
-      const direct = await fx.client();
-      assert.deepEqual([...(await direct.getData(path())).data], [0xff, 0xff, 0xff, 0xfb], '4-byte int');
-    });
-
-    it('shared value: a change made while disconnected is reported after the reconnect', async () => {
-      const { zk, proxy } = await fx.proxied();
-      const value = fx.defer(await startSharedValue(zk, path(), Buffer.from('v0')));
-      const direct = await fx.client();
-      const changes = value.changes();
-      const suspended = nextState(zk, 'SUSPENDED');
-      proxy.blackhole(true);
-      proxy.dropAll();
-      await suspended;
-      await direct.setData(path(), 'v1');
-      proxy.blackhole(false);
-      const [change] = await take(changes, 1);
-      assert.equal(change!.value.toString(), 'v1');
-      assert.equal(value.current.version, 1);
-      await changes.return?.();
-    });
-
-    it('atomic long: concurrent increments lose nothing and report distinct post values', async () => {
-      const counters = await Promise.all(
-        [1, 2, 3].map(async () => {
-          return new DistributedAtomicLong(await fx.framework(), path(), { attemptsMax: 1000 });
-        }),
-      );
-      const results = await Promise.all(
-        counters.flatMap((counter) => Array.from({ length: 8 }, () => counter.increment())),
-      );
-      assert.ok(results.every((r) => r.succeeded && r.postValue === r.preValue + 1n));
-      assert.deepEqual(
-        results.map((r) => Number(r.postValue)).sort((x, y) => x - y),
-        Array.from({ length: 24 }, (_, i) => i + 1),
-      );
-      assert.equal((await counters[0]!.get()).postValue, 24n);
-      const first = counters[0]!;
-      const refused = await first.compareAndSet(0n, 5n);
-      assert.deepEqual(refused, { succeeded: false, preValue: 24n, postValue: 24n });
-      assert.deepEqual(await first.compareAndSet(24n, 5n), { succeeded: true, preValue: 24n, postValue: 5n });
-    });
-
-    it('atomic long: fails without writing after its attempts, or retries under the lock', async () => {
-      const zk = await fx.framework();
-      // A view whose first setData always loses the race.
-      let losses = 1;
-      const flaky = Object.create(zk, {
-        setData: {
-          value: (...args: Parameters<Framework['setData']>) =>
-            losses-- > 0 ? Promise.reject(new BadVersionError()) : zk.setData(...args),
-        },
-      }) as Framework;
-      await new DistributedAtomicLong(zk, path()).trySet(7n);
-      const lone = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1 });
-      assert.deepEqual(await lone.add(1n), { succeeded: false, preValue: 7n, postValue: 7n });
-      assert.equal((await lone.get()).postValue, 7n, 'nothing written');
-      losses = 1;
-      const acquired: string[] = [];
-      const lock: PromotedLock = {
-        acquire: async () => {
-          acquired.push('acquire');
-          return { [Symbol.asyncDispose]: async () => void acquired.push('release') };
-        },
-      };
-      const promoted = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1, promotedLock: lock });
-      assert.deepEqual(await promoted.add(1n), { succeeded: true, preValue: 7n, postValue: 8n });
-      assert.deepEqual(acquired, ['acquire', 'release']);
-    });
+  it('shared count: seed, compare-and-set by version, change events for others', async () => {
+    const a = fx.defer(await startSharedCount(await fx.framework(), path(), 10));
+    const b = fx.defer(await startSharedCount(await fx.framework(), path(), 99));
+    assert.deepEqual(b.current, { value: 10, version: 0 }, 'the first seed wins');
+    const changes = b.changes();
+    assert.equal(await a.trySet(9, a.current), true);
+    assert.deepEqual(await take(changes, 1), [{ value: 9, version: 1 }]);
+    assert.equal(await b.trySet(8, 0), false, 'a stale version fails');
+    assert.deepEqual(b.current, { value: 9, version: 1 }, 'and refreshes');
+    const aChanges = a.changes();
+    await b.set(-5);
+    assert.deepEqual(await take(aChanges, 1), [{ value: -5, version: 2 }]);
+    await changes.return?.();
+    await aChanges.return?.();
+    const direct = await fx.client();
+    assert.deepEqual([...(await direct.getData(path())).data], [0xff, 0xff, 0xff, 0xfb], '4-byte int');
   });
-}
+
+  it('shared value: a change made while disconnected is reported after the reconnect', async () => {
+    const { zk, proxy } = await fx.proxied();
+    const value = fx.defer(await startSharedValue(zk, path(), Buffer.from('v0')));
+    const direct = await fx.client();
+    const changes = value.changes();
+    const suspended = nextState(zk, 'SUSPENDED');
+    proxy.blackhole(true);
+    proxy.dropAll();
+    await suspended;
+    await direct.setData(path(), 'v1');
+    proxy.blackhole(false);
+    const [change] = await take(changes, 1);
+    assert.equal(change!.value.toString(), 'v1');
+    assert.equal(value.current.version, 1);
+    await changes.return?.();
+  });
+
+  it('atomic long: concurrent increments lose nothing and report distinct post values', async () => {
+    const counters = await Promise.all(
+      [1, 2, 3].map(async () => {
+        return new DistributedAtomicLong(await fx.framework(), path(), { attemptsMax: 1000 });
+      }),
+    );
+    const results = await Promise.all(
+      counters.flatMap((counter) => Array.from({ length: 8 }, () => counter.increment())),
+    );
+    assert.ok(results.every((r) => r.succeeded && r.postValue === r.preValue + 1n));
+    assert.deepEqual(
+      results.map((r) => Number(r.postValue)).sort((x, y) => x - y),
+      Array.from({ length: 24 }, (_, i) => i + 1),
+    );
+    assert.equal((await counters[0]!.get()).postValue, 24n);
+    const first = counters[0]!;
+    const refused = await first.compareAndSet(0n, 5n);
+    assert.deepEqual(refused, { succeeded: false, preValue: 24n, postValue: 24n });
+    assert.deepEqual(await first.compareAndSet(24n, 5n), { succeeded: true, preValue: 24n, postValue: 5n });
+  });
+
+  it('atomic long: fails without writing after its attempts, or retries under the lock', async () => {
+    const zk = await fx.framework();
+    // A view whose first setData always loses the race.
+    let losses = 1;
+    const flaky = Object.create(zk, {
+      setData: {
+        value: (...args: Parameters<Framework['setData']>) =>
+          losses-- > 0 ? Promise.reject(new BadVersionError()) : zk.setData(...args),
+      },
+    }) as Framework;
+    await new DistributedAtomicLong(zk, path()).trySet(7n);
+    const lone = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1 });
+    assert.deepEqual(await lone.add(1n), { succeeded: false, preValue: 7n, postValue: 7n });
+    assert.equal((await lone.get()).postValue, 7n, 'nothing written');
+    losses = 1;
+    const acquired: string[] = [];
+    const lock: PromotedLock = {
+      acquire: async () => {
+        acquired.push('acquire');
+        return { [Symbol.asyncDispose]: async () => void acquired.push('release') };
+      },
+    };
+    const promoted = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1, promotedLock: lock });
+    assert.deepEqual(await promoted.add(1n), { succeeded: true, preValue: 7n, postValue: 8n });
+    assert.deepEqual(acquired, ['acquire', 'release']);
+  });
+});
 
 describe('counters with real Curator 5.4', function () {
   this.timeout(60_000);

@@ -11,6 +11,7 @@ import {
 import { apacheAvailable, startApache } from '../../support/apache.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
 import {
+  describeOnRecipeServers,
   eventually,
   expireSession,
   Fixtures,
@@ -19,78 +20,63 @@ import {
   type RecipeServer,
 } from './discovery-support/servers.js';
 
-for (const factory of RECIPE_SERVERS) {
-  describe(`managed nodes on ${factory.name}`, function () {
-    this.timeout(30_000);
-    let server: RecipeServer;
-    const fx = new Fixtures(() => server);
-    let n = 0;
-    const path = () => `/nodes/n${n}`;
+describeOnRecipeServers('managed nodes', '/nodes/n', (suite) => {
+  const { fx, path } = suite;
 
-    before(async function () {
-      if (!factory.available()) this.skip();
-      this.timeout(60_000);
-      server = await factory.start();
-    });
-    beforeEach(() => void n++);
-    afterEach(() => fx.closeAll());
-    after(() => server?.stop());
-
-    it('a persistent node is re-created when deleted, updated in place, and deleted on close', async () => {
-      const zk = await fx.framework();
-      const direct = await fx.client();
-      const node = await startPersistentNode(zk, `${path()}/me`, { data: 'a' });
-      assert.equal((await direct.exists(`${path()}/me`))?.ephemeralOwner, zk.sessionId);
-      await direct.delete(`${path()}/me`);
-      await eventually(async () => (await direct.exists(`${path()}/me`)) !== null);
-      const czxid = (await direct.exists(`${path()}/me`))!.czxid;
-      await node.setData('b');
-      const read = await direct.getData(`${path()}/me`);
-      assert.equal(read.data.toString(), 'b');
-      assert.equal(read.stat.czxid, czxid, 'updated in place');
-      await node.close();
-      await node.close();
-      assert.equal(await direct.exists(`${path()}/me`), null);
-    });
-
-    it('an ephemeral persistent node comes back on the new session after a session loss', async () => {
-      const { zk, proxy } = await fx.proxied();
-      const direct = await fx.client();
-      fx.defer(await startPersistentNode(zk, `${path()}/me`, { data: 'a' }));
-      const back = nextState(zk, ['LOST', 'RECONNECTED']);
-      await expireSession(zk, proxy, server.connectString);
-      await back;
-      await eventually(async () => (await direct.exists(`${path()}/me`))?.ephemeralOwner === zk.sessionId);
-      assert.equal((await direct.getData(`${path()}/me`)).data.toString(), 'a');
-    });
-
-    it('a TTL node is a container with data and a touched TTL child, both gone on close', async () => {
-      const zk = await fx.framework();
-      const direct = await fx.client();
-      const node = await startPersistentTtlNode(zk, path(), { ttlMs: 200, data: 'lease' });
-      assert.equal((await direct.getData(path())).data.toString(), 'lease');
-      const touched = (await direct.exists(`${path()}/touch`))!.mzxid;
-      await eventually(async () => (await direct.exists(`${path()}/touch`))!.mzxid > touched);
-      await node.close();
-      assert.equal(await direct.exists(path()), null);
-    });
-
-    it('group members see each other and their payloads, and a leaver goes', async () => {
-      const a = fx.defer(await joinGroup(await fx.framework(), path(), 'a', 'pa'));
-      const b = await joinGroup(await fx.framework(), path(), 'b', 'pb');
-      await eventually(() => a.currentMembers().size === 2);
-      assert.deepEqual(Object.fromEntries([...a.currentMembers()].map(([id, p]) => [id, p.toString()])), {
-        a: 'pa',
-        b: 'pb',
-      });
-      await b.setPayload('pb2');
-      await eventually(() => a.currentMembers().get('b')?.toString() === 'pb2');
-      await b.close();
-      await eventually(() => a.currentMembers().size === 1);
-      assert.deepEqual([...a.currentMembers().keys()], ['a']);
-    });
+  it('a persistent node is re-created when deleted, updated in place, and deleted on close', async () => {
+    const zk = await fx.framework();
+    const direct = await fx.client();
+    const node = await startPersistentNode(zk, `${path()}/me`, { data: 'a' });
+    assert.equal((await direct.exists(`${path()}/me`))?.ephemeralOwner, zk.sessionId);
+    await direct.delete(`${path()}/me`);
+    await eventually(async () => (await direct.exists(`${path()}/me`)) !== null);
+    const czxid = (await direct.exists(`${path()}/me`))!.czxid;
+    await node.setData('b');
+    const read = await direct.getData(`${path()}/me`);
+    assert.equal(read.data.toString(), 'b');
+    assert.equal(read.stat.czxid, czxid, 'updated in place');
+    await node.close();
+    await node.close();
+    assert.equal(await direct.exists(`${path()}/me`), null);
   });
-}
+
+  it('an ephemeral persistent node comes back on the new session after a session loss', async () => {
+    const { zk, proxy } = await fx.proxied();
+    const direct = await fx.client();
+    fx.defer(await startPersistentNode(zk, `${path()}/me`, { data: 'a' }));
+    const back = nextState(zk, ['LOST', 'RECONNECTED']);
+    await expireSession(zk, proxy, suite.server.connectString);
+    await back;
+    await eventually(async () => (await direct.exists(`${path()}/me`))?.ephemeralOwner === zk.sessionId);
+    assert.equal((await direct.getData(`${path()}/me`)).data.toString(), 'a');
+  });
+
+  it('a TTL node is a container with data and a touched TTL child, both gone on close', async () => {
+    const zk = await fx.framework();
+    const direct = await fx.client();
+    const node = await startPersistentTtlNode(zk, path(), { ttlMs: 200, data: 'lease' });
+    assert.equal((await direct.getData(path())).data.toString(), 'lease');
+    const touched = (await direct.exists(`${path()}/touch`))!.mzxid;
+    await eventually(async () => (await direct.exists(`${path()}/touch`))!.mzxid > touched);
+    await node.close();
+    assert.equal(await direct.exists(path()), null);
+  });
+
+  it('group members see each other and their payloads, and a leaver goes', async () => {
+    const a = fx.defer(await joinGroup(await fx.framework(), path(), 'a', 'pa'));
+    const b = await joinGroup(await fx.framework(), path(), 'b', 'pb');
+    await eventually(() => a.currentMembers().size === 2);
+    assert.deepEqual(Object.fromEntries([...a.currentMembers()].map(([id, p]) => [id, p.toString()])), {
+      a: 'pa',
+      b: 'pb',
+    });
+    await b.setPayload('pb2');
+    await eventually(() => a.currentMembers().get('b')?.toString() === 'pb2');
+    await b.close();
+    await eventually(() => a.currentMembers().size === 1);
+    assert.deepEqual([...a.currentMembers().keys()], ['a']);
+  });
+});
 
 describe('group membership with real Curator 5.4 GroupMember', function () {
   this.timeout(60_000);

@@ -11,6 +11,7 @@ import {
   type Framework,
   type FrameworkOptions,
 } from '../../../../src/index.js';
+import { after, afterEach, before, beforeEach, describe } from 'mocha';
 import {
   serverFactories,
   type ServerFactory,
@@ -22,6 +23,45 @@ export type RecipeServer = ServerUnderTest;
 export type RecipeServerFactory = ServerFactory;
 /** The same servers as every recipe contract: Apache ZooKeeper 3.8 and ours. */
 export const RECIPE_SERVERS = serverFactories;
+
+/** What a suite from `describeOnRecipeServers` gives its tests. */
+export interface RecipeSuite {
+  readonly fx: Fixtures;
+  /** The server of this run (started in `before`). */
+  readonly server: RecipeServer;
+  /** A path of its own for each test: `<prefix><n>`. */
+  path(): string;
+}
+
+/**
+ * One describe per recipe server: the server started once (skipped with mocha's notice where it is
+ * not installed), a fresh path per test, and every framework and proxy of a test closed after it.
+ */
+export function describeOnRecipeServers(title: string, pathPrefix: string, body: (suite: RecipeSuite) => void): void {
+  for (const factory of RECIPE_SERVERS) {
+    describe(`${title} on ${factory.name}`, function () {
+      this.timeout(30_000);
+      let server: RecipeServer | undefined;
+      let n = 0;
+      const fx = new Fixtures(() => server!);
+      before(async function () {
+        if (!factory.available()) this.skip();
+        this.timeout(60_000);
+        server = await factory.start();
+      });
+      beforeEach(() => void n++);
+      afterEach(() => fx.closeAll());
+      after(() => server?.stop());
+      body({
+        fx,
+        get server() {
+          return server!;
+        },
+        path: () => `${pathPrefix}${n}`,
+      });
+    });
+  }
+}
 
 /** Frameworks and proxies made by a test, closed by `closeAll` (call it in afterEach). */
 export class Fixtures {
