@@ -28,6 +28,7 @@ import {
   parseAcl,
 } from './format.js';
 import { delQuotaCommand, listQuotaCommand, setQuotaCommand } from './quota-commands.js';
+import { recipeCommands } from './recipe-commands.js';
 import type { ParsedWords } from './words.js';
 
 export { usageOf, type CommandContext, type CommandSpec, type ShellControl } from './command-kit.js';
@@ -589,7 +590,7 @@ const shellCommands: CommandSpec[] = [
   },
 ];
 
-/** The command table: every command zkCli.sh 3.8 knows. */
+/** The command table: every command zkCli.sh 3.8 knows, and our introspection commands. */
 export const commands: ReadonlyMap<string, CommandSpec> = new Map(
   [
     ...shellCommands,
@@ -616,6 +617,7 @@ export const commands: ReadonlyMap<string, CommandSpec> = new Map(
     versionCommand,
     addWatchCommand,
     whoAmICommand,
+    ...recipeCommands,
   ].map((spec) => [spec.name, spec]),
 );
 

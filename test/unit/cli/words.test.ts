@@ -55,11 +55,12 @@ describe('zk-cli command lines', () => {
     assert.throws(() => parseOptions(['q', '-s', '-e'], specs, group), /AlreadySelected/);
   });
 
-  it('has every zkCli.sh 3.8 command in one table, listed in Java order', () => {
+  it('has every zkCli.sh 3.8 command and our introspection commands in one table, in Java order', () => {
     const expected = [
       'addWatch', 'addauth', 'close', 'config', 'connect', 'create', 'delete', 'deleteall', 'delquota', 'get',
-      'getAcl', 'getAllChildrenNumber', 'getEphemerals', 'history', 'listquota', 'ls', 'printwatches', 'quit',
-      'reconfig', 'redo', 'removewatches', 'set', 'setAcl', 'setquota', 'stat', 'sync', 'version', 'whoami',
+      'getAcl', 'getAllChildrenNumber', 'getEphemerals', 'history', 'leader', 'listquota', 'locks', 'ls',
+      'printwatches', 'quit', 'reconfig', 'redo', 'removewatches', 'services', 'set', 'setAcl', 'setquota',
+      'stat', 'sync', 'version', 'whoami',
     ];
     assert.deepEqual(commandNames(), expected);
     for (const spec of commands.values()) assert.equal(typeof spec.run, 'function', spec.name);
