@@ -4,3 +4,4 @@
 export * from './protocol/index.js';
 export * from './client/index.js';
 export * from './framework/index.js';
+export * from './observability/index.js';

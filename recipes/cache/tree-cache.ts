@@ -19,6 +19,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   joinPath,
+  observeCacheRebuild,
   pathProblem,
   type Framework,
   type NamespacedPersistentWatch,
@@ -287,6 +288,7 @@ export class TreeCache implements AsyncDisposable {
       await this.#setWatch(signal);
     }
     this.#stale = false;
+    observeCacheRebuild(this.path, newSession ? 'new-session' : 'reconnect');
     this.#replace(await this.#loadTree(signal));
   }
 

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   InvalidArgumentError,
+  observeRegistration,
   type Framework,
 } from '../../src/index.js';
 import { hasErrorCode } from '../cache/events.js';
@@ -160,7 +161,8 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
     });
     this.#registered.set(instance.id, { instance, node });
     try {
-      await node.start(options);
+      const ref = { path: node.path, name: instance.name, id: instance.id };
+      await observeRegistration(ref, () => node.start(options));
     } catch (error) {
       this.#registered.delete(instance.id);
       await node.close();

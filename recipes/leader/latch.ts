@@ -19,6 +19,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   joinPath,
+  observeLeadershipTerm,
   realClock,
   type Framework,
   type FrameworkClock,
@@ -208,6 +209,7 @@ export class LeaderLatch implements AsyncDisposable {
     const ended = new AbortController();
     const term: LeadershipTerm = { term: lease.fencingToken, signal: ended.signal, nodePath: lease.nodePath };
     this.#term = term;
+    const observed = observeLeadershipTerm({ path: this.path, recipe: 'latch', fencingToken: term.term });
     const offUncertain = lease.on('uncertain', () => this.#emit({ isLeader: false, uncertain: true }));
     const offHeld = lease.on('held', () => this.#emit({ isLeader: true, term }));
     this.#emit({ isLeader: true, term });
@@ -226,6 +228,7 @@ export class LeaderLatch implements AsyncDisposable {
       offHeld();
       this.#term = undefined;
       this.#lease = undefined;
+      observed.end();
       ended.abort(lease.signal.aborted ? lease.signal.reason : closing.reason);
       if (!closing.aborted || this.#closeMode === 'notify') this.#emit({ isLeader: false });
       await lease.release();

@@ -14,7 +14,13 @@
 // it (Curator's LeaderSelector requeue bugs: CURATOR-15, -16, -73, -104, -518, -671). A job that
 // ignores its signal keeps our process from re-queueing until it returns; it cannot make two runs of
 // the job overlap in this process.
-import { InvalidArgumentError, realClock, type Framework, type FrameworkClock } from '../../src/index.js';
+import {
+  InvalidArgumentError,
+  observeLeadershipTerm,
+  realClock,
+  type Framework,
+  type FrameworkClock,
+} from '../../src/index.js';
 import { mutexPolicy } from '../locks/contenders.js';
 import { HeldLease, Lease } from '../locks/lease.js';
 import { contend } from '../locks/lock-core.js';
@@ -133,6 +139,8 @@ export class LeaderSelector implements AsyncDisposable {
     const signal = AbortSignal.any([lease.signal, closing, interrupt.signal]);
     this.#leading = true;
     this.termsStarted++;
+    const term = { path: this.path, recipe: 'selector', fencingToken: lease.fencingToken };
+    const observed = observeLeadershipTerm(term);
     try {
       await this.#job(signal, lease.fencingToken);
     } catch (error) {
@@ -140,6 +148,7 @@ export class LeaderSelector implements AsyncDisposable {
     } finally {
       this.#leading = false;
       this.#interrupt = undefined;
+      observed.end();
       await lease.release();
     }
   }

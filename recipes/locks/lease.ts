@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import {
   ErrorCode,
   KeeperError,
+  observeLockHold,
   realClock,
   txn,
   type ConnectionStateChange,
@@ -83,6 +84,7 @@ export class HeldLease extends EventEmitter {
 
   constructor(fw: Framework, readonly node: HeldNode, options: LeaseOptions = {}) {
     super();
+    observeLockHold(node, this); // hold time and span, until 'released' or 'lost'
     this.#fw = fw;
     this.#clock = options.clock ?? realClock;
     this.#options = options;

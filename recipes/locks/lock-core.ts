@@ -16,6 +16,7 @@ import {
   TimeoutError,
   baseName,
   joinPath,
+  observeLockWait,
   realClock,
   type ConnectionStateChange,
   type Framework,
@@ -66,11 +67,16 @@ export class LockTimeoutError extends TimeoutError {
 /** Restarts after a lost session are bounded so a flapping connection cannot loop forever. */
 const SESSION_RESTARTS_MAX = 20;
 
+/** Contends for the lock (below), reporting the wait to the installed observers (metrics, spans). */
+export function contend(spec: ContenderSpec, options: ContendOptions = {}): Promise<HeldNode | undefined> {
+  return observeLockWait(spec.dir, spec.marker, options.signal, () => contendUnobserved(spec, options));
+}
+
 /**
  * Contends for the lock at `spec.dir` until it is ours (resolves), the deadline passes (undefined for
  * `deadlineMs: 0`, LockTimeoutError otherwise), or the signal aborts (its reason). Never leaves a node.
  */
-export async function contend(
+async function contendUnobserved(
   spec: ContenderSpec,
   options: ContendOptions = {},
 ): Promise<HeldNode | undefined> {

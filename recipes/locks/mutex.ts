@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import {
   ErrorCode,
   InvalidArgumentError,
+  activeTraceId,
   joinPath,
   pathProblem,
   realClock,
@@ -164,12 +165,13 @@ export class QueueLock {
 
   /** What our contender nodes hold: the owner JSON of lock-data.ts. */
   ownerData(): Uint8Array {
+    const traceId = this.options.traceId ?? activeTraceId(); // `zk-cli locks inspect` shows the trace
     return encodeLockNodeData({
       owner: this.options.owner ?? `${hostname()}#${process.pid}`,
       host: hostname(),
       pid: process.pid,
       requestedAt: Date.now(),
-      ...(this.options.traceId === undefined ? {} : { traceId: this.options.traceId }),
+      ...(traceId === undefined ? {} : { traceId }),
     });
   }
 }

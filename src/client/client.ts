@@ -36,6 +36,7 @@ import { Channel } from './channel.js';
 import { Chroot, parseConnectString, shuffled, type HostAddress } from './connect-string.js';
 import { Connection, describeHost, type WireRequest } from './connection.js';
 import { ClientClosedError, connectionLoss } from './errors.js';
+import { observeClientState, observeRequest } from '../observability/observer.js';
 import {
   op as opBuilder,
   toOpResult,
@@ -788,6 +789,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         `${spec.name} request of ${frame.length - 4} bytes is over frameBytesMax (${limit})`,
       );
     }
+    const observed = observeRequest(spec.name); // undefined unless an observer times requests
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (request.settled) return;
@@ -808,6 +810,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         complete: (header: ReplyHeader, replyBody: unknown) => {
           if (request.settled) return;
           settle();
+          observed?.(header.err);
           onReply?.(header.err);
           if (header.err === 0) resolve(replyBody);
           else reject(KeeperError.from(header.err, { path }));
@@ -816,6 +819,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         fail: (error: Error, sent: boolean) => {
           if (request.settled) return;
           settle();
+          observed?.(ErrorCode.CONNECTION_LOSS);
           reject(this.requestError(error, sent && !spec.traits.idempotent, path));
         },
       };
@@ -1042,6 +1046,7 @@ export class ZooKeeperClient implements AsyncDisposable {
   }
 
   private publishState(state: ConnectionState): void {
+    observeClientState(this, state.type);
     if (state.type === 'connected' || state.type === 'connectedReadOnly') {
       for (const waiter of this.connectWaiters.splice(0)) waiter.resolve();
     }
