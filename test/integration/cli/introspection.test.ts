@@ -234,6 +234,36 @@ describeOnRecipeServers('zk-cli introspection', '/cli-introspection-', (suite) =
       await curator!.latchClose('java-latch');
     });
 
+    it("leader: Curator's LeaderSelector (lock- nodes, data = id) reads as a selector", async () => {
+      const election = `${path()}/selector`;
+      await curator!.selectorStart('java-selector', election, 'java-selector-id');
+      await curator!.nextSelectorTerm('java-selector', true);
+      const view = await zkCliJson<ElectionJson>(suite.server.connectString, 'leader', election);
+      assert.equal(view.recipe, 'selector');
+      assert.deepEqual(view.participants.map((p) => [p.id, p.isLeader]), [['java-selector-id', true]]);
+      await curator!.selectorClose('java-selector');
+    });
+
+    it("locks inspect: Curator's read lock holders and its queued writer, in Curator's order", async () => {
+      const lockPath = `${path()}/rw`;
+      assert.ok((await curator!.rwAcquire('java-reader', lockPath, 'read', { waitMs: 5_000 })).acquired);
+      const writeWait = { waitMs: 10_000, timeoutMs: 20_000 };
+      const writer = curator!.rwAcquire('java-writer', lockPath, 'write', writeWait);
+      // No event tells us the JVM's writer has queued: look until its node shows (bounded).
+      let view: LockJson;
+      let looks = 0;
+      do {
+        assert.ok(++looks < 200, 'the writer never queued');
+        view = await zkCliJson<LockJson>(suite.server.connectString, 'locks', 'inspect', lockPath);
+      } while (view.queue.length === 0);
+      assert.equal(view.kind, 'read-write');
+      assert.deepEqual(view.holders.map((h) => h.marker), ['__READ__']);
+      assert.deepEqual(view.queue.map((q) => q.marker), ['__WRIT__']);
+      await curator!.rwRelease('java-reader', 'read');
+      assert.ok((await writer).acquired);
+      await curator!.rwRelease('java-writer', 'write');
+    });
+
     it("services ls: an instance Curator's ServiceDiscovery registered", async () => {
       const basePath = `${path()}/services`;
       await curator!.register({ basePath, name: 'billing', id: 'java-1', address: '10.1.2.3', port: 9000 });
