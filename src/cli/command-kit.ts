@@ -41,6 +41,8 @@ export interface CommandSpec {
   readonly minWords?: number;
   /** Runs without a live session (history, redo, printwatches, connect, quit). */
   readonly local?: boolean;
+  /** Ours, not zkCli.sh's: left out of the usage block that mirrors zkCli.sh's (listed in --help). */
+  readonly extension?: boolean;
   /**
    * "cmd path [watch]": a third word is an old-style watch flag (ls, get, stat); this is the
    * deprecation notice printed when one is given.

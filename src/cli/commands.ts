@@ -626,8 +626,9 @@ export function commandNames(): string[] {
   return [...commands.keys()].sort(javaCompare);
 }
 
-/** The usage block zkCli.sh prints on stderr for an unknown or empty command. */
+/** The usage block zkCli.sh prints on stderr for an unknown or empty command (its commands only). */
 export function usageText(): string {
-  const lines = commandNames().map((name) => `\t${usageOf(commands.get(name)!)}`);
+  const zkCliNames = commandNames().filter((name) => commands.get(name)!.extension !== true);
+  const lines = zkCliNames.map((name) => `\t${usageOf(commands.get(name)!)}`);
   return `ZooKeeper -server host:port -client-configuration properties-file cmd args\n${lines.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, describeFailure, type ExitCodeValue } from './errors.js';
 import { defaultHistoryPath } from './history-file.js';
+import { recipeCommandsHelp } from './recipe-commands.js';
 import { runRepl } from './repl.js';
 import { Shell, type ShellOutput } from './shell.js';
 
@@ -34,6 +35,8 @@ Modes:
 Commands, flags and output are those of Apache ZooKeeper's zkCli.sh 3.8; an unknown command (such as
 "help") prints the list of commands.
 
+Introspection, beyond zkCli.sh (Curator's locks, elections and services too; -j prints JSON):
+${recipeCommandsHelp()}
 Exit codes (for a script: the code of the last command that failed, 0 if none failed):
   0    every command succeeded
   1    a command failed (Node does not exist, Node already exists, version No is not valid, ...)

@@ -142,6 +142,7 @@ function pathArgument(spec: CommandSpec, args: readonly string[], index: number)
 
 const locksCommand: CommandSpec = {
   name: 'locks',
+  extension: true,
   usage: 'ls|inspect [-j] [-k mutex|read-write|latch|semaphore] path',
   options: [flag('j', 'json'), valued('k', 'lock kind')],
   minWords: 3,
@@ -171,6 +172,7 @@ const locksCommand: CommandSpec = {
 
 const leaderCommand: CommandSpec = {
   name: 'leader',
+  extension: true,
   usage: '[-j] path',
   options: [flag('j', 'json')],
   minWords: 2,
@@ -239,6 +241,7 @@ async function printInstances(context: CommandContext, basePath: string, name: s
 
 const servicesCommand: CommandSpec = {
   name: 'services',
+  extension: true,
   usage: `ls [-j] [-b basePath (default ${SERVICES_BASE_PATH_DEFAULT})] [name]`,
   options: [flag('j', 'json'), valued('b', 'base path')],
   minWords: 2,
@@ -257,3 +260,8 @@ const servicesCommand: CommandSpec = {
 
 /** The introspection commands, added to zkCli.sh's table. */
 export const recipeCommands: readonly CommandSpec[] = [locksCommand, leaderCommand, servicesCommand];
+
+/** Their usage lines, for --help. */
+export function recipeCommandsHelp(): string {
+  return recipeCommands.map((spec) => `  ${usageOf(spec)}\n`).join('');
+}

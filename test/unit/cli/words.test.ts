@@ -67,6 +67,7 @@ describe('zk-cli command lines', () => {
     const header = 'ZooKeeper -server host:port -client-configuration properties-file cmd args\n\taddWatch';
     assert.ok(usageText().startsWith(header));
     assert.ok(usageText().includes('\tcreate [-s] [-e] [-c] [-t ttl] path [data] [acl]\n'));
+    assert.ok(!usageText().includes('\tlocks '), "the usage block is zkCli.sh's own");
   });
 
   it('finds what to complete: a command first, a znode path anywhere', () => {
