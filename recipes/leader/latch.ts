@@ -209,7 +209,8 @@ export class LeaderLatch implements AsyncDisposable {
     const ended = new AbortController();
     const term: LeadershipTerm = { term: lease.fencingToken, signal: ended.signal, nodePath: lease.nodePath };
     this.#term = term;
-    const observed = observeLeadershipTerm({ path: this.path, recipe: 'latch', fencingToken: term.term });
+    const observedTerm = { path: this.path, recipe: 'latch', fencingToken: term.term };
+    const observed = observeLeadershipTerm({ ...observedTerm, participantId: this.#options.id });
     const offUncertain = lease.on('uncertain', () => this.#emit({ isLeader: false, uncertain: true }));
     const offHeld = lease.on('held', () => this.#emit({ isLeader: true, term }));
     this.#emit({ isLeader: true, term });

@@ -139,7 +139,8 @@ export class LeaderSelector implements AsyncDisposable {
     const signal = AbortSignal.any([lease.signal, closing, interrupt.signal]);
     this.#leading = true;
     this.termsStarted++;
-    const term = { path: this.path, recipe: 'selector', fencingToken: lease.fencingToken };
+    const participantId = this.#options.id;
+    const term = { path: this.path, recipe: 'selector', fencingToken: lease.fencingToken, participantId };
     const observed = observeLeadershipTerm(term);
     try {
       await this.#job(signal, lease.fencingToken);

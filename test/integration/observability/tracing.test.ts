@@ -123,6 +123,7 @@ describe('OpenTelemetry spans of locks, leadership and discovery', function () {
     assert.equal(span.attributes[SpanAttribute.leaderPath], path);
     assert.equal(span.attributes[SpanAttribute.leaderRecipe], 'latch');
     assert.equal(span.attributes[SpanAttribute.fencingToken], term.term.toString());
+    assert.equal(span.attributes[SpanAttribute.participantId], 'alpha');
   });
 
   it('a service registration is a span with the service name and id', async () => {
