@@ -30,6 +30,10 @@ export interface NodeReader {
 /** Upper bounds, so a command on a huge tree ends in reasonable time with a note instead of hanging. */
 export const INTROSPECTION_NODES_MAX = 5_000;
 export const INTROSPECTION_DEPTH_MAX = 8;
+/** Contender nodes read per lock; those further back in the queue are listed by name only. */
+export const CONTENDERS_READ_MAX = 1_000;
+/** Reads in flight at once. */
+const READS_PARALLEL_MAX = 100;
 
 export type LockKind = 'mutex' | 'read-write' | 'latch' | 'semaphore';
 
@@ -43,6 +47,8 @@ export interface ContenderView {
   sequence: number;
   /** False when the node went away between listing and reading. */
   present: boolean;
+  /** True for a node past CONTENDERS_READ_MAX in the queue: named, not read. */
+  unread?: boolean;
   sessionId?: bigint;
   /** The fencing token while it holds. */
   czxid?: bigint;
@@ -161,17 +167,19 @@ async function readContenders(
   signal?: AbortSignal,
 ): Promise<ContenderView[]> {
   const states = describeContenders(children, policy);
-  return Promise.all(
-    states.map(({ contender, position, holds }) =>
-      readContender(reader, dir, {
-        nodeName: contender.nodeName,
-        position,
-        holds,
-        marker: contender.marker,
-        sequence: contender.sequence,
-      }, signal),
-    ),
-  );
+  const views: ContenderView[] = [];
+  for (let start = 0; start < states.length; start += READS_PARALLEL_MAX) {
+    const batch = states.slice(start, start + READS_PARALLEL_MAX).map(({ contender, position, holds }) => {
+      const base = { nodeName: contender.nodeName, position, holds, marker: contender.marker };
+      const named = { ...base, sequence: contender.sequence };
+      if (position >= CONTENDERS_READ_MAX) {
+        return Promise.resolve({ ...named, present: true, unread: true, revokeRequested: false });
+      }
+      return readContender(reader, dir, named, signal);
+    });
+    views.push(...(await Promise.all(batch)));
+  }
+  return views;
 }
 
 /**

@@ -62,6 +62,7 @@ function jsonText(value: unknown): string {
 
 function who(c: ContenderView): string {
   if (!c.present) return '(gone)';
+  if (c.unread === true) return '(not read)';
   const parts = [c.owner, c.text].filter((p): p is string => p !== undefined && p !== '');
   return parts.length > 0 ? parts.join(' ') : '-';
 }

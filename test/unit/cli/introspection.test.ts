@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { ErrorCode, KeeperError, type Stat } from '../../../src/index.js';
 import {
+  CONTENDERS_READ_MAX,
   detectLockKind,
   inspectElection,
   inspectLockAt,
@@ -91,6 +92,19 @@ describe('zk-cli introspection readers', () => {
     assert.match(text, /1 +WAITS +lock-7 +- +10\.1\.2\.3 +- +0x55 +0x\w+ +2\.0s/);
     assert.match(text, /2 +WAITS +lock-9 +\(gone\)/);
     assert.match(text, /trace trace-billing for /);
+  });
+
+  it('reads at most CONTENDERS_READ_MAX nodes of a long queue; the rest are named only', async () => {
+    const tree = new FakeTree();
+    const total = CONTENDERS_READ_MAX + 5;
+    for (let seq = 0; seq < total; seq++) tree.add(`/long/${node(seq, 'lock-', seq)}`, owner(`w${seq}`));
+    tree.reads = 0;
+    const view = await inspectLockAt(tree, '/long');
+    assert.equal(view.holders.length + view.queue.length, total);
+    assert.equal(tree.reads, 1 + CONTENDERS_READ_MAX);
+    const last = view.queue[view.queue.length - 1]!;
+    assert.deepEqual([last.unread, last.owner, last.sequence], [true, undefined, total - 1]);
+    assert.match(formatLockView(view, 0), /\(not read\)/);
   });
 
   it('read/write lock: readers ahead of the first writer hold together', async () => {
