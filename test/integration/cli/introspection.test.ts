@@ -264,6 +264,19 @@ describeOnRecipeServers('zk-cli introspection', '/cli-introspection-', (suite) =
       await curator!.rwRelease('java-writer', 'write');
     });
 
+    it("locks inspect: Curator's InterProcessSemaphoreV2 leases beside ours", async () => {
+      const semPath = `${path()}/sem`;
+      const taken = await curator!.semaphoreAcquire('java-sem', semPath, 3, { waitMs: 5_000 });
+      assert.ok(taken.acquired);
+      const zk = await fx.framework();
+      fx.defer(await new Semaphore(zk, semPath, { maxLeases: 3, owner: 'node-lease' }).acquire());
+      const view = await zkCliJson<LockJson>(suite.server.connectString, 'locks', 'inspect', semPath);
+      assert.equal(view.kind, 'semaphore');
+      assert.deepEqual(view.holders.map((h) => h.owner ?? 'curator'), ['curator', 'node-lease']);
+      assert.equal(view.queue.length, 0);
+      await curator!.semaphoreRelease('java-sem');
+    });
+
     it("services ls: an instance Curator's ServiceDiscovery registered", async () => {
       const basePath = `${path()}/services`;
       await curator!.register({ basePath, name: 'billing', id: 'java-1', address: '10.1.2.3', port: 9000 });
