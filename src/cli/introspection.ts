@@ -9,6 +9,7 @@
 import type { Stat } from '../protocol/index.js';
 import { ErrorCode, KeeperError } from '../protocol/index.js';
 import {
+  decideContender,
   describeContenders,
   latchPolicy,
   mutexPolicy,
@@ -49,6 +50,8 @@ export interface ContenderView {
   present: boolean;
   /** True for a node past CONTENDERS_READ_MAX in the queue: named, not read. */
   unread?: boolean;
+  /** For a waiter: the node it watches, whose going lets it decide again (its predecessor). */
+  waitsOn?: string;
   sessionId?: bigint;
   /** The fencing token while it holds. */
   czxid?: bigint;
@@ -178,6 +181,11 @@ async function readContenders(
       return readContender(reader, dir, named, signal);
     });
     views.push(...(await Promise.all(batch)));
+  }
+  for (const view of views) {
+    if (view.holds || view.unread === true) continue;
+    const decision = decideContender(children, view.nodeName, policy);
+    if (decision.kind === 'watch') view.waitsOn = decision.predecessor;
   }
   return views;
 }

@@ -67,19 +67,26 @@ function who(c: ContenderView): string {
   return parts.length > 0 ? parts.join(' ') : '-';
 }
 
-const CONTENDER_HEADER = ['POS', 'STATE', 'SEQ', 'OWNER', 'HOST', 'PID', 'SESSION', 'CZXID', 'SINCE'];
+const CONTENDER_HEADER = [
+  ...['POS', 'STATE', 'SEQ', 'OWNER', 'HOST', 'PID'],
+  ...['SESSION', 'CZXID', 'SINCE', 'WAITS ON'],
+];
 
-function contenderRow(c: ContenderView, state: string, nowMs: number): string[] {
+const seqText = (c: ContenderView) => `${c.marker}${String(c.sequence)}`;
+
+function contenderRow(c: ContenderView, state: string, nowMs: number, byName: Map<string, ContenderView>) {
+  const waitsOn = c.waitsOn === undefined ? undefined : byName.get(c.waitsOn);
   return [
     String(c.position),
     c.revokeRequested ? `${state}(revoke asked)` : state,
-    `${c.marker}${String(c.sequence)}`,
+    seqText(c),
     who(c),
     c.host ?? '-',
     c.pid === undefined ? '-' : String(c.pid),
     c.sessionId === undefined ? '-' : hex(c.sessionId),
     c.czxid === undefined ? '-' : hex(c.czxid),
     formatAge(c.ctimeMs, nowMs),
+    waitsOn === undefined ? '' : seqText(waitsOn),
   ];
 }
 
@@ -92,9 +99,10 @@ export function formatLockView(view: LockView, nowMs: number): string {
   text += `${view.queue.length} ${waiting}\n`;
   if (view.holders.length + view.queue.length === 0) return text;
   const rows = [CONTENDER_HEADER];
+  const byName = new Map([...view.holders, ...view.queue].map((c) => [c.nodeName, c]));
   const holding = view.kind === 'semaphore' ? 'LEASE' : 'HOLDS';
-  for (const c of view.holders) rows.push(contenderRow(c, holding, nowMs));
-  for (const c of view.queue) rows.push(contenderRow(c, 'WAITS', nowMs));
+  for (const c of view.holders) rows.push(contenderRow(c, holding, nowMs, byName));
+  for (const c of view.queue) rows.push(contenderRow(c, 'WAITS', nowMs, byName));
   text += formatTable(rows);
   const traced = [...view.holders, ...view.queue].filter((c) => c.traceId !== undefined);
   for (const c of traced) text += `trace ${c.traceId} for ${c.nodeName}\n`;

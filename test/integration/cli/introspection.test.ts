@@ -57,6 +57,7 @@ interface ContenderJson {
   czxid?: string;
   ctimeMs?: number;
   text?: string;
+  waitsOn?: string;
 }
 
 interface LockJson {
@@ -105,6 +106,7 @@ describeOnRecipeServers('zk-cli introspection', '/cli-introspection-', (suite) =
       view.queue.map((q) => [q.owner, q.position, `${lockPath}/${q.nodeName}`]),
       [['worker-b', 1, queued[0]], ['worker-c', 2, queued[1]]],
     );
+    assert.deepEqual(view.queue.map((q) => q.waitsOn), [holder.nodeName, view.queue[0]!.nodeName]);
     const text = await zkCli(suite.server.connectString, 'locks', 'inspect', lockPath);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /\(mutex\): 1 holder, 2 waiting/);

@@ -89,7 +89,7 @@ describe('zk-cli introspection readers', () => {
     const text = formatLockView(view, 4_000);
     assert.match(text, /^\/l \(mutex\): 1 holder, 2 waiting\n/);
     assert.match(text, /0 +HOLDS +lock-3 +billing +web-3 +42 +0x44 +0x\w+ +3\.0s/);
-    assert.match(text, /1 +WAITS +lock-7 +- +10\.1\.2\.3 +- +0x55 +0x\w+ +2\.0s/);
+    assert.match(text, /1 +WAITS +lock-7 +- +10\.1\.2\.3 +- +0x55 +0x\w+ +2\.0s +lock-3\n/);
     assert.match(text, /2 +WAITS +lock-9 +\(gone\)/);
     assert.match(text, /trace trace-billing for /);
   });
@@ -117,6 +117,9 @@ describe('zk-cli introspection readers', () => {
     assert.equal(view.kind, 'read-write');
     assert.deepEqual(view.holders.map((h) => h.sequence), [1, 2]);
     assert.deepEqual(view.queue.map((q) => [q.marker, q.sequence]), [['__WRIT__', 3], ['__READ__', 4]]);
+    // The writer waits on the reader just ahead; the reader behind it waits on the writer.
+    assert.deepEqual(view.queue.map((q) => q.waitsOn), [node(1, '__READ__', 2), node(0, '__WRIT__', 3)]);
+    assert.match(formatLockView(view, 2_000), /WAITS +__READ__4 .* __WRIT__3\n/);
   });
 
   it('semaphore: leases hold, acquirers queue on the internal mutex', async () => {
