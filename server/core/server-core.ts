@@ -783,6 +783,8 @@ export class ServerCore {
     }
     if (this.tree.getNode('/') === undefined) throw new Error('snapshot has no root node');
     this.tree.finishLoad();
+    // A learner's SNAP sync replaces a state that had sessions of its own.
+    for (const session of this.sessionTracker.all()) this.sessionTracker.remove(session.sessionId);
     for (const { sessionId, timeoutMs } of snapshot.sessions) {
       this.sessionTracker.track(sessionId, timeoutMs, nowMs);
     }
