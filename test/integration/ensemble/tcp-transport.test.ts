@@ -1,0 +1,313 @@
+// The TCP transport between ensemble peers, on loopback: three transports exchange notifications and
+// ZAB packets in order, a restarted peer is reconnected to, and garbage on the election and quorum
+// ports (random bytes, a huge length prefix, a wrong or stranger's handshake) is logged and cut off
+// while the transport keeps working. Closing leaves no handles (the runner checks).
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { EventEmitter, once } from 'node:events';
+import { after, afterEach, describe, it } from 'mocha';
+import { pino } from 'pino';
+import { freePort } from '../../support/ports.js';
+import { TcpPeerTransport, type TcpPeerTransportLimits } from '../../../server/ensemble/tcp-transport.js';
+import type { PeerAddress } from '../../../server/ensemble/seams.js';
+import { peerWire, type PeerMessage, type ZabBody } from '../../../server/quorum/index.js';
+
+/** Log lines a transport wrote, parsed, with an event per line so tests can wait for one. */
+class LogRecorder extends EventEmitter {
+  readonly lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  readonly logger = pino({ level: 'debug' }, { write: (line: string) => this.record(line) });
+
+  private record(line: string): void {
+    const parsed = JSON.parse(line);
+    this.lines.push(parsed);
+    this.emit('line', parsed);
+  }
+
+  /** Resolves with the first line (past or future) whose message contains `text`. */
+  async waitFor(text: string, level = 40): Promise<Record<string, unknown>> {
+    const match = (line: { level: number; msg: string }) => line.level === level && line.msg.includes(text);
+    const seen = this.lines.find(match);
+    if (seen) return seen;
+    for (;;) {
+      const [line] = await once(this, 'line');
+      if (match(line)) return line;
+    }
+  }
+}
+
+/** A running transport with everything it received, in order. */
+interface Member {
+  readonly transport: TcpPeerTransport;
+  readonly received: Array<{ from: number; message: PeerMessage }>;
+  readonly log: LogRecorder;
+  readonly arrivals: EventEmitter;
+}
+
+const fast: Partial<TcpPeerTransportLimits> = { reconnectDelayMsMin: 5, reconnectDelayMsMax: 50 };
+
+/** Addresses on distinct free loopback ports (freePort alone may hand out one port twice). */
+async function addresses(count: number): Promise<PeerAddress[]> {
+  const ports = new Set<number>();
+  while (ports.size < 2 * count) ports.add(await freePort());
+  const [...free] = ports;
+  return [...Array(count).keys()].map((i) => ({
+    id: i + 1, host: '127.0.0.1', quorumPort: free[2 * i], electionPort: free[2 * i + 1],
+  }));
+}
+
+const running = new Set<TcpPeerTransport>();
+
+async function startMember(
+  myId: number,
+  peers: PeerAddress[],
+  options: { cluster?: string; limits?: Partial<TcpPeerTransportLimits> } = {},
+): Promise<Member> {
+  const log = new LogRecorder();
+  const transport = new TcpPeerTransport({
+    myId, peers, logger: log.logger, cluster: options.cluster, limits: { ...fast, ...options.limits },
+  });
+  running.add(transport);
+  const received: Member['received'] = [];
+  const arrivals = new EventEmitter();
+  await transport.start((from, message) => {
+    received.push({ from, message });
+    arrivals.emit('message');
+  });
+  return { transport, received, log, arrivals };
+}
+
+/** Resolves once `member` has received `count` messages from `from`. */
+async function receivedFrom(member: Member, from: number, count: number): Promise<PeerMessage[]> {
+  for (;;) {
+    const messages = member.received.filter((r) => r.from === from).map((r) => r.message);
+    if (messages.length >= count) return messages;
+    await once(member.arrivals, 'message');
+  }
+}
+
+/** Sends probes from `sender` until `receiver` gets one (the first may be lost while a link settles). */
+async function probeUntilReceived(sender: Member, receiver: Member, to: number): Promise<void> {
+  const before = receiver.received.length;
+  for (let round = 0; receiver.received.length === before; round++) {
+    assert.ok(round < 400, 'no probe arrived');
+    sender.transport.send(to, notification(-round));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function notification(round: number): PeerMessage {
+  return {
+    type: 'notification', state: 'LOOKING', leader: 1, zxid: 5n, electionEpoch: BigInt(round), peerEpoch: 1n,
+  };
+}
+
+function zab(seq: number, body: ZabBody = { type: 'ack', zxid: BigInt(seq) }): PeerMessage {
+  return { type: 'zab', link: 'l1', leaderSession: 's1', seq, body };
+}
+
+const roundsOf = (messages: PeerMessage[]) =>
+  messages.map((m) => (m.type === 'notification' ? Number(m.electionEpoch) : -1));
+const seqsOf = (messages: PeerMessage[]) => messages.map((m) => (m.type === 'zab' ? m.seq : -1));
+
+/**
+ * A raw TCP client that sends each chunk, the next only once the server answered the previous one,
+ * and resolves once the server closes the connection.
+ */
+async function garbageClient(port: number, chunks: Buffer[]): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  const closed = once(socket, 'close');
+  await once(socket, 'connect');
+  for (const [index, chunk] of chunks.entries()) {
+    const answered = index < chunks.length - 1 ? once(socket, 'data') : undefined;
+    socket.write(chunk);
+    await answered;
+  }
+  socket.resume();
+  await closed;
+}
+
+function framed(payload: Buffer): Buffer {
+  const prefix = Buffer.alloc(4);
+  prefix.writeInt32BE(payload.length, 0);
+  return Buffer.concat([prefix, payload]);
+}
+
+describe('TcpPeerTransport', function () {
+  this.timeout(20_000);
+
+  afterEach(async () => {
+    await Promise.all([...running].map((t) => t.close()));
+    running.clear();
+  });
+  after(async () => {
+    await Promise.all([...running].map((t) => t.close()));
+  });
+
+  it('carries notifications and ZAB packets between three peers, in order', async () => {
+    const peers = await addresses(3);
+    const [one, two, three] = await Promise.all(peers.map((p) => startMember(p.id, peers)));
+    const count = 50;
+    for (let i = 0; i < count; i++) {
+      one.transport.send(2, notification(i));
+      one.transport.send(3, zab(i));
+      two.transport.send(3, notification(i));
+      const txn = { zxid: BigInt(i), payload: Buffer.alloc(i) };
+      three.transport.send(1, zab(i, { type: 'proposal', txn }));
+    }
+    assert.deepEqual(roundsOf(await receivedFrom(two, 1, count)), [...Array(count).keys()]);
+    const atThree = await receivedFrom(three, 1, count);
+    assert.deepEqual(seqsOf(atThree), [...Array(count).keys()]);
+    assert.deepEqual(roundsOf(await receivedFrom(three, 2, count)), [...Array(count).keys()]);
+    const atOne = await receivedFrom(one, 3, count);
+    assert.deepEqual(seqsOf(atOne), [...Array(count).keys()]);
+    const last = atOne[count - 1];
+    assert.ok(last.type === 'zab' && last.body.type === 'proposal');
+    assert.equal(last.body.txn.payload.length, count - 1);
+
+    const counters = one.transport.peerCounters();
+    assert.equal(counters.get(2)?.sent, count);
+    assert.equal(counters.get(3)?.sent, count);
+    assert.equal(counters.get(3)?.received, count);
+    assert.equal(counters.get(2)?.connects, 1);
+    assert.equal(counters.get(2)?.dropped, 0);
+  });
+
+  it('carries a large snapshot', async () => {
+    const peers = await addresses(2);
+    const [one, two] = await Promise.all(peers.map((p) => startMember(p.id, peers)));
+    const snapshot = Buffer.alloc(4 * 1024 * 1024, 7);
+    one.transport.send(2, zab(0, { type: 'snap', zxid: 9n, snapshot }));
+    const [message] = await receivedFrom(two, 1, 1);
+    assert.ok(message.type === 'zab' && message.body.type === 'snap');
+    assert.ok(Buffer.from(message.body.snapshot).equals(snapshot));
+  });
+
+  it('reconnects to a peer that restarts, and delivers later messages in order', async () => {
+    const peers = await addresses(2);
+    const one = await startMember(1, peers);
+    let two = await startMember(2, peers);
+    one.transport.send(2, zab(0));
+    await receivedFrom(two, 1, 1);
+    await two.transport.close();
+    running.delete(two.transport);
+    // Sent while the peer is down: queued or dropped, never thrown.
+    for (let i = 1; i <= 5; i++) one.transport.send(2, zab(i));
+    two = await startMember(2, peers);
+    await probeUntilReceived(one, two, 2);
+    for (let i = 100; i < 120; i++) one.transport.send(2, notification(i));
+    const rounds = roundsOf(await receivedFrom(two, 1, 20)).filter((r) => r >= 100);
+    assert.deepEqual(rounds.slice(0, 20), [...Array(20).keys()].map((i) => 100 + i));
+    assert.ok((one.transport.peerCounters().get(2)?.connects ?? 0) >= 2);
+  });
+
+  it('drops the oldest queued messages beyond the queue bound, and counts them', async () => {
+    const peers = await addresses(2);
+    const one = await startMember(1, peers, { limits: { queueMessagesMax: 3 } });
+    // Peer 2 is not running: everything queues while the dial fails.
+    for (let i = 0; i < 10; i++) one.transport.send(2, notification(i));
+    const counters = one.transport.peerCounters().get(2)!;
+    assert.equal(counters.dropped, 7);
+    assert.equal(counters.queued, 3);
+    await one.transport.close();
+    assert.equal(one.transport.peerCounters().get(2)?.dropped, 10);
+  });
+
+  it('never throws from send: unknown peers, oversized and unencodable messages are dropped', async () => {
+    const peers = await addresses(2);
+    const one = await startMember(1, peers, { limits: { payloadBytesMax: 8 } });
+    one.transport.send(9, notification(0));
+    one.transport.send(1, notification(0));
+    one.transport.send(2, zab(0, { type: 'request', requestId: 1, request: Buffer.alloc(9) }));
+    one.transport.send(2, zab(0.5, { type: 'ping' }));
+    assert.equal(one.transport.peerCounters().get(2)?.dropped, 2);
+    await one.log.waitFor('unknown peer');
+  });
+
+  for (const channel of ['election', 'quorum'] as const) {
+    describe(`garbage on the ${channel} port`, () => {
+      const wire = peerWire();
+      const hello = (peers: PeerAddress[], change: Record<string, unknown> = {}) => framed(wire.encodeHello({
+        cluster: 'menagerie', senderId: 2, receiverId: 1, channel,
+        senderQuorumPort: peers[1].quorumPort, senderElectionPort: peers[1].electionPort, ...change,
+      }));
+      const otherChannel = channel === 'quorum' ? 'election' : 'quorum';
+      const wrongMessage = wire.encode(channel === 'quorum' ? notification(0) : zab(0));
+      const cases: Array<[string, (peers: PeerAddress[]) => Buffer[], string]> = [
+        ['random bytes', () => [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], 'bad bytes'],
+        ['a huge length prefix', () => [Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2])], 'bad bytes'],
+        ['a negative length prefix', () => [Buffer.from([0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 2])], 'bad bytes'],
+        ['a frame that is not a hello', () => [framed(Buffer.from([1, 1, 0]))], 'bad bytes'],
+        ['a stranger cluster', (p) => [hello(p, { cluster: 'other' })], 'refused'],
+        ['an unknown server id', (p) => [hello(p, { senderId: 7 })], 'refused'],
+        ['our own id', (p) => [hello(p, { senderId: 1 })], 'refused'],
+        ['the wrong receiver', (p) => [hello(p, { receiverId: 3 })], 'refused'],
+        ['the wrong ports', (p) => [hello(p, { senderQuorumPort: 1 })], 'refused'],
+        ['the other channel', (p) => [hello(p, { channel: otherChannel })], 'refused'],
+        ['bytes glued to its hello', (p) => [Buffer.concat([hello(p), framed(wrongMessage)])], 'bad bytes'],
+        ['a valid hello, then garbage', (p) => [hello(p), Buffer.from([0, 0, 0, 3, 9, 9, 9])], 'bad bytes'],
+        ['a valid hello, then a huge frame', (p) => [hello(p), Buffer.from([0x7f, 0xff, 0xff, 0xff])],
+          'bad bytes'],
+        ['a valid hello, then a message of the other port', (p) => [hello(p), framed(wrongMessage)],
+          'bad bytes'],
+      ];
+      for (const [what, bytes, complaint] of cases) {
+        it(`closes a connection that sends ${what}, logs it, and keeps working`, async () => {
+          const peers = await addresses(2);
+          const [one, two] = await Promise.all(peers.map((p) => startMember(p.id, peers)));
+          const port = channel === 'election' ? peers[0].electionPort : peers[0].quorumPort;
+          await garbageClient(port, bytes(peers));
+          await one.log.waitFor(complaint);
+          two.transport.send(1, notification(1));
+          two.transport.send(1, zab(1));
+          const messages = await receivedFrom(one, 2, 2);
+          assert.equal(messages.length, 2);
+        });
+      }
+    });
+  }
+
+  it('refuses a peer configured for another cluster, with a log line on both sides', async () => {
+    const peers = await addresses(2);
+    const one = await startMember(1, peers);
+    const two = await startMember(2, peers, { cluster: 'elsewhere' });
+    two.transport.send(1, notification(1));
+    await one.log.waitFor('refused a peer connection');
+    await two.log.waitFor('peer refused our connection');
+    assert.equal(one.received.length, 0);
+  });
+
+  it('closes idempotently, drops later sends, and works with await using', async () => {
+    const peers = await addresses(2);
+    {
+      const logger = pino({ level: 'silent' });
+      await using one = new TcpPeerTransport({ myId: 1, peers, logger, limits: fast });
+      await one.start(() => {});
+      one.send(2, notification(1));
+    }
+    const two = await startMember(2, peers);
+    await Promise.all([two.transport.close(), two.transport.close()]);
+    two.transport.send(1, notification(2));
+    assert.equal(two.transport.peerCounters().get(1)?.dropped, 1);
+    await assert.rejects(two.transport.start(() => {}), /closed/);
+  });
+
+  it('fails to start on a port in use, and releases what it bound', async () => {
+    const peers = await addresses(1);
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(peers[0].quorumPort, '127.0.0.1', resolve));
+    try {
+      const transport = new TcpPeerTransport({ myId: 1, peers, logger: pino({ level: 'silent' }) });
+      await assert.rejects(transport.start(() => {}), /EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('refuses a configuration without this peer or with an id twice', () => {
+    const peer: PeerAddress = { id: 1, host: '127.0.0.1', quorumPort: 1, electionPort: 2 };
+    const logger = pino({ level: 'silent' });
+    assert.throws(() => new TcpPeerTransport({ myId: 2, peers: [peer], logger }), /myid 2/);
+    assert.throws(() => new TcpPeerTransport({ myId: 1, peers: [peer, peer], logger }), /twice/);
+  });
+});
