@@ -2,18 +2,26 @@
 // (`startEnsembleMember`, what `zk-server start-foreground` runs for a zoo.cfg with server.N lines),
 // and a whole ensemble in this process on loopback for tests and demos (`startEnsemble`).
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { InvalidArgumentError } from '../../src/protocol/errors.js';
-import { configFromOptions, type ServerConfig, type ServerOptions } from '../config/index.js';
+import {
+  configFromOptions, type QuorumServerConfig, type ServerConfig, type ServerOptions,
+} from '../config/index.js';
 import { ServerCore } from '../core/server-core.js';
 import { ClientListener } from '../net/client-listener.js';
 import type { ServerModeView } from '../net/four-letter-words.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../net/limits.js';
 import { quorumConfig, type PeerStatus, type QuorumConfig } from '../quorum/index.js';
 import { startSideServers, type RunningServer } from '../standalone.js';
+import { DiskPeerStorage, diskPeerStorageOptions } from './disk-storage.js';
 import { EnsembleMember } from './member.js';
 import { MemoryDisk, MemoryNetwork, MemoryStorage } from './memory.js';
-import type { PeerStorage, PeerTransport } from './seams.js';
+import type { PeerAddress, PeerStorage, PeerTransport } from './seams.js';
+import { TcpPeerTransport } from './tcp-transport.js';
 
 /** Quorum timing a caller may tune (tests shorten the election's waits). */
 export type QuorumTuning = Partial<Omit<QuorumConfig, 'myId' | 'voters' | 'observers'>>;
@@ -144,6 +152,38 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
   };
 }
 
+/**
+ * Starts a member as `zk-server start-foreground` does for a zoo.cfg with server.N lines: TCP between
+ * the peers on the ports of server.N, and its dataDir on disk (in memory when there is none).
+ */
+export async function startMemberFromConfig(
+  config: ServerConfig,
+  options: Pick<StartMemberOptions, 'logger' | 'onFatal' | 'quorum' | 'connectionLimits'> = {},
+): Promise<RunningMember> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const quorum = quorumConfigOf(config, options.quorum);
+  let running: RunningMember | undefined;
+  const onStorageFailure = (error: Error) => {
+    logger.error({ err: error }, 'the disk failed: stopping');
+    options.onFatal?.(error);
+    void running?.stop();
+  };
+  const storage =
+    config.dataDir === undefined
+      ? new MemoryStorage()
+      : new DiskPeerStorage(diskPeerStorageOptions(config, { logger, onFailure: onStorageFailure }));
+  const transport = new TcpPeerTransport({ myId: quorum.myId, peers: peerAddresses(config), logger });
+  running = await startEnsembleMember({ ...options, config, transport, storage, logger });
+  return running;
+}
+
+/** The peers' addresses of server.N lines. */
+export function peerAddresses(config: ServerConfig): PeerAddress[] {
+  return config.servers.map((server) => ({
+    id: Number(server.id), host: server.host, quorumPort: server.quorumPort, electionPort: server.electionPort,
+  }));
+}
+
 async function waitServing(member: EnsembleMember, listener: ClientListener, signal?: AbortSignal):
   Promise<ServerModeView> {
   while (member.mode === undefined) {
@@ -180,7 +220,11 @@ export interface StartEnsembleOptions {
   /** Any other server options every member gets (minSessionTimeout, extendedTypesEnabled, ...). */
   readonly serverOptions?: ServerOptions;
   readonly quorum?: QuorumTuning;
-  /** The in-process network (default: a lossless one). */
+  /** 'memory' (default): a MemoryNetwork; 'tcp': TcpPeerTransport on free loopback ports. */
+  readonly transport?: 'memory' | 'tcp';
+  /** 'memory' (default): MemoryStorage; 'disk': DiskPeerStorage in a temporary directory per member. */
+  readonly storage?: 'memory' | 'disk';
+  /** The in-process network for transport 'memory' (default: a lossless one). */
   readonly network?: MemoryNetwork;
   readonly logger?: Logger;
 }
@@ -218,11 +262,18 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
   }
   const network = options.network ?? new MemoryNetwork();
   const ids = Array.from({ length: size + observers }, (_, index) => index + 1);
-  const servers = ids.map((id) => ({
-    id: BigInt(id), host: '127.0.0.1', quorumPort: 0, electionPort: 0,
-    role: id <= size ? ('participant' as const) : ('observer' as const),
-  }));
+  const tcp = options.transport === 'tcp';
+  const servers: QuorumServerConfig[] = [];
+  for (const id of ids) {
+    servers.push({
+      id: BigInt(id), host: '127.0.0.1',
+      quorumPort: tcp ? await freePort() : 0, electionPort: tcp ? await freePort() : 0,
+      role: id <= size ? ('participant' as const) : ('observer' as const),
+    });
+  }
   const disks = new Map(ids.map((id) => [id, new MemoryDisk()]));
+  const dataRoot = options.storage === 'disk' ? await mkdtemp(path.join(os.tmpdir(), 'ensemble-')) : undefined;
+  const silent = pino({ level: 'silent' });
   const members = new Map<number, RunningMember>();
   let incarnations = 0;
   const startMember = async (id: number) => {
@@ -237,12 +288,20 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
       serverId: BigInt(id),
       peerType: id <= size ? 'participant' : 'observer',
       standaloneEnabled: false,
+      ...(dataRoot !== undefined && { dataDir: path.join(dataRoot, String(id)) }),
     });
+    const logger = options.logger?.child({ myId: id }) ?? silent;
+    const storage = dataRoot === undefined
+      ? new MemoryStorage(disks.get(id)!)
+      : new DiskPeerStorage(diskPeerStorageOptions(config, { logger }));
+    const transport = tcp
+      ? new TcpPeerTransport({ myId: id, peers: peerAddresses(config), logger })
+      : network.transport(id);
     const running = await startEnsembleMember({
       config,
-      transport: network.transport(id),
-      storage: new MemoryStorage(disks.get(id)!),
-      logger: options.logger?.child({ myId: id }),
+      transport,
+      storage,
+      logger,
       quorum: { ...IN_PROCESS_TUNING, ...options.quorum },
       incarnation: `${id}.${++incarnations}`,
     });
@@ -253,6 +312,7 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
     await Promise.all(ids.map((id) => startMember(id)));
   } catch (error) {
     await Promise.all([...members.values()].map((m) => m.stop()));
+    if (dataRoot !== undefined) await rm(dataRoot, { recursive: true, force: true });
     throw error;
   }
   const member = (id: number) => {
@@ -263,7 +323,10 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
   const leader = () => [...members.values()].find((m) => m.mode === 'leader');
   let stopped: Promise<void> | undefined;
   const stop = () => {
-    stopped ??= Promise.all([...members.values()].map((m) => m.stop())).then(() => members.clear());
+    stopped ??= Promise.all([...members.values()].map((m) => m.stop())).then(async () => {
+      members.clear();
+      if (dataRoot !== undefined) await rm(dataRoot, { recursive: true, force: true });
+    });
     return stopped;
   };
   return {
@@ -294,4 +357,17 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** A free loopback port (the OS picks one; it is released for the member to bind). */
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

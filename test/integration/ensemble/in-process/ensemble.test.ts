@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { ZooKeeperClient, type WatchedEvent } from '../../../../src/index.js';
-import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
+import {
+  startEnsemble as startInProcess,
+  type RunningEnsemble,
+  type RunningMember,
+  type StartEnsembleOptions,
+} from '../../../../server/ensemble/server.js';
 import { fourLetterWord } from '../../../support/ports.js';
 
 function client(members: RunningMember | RunningMember[], sessionTimeoutMs = 4000): ZooKeeperClient {
@@ -30,8 +35,14 @@ async function valuesEverywhere(ensemble: RunningEnsemble, path: string): Promis
   return values;
 }
 
-describe('ensemble in process (memory seams)', function () {
+const SEAMS = [
+  { name: 'memory seams', transport: 'memory', storage: 'memory' },
+  { name: 'TCP and disk', transport: 'tcp', storage: 'disk' },
+] as const;
+
+for (const seams of SEAMS) describe(`ensemble in process (${seams.name})`, function () {
   this.timeout(20_000);
+  const startEnsemble = (options: StartEnsembleOptions) => startInProcess({ ...seams, ...options });
 
   it('elects one leader, and srvr reports the modes', async () => {
     await using ensemble = await startEnsemble({ size: 3 });
