@@ -422,6 +422,8 @@ export class EnsembleMember implements RequestGateway {
     } else if (type === OpCode.closeSession) {
       this.host?.sessionClosed(clientId, 'session closed');
     }
+    // A session created through another member: the leader's expiry timer must know of it.
+    if (type === OpCode.createSession && this.leads) this.host?.sessionsChanged();
   }
 
   // ----- RequestGateway: what client connections ask -----

@@ -1,0 +1,98 @@
+// Sessions and serving in an in-process ensemble: a learner's client keeps its session alive through
+// the leader (touches on ping replies), the leader expires a session whose client is gone and its
+// ephemerals vanish everywhere, a member without a quorum stops serving (4lw say so) and serves again
+// when a member comes back, and a restarted member catches up with what it missed.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'mocha';
+import { ZooKeeperClient } from '../../../../src/index.js';
+import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
+import { fourLetterWord } from '../../../support/ports.js';
+
+function client(member: RunningMember, sessionTimeoutMs = 4000): ZooKeeperClient {
+  return new ZooKeeperClient({ connectString: member.connectString, sessionTimeoutMs });
+}
+
+function followers(ensemble: RunningEnsemble): RunningMember[] {
+  return [...ensemble.members.values()].filter((m) => m.mode === 'follower');
+}
+
+describe('ensemble in process: sessions and serving', function () {
+  this.timeout(20_000);
+
+  it('keeps a follower\'s session alive past its timeout while its client pings', async () => {
+    await using ensemble = await startEnsemble({ size: 3 });
+    const leader = await ensemble.settled();
+    await using c = client(followers(ensemble)[0]!, 300);
+    await c.connect();
+    await c.create('/alive', null, { mode: 'EPHEMERAL' });
+    await sleep(1500); // five session timeouts: only the touches reported to the leader keep it
+    await using watcher = client(leader);
+    await watcher.connect();
+    assert.notEqual(await watcher.exists('/alive'), null);
+    assert.equal(c.state.type, 'connected');
+  });
+
+  it('expires on the leader a session whose follower went away; its ephemerals go everywhere', async () => {
+    await using ensemble = await startEnsemble({ size: 3 });
+    const leader = await ensemble.settled();
+    const [lost, kept] = followers(ensemble);
+    await using owner = client(lost!, 400);
+    await owner.connect();
+    await owner.create('/doomed', null, { mode: 'EPHEMERAL' });
+    await using watcher = client(kept!);
+    await watcher.connect();
+    await watcher.sync('/doomed');
+    const watched = await watcher.exists('/doomed', { watch: true });
+    assert.notEqual(watched.stat, null);
+    await ensemble.stopMember(lost!.myId);
+    const event = await watched.watch;
+    assert.equal(event.type, 'nodeDeleted');
+    await using onLeader = client(leader);
+    await onLeader.connect();
+    assert.equal(await onLeader.exists('/doomed'), null);
+  });
+
+  it('stops serving without a quorum, says so in srvr and stat, and serves again with one', async () => {
+    await using ensemble = await startEnsemble({ size: 3, serverOptions: { fourLetterWordsEnabled: '*' } });
+    await ensemble.settled();
+    const [kept, stopped] = followers(ensemble);
+    const leader = ensemble.leader()!;
+    {
+      await using c = client(kept!);
+      await c.connect();
+      await c.create('/kept', 'k');
+    }
+    await ensemble.stopMember(leader.myId);
+    await ensemble.stopMember(stopped!.myId);
+    while (kept!.mode !== 'not serving') await kept!.member.roleChanged();
+    const notServing = 'This ZooKeeper instance is not currently serving requests\n';
+    assert.equal(await fourLetterWord(kept!.port, 'srvr'), notServing);
+    assert.equal(await fourLetterWord(kept!.port, 'stat'), notServing);
+    assert.equal(await fourLetterWord(kept!.port, 'ruok'), 'imok');
+    await ensemble.restartMember(stopped!.myId);
+    await ensemble.settled();
+    await using c = client(kept!);
+    await c.connect();
+    assert.equal((await c.getData('/kept')).data.toString(), 'k');
+  });
+
+  it('brings a restarted member up to date with the writes it missed', async () => {
+    await using ensemble = await startEnsemble({ size: 3 });
+    await ensemble.settled();
+    const absent = followers(ensemble)[0]!;
+    await using c = client(ensemble.leader()!);
+    await c.connect();
+    await c.create('/early', 'e');
+    await ensemble.stopMember(absent.myId);
+    for (let i = 0; i < 20; i++) await c.create(`/missed-${i}`, String(i));
+    const back = await ensemble.restartMember(absent.myId);
+    await back.serving();
+    await using reader = client(back);
+    await reader.connect();
+    await reader.sync('/');
+    const children = (await reader.getChildren('/')).children.filter((name) => name !== 'zookeeper');
+    assert.equal(children.length, 21);
+    assert.equal((await reader.getData('/missed-19')).data.toString(), '19');
+  });
+});
