@@ -530,6 +530,18 @@ export class ServerCore {
     }
   }
 
+  /** An error txn (next zxid) for a write refused before preparation (ensemble: SessionMoved). */
+  prepareError(ctx: RequestContext, err: number, nowMs: number): Txn {
+    const header = {
+      clientId: ctx.sessionId,
+      cxid: ctx.cxid,
+      zxid: this.preparer.nextZxid(),
+      time: BigInt(Math.trunc(nowMs)),
+      type: OpCode.error,
+    };
+    return { header, record: { err } };
+  }
+
   /** The session's negotiated timeout, if it is known and live. */
   sessionTimeoutMs(sessionId: bigint): number | undefined {
     const session = this.sessionTracker.get(sessionId);

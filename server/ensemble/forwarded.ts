@@ -20,6 +20,13 @@ export const ForwardedRequest = record('ForwardedRequest', {
 });
 export type ForwardedRequest = ReturnType<typeof ForwardedRequest.decode>;
 
+/**
+ * Not a ZooKeeper opcode: "the session's client is now connected to the forwarding member". The
+ * leader records the owner; a later write of that session from another member is SessionMoved, as
+ * Apache's revalidation makes it.
+ */
+export const SESSION_OWNER_TYPE = -1000;
+
 /** Sessions whose clients were heard from since the last ping reply. */
 export const SessionTouches = record('SessionTouches', { sessionIds: vector(long) });
 

@@ -23,6 +23,7 @@ import {
 } from '../quorum/index.js';
 import {
   ForwardedRequest,
+  SESSION_OWNER_TYPE,
   decodeForwarded,
   decodeSessionTouches,
   encodeSessionTouches,
@@ -101,6 +102,8 @@ export class EnsembleMember implements RequestGateway {
   private readonly syncs = new Map<RequestId, PendingSync>();
   private readonly proposals = new Map<RequestId, OwnProposal>();
   private readonly ownApplied = new Map<bigint, (reply: Reply) => void>();
+  /** Leader: the member each session's client is connected to, as far as this leader knows. */
+  private readonly sessionOwners = new Map<bigint, number>();
   /** Sessions heard from since the last ping reply (learners report them to the leader). */
   private readonly touched = new Set<bigint>();
   private idleWaiters: Array<() => void> = [];
@@ -303,6 +306,7 @@ export class EnsembleMember implements RequestGateway {
     if (this.stateValue === 'LEADING') {
       // Proposal zxids are the peer's (epoch, counter); the core's preparer must hand out the same.
       this.core.beginEpoch(epoch, Date.now());
+      this.sessionOwners.clear(); // learned again from each session's next request
       this.host?.sessionsChanged();
     }
     this.log().info({ epoch: String(epoch), mode: this.mode, leader: this.leaderId }, 'serving clients');
@@ -341,12 +345,25 @@ export class EnsembleMember implements RequestGateway {
       this.log().warn({ from, err: error }, 'dropping a forwarded request that does not decode');
       return;
     }
+    const { sessionId, type } = request;
+    if (type === SESSION_OWNER_TYPE) {
+      this.sessionOwners.set(sessionId, from);
+      return;
+    }
     const nowMs = Date.now();
-    const ctx: RequestContext = { sessionId: request.sessionId, cxid: request.cxid, authIds: request.authIds };
+    const ctx: RequestContext = { sessionId, cxid: request.cxid, authIds: request.authIds };
+    if (type === OpCode.createSession) {
+      this.sessionOwners.set(sessionId, from);
+      const timeoutMs = this.core.negotiateTimeout(request.timeoutMs);
+      this.propose({ txn: this.core.prepareCreateSession(sessionId, timeoutMs, nowMs) });
+      return;
+    }
+    const owner = this.sessionOwners.get(sessionId);
+    if (owner === undefined) this.sessionOwners.set(sessionId, from);
     const txn =
-      request.type === OpCode.createSession
-        ? this.core.prepareCreateSession(request.sessionId, this.core.negotiateTimeout(request.timeoutMs), nowMs)
-        : this.core.prepare(ctx, request.type, forwardedBody(request), nowMs);
+      owner !== undefined && owner !== from
+        ? this.core.prepareError(ctx, ErrorCode.SESSION_MOVED, nowMs)
+        : this.core.prepare(ctx, type, forwardedBody(request), nowMs);
     this.propose({ txn });
   }
 
@@ -413,11 +430,14 @@ export class EnsembleMember implements RequestGateway {
       own(reply);
     }
     // Matched by (session, cxid), as Apache's CommitProcessor matches its queued requests.
+    if (type === OpCode.closeSession) this.sessionOwners.delete(clientId);
     const write = this.waiting.get(writeKey(clientId, cxid));
     if (write !== undefined) {
       this.waiting.delete(write.key);
       this.forwards.delete(write.requestId);
-      write.onReply(reply);
+      // Apache answers SessionMoved by closing the connection: the client is connected elsewhere.
+      if (reply.err === ErrorCode.SESSION_MOVED) write.onRefused('session moved to another member');
+      else write.onReply(reply);
       this.wakeIdleIfDone();
     } else if (type === OpCode.closeSession) {
       this.host?.sessionClosed(clientId, 'session closed');
@@ -479,12 +499,22 @@ export class EnsembleMember implements RequestGateway {
     if (!ServerCore.sessionPassword(sessionId).equals(Buffer.from(passwd))) return onResumed(undefined);
     const reopen = () => {
       const timeoutMs = this.core.reopenSession(sessionId, passwd, requestedTimeoutMs, Date.now());
-      if (timeoutMs !== undefined) this.touchSession(sessionId, Date.now());
+      if (timeoutMs !== undefined) {
+        this.touchSession(sessionId, Date.now());
+        this.claimSession(sessionId);
+      }
       onResumed(timeoutMs);
     };
     if (this.core.sessionTimeoutMs(sessionId) !== undefined) return reopen();
     // Created through another member and not applied here yet? Catch up with the leader first.
     this.requestSync(reopen, onRefused);
+  }
+
+  /** Tells the leader this member holds the session now (ahead of the session's next write). */
+  private claimSession(sessionId: bigint): void {
+    if (!this.serving) return;
+    const request = { sessionId, cxid: 0, type: SESSION_OWNER_TYPE, authIds: [], timeoutMs: 0, frame: null };
+    this.input({ type: 'forward', requestId: this.nextRequestId++, request: ForwardedRequest.encode(request) });
   }
 
   sync(_ctx: RequestContext, path: string, onReply: (reply: Reply) => void, onRefused: (reason: string) => void):

@@ -1,11 +1,12 @@
 // Sessions and serving in an in-process ensemble: a learner's client keeps its session alive through
 // the leader (touches on ping replies), the leader expires a session whose client is gone and its
 // ephemerals vanish everywhere, a member without a quorum stops serving (4lw say so) and serves again
-// when a member comes back, and a restarted member catches up with what it missed.
+// when a member comes back, a restarted member catches up with what it missed, and a write from a
+// connection whose session moved to another member is refused (SessionMoved closes it, as Apache).
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'mocha';
-import { ZooKeeperClient } from '../../../../src/index.js';
+import { ConnectionLossError, ZooKeeperClient } from '../../../../src/index.js';
 import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
 import { fourLetterWord } from '../../../support/ports.js';
 
@@ -94,5 +95,26 @@ describe('ensemble in process: sessions and serving', function () {
     const children = (await reader.getChildren('/')).children.filter((name) => name !== 'zookeeper');
     assert.equal(children.length, 21);
     assert.equal((await reader.getData('/missed-19')).data.toString(), '19');
+  });
+
+  it('refuses a write from the old connection of a session that moved to another member', async () => {
+    await using ensemble = await startEnsemble({ size: 3 });
+    await ensemble.settled();
+    const [first, second] = followers(ensemble);
+    await using old = client(first!);
+    await old.connect();
+    await old.create('/owned', 'o');
+    await using moved = new ZooKeeperClient({
+      connectString: second!.connectString,
+      sessionTimeoutMs: 4000,
+      sessionId: old.sessionId,
+      sessionPassword: old.sessionPassword,
+    });
+    await moved.connect();
+    assert.equal(moved.sessionId, old.sessionId);
+    await moved.setData('/owned', 'm');
+    await assert.rejects(old.setData('/owned', 'stale'), ConnectionLossError);
+    await moved.sync('/owned');
+    assert.equal((await moved.getData('/owned')).data.toString(), 'm');
   });
 });
