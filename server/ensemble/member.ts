@@ -543,7 +543,7 @@ export class EnsembleMember implements RequestGateway {
   }
 
   async idle(): Promise<void> {
-    if (this.waiting.size === 0) return;
+    if (this.waiting.size === 0 || !this.serving) return; // not serving: nothing in flight completes
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 

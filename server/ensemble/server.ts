@@ -241,6 +241,8 @@ export interface RunningEnsemble extends AsyncDisposable {
   leader(): RunningMember | undefined;
   /** Resolves once a leader serves and every running member serves too. */
   settled(options?: { signal?: AbortSignal }): Promise<RunningMember>;
+  /** Ends a session as if it had expired, through the leader. */
+  expireSession(sessionId: bigint): Promise<void>;
   /** Stops one member (its disk is kept for restartMember). */
   stopMember(id: number): Promise<void>;
   /** Starts a stopped member again from its disk, on a new client port. */
@@ -344,6 +346,11 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
         if (found !== undefined && [...members.values()].every((m) => m.mode !== 'not serving')) return found;
         await Promise.race([...members.values()].map((m) => m.member.roleChanged()));
       }
+    },
+    expireSession: async (sessionId) => {
+      const current = leader();
+      if (current === undefined) throw new InvalidArgumentError('no member leads now');
+      await current.expireSession(sessionId);
     },
     stopMember: async (id) => {
       const running = member(id);

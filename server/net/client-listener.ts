@@ -5,7 +5,7 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { OpCode } from '../../src/protocol/index.js';
+import { InvalidArgumentError, OpCode } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { RequestContext } from '../core/api.js';
 import type { CoreMetrics, ServerCore } from '../core/server-core.js';
@@ -160,6 +160,9 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
 
   /** Closes a session as if it had expired (tests and the testing kit use this). */
   expireSession(sessionId: bigint): Promise<void> {
+    if (!this.gateway.leads) {
+      return Promise.reject(new InvalidArgumentError('only the leader of an ensemble expires sessions'));
+    }
     return new Promise((resolve) => {
       this.gateway.submitInternal(
         (nowMs) => this.core.prepareCloseSession(sessionId, nowMs),

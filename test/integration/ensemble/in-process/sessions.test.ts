@@ -117,4 +117,21 @@ describe('ensemble in process: sessions and serving', function () {
     await moved.sync('/owned');
     assert.equal((await moved.getData('/owned')).data.toString(), 'm');
   });
+
+  it('expires a session on request through the leader; a follower refuses to', async () => {
+    await using ensemble = await startEnsemble({ size: 3 });
+    await ensemble.settled();
+    const follower = followers(ensemble)[0]!;
+    await using c = client(follower);
+    await c.connect();
+    await c.create('/short-lived', null, { mode: 'EPHEMERAL' });
+    await assert.rejects(follower.expireSession(c.sessionId), /only the leader/);
+    const expired = c.closed();
+    await ensemble.expireSession(c.sessionId);
+    assert.match(String(await expired), /expired/i);
+    await using reader = client(follower);
+    await reader.connect();
+    await reader.sync('/');
+    assert.equal(await reader.exists('/short-lived'), null);
+  });
 });
