@@ -265,7 +265,7 @@ export class EnsembleMember implements RequestGateway {
       case 'syncDone': {
         const sync = this.syncs.get(output.requestId);
         this.syncs.delete(output.requestId);
-        sync?.onDone();
+        if (sync !== undefined) this.guarded(() => sync.onDone());
         return;
       }
       case 'sessionTouches':
@@ -427,7 +427,7 @@ export class EnsembleMember implements RequestGateway {
     const own = this.ownApplied.get(zxid);
     if (own !== undefined) {
       this.ownApplied.delete(zxid);
-      own(reply);
+      this.guarded(() => own(reply));
     }
     // Matched by (session, cxid), as Apache's CommitProcessor matches its queued requests.
     if (type === OpCode.closeSession) this.sessionOwners.delete(clientId);
@@ -436,8 +436,8 @@ export class EnsembleMember implements RequestGateway {
       this.waiting.delete(write.key);
       this.forwards.delete(write.requestId);
       // Apache answers SessionMoved by closing the connection: the client is connected elsewhere.
-      if (reply.err === ErrorCode.SESSION_MOVED) write.onRefused('session moved to another member');
-      else write.onReply(reply);
+      if (reply.err === ErrorCode.SESSION_MOVED) this.guarded(() => write.onRefused('session moved elsewhere'));
+      else this.guarded(() => write.onReply(reply));
       this.wakeIdleIfDone();
     } else if (type === OpCode.closeSession) {
       this.host?.sessionClosed(clientId, 'session closed');
@@ -555,6 +555,15 @@ export class EnsembleMember implements RequestGateway {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /** A connection's callback failing is that connection's bug: logged, never the member's end. */
+  private guarded(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.log().error({ err: error }, 'a reply callback failed');
+    }
   }
 
   // ----- the end -----
