@@ -131,6 +131,24 @@ describe('peer wire', () => {
     );
   });
 
+  it('encodes in parts that concatenate to the whole message, a snapshot uncopied', () => {
+    const wire = peerWire();
+    for (const message of everyMessage) {
+      const parts = wire.encodeParts(message);
+      assert.deepEqual(Buffer.concat(parts), wire.encode(message));
+      if (message.type === 'zab' && message.body.type === 'snap' && message.body.snapshot.length > 0) {
+        assert.equal(parts.length, 2);
+        assert.equal(parts[1].buffer, message.body.snapshot.buffer);
+      }
+    }
+    const small = peerWire({ snapshotBytesMax: 2 });
+    const snap: PeerMessage = {
+      type: 'zab', link: '', leaderSession: '', seq: 0,
+      body: { type: 'snap', zxid: 1n, snapshot: bytes(1, 2, 3) },
+    };
+    assert.throws(() => small.encodeParts(snap), InvalidArgumentError);
+  });
+
   it('starts every message with the version byte', () => {
     for (const message of everyMessage) assert.equal(encodePeerMessage(message)[0], PEER_WIRE_VERSION);
   });
