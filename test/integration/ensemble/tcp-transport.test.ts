@@ -8,6 +8,7 @@ import { EventEmitter, once } from 'node:events';
 import { after, afterEach, describe, it } from 'mocha';
 import { pino } from 'pino';
 import { freePort } from '../../support/ports.js';
+import { fuzzPeerPorts } from '../../fuzz/peer-fuzz.js';
 import { TcpPeerTransport, type TcpPeerTransportLimits } from '../../../server/ensemble/tcp-transport.js';
 import type { PeerAddress } from '../../../server/ensemble/seams.js';
 import { peerWire, type PeerMessage, type ZabBody } from '../../../server/quorum/index.js';
@@ -382,6 +383,15 @@ describe('TcpPeerTransport', function () {
     assert.ok(handles() > baseline);
     await Promise.all(members.map((m) => m.transport.close()));
     assert.equal(handles(), baseline);
+  });
+
+  it('survives a short slice of the peer-port fuzzer, and keeps delivering', async () => {
+    const counts = await fuzzPeerPorts({
+      seed: 9, casesMax: 300, deadlineMs: Date.now() + 15_000, healthEvery: 50, hangTimeoutMs: 5_000,
+    });
+    assert.deepEqual(counts.findings, []);
+    assert.equal(counts.cases, 300);
+    assert.equal(counts.healthChecks, 6);
   });
 
   it('refuses a peer configured for another cluster, with a log line on both sides', async () => {
