@@ -66,6 +66,11 @@ export interface TcpPeerTransportOptions {
   readonly cluster?: string;
   /** Listen on every address instead of the host of `server.N` (Apache's quorumListenOnAllIPs). */
   readonly listenOnAllIps?: boolean;
+  /**
+   * Refuse a caller whose own idea of its ports differs from ours (a wrong myid, a stale config).
+   * Default true; turn it off where peers reach each other through port mappings (NAT, proxies).
+   */
+  readonly checkPeerPorts?: boolean;
   readonly limits?: Partial<TcpPeerTransportLimits>;
 }
 
@@ -114,6 +119,8 @@ class OutboundLink {
   /** The backoff before the next dial, or the deadline of the current dial. */
   private timer: NodeJS.Timeout | undefined;
   private closedSocket: Promise<void> = Promise.resolve();
+  /** Writes of this event loop turn are being gathered (see flush). */
+  private corked = false;
 
   constructor(
     private readonly transport: TcpPeerTransport,
@@ -246,6 +253,16 @@ class OutboundLink {
     const socket = this.socket;
     if (this.state !== 'open' || socket === undefined) return;
     const { socketBufferBytesMax } = this.transport.limits;
+    if (this.queue.length > 0 && !this.corked) {
+      // What one step of the peer sends (a proposal to each follower, commits, acks) leaves in one
+      // system call: hold the writes of this turn and let them go together at the end of it.
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     while (this.queue.length > 0 && socket.writableLength < socketBufferBytesMax) {
       for (const part of this.shift().parts) socket.write(part);
       this.counters.sent++;
@@ -275,6 +292,7 @@ export class TcpPeerTransport implements PeerTransport {
   readonly log: Logger;
   private readonly cluster: string;
   private readonly listenOnAllIps: boolean;
+  private readonly checkPeerPorts: boolean;
   private readonly me: PeerAddress;
   private readonly peers = new Map<number, PeerAddress>();
   private readonly links = new Map<string, OutboundLink>();
@@ -295,6 +313,7 @@ export class TcpPeerTransport implements PeerTransport {
     this.myId = options.myId;
     this.cluster = options.cluster ?? 'menagerie';
     this.listenOnAllIps = options.listenOnAllIps ?? false;
+    this.checkPeerPorts = options.checkPeerPorts ?? true;
     const wireOnly: { -readonly [K in keyof PeerWireLimits]?: number } = {};
     for (const key of Object.keys(peerWireDefaults) as Array<keyof PeerWireLimits>) {
       const value = options.limits?.[key];
@@ -536,6 +555,7 @@ export class TcpPeerTransport implements PeerTransport {
     if (peer === undefined || hello.senderId === this.myId) {
       return `server ${hello.senderId} is not a peer of ours`;
     }
+    if (!this.checkPeerPorts) return undefined;
     if (peer.quorumPort !== hello.senderQuorumPort || peer.electionPort !== hello.senderElectionPort) {
       const ours = `${peer.quorumPort}:${peer.electionPort}`;
       const theirs = `${hello.senderQuorumPort}:${hello.senderElectionPort}`;

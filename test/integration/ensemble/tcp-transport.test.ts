@@ -394,6 +394,24 @@ describe('TcpPeerTransport', function () {
     assert.equal(counts.healthChecks, 6);
   });
 
+  it('accepts a peer behind a port mapping when told not to check its ports', async () => {
+    const peers = await addresses(2);
+    const logger = pino({ level: 'silent' });
+    const received: PeerMessage[] = [];
+    const arrived = new EventEmitter();
+    // Peer 2 believes it listens elsewhere than peer 1 believes (as behind NAT or a proxy).
+    const seenByTwo = [peers[0], { ...peers[1], quorumPort: peers[1].quorumPort + 1 }];
+    await using one = new TcpPeerTransport({ myId: 1, peers, logger, checkPeerPorts: false, limits: fast });
+    await one.start((_from, message) => {
+      received.push(message);
+      arrived.emit('message');
+    });
+    await using two = new TcpPeerTransport({ myId: 2, peers: seenByTwo, logger, limits: fast });
+    two.send(1, notification(4));
+    await once(arrived, 'message');
+    assert.deepEqual(roundsOf(received), [4]);
+  });
+
   it('refuses a peer configured for another cluster, with a log line on both sides', async () => {
     const peers = await addresses(2);
     const one = await startMember(1, peers);
