@@ -306,6 +306,7 @@ export class TcpPeerTransport implements PeerTransport {
   private readonly complaints: ThrottledWarnings;
   private onMessage: ((from: number, message: PeerMessage) => void) | undefined;
   private closing: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   /** Accepted connections closed before or at the handshake (strangers, garbage, misconfigured peers). */
   refusedConnections = 0;
 
@@ -333,20 +334,25 @@ export class TcpPeerTransport implements PeerTransport {
     this.onMessage = onMessage;
     // No host: Node listens on every address, IPv6 and IPv4 where it can, IPv4 only where it cannot.
     const host = this.listenOnAllIps ? undefined : this.me.host;
-    try {
+    // A close that comes while we bind waits for the binding, so no listener outlives it.
+    this.starting = (async () => {
       await this.listen('election', host, this.me.electionPort);
       await this.listen('quorum', host, this.me.quorumPort);
+    })();
+    try {
+      await this.starting;
     } catch (error) {
       await this.close();
       throw error;
     }
+    if (this.closing !== undefined) throw new ClosedError('the peer transport was closed while starting');
     const { electionPort, quorumPort } = this.me;
     this.log.info({ host: host ?? '*', electionPort, quorumPort }, 'listening for peers');
   }
 
   send(to: number, message: PeerMessage): void {
     const counters = this.counters.get(to);
-    if (counters === undefined || to === this.myId) {
+    if (counters === undefined || !this.peers.has(to) || to === this.myId) {
       this.complaints.warn({ to }, 'message to an unknown peer (or to ourselves) dropped');
       return;
     }
@@ -582,6 +588,7 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   private async closeEverything(): Promise<void> {
+    await this.starting?.catch(() => {});
     const servers = this.servers.map((server) => new Promise<void>((resolve) => {
       server.close(() => resolve());
     }));

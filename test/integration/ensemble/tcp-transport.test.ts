@@ -367,6 +367,8 @@ describe('TcpPeerTransport', function () {
     two.transport.send(1, notification(2));
     await one.log.waitFor('server 2 is not a peer of ours');
     assert.equal(one.received.filter((r) => r.from === 2).length, 0);
+    // Messages to the removed peer are dropped, not thrown.
+    one.transport.send(2, notification(5));
     assert.throws(() => one.transport.setPeers([{ ...peers[0], quorumPort: 1 }, peers[2]]), /cannot change/);
     assert.throws(() => one.transport.setPeers([peers[2]]), /myid 1/);
   });
@@ -435,6 +437,15 @@ describe('TcpPeerTransport', function () {
     two.transport.send(1, notification(2));
     assert.equal(two.transport.peerCounters().get(1)?.dropped, 1);
     await assert.rejects(two.transport.start(() => {}), /closed/);
+  });
+
+  it('closes while it starts without leaving a listener behind', async () => {
+    const peers = await addresses(1);
+    const transport = new TcpPeerTransport({ myId: 1, peers, logger: pino({ level: 'silent' }) });
+    const starting = assert.rejects(transport.start(() => {}), /closed while starting/);
+    await transport.close();
+    await starting;
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length, 0);
   });
 
   it('fails to start on a port in use, and releases what it bound', async () => {
