@@ -241,6 +241,15 @@ class OutboundLink {
     }, this.backoffMs());
   }
 
+  /** The peer just called us, so it is up: a redial need not wait for the rest of the backoff. */
+  peerIsBack(): void {
+    if (this.state !== 'backoff') return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length > 0) this.dial();
+    else this.state = 'idle';
+  }
+
   private backoffMs(): number {
     const { reconnectDelayMsMin, reconnectDelayMsMax } = this.transport.limits;
     const ceiling = Math.min(reconnectDelayMsMax, reconnectDelayMsMin * 2 ** Math.min(this.failures - 1, 20));
@@ -547,6 +556,9 @@ export class TcpPeerTransport implements PeerTransport {
       if (this.inbound.get(key) === socket) this.inbound.delete(key);
     });
     this.log.debug({ channel, peer: hello.senderId }, 'peer connected');
+    for (const other of ['election', 'quorum'] as const) {
+      this.links.get(`${hello.senderId}/${other}`)?.peerIsBack();
+    }
     return hello.senderId;
   }
 

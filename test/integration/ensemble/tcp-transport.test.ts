@@ -202,6 +202,18 @@ describe('TcpPeerTransport', function () {
     assert.ok((one.transport.peerCounters().get(2)?.connects ?? 0) >= 2);
   });
 
+  it('redials at once, not after its backoff, a peer that just called it', async () => {
+    const peers = await addresses(2);
+    // A backoff far beyond the test's timeout: only the early redial can deliver the message.
+    const limits = { reconnectDelayMsMin: 60_000, reconnectDelayMsMax: 60_000 };
+    const one = await startMember(1, peers, { limits });
+    one.transport.send(2, notification(1));
+    await one.log.waitFor('connection to peer lost', 30);
+    const two = await startMember(2, peers);
+    two.transport.send(1, zab(0));
+    assert.deepEqual(roundsOf(await receivedFrom(two, 1, 1)), [1]);
+  });
+
   it('drops the oldest queued messages beyond the queue bound, and counts them', async () => {
     const peers = await addresses(2);
     const one = await startMember(1, peers, { limits: { queueMessagesMax: 3 } });
