@@ -30,8 +30,11 @@ export const peerWireDefaults: PeerWireLimits = {
   nameBytesMax: 256,
 };
 
-/** Bytes a message adds around its variable-length fields (kind bytes, lengths, longs, names). */
-export const PEER_MESSAGE_OVERHEAD_BYTES_MAX = 64 + 2 * 4;
+/**
+ * Bytes a message adds around its largest field and its two names: comfortably more than the 31 of
+ * a snap packet (version, kind, two name lengths, seq, tag, zxid, snapshot length).
+ */
+export const PEER_MESSAGE_OVERHEAD_BYTES_MAX = 64;
 
 /** The largest encoded message under `limits`: what a transport's frame limit must admit. */
 export function peerMessageBytesMax(limits: PeerWireLimits = peerWireDefaults): number {

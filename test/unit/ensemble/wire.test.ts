@@ -6,7 +6,7 @@ import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { DecodeError, InvalidArgumentError } from '../../../src/protocol/index.js';
 import {
-  decodePeerMessage, encodePeerMessage, peerWire, PEER_WIRE_VERSION,
+  decodePeerMessage, encodePeerMessage, peerMessageBytesMax, peerWire, PEER_WIRE_VERSION,
   type PeerMessage, type ZabBody,
 } from '../../../server/quorum/index.js';
 
@@ -240,6 +240,17 @@ describe('peer wire', () => {
       assert.throws(() => small.decode(encodePeerMessage(message)), /exceeds the limit/);
     }
     assert.ok(small.decode(small.encode(zab({ type: 'snap', zxid: 1n, snapshot: new Uint8Array(8) }))));
+    // The largest messages the limits allow fit in the frame limit a transport derives from them.
+    const named = (body: ZabBody): PeerMessage => ({
+      type: 'zab', link: 'abc', leaderSession: 'dé', seq: 9, body,
+    });
+    const largest = [
+      named({ type: 'snap', zxid: -1n, snapshot: new Uint8Array(8) }),
+      named({ type: 'inform', txn: { zxid: 1n, payload: new Uint8Array(4) } }),
+    ];
+    for (const message of largest) {
+      assert.ok(small.encode(message).length <= peerMessageBytesMax(small.limits));
+    }
   });
 
   it('refuses a huge declared length without allocating it', () => {
