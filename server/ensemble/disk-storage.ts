@@ -12,6 +12,7 @@
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ClosedError } from '../../src/protocol/errors.js';
+import { OpCode } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../config/index.js';
 import { txnCodecFor, type ServerCore } from '../core/server-core.js';
 import { CoreRecoveryTarget, coreDigest, coreSnapshotSource } from '../durable/core-adapter.js';
@@ -306,10 +307,16 @@ export class DiskPeerStorage implements PeerStorage {
       await writeEpochFile(directory, CURRENT_EPOCH_FILE, currentEpoch, this.fileSystem);
     }
     if (zxidEpoch > currentEpoch) {
-      throw new PersistenceError(
-        `the current epoch ${currentEpoch} is older than the last zxid 0x${lastZxid.toString(16)}`,
-        path.join(directory, CURRENT_EPOCH_FILE),
+      // Apache refuses to start here. A crash between installing a leader's snapshot (or logging its
+      // DIFF) and NEWLEADER's currentEpoch leaves exactly this, so we raise it to what the data holds:
+      // never above the epoch of a leader we synced with, never claiming an epoch we did not see.
+      this.logger.warn(
+        `the current epoch ${currentEpoch} is older than the last zxid 0x${lastZxid.toString(16)}; ` +
+          `raising it to ${zxidEpoch}`,
       );
+      currentEpoch = zxidEpoch;
+      derived.push('currentEpoch');
+      await writeEpochFile(directory, CURRENT_EPOCH_FILE, currentEpoch, this.fileSystem);
     }
     let acceptedEpoch = await readEpochFile(directory, ACCEPTED_EPOCH_FILE);
     if (acceptedEpoch === undefined) {
@@ -498,9 +505,10 @@ export class DiskPeerStorage implements PeerStorage {
     const bytes = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.length);
     const name = snapshotFileName(zxid);
     let target: CoreRecoveryTarget;
+    const sessionIds = new Set<bigint>();
     try {
       // Decoded (and verified) first: a bad snapshot from the leader leaves core and disk untouched.
-      target = this.decodeSnapshot(core, zxid, bytes, name);
+      target = this.decodeSnapshot(core, zxid, bytes, name, sessionIds);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -508,6 +516,7 @@ export class DiskPeerStorage implements PeerStorage {
       // A background snapshot still walking the core must finish before the core is replaced.
       await this.snapshotting;
       const { digestMatched } = target.finish({ replay: false });
+      dropSessionsNotIn(core, sessionIds);
       if (digestMatched === false) this.logger.warn(`snapshot 0x${zxid.toString(16)}: digest mismatch`);
       await this.retireCurrentLogFile();
       // Every step is crash-safe: the log is first cut back to zxid (a prefix of itself), then the
@@ -521,7 +530,13 @@ export class DiskPeerStorage implements PeerStorage {
     });
   }
 
-  private decodeSnapshot(core: ServerCore, zxid: bigint, bytes: Buffer, name: string): CoreRecoveryTarget {
+  private decodeSnapshot(
+    core: ServerCore,
+    zxid: bigint,
+    bytes: Buffer,
+    name: string,
+    sessionIds: Set<bigint>,
+  ): CoreRecoveryTarget {
     const target = new CoreRecoveryTarget(core, (this.options.nowMs ?? Date.now)(), txnCodecFor);
     const decoder = new SnapshotDecoder(`the leader's ${name}`);
     decoder.push(bytes);
@@ -529,7 +544,10 @@ export class DiskPeerStorage implements PeerStorage {
     let sawRoot = false;
     for (;;) {
       const step = decoder.next();
-      if (step.kind === 'session') target.addSession(step.session);
+      if (step.kind === 'session') {
+        target.addSession(step.session);
+        sessionIds.add(step.session.id);
+      }
       else if (step.kind === 'acl') target.addAcl(step.entry);
       else if (step.kind === 'node') {
         if (!sawRoot && step.node.path !== '') {
@@ -685,5 +703,24 @@ export class DiskPeerStorage implements PeerStorage {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/**
+ * ServerCore.restore replaces the tree but keeps the sessions it tracked; a leader's snapshot must
+ * replace those too. Each one it lacks is closed with no txn and no node deleted (it owns none in the
+ * new tree), at the current zxid, as core-adapter's killOrphanEphemerals does.
+ */
+function dropSessionsNotIn(core: ServerCore, sessionIds: ReadonlySet<bigint>): void {
+  for (const { sessionId } of core.sessions()) {
+    if (sessionIds.has(sessionId)) continue;
+    const header = {
+      clientId: sessionId,
+      cxid: 0,
+      zxid: core.lastProcessedZxid,
+      time: 0n,
+      type: OpCode.closeSession,
+    };
+    core.apply({ header, record: { paths2Delete: [] } });
   }
 }
