@@ -4,6 +4,7 @@
 // failing disk into a reported failure rather than a silent loss.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/
 import type { Txn } from '../../../server/quorum/index.js';
 import { makeZxid } from '../../../server/quorum/zxid.js';
 import { FaultFileSystem } from '../../unit/persistence/fault-fs.js';
+import { crashCoreOptions, crashTxns } from './disk-storage-child.js';
 
 const T0 = 1_700_000_000_000;
 const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
@@ -425,5 +427,64 @@ describe('ensemble disk peer storage', function () {
     storage.append([{ zxid: txn.zxid + 1n, payload: txn.payload }]);
     assert.equal(failures.length, 1);
     await assert.rejects(storage.flush());
+  });
+
+  /** Runs the child until it made `reports` durability reports, then SIGKILLs it; returns them all. */
+  async function appendUntilKilled(dir: string, reports: number): Promise<bigint[]> {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'disk-storage-child.ts'), dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.split('\n').length > reports) resolve();
+        });
+        child.once('exit', (code, signal) => {
+          reject(new Error(`child exited (${code ?? signal}): ${stderr}`));
+        });
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await closed;
+    }
+    // Every line the child wrote before the kill, including those still in the pipe then.
+    return stdout
+      .split('\n')
+      .filter((line) => line.startsWith('logged '))
+      .map((line) => BigInt(line.slice('logged '.length)));
+  }
+
+  it('loses nothing reported logged when killed with SIGKILL mid-append', async function () {
+    this.timeout(60_000);
+    for (const reports of [10, 200]) {
+      const dir = await mkdtemp(path.join(tmpdir(), 'peer-crash-'));
+      try {
+        const logged = await appendUntilKilled(dir, reports);
+        const reported = logged.reduce((a, b) => (a > b ? a : b), 0n);
+        assert.ok(logged.length >= reports, `reports: ${logged.length}`);
+        const storage = new DiskPeerStorage({ dataDir: dir });
+        try {
+          const state = await storage.open(new ServerCore(crashCoreOptions));
+          const last = state.log.at(-1)?.zxid ?? 0n;
+          const describe = (zxid: bigint) => `0x${zxid.toString(16)}`;
+          assert.ok(last >= reported, `reopened at ${describe(last)}, reported ${describe(reported)}`);
+          const expected = crashTxns();
+          for (const txn of state.log) {
+            assert.deepEqual(payloads([txn]), payloads([expected.next().value as Txn]));
+          }
+        } finally {
+          await storage.close();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
   });
 });
