@@ -18,7 +18,9 @@ import { logEntries } from '../../../server/persistence/recovery.js';
 import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/txn-format.js';
 import type { Txn } from '../../../server/quorum/index.js';
 import { makeZxid } from '../../../server/quorum/zxid.js';
+import { apacheAvailable, startApache } from '../../support/apache.js';
 import { FaultFileSystem } from '../../unit/persistence/fault-fs.js';
+import { RawSession } from '../persistence/raw-client.js';
 import { crashCoreOptions, crashTxns } from './disk-storage-child.js';
 
 const T0 = 1_700_000_000_000;
@@ -288,6 +290,46 @@ describe('ensemble disk peer storage', function () {
     assert.deepEqual(zxids(state.log), [...zxids(txns.slice(0, 2)), after.zxid]);
   });
 
+  it('leaves a prefix of the log when a truncate fails part way (as a crash there would)', async () => {
+    const txns = new Leader(1n).batch(9);
+    for (const slice of [txns.slice(0, 3), txns.slice(3, 6), txns.slice(6)]) {
+      const { storage } = await openPeer({}, 1n);
+      await appendLogged(storage, slice);
+      await storage.close();
+    }
+    const fileSystem = new FaultFileSystem();
+    const failures: Error[] = [];
+    const { storage } = await openPeer({ fileSystem, onFailure: (error) => failures.push(error) });
+    // The later file goes, then cutting log.<txns[3]> fails: the log must still be gap-free.
+    fileSystem.fault = { op: 'truncate', code: 'EIO', file: /log\./ };
+    await assert.rejects(storage.truncate(txns[4].zxid), /EIO/);
+    assert.equal(failures.length, 1);
+    await assert.rejects(storage.persistEpoch('currentEpoch', 1n), /EIO/);
+    fileSystem.fault = null;
+    await storage.close();
+    const { state } = await openPeer();
+    assert.deepEqual(zxids(state.log), zxids(txns.slice(0, 6)));
+  });
+
+  it('leaves a consistent data dir when installing a snapshot fails part way', async () => {
+    const leader = new Leader(2n);
+    leader.batch(10, 'leader');
+    const fileSystem = new FaultFileSystem();
+    const { storage, core } = await openPeer({ fileSystem, onFailure: () => {} }, 1n);
+    const own = new Leader(1n).batch(6, 'own');
+    await appendLogged(storage, own);
+    fileSystem.fault = { op: 'open', code: 'ENOSPC', file: /tmp\.snapshot/ };
+    const bytes = storage.serializeSnapshot(leader.core);
+    await assert.rejects(storage.installSnapshot(core, leader.core.lastProcessedZxid, bytes), /ENOSPC/);
+    assert.ok(storage.failed);
+    fileSystem.fault = null;
+    await storage.close();
+    // The old state as it was (our log is all below the leader's zxid, so nothing was cut).
+    const { state } = await openPeer();
+    assert.equal(state.appliedZxid, 0n);
+    assert.deepEqual(payloads(state.log), payloads(own));
+  });
+
   it('installs a leader snapshot: same tree, no old log, and a reopen starts from it', async () => {
     const leader = new Leader(2n);
     leader.batch(15, 'leader');
@@ -486,5 +528,43 @@ describe('ensemble disk peer storage', function () {
         await rm(dir, { recursive: true, force: true });
       }
     }
+  });
+
+  it('leaves a data dir (logs in dataLogDir) that Apache 3.8 standalone starts on and serves', async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    // Epoch 1: logged, part applied (background snapshots), then cut back; epoch 2 continues.
+    const first = new Leader(1n);
+    const txns = first.batch(20, 'one');
+    const expected = new Leader(1n);
+    expected.batch(14, 'one');
+    const second = new Leader(2n, T0 + 86_400_000);
+    second.session();
+    const later = [second.create('/two', 'a'), second.create('/two/x', 'b')];
+    {
+      const { storage, core } = await openPeer({ snapCount: 6 }, 1n);
+      await appendLogged(storage, txns);
+      deliver(storage, core, txns.slice(0, 12));
+      await storage.snapshotDone();
+      await storage.truncate(txns[13].zxid);
+      await storage.persistEpoch('acceptedEpoch', 2n);
+      await storage.persistEpoch('currentEpoch', 2n);
+      await appendLogged(storage, later);
+      await storage.close();
+    }
+    for (const txn of later) expected.core.apply(decodeTxnPayload(Buffer.from(txn.payload)));
+    await using apache = await startApache({ dataDir, keepDataDir: true, config: { dataLogDir: logDir } });
+    await using session = await RawSession.connect(apache.port);
+    const ctx = { sessionId: 0n, cxid: 1, authIds: [] };
+    const paths = [...expected.core.snapshot().nodes].map((node) => node.path);
+    assert.ok(paths.includes('/one/c11') && paths.includes('/two/x') && !paths.includes('/one/c12'));
+    for (const nodePath of paths.filter((p) => !p.startsWith('/zookeeper'))) {
+      const ours = expected.core.read(ctx, OpCode.getData, { path: nodePath, watch: false });
+      const theirs = await session.getData(nodePath);
+      assert.equal(theirs.err, 0, `Apache has ${nodePath}`);
+      assert.deepEqual(theirs.body, ours.response, `data and stat of ${nodePath}`);
+    }
+    const gone = await session.getData('/one/c12');
+    assert.notEqual(gone.err, 0, 'a truncated txn does not replay');
   });
 });
