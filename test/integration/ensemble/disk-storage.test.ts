@@ -530,7 +530,7 @@ describe('ensemble disk peer storage', function () {
     }
   });
 
-  it('leaves a data dir (logs in dataLogDir) that Apache 3.8 standalone starts on and serves', async function () {
+  it('leaves a data dir (logs in dataLogDir) that Apache 3.8 standalone starts on', async function () {
     if (!apacheAvailable()) this.skip();
     this.timeout(60_000);
     // Epoch 1: logged, part applied (background snapshots), then cut back; epoch 2 continues.
