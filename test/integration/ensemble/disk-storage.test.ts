@@ -10,10 +10,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateMode, OpCode, Perms, type ACL } from '../../../src/protocol/index.js';
 import type { RequestContext } from '../../../server/core/api.js';
+import { parseZooCfg } from '../../../server/config/index.js';
 import { ServerCore, type ServerCoreOptions } from '../../../server/core/server-core.js';
 import { coreDigest } from '../../../server/durable/core-adapter.js';
 import { dumpLog, dumpSnapshot } from '../../../server/durable/tools.js';
-import { DiskPeerStorage, type DiskPeerStorageOptions } from '../../../server/ensemble/disk-storage.js';
+import {
+  DiskPeerStorage,
+  diskPeerStorageOptions,
+  type DiskPeerStorageOptions,
+} from '../../../server/ensemble/disk-storage.js';
 import { logEntries } from '../../../server/persistence/recovery.js';
 import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/txn-format.js';
 import type { Txn } from '../../../server/quorum/index.js';
@@ -245,6 +250,46 @@ describe('ensemble disk peer storage', function () {
     await storage.persistEpoch('acceptedEpoch', 3n);
     await storage.close();
     await assert.rejects(openPeer(), /accepted epoch 3 is less than the current epoch 4/);
+  });
+
+  it('snapshots every snapCount applied txns, purges to the newest three, reopens there', async () => {
+    const txns = new Leader(1n).batch(30);
+    const { storage, core } = await openPeer({ snapCount: 4 }, 1n);
+    await appendLogged(storage, txns);
+    for (const txn of txns) {
+      deliver(storage, core, [txn]);
+      await storage.snapshotDone();
+    }
+    // random 0, snapCount 4: every 3rd applied txn snapshots (and rolls the log).
+    assert.equal((await snapshotFiles()).length, 11);
+    await storage.purge(3);
+    const kept = (await snapshotFiles()).map((name) => BigInt(`0x${name.slice('snapshot.'.length)}`));
+    assert.deepEqual(kept.sort((a, b) => (a < b ? -1 : 1)), [txns[23].zxid, txns[26].zxid, txns[29].zxid]);
+    await storage.close();
+    const reopened = await openPeer();
+    assert.equal(reopened.state.appliedZxid, txns[29].zxid);
+    assert.deepEqual(reopened.state.log, []);
+    assert.deepEqual(describeCore(reopened.core), describeCore(core));
+  });
+
+  it('takes its options from zoo.cfg as Apache names them', () => {
+    const { config } = parseZooCfg(
+      'dataDir=/d\ndataLogDir=/l\nsnapCount=7\npreAllocSize=128\nforceSync=no\n' +
+        'autopurge.snapRetainCount=5\nautopurge.purgeInterval=2\n',
+    );
+    const chosen = diskPeerStorageOptions(config, { snapCount: 9 });
+    assert.deepEqual(
+      { ...chosen },
+      {
+        dataDir: '/d',
+        dataLogDir: '/l',
+        forceSync: false,
+        preAllocBytes: 128 * 1024,
+        snapCount: 9,
+        autopurgeSnapRetainCount: 5,
+        autopurgeIntervalMs: 2 * 3600_000,
+      },
+    );
   });
 
   it('truncates a log spread over several files, keeps appending, and reopens to the same log', async () => {
