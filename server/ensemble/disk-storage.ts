@@ -30,7 +30,13 @@ import {
   type PersistenceFileSystem,
   type PersistenceLogger,
 } from '../persistence/file-system.js';
-import { LOG_PREFIX, snapshotFileName, VERSION_DIR, zxidFromFileName } from '../persistence/names.js';
+import {
+  LOG_PREFIX,
+  SNAPSHOT_PREFIX,
+  snapshotFileName,
+  VERSION_DIR,
+  zxidFromFileName,
+} from '../persistence/names.js';
 import { purge, SNAP_RETAIN_COUNT_MIN } from '../persistence/purge.js';
 import { listLogs, logEntries, recover, type TornTail } from '../persistence/recovery.js';
 import { listSnapshots, writeSnapshot, type SnapshotWritten } from '../persistence/snapshot-files.js';
@@ -183,6 +189,7 @@ export class DiskPeerStorage implements PeerStorage {
   private snapshotting: Promise<SnapshotWritten | undefined> | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
+  private opening = false;
   private closing: Promise<void> | undefined;
 
   constructor(readonly options: DiskPeerStorageOptions) {
@@ -231,10 +238,9 @@ export class DiskPeerStorage implements PeerStorage {
 
   async open(core: ServerCore): Promise<DurableState> {
     if (this.closing !== undefined) throw new ClosedError('the peer storage is closed');
-    if (this.txnLog !== undefined || this.recoveryReport !== undefined) {
-      throw new TypeError('the peer storage is already open');
-    }
+    if (this.opening) throw new TypeError('the peer storage is already open');
     if (core.lastProcessedZxid !== 0n) throw new TypeError('DiskPeerStorage.open: the core is not fresh');
+    this.opening = true;
     const nowMs = (this.options.nowMs ?? Date.now)();
     const recovered = await recover(
       {
@@ -260,7 +266,7 @@ export class DiskPeerStorage implements PeerStorage {
     }
     const lastZxid = log.at(-1)?.zxid ?? core.lastProcessedZxid;
     const { acceptedEpoch, currentEpoch, derived } = await this.readEpochs(lastZxid);
-    this.txnLog = await TxnLog.open({
+    const txnLog = await TxnLog.open({
       directory: this.logDirectory,
       forceSync: this.options.forceSync,
       preAllocBytes: this.options.preAllocBytes,
@@ -268,6 +274,11 @@ export class DiskPeerStorage implements PeerStorage {
       logger: this.logger,
       onFsync: this.options.onFsync,
     });
+    if (this.closing !== undefined) {
+      await txnLog.close();
+      throw new ClosedError('the peer storage was closed while it opened');
+    }
+    this.txnLog = txnLog;
     this.appendedZxid = lastZxid;
     this.durableZxid = lastZxid;
     this.recoveryReport = {
@@ -382,13 +393,13 @@ export class DiskPeerStorage implements PeerStorage {
     });
   }
 
-  /** Records the first failure and tells the member; later ones are only logged. */
+  /**
+   * Records the first failure and tells the member. Later ones (every txn queued behind a failed
+   * write is refused too) follow from it and are not reported again.
+   */
   private fail(cause: unknown): void {
+    if (this.failure !== undefined) return;
     const error = cause instanceof Error ? cause : new Error(String(cause));
-    if (this.failure !== undefined) {
-      this.logger.warn(`peer storage: a further failure after the first: ${error.message}`);
-      return;
-    }
     this.failure = error;
     this.logger.error(`peer storage failed, nothing more is made durable: ${error.message}`);
     try {
@@ -412,7 +423,7 @@ export class DiskPeerStorage implements PeerStorage {
   truncate(zxid: bigint): Promise<void> {
     return this.barrier(`truncate to 0x${zxid.toString(16)}`, async () => {
       const newer = (await listSnapshots(this.snapshotDirectory)).filter(
-        (name) => zxidFromFileName(name, 'snapshot')! > zxid,
+        (name) => zxidFromFileName(name, SNAPSHOT_PREFIX)! > zxid,
       );
       if (newer.length > 0) {
         // Applied state is never truncated (the peer asserts it); a snapshot above zxid means it was.

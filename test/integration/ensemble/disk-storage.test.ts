@@ -193,6 +193,18 @@ describe('ensemble disk peer storage', function () {
     assert.ok(reports.every((zxid) => zxids(txns).includes(zxid)));
   });
 
+  it('makes every append durable on close, even those not yet reported', async () => {
+    const txns = new Leader(1n).batch(50);
+    {
+      const { storage } = await openPeer({}, 1n);
+      for (const txn of txns) storage.append([txn]);
+      await storage.close();
+      storage.append(new Leader(1n).batch(51).slice(50)); // after close: ignored, never half-written
+    }
+    const { state } = await openPeer();
+    assert.deepEqual(payloads(state.log), payloads(txns));
+  });
+
   it('reopens with the epochs, the snapshot state and the log above it', async () => {
     const leader = new Leader(1n);
     const txns = leader.batch(12);
