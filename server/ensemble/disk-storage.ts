@@ -422,21 +422,27 @@ export class DiskPeerStorage implements PeerStorage {
 
   truncate(zxid: bigint): Promise<void> {
     return this.barrier(`truncate to 0x${zxid.toString(16)}`, async () => {
-      const newer = (await listSnapshots(this.snapshotDirectory)).filter(
-        (name) => zxidFromFileName(name, SNAPSHOT_PREFIX)! > zxid,
-      );
-      if (newer.length > 0) {
-        // Applied state is never truncated (the peer asserts it); a snapshot above zxid means it was.
-        throw new PersistenceError(
-          `cannot truncate the log to 0x${zxid.toString(16)}: snapshot ${newer[0]} is newer`,
-          this.snapshotDirectory,
-        );
-      }
+      await this.refuseSnapshotsAbove(zxid, 'truncate the log');
       await this.retireCurrentLogFile();
       await this.cutLogsAbove(zxid);
       if (this.appendedZxid > zxid) this.appendedZxid = zxid;
       if (this.durableZxid > zxid) this.durableZxid = zxid;
     });
+  }
+
+  /**
+   * The applied state never goes back (the peer asserts it), so no snapshot can be above a truncation
+   * point or an installed snapshot; if one is, this data dir is not what the peer believes.
+   */
+  private async refuseSnapshotsAbove(zxid: bigint, what: string): Promise<void> {
+    const newer = (await listSnapshots(this.snapshotDirectory)).filter(
+      (name) => zxidFromFileName(name, SNAPSHOT_PREFIX)! > zxid,
+    );
+    if (newer.length === 0) return;
+    throw new PersistenceError(
+      `cannot ${what} to 0x${zxid.toString(16)}: snapshot ${newer[0]} is newer`,
+      this.snapshotDirectory,
+    );
   }
 
   /**
@@ -514,6 +520,7 @@ export class DiskPeerStorage implements PeerStorage {
     return this.barrier(`install snapshot 0x${zxid.toString(16)}`, async () => {
       // A background snapshot still walking the core must finish before the core is replaced.
       await this.snapshotting;
+      await this.refuseSnapshotsAbove(zxid, 'install a snapshot');
       const { digestMatched } = target.finish({ replay: false });
       dropSessionsNotIn(core, sessionIds);
       if (digestMatched === false) this.logger.warn(`snapshot 0x${zxid.toString(16)}: digest mismatch`);

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateMode, OpCode, Perms, type ACL } from '../../../src/protocol/index.js';
@@ -385,6 +385,23 @@ describe('ensemble disk peer storage', function () {
     const { state } = await openPeer();
     assert.equal(state.appliedZxid, 0n);
     assert.deepEqual(payloads(state.log), payloads(own));
+  });
+
+  it('refuses to truncate or install below a snapshot it holds (applied state never goes back)', async () => {
+    const txns = new Leader(1n).batch(4);
+    const failures: Error[] = [];
+    const { storage, core } = await openPeer({ onFailure: (error) => failures.push(error) }, 1n);
+    await appendLogged(storage, txns);
+    const version2 = path.join(dataDir, 'version-2');
+    const above = path.join(version2, `snapshot.${txns[3].zxid.toString(16)}`);
+    await copyFile(path.join(version2, 'snapshot.0'), above);
+    await assert.rejects(storage.truncate(txns[1].zxid), /snapshot\.100000004 is newer/);
+    assert.equal(failures.length, 1);
+    const leader = new Leader(1n);
+    leader.batch(2);
+    const bytes = storage.serializeSnapshot(leader.core);
+    const zxid = leader.core.lastProcessedZxid;
+    await assert.rejects(storage.installSnapshot(core, zxid, bytes), /is newer/);
   });
 
   it('installs a leader snapshot: same tree, no old log, and a reopen starts from it', async () => {
