@@ -12,6 +12,7 @@
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ClosedError } from '../../src/protocol/errors.js';
+import { OpCode } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../config/index.js';
 import { txnCodecFor, type ServerCore } from '../core/server-core.js';
 import { CoreRecoveryTarget, coreDigest, coreSnapshotSource } from '../durable/core-adapter.js';
@@ -29,13 +30,19 @@ import {
   type PersistenceFileSystem,
   type PersistenceLogger,
 } from '../persistence/file-system.js';
-import { LOG_PREFIX, snapshotFileName, VERSION_DIR, zxidFromFileName } from '../persistence/names.js';
+import {
+  LOG_PREFIX,
+  SNAPSHOT_PREFIX,
+  snapshotFileName,
+  VERSION_DIR,
+  zxidFromFileName,
+} from '../persistence/names.js';
 import { purge, SNAP_RETAIN_COUNT_MIN } from '../persistence/purge.js';
 import { listLogs, logEntries, recover, type TornTail } from '../persistence/recovery.js';
 import { listSnapshots, writeSnapshot, type SnapshotWritten } from '../persistence/snapshot-files.js';
 import { EMPTY_ZXID_DIGEST, SnapshotDecoder, SnapshotEncoder } from '../persistence/snapshot-format.js';
 import { SnapshotSchedule } from '../persistence/snapshot-schedule.js';
-import { decodeTxnPayload, encodeTxnPayload } from '../persistence/txn-format.js';
+import { encodeTxnPayload } from '../persistence/txn-format.js';
 import { TxnLog } from '../persistence/txn-log.js';
 import {
   CorruptSnapshotError,
@@ -182,6 +189,7 @@ export class DiskPeerStorage implements PeerStorage {
   private snapshotting: Promise<SnapshotWritten | undefined> | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
+  private opening = false;
   private closing: Promise<void> | undefined;
 
   constructor(readonly options: DiskPeerStorageOptions) {
@@ -230,10 +238,9 @@ export class DiskPeerStorage implements PeerStorage {
 
   async open(core: ServerCore): Promise<DurableState> {
     if (this.closing !== undefined) throw new ClosedError('the peer storage is closed');
-    if (this.txnLog !== undefined || this.recoveryReport !== undefined) {
-      throw new TypeError('the peer storage is already open');
-    }
+    if (this.opening) throw new TypeError('the peer storage is already open');
     if (core.lastProcessedZxid !== 0n) throw new TypeError('DiskPeerStorage.open: the core is not fresh');
+    this.opening = true;
     const nowMs = (this.options.nowMs ?? Date.now)();
     const recovered = await recover(
       {
@@ -259,7 +266,7 @@ export class DiskPeerStorage implements PeerStorage {
     }
     const lastZxid = log.at(-1)?.zxid ?? core.lastProcessedZxid;
     const { acceptedEpoch, currentEpoch, derived } = await this.readEpochs(lastZxid);
-    this.txnLog = await TxnLog.open({
+    const txnLog = await TxnLog.open({
       directory: this.logDirectory,
       forceSync: this.options.forceSync,
       preAllocBytes: this.options.preAllocBytes,
@@ -267,6 +274,11 @@ export class DiskPeerStorage implements PeerStorage {
       logger: this.logger,
       onFsync: this.options.onFsync,
     });
+    if (this.closing !== undefined) {
+      await txnLog.close();
+      throw new ClosedError('the peer storage was closed while it opened');
+    }
+    this.txnLog = txnLog;
     this.appendedZxid = lastZxid;
     this.durableZxid = lastZxid;
     this.recoveryReport = {
@@ -306,10 +318,16 @@ export class DiskPeerStorage implements PeerStorage {
       await writeEpochFile(directory, CURRENT_EPOCH_FILE, currentEpoch, this.fileSystem);
     }
     if (zxidEpoch > currentEpoch) {
-      throw new PersistenceError(
-        `the current epoch ${currentEpoch} is older than the last zxid 0x${lastZxid.toString(16)}`,
-        path.join(directory, CURRENT_EPOCH_FILE),
+      // Apache refuses to start here. A crash between installing a leader's snapshot (or logging its
+      // DIFF) and NEWLEADER's currentEpoch leaves exactly this, so we raise it to what the data holds:
+      // never above the epoch of a leader we synced with, never claiming an epoch we did not see.
+      this.logger.warn(
+        `the current epoch ${currentEpoch} is older than the last zxid 0x${lastZxid.toString(16)}; ` +
+          `raising it to ${zxidEpoch}`,
       );
+      currentEpoch = zxidEpoch;
+      derived.push('currentEpoch');
+      await writeEpochFile(directory, CURRENT_EPOCH_FILE, currentEpoch, this.fileSystem);
     }
     let acceptedEpoch = await readEpochFile(directory, ACCEPTED_EPOCH_FILE);
     if (acceptedEpoch === undefined) {
@@ -346,34 +364,22 @@ export class DiskPeerStorage implements PeerStorage {
     });
   }
 
-  /** Queues one txn on the log; its durability is reported through onLogged. */
+  /** Queues one txn on the log, its payload bytes as they are; durability goes to onLogged. */
   private write(txn: QuorumTxn): void {
     if (this.failure !== undefined) return; // already reported; nothing after a failure is logged
     const log = this.log();
-    let decoded: LogTxn;
     try {
-      if (txn.zxid <= this.appendedZxid) {
-        throw new PersistenceError(
-          `txn 0x${txn.zxid.toString(16)} appended after 0x${this.appendedZxid.toString(16)}`,
-        );
-      }
-      decoded = decodeTxnPayload(Buffer.from(txn.payload.buffer, txn.payload.byteOffset, txn.payload.length));
-      if (decoded.header.zxid !== txn.zxid) {
-        throw new PersistenceError(
-          `txn 0x${txn.zxid.toString(16)} carries a payload for 0x${decoded.header.zxid.toString(16)}`,
-        );
-      }
+      checkPayload(txn, this.appendedZxid);
     } catch (error) {
       this.fail(error);
       return;
     }
     this.appendedZxid = txn.zxid;
     const zxid = txn.zxid;
-    const durable = log.append(decoded).then(
+    this.lastAppend = log.appendPayload(zxid, txn.payload).then(
       () => this.logged(zxid),
       (error: unknown) => this.fail(error),
     );
-    this.lastAppend = durable;
   }
 
   private logged(zxid: bigint): void {
@@ -387,13 +393,13 @@ export class DiskPeerStorage implements PeerStorage {
     });
   }
 
-  /** Records the first failure and tells the member; later ones are only logged. */
+  /**
+   * Records the first failure and tells the member. Later ones (every txn queued behind a failed
+   * write is refused too) follow from it and are not reported again.
+   */
   private fail(cause: unknown): void {
+    if (this.failure !== undefined) return;
     const error = cause instanceof Error ? cause : new Error(String(cause));
-    if (this.failure !== undefined) {
-      this.logger.warn(`peer storage: a further failure after the first: ${error.message}`);
-      return;
-    }
     this.failure = error;
     this.logger.error(`peer storage failed, nothing more is made durable: ${error.message}`);
     try {
@@ -416,21 +422,27 @@ export class DiskPeerStorage implements PeerStorage {
 
   truncate(zxid: bigint): Promise<void> {
     return this.barrier(`truncate to 0x${zxid.toString(16)}`, async () => {
-      const newer = (await listSnapshots(this.snapshotDirectory)).filter(
-        (name) => zxidFromFileName(name, 'snapshot')! > zxid,
-      );
-      if (newer.length > 0) {
-        // Applied state is never truncated (the peer asserts it); a snapshot above zxid means it was.
-        throw new PersistenceError(
-          `cannot truncate the log to 0x${zxid.toString(16)}: snapshot ${newer[0]} is newer`,
-          this.snapshotDirectory,
-        );
-      }
+      await this.refuseSnapshotsAbove(zxid, 'truncate the log');
       await this.retireCurrentLogFile();
       await this.cutLogsAbove(zxid);
       if (this.appendedZxid > zxid) this.appendedZxid = zxid;
       if (this.durableZxid > zxid) this.durableZxid = zxid;
     });
+  }
+
+  /**
+   * The applied state never goes back (the peer asserts it), so no snapshot can be above a truncation
+   * point or an installed snapshot; if one is, this data dir is not what the peer believes.
+   */
+  private async refuseSnapshotsAbove(zxid: bigint, what: string): Promise<void> {
+    const newer = (await listSnapshots(this.snapshotDirectory)).filter(
+      (name) => zxidFromFileName(name, SNAPSHOT_PREFIX)! > zxid,
+    );
+    if (newer.length === 0) return;
+    throw new PersistenceError(
+      `cannot ${what} to 0x${zxid.toString(16)}: snapshot ${newer[0]} is newer`,
+      this.snapshotDirectory,
+    );
   }
 
   /**
@@ -498,16 +510,19 @@ export class DiskPeerStorage implements PeerStorage {
     const bytes = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.length);
     const name = snapshotFileName(zxid);
     let target: CoreRecoveryTarget;
+    const sessionIds = new Set<bigint>();
     try {
       // Decoded (and verified) first: a bad snapshot from the leader leaves core and disk untouched.
-      target = this.decodeSnapshot(core, zxid, bytes, name);
+      target = this.decodeSnapshot(core, zxid, bytes, name, sessionIds);
     } catch (error) {
       return Promise.reject(error);
     }
     return this.barrier(`install snapshot 0x${zxid.toString(16)}`, async () => {
       // A background snapshot still walking the core must finish before the core is replaced.
       await this.snapshotting;
+      await this.refuseSnapshotsAbove(zxid, 'install a snapshot');
       const { digestMatched } = target.finish({ replay: false });
+      dropSessionsNotIn(core, sessionIds);
       if (digestMatched === false) this.logger.warn(`snapshot 0x${zxid.toString(16)}: digest mismatch`);
       await this.retireCurrentLogFile();
       // Every step is crash-safe: the log is first cut back to zxid (a prefix of itself), then the
@@ -521,7 +536,13 @@ export class DiskPeerStorage implements PeerStorage {
     });
   }
 
-  private decodeSnapshot(core: ServerCore, zxid: bigint, bytes: Buffer, name: string): CoreRecoveryTarget {
+  private decodeSnapshot(
+    core: ServerCore,
+    zxid: bigint,
+    bytes: Buffer,
+    name: string,
+    sessionIds: Set<bigint>,
+  ): CoreRecoveryTarget {
     const target = new CoreRecoveryTarget(core, (this.options.nowMs ?? Date.now)(), txnCodecFor);
     const decoder = new SnapshotDecoder(`the leader's ${name}`);
     decoder.push(bytes);
@@ -529,7 +550,10 @@ export class DiskPeerStorage implements PeerStorage {
     let sawRoot = false;
     for (;;) {
       const step = decoder.next();
-      if (step.kind === 'session') target.addSession(step.session);
+      if (step.kind === 'session') {
+        target.addSession(step.session);
+        sessionIds.add(step.session.id);
+      }
       else if (step.kind === 'acl') target.addAcl(step.entry);
       else if (step.kind === 'node') {
         if (!sawRoot && step.node.path !== '') {
@@ -685,5 +709,47 @@ export class DiskPeerStorage implements PeerStorage {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/**
+ * ServerCore.restore replaces the tree but keeps the sessions it tracked; a leader's snapshot must
+ * replace those too. Each one it lacks is closed with no txn and no node deleted (it owns none in the
+ * new tree), at the current zxid, as core-adapter's killOrphanEphemerals does.
+ */
+function dropSessionsNotIn(core: ServerCore, sessionIds: ReadonlySet<bigint>): void {
+  for (const { sessionId } of core.sessions()) {
+    if (sessionIds.has(sessionId)) continue;
+    const header = {
+      clientId: sessionId,
+      cxid: 0,
+      zxid: core.lastProcessedZxid,
+      time: 0n,
+      type: OpCode.closeSession,
+    };
+    core.apply({ header, record: { paths2Delete: [] } });
+  }
+}
+
+/** TxnHeader: clientId (8 bytes), cxid (4), zxid (8), time (8), type (4). */
+const HEADER_ZXID_OFFSET = 12;
+const HEADER_BYTES = 32;
+
+/**
+ * A cheap check of a quorum txn before its bytes go to the log as they are: it follows the last one
+ * and its payload's TxnHeader names its zxid. (Decoding every payload costs more than writing it.)
+ */
+function checkPayload(txn: QuorumTxn, lastZxid: bigint): void {
+  const hex = (zxid: bigint) => `0x${zxid.toString(16)}`;
+  if (txn.zxid <= lastZxid) {
+    throw new PersistenceError(`txn ${hex(txn.zxid)} appended after ${hex(lastZxid)}`);
+  }
+  const { payload } = txn;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const headerZxid = payload.length < HEADER_BYTES ? undefined : view.getBigInt64(HEADER_ZXID_OFFSET);
+  if (headerZxid !== txn.zxid) {
+    throw new PersistenceError(
+      `txn ${hex(txn.zxid)} carries a payload for ${headerZxid === undefined ? 'nothing' : hex(headerZxid)}`,
+    );
   }
 }

@@ -19,7 +19,12 @@ import {
   type PersistenceLogger,
 } from './file-system.js';
 import { logFileName } from './names.js';
-import { encodeLogEntry, encodeLogFileHeader, FILE_HEADER_BYTES } from './txn-format.js';
+import {
+  encodeLogEntry,
+  encodeLogEntryOfPayload,
+  encodeLogFileHeader,
+  FILE_HEADER_BYTES,
+} from './txn-format.js';
 import { TxnLogFailedError, type Txn } from './types.js';
 
 /** Apache's default zookeeper.preAllocSize: 64 MiB. */
@@ -155,6 +160,21 @@ export class TxnLog implements AsyncDisposable {
     this.txnsSinceRoll++;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ kind: 'txn', zxid: txn.header.zxid, entry, resolve, reject });
+      this.startFlushing();
+    });
+  }
+
+  /**
+   * As `append`, for a txn already encoded as a log payload (TxnHeader, record, optional digest):
+   * a quorum proposal's bytes go to the log as they are. The caller vouches that they decode.
+   */
+  appendPayload(zxid: bigint, payload: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('the transaction log is closed'));
+    if (this.failure !== null) return Promise.reject(this.refusal());
+    const entry = encodeLogEntryOfPayload(payload);
+    this.txnsSinceRoll++;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'txn', zxid, entry, resolve, reject });
       this.startFlushing();
     });
   }

@@ -30,8 +30,11 @@ export const peerWireDefaults: PeerWireLimits = {
   nameBytesMax: 256,
 };
 
-/** Bytes a message adds around its variable-length fields (kind bytes, lengths, longs, names). */
-export const PEER_MESSAGE_OVERHEAD_BYTES_MAX = 64 + 2 * 4;
+/**
+ * Bytes a message adds around its largest field and its two names: comfortably more than the 31 of
+ * a snap packet (version, kind, two name lengths, seq, tag, zxid, snapshot length).
+ */
+export const PEER_MESSAGE_OVERHEAD_BYTES_MAX = 64;
 
 /** The largest encoded message under `limits`: what a transport's frame limit must admit. */
 export function peerMessageBytesMax(limits: PeerWireLimits = peerWireDefaults): number {
@@ -277,6 +280,11 @@ export interface PeerWire {
   readonly limits: PeerWireLimits;
   /** Throws InvalidArgumentError for a message that breaks the limits (its peers would refuse it). */
   encode(message: PeerMessage): Buffer;
+  /**
+   * The same bytes as `encode`, in parts whose concatenation is the message: a snapshot comes as its
+   * own part (the caller's bytes, not a copy), so a large one is written to a socket without copying.
+   */
+  encodeParts(message: PeerMessage): Buffer[];
   /** Throws DecodeError, with the reason, for anything but one whole valid message. */
   decode(bytes: Uint8Array): PeerMessage;
   encodeHello(hello: PeerHello): Buffer;
@@ -339,9 +347,24 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
       return { type: 'zab', ...header, body } satisfies ZabPacket;
     });
 
+  const encodeParts = (message: PeerMessage): Buffer[] => {
+    if (message.type !== 'zab' || message.body.type !== 'snap') return [encode(message)];
+    const { snapshot } = message.body;
+    if (snapshot.length > all.snapshotBytesMax) {
+      const limit = all.snapshotBytesMax;
+      throw new InvalidArgumentError(`snapshot of ${snapshot.length} bytes exceeds the limit of ${limit}`);
+    }
+    // The snapshot is the last field: encode the rest around an empty one, then set its length.
+    const head = encode({ ...message, body: { ...message.body, snapshot: new Uint8Array(0) } });
+    head.writeInt32BE(snapshot.length, head.length - 4);
+    const tail = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
+    return [head, tail];
+  };
+
   return {
     limits: all,
     encode,
+    encodeParts,
     decode,
     encodeHello: (value) => frame(KIND_HELLO, [[hello, value]]),
     decodeHello: (bytes) => strictly(bytes, 'peer hello', (reader, kind) => {

@@ -8,6 +8,7 @@ import { EventEmitter, once } from 'node:events';
 import { after, afterEach, describe, it } from 'mocha';
 import { pino } from 'pino';
 import { freePort } from '../../support/ports.js';
+import { fuzzPeerPorts } from '../../fuzz/peer-fuzz.js';
 import { TcpPeerTransport, type TcpPeerTransportLimits } from '../../../server/ensemble/tcp-transport.js';
 import type { PeerAddress } from '../../../server/ensemble/seams.js';
 import { peerWire, type PeerMessage, type ZabBody } from '../../../server/quorum/index.js';
@@ -25,7 +26,7 @@ class LogRecorder extends EventEmitter {
 
   /** Resolves with the first line (past or future) whose message contains `text`. */
   async waitFor(text: string, level = 40): Promise<Record<string, unknown>> {
-    const match = (line: { level: number; msg: string }) => line.level === level && line.msg.includes(text);
+    const match = (line: { level: number }) => line.level === level && JSON.stringify(line).includes(text);
     const seen = this.lines.find(match);
     if (seen) return seen;
     for (;;) {
@@ -118,12 +119,12 @@ async function garbageClient(port: number, chunks: Buffer[]): Promise<void> {
   socket.on('error', () => {});
   const closed = once(socket, 'close');
   await once(socket, 'connect');
+  socket.resume();
   for (const [index, chunk] of chunks.entries()) {
     const answered = index < chunks.length - 1 ? once(socket, 'data') : undefined;
     socket.write(chunk);
     await answered;
   }
-  socket.resume();
   await closed;
 }
 
@@ -201,6 +202,18 @@ describe('TcpPeerTransport', function () {
     assert.ok((one.transport.peerCounters().get(2)?.connects ?? 0) >= 2);
   });
 
+  it('redials at once, not after its backoff, a peer that just called it', async () => {
+    const peers = await addresses(2);
+    // A backoff far beyond the test's timeout: only the early redial can deliver the message.
+    const limits = { reconnectDelayMsMin: 60_000, reconnectDelayMsMax: 60_000 };
+    const one = await startMember(1, peers, { limits });
+    one.transport.send(2, notification(1));
+    await one.log.waitFor('connection to peer lost', 30);
+    const two = await startMember(2, peers);
+    two.transport.send(1, zab(0));
+    assert.deepEqual(roundsOf(await receivedFrom(two, 1, 1)), [1]);
+  });
+
   it('drops the oldest queued messages beyond the queue bound, and counts them', async () => {
     const peers = await addresses(2);
     const one = await startMember(1, peers, { limits: { queueMessagesMax: 3 } });
@@ -267,6 +280,152 @@ describe('TcpPeerTransport', function () {
     });
   }
 
+  it('closes a caller that sends no hello, or drips it, by the handshake deadline', async () => {
+    const peers = await addresses(2);
+    const one = await startMember(1, peers, { limits: { handshakeTimeoutMs: 100 } });
+    const silent = garbageClient(peers[0].quorumPort, []);
+    const socket = net.connect(peers[0].electionPort, '127.0.0.1');
+    socket.on('error', () => {});
+    // A frame of 100 bytes, a byte at a time: the socket is never idle, but the hello never completes.
+    socket.write(Buffer.from([0, 0, 0, 100]));
+    const dripping = setInterval(() => socket.write(Buffer.from([1])), 20);
+    try {
+      await Promise.all([silent, once(socket, 'close')]);
+    } finally {
+      clearInterval(dripping);
+    }
+    assert.equal(one.log.lines.filter((l) => l.msg.includes('no handshake in time')).length, 2);
+    assert.equal(one.transport.refusedConnections, 2);
+  });
+
+  it('closes accepted connections beyond the bound of those waiting for their hello', async () => {
+    const peers = await addresses(2);
+    const one = await startMember(1, peers, { limits: { pendingConnectionsMax: 2 } });
+    const idle = [0, 1].map(() => net.connect(peers[0].quorumPort, '127.0.0.1'));
+    await Promise.all(idle.map((socket) => once(socket, 'connect')));
+    await garbageClient(peers[0].quorumPort, []);
+    await one.log.waitFor('too many connections');
+    for (const socket of idle) socket.destroy();
+    await Promise.all(idle.map((socket) => once(socket, 'close')));
+    // With the slots free again, a real peer gets through.
+    const two = await startMember(2, peers);
+    two.transport.send(1, zab(0));
+    await receivedFrom(one, 2, 1);
+  });
+
+  it('bounds what waits for a peer that does not read, counting the drops', async () => {
+    const peers = await addresses(2);
+    const wire = peerWire();
+    // A peer that accepts our hello and then never reads again (like a paused process).
+    const sockets: net.Socket[] = [];
+    const stalled = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => {
+        socket.write(framed(wire.encodeHelloReply({ accepted: true, reason: '' })));
+        socket.pause();
+      });
+    });
+    await new Promise<void>((resolve) => stalled.listen(peers[1].quorumPort, '127.0.0.1', resolve));
+    try {
+      const limits = { socketBufferBytesMax: 64 * 1024, queueMessagesMax: 10 };
+      const one = await startMember(1, peers, { limits });
+      const request = Buffer.alloc(100 * 1024);
+      one.transport.send(2, zab(0, { type: 'request', requestId: 0, request }));
+      while ((one.transport.peerCounters().get(2)?.connects ?? 0) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      for (let i = 1; i <= 300; i++) {
+        one.transport.send(2, zab(i, { type: 'request', requestId: i, request }));
+      }
+      const counters = one.transport.peerCounters().get(2)!;
+      assert.ok(counters.queued <= 10, `queued ${counters.queued}`);
+      assert.ok(counters.dropped > 0);
+      assert.equal(counters.sent + counters.dropped + counters.queued, 301);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+
+  it('keeps a connection when the message handler throws', async () => {
+    const peers = await addresses(2);
+    const log = new LogRecorder();
+    const received: PeerMessage[] = [];
+    const arrived = new EventEmitter();
+    await using one = new TcpPeerTransport({ myId: 1, peers, logger: log.logger, limits: fast });
+    await one.start((_from, message) => {
+      received.push(message);
+      arrived.emit('message');
+      if (received.length === 1) throw new Error('handler bug');
+    });
+    const two = await startMember(2, peers);
+    two.transport.send(1, notification(1));
+    two.transport.send(1, notification(2));
+    while (received.length < 2) await once(arrived, 'message');
+    assert.deepEqual(roundsOf(received), [1, 2]);
+    await log.waitFor('handler threw', 50);
+    assert.equal(one.peerCounters().get(2)?.connects, 0);
+    assert.equal(two.transport.peerCounters().get(1)?.connects, 1);
+  });
+
+  it('follows a reconfiguration: a new peer is accepted, a removed one is cut off', async () => {
+    const peers = await addresses(3);
+    const [one, two] = await Promise.all([1, 2].map((id) => startMember(id, peers.slice(0, 2))));
+    const three = await startMember(3, peers);
+    three.transport.send(1, notification(1));
+    await one.log.waitFor('not a peer of ours');
+    one.transport.setPeers([peers[0], peers[2]]);
+    await probeUntilReceived(three, one, 1);
+    two.transport.send(1, notification(2));
+    await one.log.waitFor('server 2 is not a peer of ours');
+    assert.equal(one.received.filter((r) => r.from === 2).length, 0);
+    // Messages to the removed peer are dropped, not thrown.
+    one.transport.send(2, notification(5));
+    assert.throws(() => one.transport.setPeers([{ ...peers[0], quorumPort: 1 }, peers[2]]), /cannot change/);
+    assert.throws(() => one.transport.setPeers([peers[2]]), /myid 1/);
+  });
+
+  it('leaves no sockets or timers behind once closed', async () => {
+    const handles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+    const baseline = handles();
+    const peers = await addresses(3);
+    const members = await Promise.all(peers.map((p) => startMember(p.id, peers)));
+    for (const member of members) {
+      for (const peer of peers) if (peer.id !== member.transport.myId) member.transport.send(peer.id, zab(1));
+    }
+    await Promise.all(members.map((m, i) => receivedFrom(m, peers[(i + 1) % 3].id, 1)));
+    assert.ok(handles() > baseline);
+    await Promise.all(members.map((m) => m.transport.close()));
+    assert.equal(handles(), baseline);
+  });
+
+  it('survives a short slice of the peer-port fuzzer, and keeps delivering', async () => {
+    const counts = await fuzzPeerPorts({
+      seed: 9, casesMax: 300, deadlineMs: Date.now() + 15_000, healthEvery: 50, hangTimeoutMs: 5_000,
+    });
+    assert.deepEqual(counts.findings, []);
+    assert.equal(counts.cases, 300);
+    assert.equal(counts.healthChecks, 6);
+  });
+
+  it('accepts a peer behind a port mapping when told not to check its ports', async () => {
+    const peers = await addresses(2);
+    const logger = pino({ level: 'silent' });
+    const received: PeerMessage[] = [];
+    const arrived = new EventEmitter();
+    // Peer 2 believes it listens elsewhere than peer 1 believes (as behind NAT or a proxy).
+    const seenByTwo = [peers[0], { ...peers[1], quorumPort: peers[1].quorumPort + 1 }];
+    await using one = new TcpPeerTransport({ myId: 1, peers, logger, checkPeerPorts: false, limits: fast });
+    await one.start((_from, message) => {
+      received.push(message);
+      arrived.emit('message');
+    });
+    await using two = new TcpPeerTransport({ myId: 2, peers: seenByTwo, logger, limits: fast });
+    two.send(1, notification(4));
+    await once(arrived, 'message');
+    assert.deepEqual(roundsOf(received), [4]);
+  });
+
   it('refuses a peer configured for another cluster, with a log line on both sides', async () => {
     const peers = await addresses(2);
     const one = await startMember(1, peers);
@@ -292,6 +451,15 @@ describe('TcpPeerTransport', function () {
     await assert.rejects(two.transport.start(() => {}), /closed/);
   });
 
+  it('closes while it starts without leaving a listener behind', async () => {
+    const peers = await addresses(1);
+    const transport = new TcpPeerTransport({ myId: 1, peers, logger: pino({ level: 'silent' }) });
+    const starting = assert.rejects(transport.start(() => {}), /closed while starting/);
+    await transport.close();
+    await starting;
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length, 0);
+  });
+
   it('fails to start on a port in use, and releases what it bound', async () => {
     const peers = await addresses(1);
     const blocker = net.createServer();
@@ -304,10 +472,30 @@ describe('TcpPeerTransport', function () {
     }
   });
 
+  it('listens on every address when asked (quorumListenOnAllIPs)', async () => {
+    const peers = (await addresses(2)).map((p) => (p.id === 1 ? { ...p, host: 'localhost' } : p));
+    const logger = pino({ level: 'silent' });
+    await using one = new TcpPeerTransport({ myId: 1, peers, logger, listenOnAllIps: true, limits: fast });
+    const received: PeerMessage[] = [];
+    const arrived = new EventEmitter();
+    await one.start((_from, message) => {
+      received.push(message);
+      arrived.emit('message');
+    });
+    const two = await startMember(2, peers);
+    two.transport.send(1, notification(3));
+    await once(arrived, 'message');
+    assert.deepEqual(roundsOf(received), [3]);
+  });
+
   it('refuses a configuration without this peer or with an id twice', () => {
     const peer: PeerAddress = { id: 1, host: '127.0.0.1', quorumPort: 1, electionPort: 2 };
     const logger = pino({ level: 'silent' });
     assert.throws(() => new TcpPeerTransport({ myId: 2, peers: [peer], logger }), /myid 2/);
     assert.throws(() => new TcpPeerTransport({ myId: 1, peers: [peer, peer], logger }), /twice/);
+    const badPort = { ...peer, quorumPort: 70000 };
+    assert.throws(() => new TcpPeerTransport({ myId: 1, peers: [badPort], logger }), /70000 is not a TCP/);
+    const limits = { reconnectDelayMsMin: 0 };
+    assert.throws(() => new TcpPeerTransport({ myId: 1, peers: [peer], logger, limits }), /DelayMsMin/);
   });
 });

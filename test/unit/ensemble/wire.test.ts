@@ -6,7 +6,7 @@ import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { DecodeError, InvalidArgumentError } from '../../../src/protocol/index.js';
 import {
-  decodePeerMessage, encodePeerMessage, peerWire, PEER_WIRE_VERSION,
+  decodePeerMessage, encodePeerMessage, peerMessageBytesMax, peerWire, PEER_WIRE_VERSION,
   type PeerMessage, type ZabBody,
 } from '../../../server/quorum/index.js';
 
@@ -131,6 +131,24 @@ describe('peer wire', () => {
     );
   });
 
+  it('encodes in parts that concatenate to the whole message, a snapshot uncopied', () => {
+    const wire = peerWire();
+    for (const message of everyMessage) {
+      const parts = wire.encodeParts(message);
+      assert.deepEqual(Buffer.concat(parts), wire.encode(message));
+      if (message.type === 'zab' && message.body.type === 'snap' && message.body.snapshot.length > 0) {
+        assert.equal(parts.length, 2);
+        assert.equal(parts[1].buffer, message.body.snapshot.buffer);
+      }
+    }
+    const small = peerWire({ snapshotBytesMax: 2 });
+    const snap: PeerMessage = {
+      type: 'zab', link: '', leaderSession: '', seq: 0,
+      body: { type: 'snap', zxid: 1n, snapshot: bytes(1, 2, 3) },
+    };
+    assert.throws(() => small.encodeParts(snap), InvalidArgumentError);
+  });
+
   it('starts every message with the version byte', () => {
     for (const message of everyMessage) assert.equal(encodePeerMessage(message)[0], PEER_WIRE_VERSION);
   });
@@ -222,6 +240,17 @@ describe('peer wire', () => {
       assert.throws(() => small.decode(encodePeerMessage(message)), /exceeds the limit/);
     }
     assert.ok(small.decode(small.encode(zab({ type: 'snap', zxid: 1n, snapshot: new Uint8Array(8) }))));
+    // The largest messages the limits allow fit in the frame limit a transport derives from them.
+    const named = (body: ZabBody): PeerMessage => ({
+      type: 'zab', link: 'abc', leaderSession: 'dé', seq: 9, body,
+    });
+    const largest = [
+      named({ type: 'snap', zxid: -1n, snapshot: new Uint8Array(8) }),
+      named({ type: 'inform', txn: { zxid: 1n, payload: new Uint8Array(4) } }),
+    ];
+    for (const message of largest) {
+      assert.ok(small.encode(message).length <= peerMessageBytesMax(small.limits));
+    }
   });
 
   it('refuses a huge declared length without allocating it', () => {
