@@ -51,6 +51,11 @@ export interface EnsembleMemberOptions {
   readonly incarnation?: string;
   /** The member cannot go on (storage failed, a broken invariant): the server around it stops. */
   readonly onFatal?: (error: unknown) => void;
+  /**
+   * readonlymode.enabled: after this long without a leader the member serves reads to clients that
+   * allow it (Apache waits max(2 s, tickTime)). Undefined: never.
+   */
+  readonly readOnlyAfterMs?: number;
 }
 
 /** A client write or new session waiting for its txn to be applied here. */
@@ -94,6 +99,11 @@ export class EnsembleMember implements RequestGateway {
   private stateValue: PeerState = 'LOOKING';
   private leaderId = -1;
   private serving = false;
+  /** Cut off from the quorum with read-only mode on: serving reads to read-only clients. */
+  private readOnly = false;
+  private readOnlyTimer: NodeJS.Timeout | undefined;
+  /** Sessions created while read-only: known to this member only, never replicated (as Apache's). */
+  private readonly localSessions = new Map<bigint, number>();
   private closed = false;
   private fatal: unknown;
   private nextRequestId = 1;
@@ -141,7 +151,7 @@ export class EnsembleMember implements RequestGateway {
   }
 
   get mode(): ServerMode | undefined {
-    if (!this.serving) return undefined;
+    if (!this.serving) return this.readOnly ? 'read-only' : undefined;
     return this.stateValue === 'LEADING' ? 'leader' : this.stateValue === 'OBSERVING' ? 'observer' : 'follower';
   }
 
@@ -298,7 +308,30 @@ export class EnsembleMember implements RequestGateway {
     this.log().info({ state, leader, reason }, 'role changed');
     if (wasLeading) this.core.dropOutstanding();
     if (wasServing) this.stopServing('this member stopped serving');
+    this.leaveReadOnly();
+    const delayMs = this.options.readOnlyAfterMs;
+    if (state === 'LOOKING' && delayMs !== undefined) {
+      this.readOnlyTimer = setTimeout(() => this.enterReadOnly(), delayMs);
+    }
     this.notifyRole();
+  }
+
+  private enterReadOnly(): void {
+    this.readOnlyTimer = undefined;
+    if (this.closed || this.stateValue !== 'LOOKING') return;
+    this.readOnly = true;
+    this.log().info('no quorum: serving read-only clients');
+    this.notifyRole();
+  }
+
+  /** Back with a quorum (or still looking): read-only clients go and find a read-write server. */
+  private leaveReadOnly(): void {
+    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    this.readOnlyTimer = undefined;
+    if (!this.readOnly) return;
+    this.readOnly = false;
+    this.localSessions.clear();
+    this.host?.dropConnections();
   }
 
   private onServing(epoch: bigint): void {
@@ -450,6 +483,12 @@ export class EnsembleMember implements RequestGateway {
 
   write(write: ClientWrite, onReply: (reply: Reply) => void, onRefused: (reason: string) => void): void {
     const { ctx, opcode, frame } = write;
+    if (this.readOnly) {
+      // Closing a session is answered (a local one is forgotten); every change is NotReadOnly.
+      if (opcode !== OpCode.closeSession) return onReply({ err: ErrorCode.NOT_READ_ONLY });
+      this.localSessions.delete(ctx.sessionId);
+      return onReply({ err: ErrorCode.OK });
+    }
     const request = {
       sessionId: ctx.sessionId, cxid: ctx.cxid, type: opcode, authIds: [...ctx.authIds], timeoutMs: 0, frame,
     };
@@ -461,9 +500,13 @@ export class EnsembleMember implements RequestGateway {
     onCreated: (session: StartedSession) => void,
     onRefused: (reason: string) => void,
   ): void {
-    if (!this.serving) return onRefused('not serving');
+    if (!this.serving && !this.readOnly) return onRefused('not serving');
     const timeoutMs = this.core.negotiateTimeout(requestedTimeoutMs);
     const sessionId = this.core.allocateSessionId(Date.now());
+    if (this.readOnly) {
+      this.localSessions.set(sessionId, timeoutMs);
+      return onCreated({ sessionId, timeoutMs });
+    }
     const request = { sessionId, cxid: 0, type: OpCode.createSession, authIds: [], timeoutMs, frame: null };
     const onReply = (reply: Reply) => {
       if (reply.err !== ErrorCode.OK) onRefused(`createSession failed with ${reply.err}`);
@@ -495,8 +538,12 @@ export class EnsembleMember implements RequestGateway {
     onResumed: (timeoutMs: number | undefined) => void,
     onRefused: (reason: string) => void,
   ): void {
-    if (!this.serving) return onRefused('not serving');
+    if (!this.serving && !this.readOnly) return onRefused('not serving');
     if (!ServerCore.sessionPassword(sessionId).equals(Buffer.from(passwd))) return onResumed(undefined);
+    if (this.readOnly) {
+      const known = this.localSessions.has(sessionId) || this.core.sessionTimeoutMs(sessionId) !== undefined;
+      return onResumed(known ? this.core.negotiateTimeout(requestedTimeoutMs) : undefined);
+    }
     const reopen = () => {
       const timeoutMs = this.core.reopenSession(sessionId, passwd, requestedTimeoutMs, Date.now());
       if (timeoutMs !== undefined) {
@@ -519,6 +566,7 @@ export class EnsembleMember implements RequestGateway {
 
   sync(_ctx: RequestContext, path: string, onReply: (reply: Reply) => void, onRefused: (reason: string) => void):
     void {
+    if (this.readOnly) return onReply({ err: ErrorCode.NOT_READ_ONLY });
     this.requestSync(() => onReply({ err: ErrorCode.OK, response: { path } }), onRefused);
   }
 
@@ -581,6 +629,8 @@ export class EnsembleMember implements RequestGateway {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    this.readOnly = false;
     if (this.serving) {
       this.serving = false;
       this.stopServing('the member is stopping');

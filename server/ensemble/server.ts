@@ -40,6 +40,8 @@ export interface StartMemberOptions {
   readonly onFatal?: (error: unknown) => void;
   /** Different on every start of the member; default: the start time. */
   readonly incarnation?: string;
+  /** With readonlymode.enabled: how long without a quorum before serving read-only (Apache: max(2 s, tick)). */
+  readonly readOnlyAfterMs?: number;
 }
 
 /** A running member: a RunningServer whose Mode follows the ensemble. */
@@ -95,6 +97,9 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
     storage: options.storage,
     log,
     incarnation: options.incarnation,
+    readOnlyAfterMs: config.readOnlyModeEnabled
+      ? options.readOnlyAfterMs ?? Math.max(2000, config.tickTimeMs)
+      : undefined,
     onFatal: (error) => {
       options.onFatal?.(error);
       void stop();
@@ -220,6 +225,8 @@ export interface StartEnsembleOptions {
   /** Any other server options every member gets (minSessionTimeout, extendedTypesEnabled, ...). */
   readonly serverOptions?: ServerOptions;
   readonly quorum?: QuorumTuning;
+  /** With serverOptions.readOnlyModeEnabled: the wait before serving read-only (default 500 ms here). */
+  readonly readOnlyAfterMs?: number;
   /** 'memory' (default): a MemoryNetwork; 'tcp': TcpPeerTransport on free loopback ports. */
   readonly transport?: 'memory' | 'tcp';
   /** 'memory' (default): MemoryStorage; 'disk': DiskPeerStorage in a temporary directory per member. */
@@ -306,6 +313,7 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
       logger,
       quorum: { ...IN_PROCESS_TUNING, ...options.quorum },
       incarnation: `${id}.${++incarnations}`,
+      readOnlyAfterMs: options.readOnlyAfterMs ?? 500,
     });
     members.set(id, running);
     return running;

@@ -328,7 +328,7 @@ export class ClientConnection implements Watcher {
     }
     const core = this.host.core;
     const gateway = this.host.gateway;
-    if (gateway.mode === undefined) {
+    if (gateway.mode === undefined || (gateway.mode === 'read-only' && request.readOnly !== true)) {
       // An ensemble member without a leader: the client tries another server (as Apache closes).
       this.note('info', 'refusing session: this server is not serving requests');
       this.destroy('not serving');
@@ -395,7 +395,7 @@ export class ClientConnection implements Watcher {
   private sendConnectResponse(fields: { timeOut: number; sessionId: bigint; passwd: Buffer }): void {
     const response: records.ConnectResponse = { protocolVersion: 0, ...fields };
     // The readOnly byte goes back only if the client sent one (old clients read a shorter reply).
-    if (this.readOnlyRequested !== undefined) response.readOnly = false;
+    if (this.readOnlyRequested !== undefined) response.readOnly = this.host.gateway.mode === 'read-only';
     this.send(encodeFrame(part(ConnectResponse, response)));
   }
 

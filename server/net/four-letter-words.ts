@@ -25,7 +25,7 @@ export interface ConnectionView {
 }
 
 /** What srvr/stat/mntr report; 'not serving' is an ensemble member without an established leader. */
-export type ServerModeView = 'standalone' | 'leader' | 'follower' | 'observer' | 'not serving';
+export type ServerModeView = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only' | 'not serving';
 
 /** Apache's answer to srvr, stat and mntr while the server does not serve clients. */
 export const NOT_SERVING_ANSWER = 'This ZooKeeper instance is not currently serving requests\n';
@@ -64,7 +64,7 @@ export function answerFourLetterWord(
     case 'ruok':
       return 'imok';
     case 'isro':
-      return 'rw';
+      return source.mode === 'read-only' ? 'ro' : 'rw';
     case 'srvr':
       return `Zookeeper version: ${ZOOKEEPER_VERSION}\n${serverSummary(source)}`;
     case 'stat':

@@ -109,8 +109,11 @@ export interface StartedSession {
   readonly timeoutMs: number;
 }
 
-/** What `srvr`/`stat` report as Mode; undefined while an ensemble member is not serving. */
-export type ServerMode = 'standalone' | 'leader' | 'follower' | 'observer';
+/**
+ * What `srvr`/`stat` report as Mode; undefined while an ensemble member is not serving. 'read-only':
+ * a member cut off from its quorum (readonlymode.enabled) serves reads to clients that allow it.
+ */
+export type ServerMode = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only';
 
 /**
  * How a server's connections reach the replicated state: a standalone server's write pipeline, or an
