@@ -87,6 +87,7 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
     reconfigEnabled: config.reconfigEnabled,
     containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
     startTimeMs: Date.now(),
+    configData: Buffer.from(ensembleConfigText(config)),
     onWarning: (message) => log.warn(message),
   });
   let listener: ClientListener | undefined;
@@ -180,6 +181,25 @@ export async function startMemberFromConfig(
   const transport = new TcpPeerTransport({ myId: quorum.myId, peers: peerAddresses(config), logger });
   running = await startEnsembleMember({ ...options, config, transport, storage, logger });
   return running;
+}
+
+/**
+ * The data of /zookeeper/config, as Apache writes a static config's quorum there: one
+ * `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]` line per member, then the
+ * config version in hex (0 for a static config). The client address is known for this member and
+ * for server lines that name one.
+ */
+export function ensembleConfigText(config: ServerConfig): string {
+  const lines = config.servers.map((server) => {
+    let line = `server.${server.id}=${server.host}:${server.quorumPort}:${server.electionPort}:${server.role}`;
+    if (server.clientPort !== undefined) {
+      line += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
+    } else if (server.id === config.serverId && config.clientPort !== 0) {
+      line += `;${config.clientPortAddress ?? '0.0.0.0'}:${config.clientPort}`;
+    }
+    return line;
+  });
+  return [...lines, 'version=0'].join('\n');
 }
 
 /** The peers' addresses of server.N lines. */

@@ -55,6 +55,17 @@ for (const seams of SEAMS) describe(`ensemble in process (${seams.name})`, funct
     assert.match(await fourLetterWord(follower.port, 'srvr'), /Mode: follower/);
   });
 
+  it('shows the ensemble in /zookeeper/config', async () => {
+    await using ensemble = await startEnsemble({ size: 3, observers: 1 });
+    await ensemble.settled();
+    await using c = client(followers(ensemble)[0]!);
+    await c.connect();
+    const text = (await c.getData('/zookeeper/config')).data.toString();
+    assert.equal(text.match(/^server\.\d+=127\.0\.0\.1:\d+:\d+:participant/gm)?.length, 3);
+    assert.match(text, /^server\.4=127\.0\.0\.1:\d+:\d+:observer/m);
+    assert.match(text, /\nversion=0$/);
+  });
+
   it('replicates a write made through a follower to every member', async () => {
     await using ensemble = await startEnsemble({ size: 3 });
     await ensemble.settled();
