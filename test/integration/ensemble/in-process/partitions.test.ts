@@ -1,0 +1,73 @@
+// Partitions on the in-process network: a leader cut off from the majority stops serving and its
+// clients' writes fail, the majority elects a leader and goes on, and after the heal the old leader
+// follows and holds the same tree; a 5-member ensemble with an observer agrees on writes made
+// through every member.
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import { ConnectionLossError, ZooKeeperClient } from '../../../../src/index.js';
+import { MemoryNetwork } from '../../../../server/ensemble/memory.js';
+import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
+
+async function childrenOn(member: RunningMember, path: string): Promise<string[]> {
+  await using c = new ZooKeeperClient({ connectString: member.connectString });
+  await c.connect();
+  await c.sync(path);
+  return (await c.getChildren(path)).children.sort();
+}
+
+async function waitFor(ensemble: RunningEnsemble, check: () => boolean): Promise<void> {
+  while (!check()) await Promise.race([...ensemble.members.values()].map((m) => m.member.roleChanged()));
+}
+
+describe('ensemble in process: partitions and larger ensembles', function () {
+  this.timeout(20_000);
+
+  it('moves leadership to the majority side of a partition and converges after the heal', async () => {
+    const network = new MemoryNetwork();
+    await using ensemble = await startEnsemble({ size: 3, network });
+    const oldLeader = await ensemble.settled();
+    const majority = [...ensemble.members.values()].filter((m) => m !== oldLeader);
+    {
+      await using c = new ZooKeeperClient({ connectString: oldLeader.connectString });
+      await c.connect();
+      await c.create('/p');
+      await c.create('/p/before');
+    }
+    await using cutOff = new ZooKeeperClient({ connectString: oldLeader.connectString });
+    await cutOff.connect();
+    network.isolate(oldLeader.myId);
+    // The minority cannot commit: the write fails when the cut-off leader gives up.
+    await assert.rejects(cutOff.create('/p/minority'), ConnectionLossError);
+    await waitFor(ensemble, () => oldLeader.mode === 'not serving' && majority.some((m) => m.mode === 'leader'));
+    await using writer = new ZooKeeperClient({ connectString: majority[0]!.connectString });
+    await writer.connect();
+    await writer.create('/p/during');
+    network.heal();
+    await ensemble.settled();
+    assert.notEqual(oldLeader.mode, 'leader');
+    for (const member of ensemble.members.values()) {
+      assert.deepEqual(await childrenOn(member, '/p'), ['before', 'during'], `member ${member.myId}`);
+    }
+  });
+
+  it('runs 5 voters and an observer that agree on writes made through each of them', async () => {
+    await using ensemble = await startEnsemble({ size: 5, observers: 1 });
+    await ensemble.settled();
+    const members = [...ensemble.members.values()];
+    assert.deepEqual(members.map((m) => m.mode).sort(), [
+      'follower', 'follower', 'follower', 'follower', 'leader', 'observer',
+    ]);
+    {
+      await using c = new ZooKeeperClient({ connectString: members[0]!.connectString });
+      await c.connect();
+      await c.create('/five');
+    }
+    await Promise.all(members.map(async (member) => {
+      await using c = new ZooKeeperClient({ connectString: member.connectString });
+      await c.connect();
+      await c.create(`/five/from-${member.myId}`);
+    }));
+    const expected = members.map((m) => `from-${m.myId}`).sort();
+    for (const member of members) assert.deepEqual(await childrenOn(member, '/five'), expected);
+  });
+});
