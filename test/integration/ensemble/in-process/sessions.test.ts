@@ -4,7 +4,9 @@
 // when a member comes back, a restarted member catches up with what it missed, and a write from a
 // connection whose session moved to another member is refused (SessionMoved closes it, as Apache).
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { describe, it } from 'mocha';
 import { ConnectionLossError, ZooKeeperClient } from '../../../../src/index.js';
 import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
@@ -78,24 +80,45 @@ describe('ensemble in process: sessions and serving', function () {
     assert.equal((await c.getData('/kept')).data.toString(), 'k');
   });
 
-  it('brings a restarted member up to date with the writes it missed', async () => {
-    await using ensemble = await startEnsemble({ size: 3 });
-    await ensemble.settled();
-    const absent = followers(ensemble)[0]!;
-    await using c = client(ensemble.leader()!);
-    await c.connect();
-    await c.create('/early', 'e');
-    await ensemble.stopMember(absent.myId);
-    for (let i = 0; i < 20; i++) await c.create(`/missed-${i}`, String(i));
-    const back = await ensemble.restartMember(absent.myId);
-    await back.serving();
-    await using reader = client(back);
-    await reader.connect();
-    await reader.sync('/');
-    const children = (await reader.getChildren('/')).children.filter((name) => name !== 'zookeeper');
-    assert.equal(children.length, 21);
-    assert.equal((await reader.getData('/missed-19')).data.toString(), '19');
-  });
+  for (const seams of [{ transport: 'memory', storage: 'memory' }, { transport: 'tcp', storage: 'disk' }] as const) {
+    for (const committedLogMax of [500, 5]) {
+      const how = committedLogMax === 5 ? 'a snapshot (SNAP)' : 'the missed txns (DIFF)';
+      it(`brings a restarted member up to date with ${how} on ${seams.transport}/${seams.storage}`, async () => {
+        const installs: number[] = []; // the members that installed a snapshot from the leader
+        const logs = new Writable({
+          write(line: Buffer, _encoding, done) {
+            const entry = JSON.parse(line.toString()) as { msg: string; myId: number };
+            if (entry.msg === 'installed a snapshot from the leader') installs.push(entry.myId);
+            done();
+          },
+        });
+        const logger = pino({ level: 'info' }, logs);
+        await using ensemble = await startEnsemble({ size: 3, ...seams, quorum: { committedLogMax }, logger });
+        await ensemble.settled();
+        const absent = followers(ensemble)[0]!;
+        await using c = client(ensemble.leader()!);
+        await c.connect();
+        await c.create('/early', 'e');
+        await c.create('/eph', 'e', { mode: 'EPHEMERAL' });
+        await ensemble.stopMember(absent.myId);
+        for (let i = 0; i < 20; i++) await c.create(`/missed-${i}`, String(i));
+        installs.length = 0;
+        const back = await ensemble.restartMember(absent.myId);
+        await back.serving();
+        assert.deepEqual(installs, committedLogMax === 5 ? [absent.myId] : []);
+        await using reader = client(back);
+        await reader.connect();
+        await reader.sync('/');
+        const children = (await reader.getChildren('/')).children.filter((name) => name !== 'zookeeper');
+        assert.equal(children.length, 22);
+        assert.equal((await reader.getData('/missed-19')).data.toString(), '19');
+        // The session came along too: closing it removes its ephemeral on the restarted member.
+        await c.close();
+        await reader.sync('/');
+        assert.equal(await reader.exists('/eph'), null);
+      });
+    }
+  }
 
   it('refuses a write from the old connection of a session that moved to another member', async () => {
     await using ensemble = await startEnsemble({ size: 3 });
