@@ -147,7 +147,7 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
         ? `cannot recover from ${config.dataDir}`
         : isFileSystemError(error)
           ? `cannot use the data directory ${config.dataDir}`
-          : `cannot serve on port ${config.clientPort}`;
+          : `cannot serve on port ${(error as { port?: number }).port ?? config.clientPort}`;
     io.stderr(`zk-server: ${what}: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }
