@@ -35,7 +35,8 @@ export function encodeSessionTouches(sessionIds: Iterable<bigint>): Uint8Array {
 }
 
 export function decodeSessionTouches(payload: Uint8Array): bigint[] {
-  return SessionTouches.decode(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)).sessionIds;
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return SessionTouches.decode(bytes).sessionIds;
 }
 
 export function decodeForwarded(bytes: Uint8Array): ForwardedRequest {

@@ -152,7 +152,8 @@ export class EnsembleMember implements RequestGateway {
 
   get mode(): ServerMode | undefined {
     if (!this.serving) return this.readOnly ? 'read-only' : undefined;
-    return this.stateValue === 'LEADING' ? 'leader' : this.stateValue === 'OBSERVING' ? 'observer' : 'follower';
+    if (this.stateValue === 'LEADING') return 'leader';
+    return this.stateValue === 'OBSERVING' ? 'observer' : 'follower';
   }
 
   get leads(): boolean {
@@ -279,7 +280,9 @@ export class EnsembleMember implements RequestGateway {
         return;
       }
       case 'sessionTouches':
-        for (const sessionId of decodeSessionTouches(output.payload)) this.core.touchSession(sessionId, Date.now());
+        for (const sessionId of decodeSessionTouches(output.payload)) {
+          this.core.touchSession(sessionId, Date.now());
+        }
         return;
       case 'role':
         return this.onRole(output.state, output.leader, output.reason);
@@ -469,8 +472,11 @@ export class EnsembleMember implements RequestGateway {
       this.waiting.delete(write.key);
       this.forwards.delete(write.requestId);
       // Apache answers SessionMoved by closing the connection: the client is connected elsewhere.
-      if (reply.err === ErrorCode.SESSION_MOVED) this.guarded(() => write.onRefused('session moved elsewhere'));
-      else this.guarded(() => write.onReply(reply));
+      if (reply.err === ErrorCode.SESSION_MOVED) {
+        this.guarded(() => write.onRefused('session moved elsewhere'));
+      } else {
+        this.guarded(() => write.onReply(reply));
+      }
       this.wakeIdleIfDone();
     } else if (type === OpCode.closeSession) {
       this.host?.sessionClosed(clientId, 'session closed');
@@ -561,11 +567,16 @@ export class EnsembleMember implements RequestGateway {
   private claimSession(sessionId: bigint): void {
     if (!this.serving) return;
     const request = { sessionId, cxid: 0, type: SESSION_OWNER_TYPE, authIds: [], timeoutMs: 0, frame: null };
-    this.input({ type: 'forward', requestId: this.nextRequestId++, request: ForwardedRequest.encode(request) });
+    const bytes = ForwardedRequest.encode(request);
+    this.input({ type: 'forward', requestId: this.nextRequestId++, request: bytes });
   }
 
-  sync(_ctx: RequestContext, path: string, onReply: (reply: Reply) => void, onRefused: (reason: string) => void):
-    void {
+  sync(
+    _ctx: RequestContext,
+    path: string,
+    onReply: (reply: Reply) => void,
+    onRefused: (reason: string) => void,
+  ): void {
     if (this.readOnly) return onReply({ err: ErrorCode.NOT_READ_ONLY });
     this.requestSync(() => onReply({ err: ErrorCode.OK, response: { path } }), onRefused);
   }

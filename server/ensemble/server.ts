@@ -40,7 +40,7 @@ export interface StartMemberOptions {
   readonly onFatal?: (error: unknown) => void;
   /** Different on every start of the member; default: the start time. */
   readonly incarnation?: string;
-  /** With readonlymode.enabled: how long without a quorum before serving read-only (Apache: max(2 s, tick)). */
+  /** readonlymode.enabled: how long without a quorum before serving read-only (Apache: max(2 s, tick)). */
   readonly readOnlyAfterMs?: number;
 }
 
@@ -191,7 +191,8 @@ export async function startMemberFromConfig(
  */
 export function ensembleConfigText(config: ServerConfig): string {
   const lines = config.servers.map((server) => {
-    let line = `server.${server.id}=${server.host}:${server.quorumPort}:${server.electionPort}:${server.role}`;
+    const { id, host, quorumPort, electionPort, role } = server;
+    let line = `server.${id}=${host}:${quorumPort}:${electionPort}:${role}`;
     if (server.clientPort !== undefined) {
       line += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
     } else if (server.id === config.serverId && config.clientPort !== 0) {
@@ -205,7 +206,10 @@ export function ensembleConfigText(config: ServerConfig): string {
 /** The peers' addresses of server.N lines. */
 export function peerAddresses(config: ServerConfig): PeerAddress[] {
   return config.servers.map((server) => ({
-    id: Number(server.id), host: server.host, quorumPort: server.quorumPort, electionPort: server.electionPort,
+    id: Number(server.id),
+    host: server.host,
+    quorumPort: server.quorumPort,
+    electionPort: server.electionPort,
   }));
 }
 
@@ -301,7 +305,8 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
     });
   }
   const disks = new Map(ids.map((id) => [id, new MemoryDisk()]));
-  const dataRoot = options.storage === 'disk' ? await mkdtemp(path.join(os.tmpdir(), 'ensemble-')) : undefined;
+  const dataRoot =
+    options.storage === 'disk' ? await mkdtemp(path.join(os.tmpdir(), 'ensemble-')) : undefined;
   const silent = pino({ level: 'silent' });
   const members = new Map<number, RunningMember>();
   let incarnations = 0;

@@ -17,7 +17,9 @@ export function encodeCoreSnapshot(core: ServerCore): Uint8Array {
     encoder.aclEntries([...source.aclEntries()]),
   ];
   const nodes = source.nodes();
-  for (let step = nodes.next(); step.done !== true; step = nodes.next()) chunks.push(encoder.node(step.value));
+  for (let step = nodes.next(); step.done !== true; step = nodes.next()) {
+    chunks.push(encoder.node(step.value));
+  }
   chunks.push(encoder.endOfNodes(), encoder.seal(), encoder.digest(EMPTY_ZXID_DIGEST), encoder.seal());
   return Buffer.concat(chunks);
 }
@@ -31,9 +33,13 @@ export function restoreCoreSnapshot(core: ServerCore, zxid: bigint, bytes: Uint8
   const acls = new Map<bigint, readonly ACL[]>();
   const nodes: PersistedNode[] = [];
   for (let step = decoder.next(); step.kind !== 'done'; step = decoder.next()) {
-    if (step.kind === 'session') sessions.push({ sessionId: step.session.id, timeoutMs: step.session.timeoutMs });
-    else if (step.kind === 'acl') acls.set(step.entry.ref, step.entry.acl);
-    else if (step.kind === 'node') nodes.push(step.node.path === '' ? { ...step.node, path: '/' } : step.node);
+    if (step.kind === 'session') {
+      sessions.push({ sessionId: step.session.id, timeoutMs: step.session.timeoutMs });
+    } else if (step.kind === 'acl') {
+      acls.set(step.entry.ref, step.entry.acl);
+    } else if (step.kind === 'node') {
+      nodes.push(step.node.path === '' ? { ...step.node, path: '/' } : step.node);
+    }
   }
   core.restore({ lastProcessedZxid: zxid, sessions, acls, nodes }, nowMs);
 }

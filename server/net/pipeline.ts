@@ -142,8 +142,12 @@ export interface RequestGateway {
     onRefused: (reason: string) => void,
   ): void;
   /** A client sync: replies once this server has what the leader had committed when it asked. */
-  sync(ctx: RequestContext, path: string, onReply: (reply: Reply) => void, onRefused: (reason: string) => void):
-    void;
+  sync(
+    ctx: RequestContext,
+    path: string,
+    onReply: (reply: Reply) => void,
+    onRefused: (reason: string) => void,
+  ): void;
   /** Any packet from a session's client keeps the session alive. */
   touchSession(sessionId: bigint, nowMs: number): void;
   /** The server's own writes (expiry, containers): prepared with the time and replicated; leads only. */
@@ -155,7 +159,10 @@ export interface RequestGateway {
 /** What the standalone gateway needs of the core. */
 export interface StandaloneCore extends TxnApplier {
   prepare(ctx: RequestContext, opcode: number, request: unknown, nowMs: number): Txn;
-  createSession(requestedTimeoutMs: number, nowMs: number): { txn: Txn; sessionId: bigint; timeoutMs: number };
+  createSession(
+    requestedTimeoutMs: number,
+    nowMs: number,
+  ): { txn: Txn; sessionId: bigint; timeoutMs: number };
   reopenSession(sessionId: bigint, passwd: Uint8Array, requestedTimeoutMs: number, nowMs: number):
     number | undefined;
   touchSession(sessionId: bigint, nowMs: number): boolean;

@@ -15,7 +15,12 @@ async function treeOf(ensemble: RunningEnsemble, id: number): Promise<string[]> 
   return children.sort();
 }
 
-for (const seams of [{ transport: 'memory', storage: 'memory' }, { transport: 'tcp', storage: 'disk' }] as const) {
+const SEAMS = [
+  { transport: 'memory', storage: 'memory' },
+  { transport: 'tcp', storage: 'disk' },
+] as const;
+
+for (const seams of SEAMS) {
   describe(`ensemble in process: failover under load (${seams.transport}, ${seams.storage})`, function () {
     this.timeout(30_000);
 

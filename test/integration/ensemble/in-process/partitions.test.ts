@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { ConnectionLossError, ZooKeeperClient } from '../../../../src/index.js';
 import { MemoryNetwork } from '../../../../server/ensemble/memory.js';
-import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
+import {
+  startEnsemble,
+  type RunningEnsemble,
+  type RunningMember,
+} from '../../../../server/ensemble/server.js';
 
 async function childrenOn(member: RunningMember, path: string): Promise<string[]> {
   await using c = new ZooKeeperClient({ connectString: member.connectString });
@@ -38,7 +42,8 @@ describe('ensemble in process: partitions and larger ensembles', function () {
     network.isolate(oldLeader.myId);
     // The minority cannot commit: the write fails when the cut-off leader gives up.
     await assert.rejects(cutOff.create('/p/minority'), ConnectionLossError);
-    await waitFor(ensemble, () => oldLeader.mode === 'not serving' && majority.some((m) => m.mode === 'leader'));
+    const majorityLeads = () => majority.some((m) => m.mode === 'leader');
+    await waitFor(ensemble, () => oldLeader.mode === 'not serving' && majorityLeads());
     await using writer = new ZooKeeperClient({ connectString: majority[0]!.connectString });
     await writer.connect();
     await writer.create('/p/during');

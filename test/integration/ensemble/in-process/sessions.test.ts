@@ -9,8 +9,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, it } from 'mocha';
 import { ConnectionLossError, ZooKeeperClient } from '../../../../src/index.js';
-import { startEnsemble, type RunningEnsemble, type RunningMember } from '../../../../server/ensemble/server.js';
+import {
+  startEnsemble,
+  type RunningEnsemble,
+  type RunningMember,
+} from '../../../../server/ensemble/server.js';
 import { fourLetterWord } from '../../../support/ports.js';
+
+const SEAMS = [
+  { transport: 'memory', storage: 'memory' },
+  { transport: 'tcp', storage: 'disk' },
+] as const;
 
 function client(member: RunningMember, sessionTimeoutMs = 4000): ZooKeeperClient {
   return new ZooKeeperClient({ connectString: member.connectString, sessionTimeoutMs });
@@ -80,10 +89,11 @@ describe('ensemble in process: sessions and serving', function () {
     assert.equal((await c.getData('/kept')).data.toString(), 'k');
   });
 
-  for (const seams of [{ transport: 'memory', storage: 'memory' }, { transport: 'tcp', storage: 'disk' }] as const) {
+  for (const seams of SEAMS) {
     for (const committedLogMax of [500, 5]) {
       const how = committedLogMax === 5 ? 'a snapshot (SNAP)' : 'the missed txns (DIFF)';
-      it(`brings a restarted member up to date with ${how} on ${seams.transport}/${seams.storage}`, async () => {
+      const seamsName = `${seams.transport}/${seams.storage}`;
+      it(`brings a restarted member up to date with ${how} on ${seamsName}`, async () => {
         const installs: number[] = []; // the members that installed a snapshot from the leader
         const logs = new Writable({
           write(line: Buffer, _encoding, done) {
@@ -93,7 +103,8 @@ describe('ensemble in process: sessions and serving', function () {
           },
         });
         const logger = pino({ level: 'info' }, logs);
-        await using ensemble = await startEnsemble({ size: 3, ...seams, quorum: { committedLogMax }, logger });
+        const quorum = { committedLogMax };
+        await using ensemble = await startEnsemble({ size: 3, ...seams, quorum, logger });
         await ensemble.settled();
         const absent = followers(ensemble)[0]!;
         await using c = client(ensemble.leader()!);
