@@ -98,12 +98,14 @@ describe('ensemble member runtime', function () {
         const created = (session: { sessionId: bigint }) => resolve(session.sessionId);
         member.createSession(10_000, created, (reason) => reject(new Error(reason)));
       })));
-      const writeThrough = (member: EnsembleMember, index: number) => new Promise<Reply>((resolve, reject) => {
+      const writeThrough = (member: EnsembleMember, index: number) => {
         const ctx = { sessionId: sessions[index]!, cxid: 1, authIds: [] };
         const request = { path: `/from-${index + 1}`, data: null, acl: OPEN_ACL, flags: 0 };
         const frame = encodeCreate(1, request);
-        member.write({ ctx, opcode: OpCode.create, request, frame }, resolve, (r) => reject(new Error(r)));
-      });
+        return new Promise<Reply>((resolve, reject) => {
+          member.write({ ctx, opcode: OpCode.create, request, frame }, resolve, (r) => reject(new Error(r)));
+        });
+      };
       const replies = await Promise.all(members.map(writeThrough));
       assert.deepEqual(replies.map((r) => r.err), [0, 0, 0]);
       const ctx = { sessionId: 0n, cxid: 0, authIds: [] };
