@@ -5,10 +5,10 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateMode, OpCode, Perms, type ACL } from '../../../src/protocol/index.js';
+import { CreateMode, OpCode, Perms, records as R, type ACL } from '../../../src/protocol/index.js';
 import type { RequestContext } from '../../../server/core/api.js';
 import { parseZooCfg } from '../../../server/config/index.js';
 import { ServerCore, type ServerCoreOptions } from '../../../server/core/server-core.js';
@@ -24,6 +24,7 @@ import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/
 import type { Txn } from '../../../server/quorum/index.js';
 import { makeZxid } from '../../../server/quorum/zxid.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
+import { freePort } from '../../support/ports.js';
 import { FaultFileSystem } from '../../unit/persistence/fault-fs.js';
 import { RawSession } from '../persistence/raw-client.js';
 import { crashCoreOptions, crashTxns } from './disk-storage-child.js';
@@ -640,5 +641,70 @@ describe('ensemble disk peer storage', function () {
     }
     const gone = await session.getData('/one/c12');
     assert.notEqual(gone.err, 0, 'a truncated txn does not replay');
+  });
+
+  /** Apache 3.8 as a one-member quorum (a real QuorumPeer with epochs, not standalone) on dataDir. */
+  async function startApachePeer() {
+    await writeFile(path.join(dataDir, 'myid'), '1\n');
+    const [quorumPort, electionPort] = [await freePort(), await freePort()];
+    return await startApache({
+      dataDir,
+      keepDataDir: true,
+      config: {
+        dataLogDir: logDir,
+        standaloneEnabled: false,
+        initLimit: 5,
+        syncLimit: 2,
+        'server.1': `127.0.0.1:${quorumPort}:${electionPort}:participant`,
+      },
+    });
+  }
+
+  it('opens the data dir of an Apache 3.8 quorum peer: its epochs and its log', async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    {
+      await using apache = await startApachePeer();
+      await using session = await RawSession.connect(apache.port);
+      for (const name of ['a', 'b', 'c']) {
+        const create = { path: `/${name}`, data: Buffer.from(name), acl: OPEN_ACL, flags: 0 };
+        const reply = await session.request(OpCode.create, R.CreateRequest, create, R.CreateResponse);
+        assert.equal(reply.err, 0);
+      }
+    }
+    const { state, core, storage } = await openPeer();
+    assert.ok(state.currentEpoch >= 1n && state.acceptedEpoch >= state.currentEpoch, `${state.currentEpoch}`);
+    deliver(storage, core, state.log);
+    const ctx = { sessionId: 0n, cxid: 1, authIds: [] };
+    for (const name of ['a', 'b', 'c']) {
+      const reply = core.read(ctx, OpCode.getData, { path: `/${name}`, watch: false });
+      assert.equal(reply.err, 0, `/${name} is in the snapshot or the log`);
+      assert.deepEqual((reply.response as R.GetDataResponse).data, Buffer.from(name));
+    }
+  });
+
+  it('leaves a peer data dir that an Apache 3.8 quorum peer starts on and serves', async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    const leader = new Leader(2n);
+    const txns = leader.batch(8, 'ours');
+    {
+      const { storage, core } = await openPeer({ snapCount: 6 }, 2n);
+      await appendLogged(storage, txns);
+      deliver(storage, core, txns.slice(0, 5));
+      await storage.snapshotDone();
+      await storage.close();
+    }
+    await using apache = await startApachePeer();
+    await using session = await RawSession.connect(apache.port);
+    const ctx = { sessionId: 0n, cxid: 1, authIds: [] };
+    for (const node of [...leader.core.snapshot().nodes].filter((n) => n.path.startsWith('/ours'))) {
+      const ours = leader.core.read(ctx, OpCode.getData, { path: node.path, watch: false });
+      const theirs = await session.getData(node.path);
+      assert.equal(theirs.err, 0, `Apache has ${node.path}`);
+      assert.deepEqual(theirs.body, ours.response, `data and stat of ${node.path}`);
+    }
+    const epochs = await readdir(path.join(dataDir, 'version-2'));
+    assert.ok(epochs.includes('currentEpoch'));
   });
 });
