@@ -1,7 +1,8 @@
 // Goal: DiskPeerStorage keeps an ensemble peer's log, snapshots and epochs on disk so that a reopen
-// gives back exactly what was reported logged (epochs, snapshot state, the log above it), truncates
-// and installs snapshots crash-safely, cuts torn tails, writes files our dump tools read, and turns a
-// failing disk into a reported failure rather than a silent loss.
+// gives back exactly what was reported logged (epochs, snapshot state, the log above it), also after
+// a SIGKILL mid-append; truncates and installs snapshots crash-safely; cuts torn tails; writes files
+// our dump tools and Apache 3.8 (standalone and as a quorum peer) read, and reads Apache's; and turns
+// a failing disk into one reported failure rather than a silent loss.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
