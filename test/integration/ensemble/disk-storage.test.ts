@@ -180,7 +180,8 @@ describe('ensemble disk peer storage', function () {
   });
 
   it('reports logged zxids in order, once durable, and flush waits for every append', async () => {
-    const { storage } = await openPeer();
+    const fsyncs: number[] = [];
+    const { storage } = await openPeer({ onFsync: (elapsedMs) => fsyncs.push(elapsedMs) });
     const reports: bigint[] = [];
     storage.onLogged = (zxid) => reports.push(zxid);
     const txns = new Leader(1n).batch(30);
@@ -193,6 +194,7 @@ describe('ensemble disk peer storage', function () {
     for (let i = 1; i < reports.length; i++) assert.ok(reports[i] > reports[i - 1], 'ascending');
     assert.equal(reports.at(-1), txns.at(-1)!.zxid);
     assert.ok(reports.every((zxid) => zxids(txns).includes(zxid)));
+    assert.ok(fsyncs.length > 0 && fsyncs.length <= reports.length, 'one fsync covers a group of appends');
   });
 
   it('makes every append durable on close, even those not yet reported', async () => {
