@@ -288,6 +288,25 @@ describe('ensemble disk peer storage', function () {
     assert.deepEqual(describeCore(reopened.core), describeCore(core));
   });
 
+  it('autopurges when it opens, as Apache\'s cleanup manager starts with a purge', async () => {
+    const txns = new Leader(1n).batch(12);
+    {
+      const { storage, core } = await openPeer({ snapCount: 4 }, 1n);
+      await appendLogged(storage, txns);
+      for (const txn of txns) {
+        deliver(storage, core, [txn]);
+        await storage.snapshotDone();
+      }
+      await storage.close();
+    }
+    assert.equal((await snapshotFiles()).length, 5);
+    const purging = { autopurgeIntervalMs: 3_600_000, autopurgeSnapRetainCount: 3 };
+    const { storage, state } = await openPeer(purging);
+    await storage.flush(); // runs after the purge started at open
+    assert.equal((await snapshotFiles()).length, 3);
+    assert.equal(state.appliedZxid, txns[11].zxid);
+  });
+
   it('takes its options from zoo.cfg as Apache names them', () => {
     const { config } = parseZooCfg(
       'dataDir=/d\ndataLogDir=/l\nsnapCount=7\npreAllocSize=128\nforceSync=no\n' +
