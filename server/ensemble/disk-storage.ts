@@ -552,23 +552,27 @@ export class DiskPeerStorage implements PeerStorage {
     let sawRoot = false;
     for (;;) {
       const step = decoder.next();
-      if (step.kind === 'session') {
-        target.addSession(step.session);
-        sessionIds.add(step.session.id);
-      }
-      else if (step.kind === 'acl') target.addAcl(step.entry);
-      else if (step.kind === 'node') {
-        if (!sawRoot && step.node.path !== '') {
-          throw new CorruptSnapshotError('first node is not the root', name);
-        }
-        sawRoot = true;
-        target.addNode(step.node);
-      } else if (step.kind === 'done') {
-        if (!sawRoot) throw new CorruptSnapshotError('no root node', name);
-        target.snapshotLoaded({ zxid, digest: step.digest });
-        return target;
-      } else {
-        throw new CorruptSnapshotError('incomplete snapshot', name);
+      switch (step.kind) {
+        case 'session':
+          target.addSession(step.session);
+          sessionIds.add(step.session.id);
+          break;
+        case 'acl':
+          target.addAcl(step.entry);
+          break;
+        case 'node':
+          if (!sawRoot && step.node.path !== '') {
+            throw new CorruptSnapshotError('first node is not the root', name);
+          }
+          sawRoot = true;
+          target.addNode(step.node);
+          break;
+        case 'done':
+          if (!sawRoot) throw new CorruptSnapshotError('no root node', name);
+          target.snapshotLoaded({ zxid, digest: step.digest });
+          return target;
+        case 'more':
+          throw new CorruptSnapshotError('incomplete snapshot', name);
       }
     }
   }
