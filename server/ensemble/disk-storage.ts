@@ -3,9 +3,11 @@
 // `version-2/snapshot.*` and the `acceptedEpoch` / `currentEpoch` files in dataDir/version-2. It is
 // built from server/persistence (TxnLog, recovery, snapshot files, epoch files, purge) and the
 // core adapter of server/durable; it adds what a quorum peer needs beyond a standalone store: the log
-// is returned instead of replayed, logged txns can be truncated, and a leader's snapshot can be
-// installed. Barriers (flush, persistEpoch, truncate, installSnapshot) run one at a time, in call
-// order, after every earlier append; an append made while one is pending waits behind it.
+// is returned instead of replayed, proposals are logged as the payload bytes they carry, logged txns
+// can be truncated, and a leader's snapshot can be installed. Barriers (flush, persistEpoch,
+// truncate, installSnapshot) run one at a time, in call order, after every earlier append; an append
+// made while one is pending waits behind it. Truncate and install are crash-safe step by step: each
+// step leaves the log a prefix of what it was, and a snapshot appears only whole (temp + rename).
 // A failed write or sync fails the storage for good: every later barrier rejects and `onFailure`
 // fires once, so the member stops serving instead of acknowledging what the disk does not hold.
 
@@ -550,23 +552,27 @@ export class DiskPeerStorage implements PeerStorage {
     let sawRoot = false;
     for (;;) {
       const step = decoder.next();
-      if (step.kind === 'session') {
-        target.addSession(step.session);
-        sessionIds.add(step.session.id);
-      }
-      else if (step.kind === 'acl') target.addAcl(step.entry);
-      else if (step.kind === 'node') {
-        if (!sawRoot && step.node.path !== '') {
-          throw new CorruptSnapshotError('first node is not the root', name);
-        }
-        sawRoot = true;
-        target.addNode(step.node);
-      } else if (step.kind === 'done') {
-        if (!sawRoot) throw new CorruptSnapshotError('no root node', name);
-        target.snapshotLoaded({ zxid, digest: step.digest });
-        return target;
-      } else {
-        throw new CorruptSnapshotError('incomplete snapshot', name);
+      switch (step.kind) {
+        case 'session':
+          target.addSession(step.session);
+          sessionIds.add(step.session.id);
+          break;
+        case 'acl':
+          target.addAcl(step.entry);
+          break;
+        case 'node':
+          if (!sawRoot && step.node.path !== '') {
+            throw new CorruptSnapshotError('first node is not the root', name);
+          }
+          sawRoot = true;
+          target.addNode(step.node);
+          break;
+        case 'done':
+          if (!sawRoot) throw new CorruptSnapshotError('no root node', name);
+          target.snapshotLoaded({ zxid, digest: step.digest });
+          return target;
+        case 'more':
+          throw new CorruptSnapshotError('incomplete snapshot', name);
       }
     }
   }

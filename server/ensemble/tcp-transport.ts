@@ -359,6 +359,10 @@ export class TcpPeerTransport implements PeerTransport {
     this.log.info({ host: host ?? '*', electionPort, quorumPort }, 'listening for peers');
   }
 
+  /**
+   * Queues `message` for peer `to` on the port its type belongs to; never throws. A snapshot is sent
+   * from the caller's buffer, not a copy: do not change it afterwards.
+   */
   send(to: number, message: PeerMessage): void {
     const counters = this.counters.get(to);
     if (counters === undefined || !this.peers.has(to) || to === this.myId) {

@@ -20,9 +20,9 @@ import {
 } from './file-system.js';
 import { logFileName } from './names.js';
 import {
-  encodeLogEntry,
   encodeLogEntryOfPayload,
   encodeLogFileHeader,
+  encodeTxnPayload,
   FILE_HEADER_BYTES,
 } from './txn-format.js';
 import { TxnLogFailedError, type Txn } from './types.js';
@@ -149,19 +149,13 @@ export class TxnLog implements AsyncDisposable {
 
   /** Queues `txn`; resolves once it is durable (synced, unless forceSync is off). */
   append(txn: Txn): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError('the transaction log is closed'));
-    if (this.failure !== null) return Promise.reject(this.refusal());
-    let entry: Buffer;
+    let payload: Buffer;
     try {
-      entry = encodeLogEntry(txn);
+      payload = encodeTxnPayload(txn);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.txnsSinceRoll++;
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'txn', zxid: txn.header.zxid, entry, resolve, reject });
-      this.startFlushing();
-    });
+    return this.appendPayload(txn.header.zxid, payload);
   }
 
   /**

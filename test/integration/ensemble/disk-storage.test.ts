@@ -1,14 +1,15 @@
 // Goal: DiskPeerStorage keeps an ensemble peer's log, snapshots and epochs on disk so that a reopen
-// gives back exactly what was reported logged (epochs, snapshot state, the log above it), truncates
-// and installs snapshots crash-safely, cuts torn tails, writes files our dump tools read, and turns a
-// failing disk into a reported failure rather than a silent loss.
+// gives back exactly what was reported logged (epochs, snapshot state, the log above it), also after
+// a SIGKILL mid-append; truncates and installs snapshots crash-safely; cuts torn tails; writes files
+// our dump tools and Apache 3.8 (standalone and as a quorum peer) read, and reads Apache's; and turns
+// a failing disk into one reported failure rather than a silent loss.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateMode, OpCode, Perms, type ACL } from '../../../src/protocol/index.js';
+import { CreateMode, OpCode, Perms, records as R, type ACL } from '../../../src/protocol/index.js';
 import type { RequestContext } from '../../../server/core/api.js';
 import { parseZooCfg } from '../../../server/config/index.js';
 import { ServerCore, type ServerCoreOptions } from '../../../server/core/server-core.js';
@@ -24,6 +25,7 @@ import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/
 import type { Txn } from '../../../server/quorum/index.js';
 import { makeZxid } from '../../../server/quorum/zxid.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
+import { freePort } from '../../support/ports.js';
 import { FaultFileSystem } from '../../unit/persistence/fault-fs.js';
 import { RawSession } from '../persistence/raw-client.js';
 import { crashCoreOptions, crashTxns } from './disk-storage-child.js';
@@ -178,7 +180,8 @@ describe('ensemble disk peer storage', function () {
   });
 
   it('reports logged zxids in order, once durable, and flush waits for every append', async () => {
-    const { storage } = await openPeer();
+    const fsyncs: number[] = [];
+    const { storage } = await openPeer({ onFsync: (elapsedMs) => fsyncs.push(elapsedMs) });
     const reports: bigint[] = [];
     storage.onLogged = (zxid) => reports.push(zxid);
     const txns = new Leader(1n).batch(30);
@@ -191,6 +194,7 @@ describe('ensemble disk peer storage', function () {
     for (let i = 1; i < reports.length; i++) assert.ok(reports[i] > reports[i - 1], 'ascending');
     assert.equal(reports.at(-1), txns.at(-1)!.zxid);
     assert.ok(reports.every((zxid) => zxids(txns).includes(zxid)));
+    assert.ok(fsyncs.length > 0 && fsyncs.length <= reports.length, 'one fsync covers a group of appends');
   });
 
   it('makes every append durable on close, even those not yet reported', async () => {
@@ -282,6 +286,25 @@ describe('ensemble disk peer storage', function () {
     assert.equal(reopened.state.appliedZxid, txns[29].zxid);
     assert.deepEqual(reopened.state.log, []);
     assert.deepEqual(describeCore(reopened.core), describeCore(core));
+  });
+
+  it('autopurges when it opens, as Apache\'s cleanup manager starts with a purge', async () => {
+    const txns = new Leader(1n).batch(12);
+    {
+      const { storage, core } = await openPeer({ snapCount: 4 }, 1n);
+      await appendLogged(storage, txns);
+      for (const txn of txns) {
+        deliver(storage, core, [txn]);
+        await storage.snapshotDone();
+      }
+      await storage.close();
+    }
+    assert.equal((await snapshotFiles()).length, 5);
+    const purging = { autopurgeIntervalMs: 3_600_000, autopurgeSnapRetainCount: 3 };
+    const { storage, state } = await openPeer(purging);
+    await storage.flush(); // runs after the purge started at open
+    assert.equal((await snapshotFiles()).length, 3);
+    assert.equal(state.appliedZxid, txns[11].zxid);
   });
 
   it('takes its options from zoo.cfg as Apache names them', () => {
@@ -641,4 +664,161 @@ describe('ensemble disk peer storage', function () {
     const gone = await session.getData('/one/c12');
     assert.notEqual(gone.err, 0, 'a truncated txn does not replay');
   });
+
+  /** Apache 3.8 as a one-member quorum (a real QuorumPeer with epochs, not standalone) on dataDir. */
+  async function startApachePeer() {
+    await writeFile(path.join(dataDir, 'myid'), '1\n');
+    const [quorumPort, electionPort] = [await freePort(), await freePort()];
+    return await startApache({
+      dataDir,
+      keepDataDir: true,
+      config: {
+        dataLogDir: logDir,
+        standaloneEnabled: false,
+        initLimit: 5,
+        syncLimit: 2,
+        'server.1': `127.0.0.1:${quorumPort}:${electionPort}:participant`,
+      },
+    });
+  }
+
+  it('opens the data dir of an Apache 3.8 quorum peer: its epochs and its log', async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    {
+      await using apache = await startApachePeer();
+      await using session = await RawSession.connect(apache.port);
+      for (const name of ['a', 'b', 'c']) {
+        const create = { path: `/${name}`, data: Buffer.from(name), acl: OPEN_ACL, flags: 0 };
+        const reply = await session.request(OpCode.create, R.CreateRequest, create, R.CreateResponse);
+        assert.equal(reply.err, 0);
+      }
+    }
+    const { state, core, storage } = await openPeer();
+    assert.ok(state.currentEpoch >= 1n && state.acceptedEpoch >= state.currentEpoch, `${state.currentEpoch}`);
+    deliver(storage, core, state.log);
+    const ctx = { sessionId: 0n, cxid: 1, authIds: [] };
+    for (const name of ['a', 'b', 'c']) {
+      const reply = core.read(ctx, OpCode.getData, { path: `/${name}`, watch: false });
+      assert.equal(reply.err, 0, `/${name} is in the snapshot or the log`);
+      assert.deepEqual((reply.response as R.GetDataResponse).data, Buffer.from(name));
+    }
+  });
+
+  it('leaves a peer data dir that an Apache 3.8 quorum peer starts on and serves', async function () {
+    if (!apacheAvailable()) this.skip();
+    this.timeout(60_000);
+    const leader = new Leader(2n);
+    const txns = leader.batch(8, 'ours');
+    {
+      const { storage, core } = await openPeer({ snapCount: 6 }, 2n);
+      await appendLogged(storage, txns);
+      deliver(storage, core, txns.slice(0, 5));
+      await storage.snapshotDone();
+      await storage.close();
+    }
+    await using apache = await startApachePeer();
+    await using session = await RawSession.connect(apache.port);
+    const ctx = { sessionId: 0n, cxid: 1, authIds: [] };
+    for (const node of [...leader.core.snapshot().nodes].filter((n) => n.path.startsWith('/ours'))) {
+      const ours = leader.core.read(ctx, OpCode.getData, { path: node.path, watch: false });
+      const theirs = await session.getData(node.path);
+      assert.equal(theirs.err, 0, `Apache has ${node.path}`);
+      assert.deepEqual(theirs.body, ours.response, `data and stat of ${node.path}`);
+    }
+    const epochs = await readdir(path.join(dataDir, 'version-2'));
+    assert.ok(epochs.includes('currentEpoch'));
+  });
+
+  it('agrees with a model over seeded runs of appends, applies, truncates, installs, reopens', async () => {
+    for (const seed of [1, 2, 3]) await modelRun(seed);
+  });
+
+  /** One seeded run; every reopen must give back the model's epochs and log above the snapshot. */
+  async function modelRun(seed: number): Promise<void> {
+    const random = seededRandom(seed);
+    const pick = (n: number) => Math.floor(random() * n);
+    const scratch = new ServerCore(coreOptions());
+    const ctx = { sessionId: 0n, authIds: [] };
+    let made = 0;
+    /** A create at the root under a zxid of our choosing (the payload names it in its header). */
+    const txnAt = (zxid: bigint): Txn => {
+      const data = Buffer.from([made % 256]);
+      const request = { path: `/s${seed}-${made++}`, data, acl: OPEN_ACL, flags: 0 };
+      const prepared = scratch.prepare({ ...ctx, cxid: made }, OpCode.create, request, T0);
+      return { zxid, payload: encodeTxnPayload({ ...prepared, header: { ...prepared.header, zxid } }) };
+    };
+    await rm(path.join(dataDir, 'version-2'), { recursive: true, force: true });
+    await rm(path.join(logDir, 'version-2'), { recursive: true, force: true });
+    let peer = await openPeer({ snapCount: 2 + pick(4), forceSync: false, random });
+    let log: Txn[] = []; // the model: logged txns above `applied`, and how far the core applied
+    let applied = 0n;
+    let epoch = 1n;
+    await peer.storage.persistEpoch('acceptedEpoch', epoch);
+    await peer.storage.persistEpoch('currentEpoch', epoch);
+    let counter = 0n;
+    const nextZxid = () => makeZxid(epoch, ++counter);
+    for (let step = 0; step < 60; step++) {
+      const { storage, core } = peer;
+      const choice = pick(10);
+      const trace = `seed ${seed} step ${step} choice ${choice}`;
+      if (choice < 3 || choice === 9) {
+        const txns = Array.from({ length: 1 + pick(5) }, () => txnAt(nextZxid()));
+        await appendLogged(storage, txns);
+        log.push(...txns);
+      } else if (choice < 6) {
+        const count = pick(log.filter((txn) => txn.zxid > applied).length + 1);
+        const deliverable = log.filter((txn) => txn.zxid > applied).slice(0, count);
+        deliver(storage, core, deliverable);
+        await storage.snapshotDone();
+        applied = deliverable.at(-1)?.zxid ?? applied;
+      } else if (choice < 7) {
+        const candidates = [applied, ...log.filter((txn) => txn.zxid > applied).map((txn) => txn.zxid)];
+        const to = candidates[pick(candidates.length)];
+        await storage.truncate(to);
+        log = log.filter((txn) => txn.zxid <= to);
+        // A new leader's epoch continues after the cut.
+        epoch++;
+        counter = 0n;
+        await storage.persistEpoch('acceptedEpoch', epoch);
+      } else if (choice < 8) {
+        epoch++;
+        counter = 0n;
+        const zxid = nextZxid();
+        const leader = new ServerCore(coreOptions());
+        const view = leader.snapshot();
+        leader.restore({ ...view, nodes: [...view.nodes], lastProcessedZxid: zxid }, T0);
+        await storage.persistEpoch('acceptedEpoch', epoch);
+        await storage.installSnapshot(core, zxid, storage.serializeSnapshot(leader));
+        log = [];
+        applied = zxid;
+        assert.equal(core.lastProcessedZxid, zxid, trace);
+      } else {
+        await storage.close();
+        peer = await openPeer({ snapCount: 2 + pick(4), forceSync: false, random });
+        const snapshots = (await snapshotFiles()).map((name) => BigInt(`0x${name.slice(9)}`));
+        const newest = snapshots.reduce((a, b) => (a > b ? a : b), 0n);
+        assert.equal(peer.state.appliedZxid, newest, trace);
+        assert.ok(newest <= applied, `${trace}: a snapshot above what was applied`);
+        assert.deepEqual(zxids(peer.state.log), zxids(log.filter((txn) => txn.zxid > newest)), trace);
+        assert.deepEqual(payloads(peer.state.log), payloads(log.filter((txn) => txn.zxid > newest)), trace);
+        assert.equal(peer.state.acceptedEpoch, epoch, trace);
+        log = log.filter((txn) => txn.zxid > newest);
+        applied = newest;
+      }
+    }
+    await peer.storage.close();
+  }
 });
+
+/** A small seeded generator (mulberry32): the same seed gives the same run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -196,9 +196,19 @@ describe('TcpPeerTransport', function () {
     for (let i = 1; i <= 5; i++) one.transport.send(2, zab(i));
     two = await startMember(2, peers);
     await probeUntilReceived(one, two, 2);
-    for (let i = 100; i < 120; i++) one.transport.send(2, notification(i));
-    const rounds = roundsOf(await receivedFrom(two, 1, 20)).filter((r) => r >= 100);
+    for (let i = 100; i < 120; i++) {
+      one.transport.send(2, notification(i));
+      one.transport.send(2, zab(i));
+    }
+    const numberOf = (m: PeerMessage) => (m.type === 'zab' ? m.seq : Number(m.electionEpoch));
+    const late = (messages: PeerMessage[]) => messages.filter((m) => numberOf(m) >= 100);
+    let after = await receivedFrom(two, 1, 1);
+    while (late(after).length < 40) after = await receivedFrom(two, 1, after.length + 1);
+    const rounds = roundsOf(after).filter((r) => r >= 100);
     assert.deepEqual(rounds.slice(0, 20), [...Array(20).keys()].map((i) => 100 + i));
+    // The quorum port reconnects too; packets queued while the peer was down may come first.
+    const seqs = seqsOf(after).filter((seq) => seq >= 100);
+    assert.deepEqual(seqs, [...Array(20).keys()].map((i) => 100 + i));
     assert.ok((one.transport.peerCounters().get(2)?.connects ?? 0) >= 2);
   });
 
@@ -213,6 +223,36 @@ describe('TcpPeerTransport', function () {
     two.transport.send(1, zab(0));
     assert.deepEqual(roundsOf(await receivedFrom(two, 1, 1)), [1]);
   });
+
+  for (const [what, answer, complaint] of [
+    ['answers our hello with garbage', Buffer.from('SSH-2.0-OpenSSH_9.6\r\n'), 'bad answer from peer'],
+    ['answers our hello with a huge frame', Buffer.from([0x7f, 0, 0, 0]), 'bad answer from peer'],
+    ['never answers our hello', undefined, 'no answer to our hello in time'],
+  ] as const) {
+    it(`gives up on a callee that ${what}, and retries`, async () => {
+      const peers = await addresses(2);
+      const sockets: net.Socket[] = [];
+      const impostor = net.createServer((socket) => {
+        sockets.push(socket);
+        socket.on('error', () => {});
+        if (answer !== undefined) socket.once('data', () => socket.write(answer));
+      });
+      await new Promise<void>((resolve) => impostor.listen(peers[1].electionPort, '127.0.0.1', resolve));
+      try {
+        const limits = { connectTimeoutMs: 50, handshakeTimeoutMs: 50 };
+        const one = await startMember(1, peers, { limits });
+        one.transport.send(2, notification(1));
+        const line = await one.log.waitFor(complaint, answer === undefined ? 30 : 40);
+        assert.ok(JSON.stringify(line).includes(complaint));
+        // It keeps trying while it has something to send.
+        while (sockets.length < 2) await once(impostor, 'connection');
+        assert.equal(one.transport.peerCounters().get(2)?.connects, 0);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => impostor.close(resolve));
+      }
+    });
+  }
 
   it('drops the oldest queued messages beyond the queue bound, and counts them', async () => {
     const peers = await addresses(2);

@@ -265,6 +265,30 @@ describe('peer wire', () => {
     assert.throws(() => decodePeerMessage(snap), /invalid length -1/);
   });
 
+  it('carries every safe integer at the edges, and only those', () => {
+    const edges = [
+      0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 1, -(2 ** 32) - 1,
+      Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 52, -(2 ** 52),
+    ];
+    for (const seq of edges) {
+      const message: PeerMessage = { type: 'zab', link: '', leaderSession: '', seq, body: { type: 'ping' } };
+      assert.equal((decodePeerMessage(encodePeerMessage(message)) as typeof message).seq, seq);
+    }
+    fc.assert(fc.property(fc.maxSafeInteger(), (requestId) => {
+      const message: PeerMessage = {
+        type: 'zab', link: '', leaderSession: '', seq: 0, body: { type: 'syncRequest', requestId },
+      };
+      assert.deepEqual(decodePeerMessage(encodePeerMessage(message)), message);
+    }));
+    const ping = encodePeerMessage({
+      type: 'zab', link: '', leaderSession: '', seq: 0, body: { type: 'ping' },
+    });
+    for (const beyond of [2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n)]) {
+      ping.writeBigInt64BE(beyond, 2 + 4 + 4);
+      assert.throws(() => decodePeerMessage(ping), /safe range/);
+    }
+  });
+
   it('refuses integers beyond the safe range and invalid UTF-8 names', () => {
     const message = encodePeerMessage({
       type: 'zab', link: 'ab', leaderSession: '', seq: 5, body: { type: 'ping' },
