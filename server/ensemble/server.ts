@@ -376,7 +376,9 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
       for (;;) {
         await Promise.all([...members.values()].map((m) => m.serving(waitOptions)));
         const found = leader();
-        if (found !== undefined && [...members.values()].every((m) => m.mode !== 'not serving')) return found;
+        const readWrite = (m: RunningMember) => ['leader', 'follower', 'observer'].includes(m.mode);
+        if (found !== undefined && [...members.values()].every(readWrite)) return found;
+        waitOptions?.signal?.throwIfAborted();
         await Promise.race([...members.values()].map((m) => m.member.roleChanged()));
       }
     },
