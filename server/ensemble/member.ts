@@ -20,6 +20,7 @@ import {
   type QuorumConfig,
   type RequestId,
   type TimerName,
+  type ZabBody,
 } from '../quorum/index.js';
 import {
   ForwardedRequest,
@@ -182,6 +183,9 @@ export class EnsembleMember implements RequestGateway {
   /** Feeds one input; outputs that answer requests are handled now, the rest queue in order. */
   private input(input: PeerInput): void {
     if (this.closed || this.peer === undefined) return;
+    if (input.type === 'message' && input.message.type === 'zab') {
+      this.noteSync(input.from, input.message.body);
+    }
     let outputs: PeerOutput[];
     try {
       outputs = this.peer.step(input);
@@ -210,6 +214,13 @@ export class EnsembleMember implements RequestGateway {
       }
     }
     void this.drain();
+  }
+
+  /** Logs how the leader brings this learner in line (as Apache's "Getting a diff from the leader"). */
+  private noteSync(from: number, body: ZabBody): void {
+    if (body.type !== 'diff' && body.type !== 'trunc' && body.type !== 'snap') return;
+    const mode = body.type.toUpperCase();
+    this.log().info({ leader: from, mode, zxid: describeZxid(body.zxid) }, `sync with the leader: ${mode}`);
   }
 
   private async drain(): Promise<void> {

@@ -1,9 +1,11 @@
 // Partitions on the in-process network: a leader cut off from the majority stops serving and its
 // clients' writes fail, the majority elects a leader and goes on, and after the heal the old leader
-// follows and holds the same tree; a 5-member ensemble with an observer agrees on writes made
-// through every member.
+// is truncated (TRUNC), follows and holds the same tree; a 5-member ensemble with an observer agrees
+// on writes made through every member.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, it } from 'mocha';
+import { pino } from 'pino';
 import { ConnectionLossError, ZooKeeperClient } from '../../../../src/index.js';
 import { MemoryNetwork } from '../../../../server/ensemble/memory.js';
 import {
@@ -28,7 +30,15 @@ describe('ensemble in process: partitions and larger ensembles', function () {
 
   it('moves leadership to the majority side of a partition and converges after the heal', async () => {
     const network = new MemoryNetwork();
-    await using ensemble = await startEnsemble({ size: 3, network });
+    const syncs: Array<{ myId: number; msg: string }> = [];
+    const logs = new Writable({
+      write(line: Buffer, _encoding, done) {
+        const entry = JSON.parse(line.toString()) as { msg: string; myId: number };
+        if (entry.msg.startsWith('sync with the leader')) syncs.push(entry);
+        done();
+      },
+    });
+    await using ensemble = await startEnsemble({ size: 3, network, logger: pino(logs) });
     const oldLeader = await ensemble.settled();
     const majority = [...ensemble.members.values()].filter((m) => m !== oldLeader);
     {
@@ -47,8 +57,12 @@ describe('ensemble in process: partitions and larger ensembles', function () {
     await using writer = new ZooKeeperClient({ connectString: majority[0]!.connectString });
     await writer.connect();
     await writer.create('/p/during');
+    syncs.length = 0;
     network.heal();
     await ensemble.settled();
+    // Its uncommitted proposal (/p/minority) is cut from its log.
+    const rejoined = syncs.filter((entry) => entry.myId === oldLeader.myId).map((entry) => entry.msg);
+    assert.deepEqual(rejoined, ['sync with the leader: TRUNC']);
     assert.notEqual(oldLeader.mode, 'leader');
     for (const member of ensemble.members.values()) {
       assert.deepEqual(await childrenOn(member, '/p'), ['before', 'during'], `member ${member.myId}`);

@@ -95,10 +95,12 @@ describe('ensemble in process: sessions and serving', function () {
       const seamsName = `${seams.transport}/${seams.storage}`;
       it(`brings a restarted member up to date with ${how} on ${seamsName}`, async () => {
         const installs: number[] = []; // the members that installed a snapshot from the leader
+        const syncs: string[] = []; // the sync modes learners logged
         const logs = new Writable({
           write(line: Buffer, _encoding, done) {
             const entry = JSON.parse(line.toString()) as { msg: string; myId: number };
             if (entry.msg === 'installed a snapshot from the leader') installs.push(entry.myId);
+            if (/^sync with the leader: /.test(entry.msg)) syncs.push(entry.msg.slice(-4).trim());
             done();
           },
         });
@@ -114,9 +116,11 @@ describe('ensemble in process: sessions and serving', function () {
         await ensemble.stopMember(absent.myId);
         for (let i = 0; i < 20; i++) await c.create(`/missed-${i}`, String(i));
         installs.length = 0;
+        syncs.length = 0;
         const back = await ensemble.restartMember(absent.myId);
         await back.serving();
         assert.deepEqual(installs, committedLogMax === 5 ? [absent.myId] : []);
+        assert.deepEqual(syncs, [committedLogMax === 5 ? 'SNAP' : 'DIFF']);
         await using reader = client(back);
         await reader.connect();
         await reader.sync('/');
