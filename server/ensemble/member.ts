@@ -394,7 +394,7 @@ export class EnsembleMember implements RequestGateway {
     }
     const { sessionId, type } = request;
     if (type === SESSION_OWNER_TYPE) {
-      this.sessionOwners.set(sessionId, from);
+      if (this.core.sessionTimeoutMs(sessionId) !== undefined) this.sessionOwners.set(sessionId, from);
       return;
     }
     const nowMs = Date.now();
@@ -563,14 +563,13 @@ export class EnsembleMember implements RequestGateway {
     }
     const reopen = () => {
       const timeoutMs = this.core.reopenSession(sessionId, passwd, requestedTimeoutMs, Date.now());
-      if (timeoutMs !== undefined) {
-        this.touchSession(sessionId, Date.now());
-        this.claimSession(sessionId);
-      }
+      if (timeoutMs !== undefined) this.touchSession(sessionId, Date.now());
       onResumed(timeoutMs);
     };
-    if (this.core.sessionTimeoutMs(sessionId) !== undefined) return reopen();
-    // Created through another member and not applied here yet? Catch up with the leader first.
+    // As Apache revalidates with the leader: the leader hears that this member holds the session,
+    // and the answer waits for a round trip to it, which also brings in a session created through
+    // another member. A member whose leader is gone never answers; the client moves on.
+    this.claimSession(sessionId);
     this.requestSync(reopen, onRefused);
   }
 
