@@ -25,7 +25,8 @@ export interface ConnectionView {
 }
 
 /** What srvr/stat/mntr report; 'not serving' is an ensemble member without an established leader. */
-export type ServerModeView = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only' | 'not serving';
+export type ServerModeView =
+  'standalone' | 'leader' | 'follower' | 'observer' | 'read-only' | 'not serving';
 
 /** Apache's answer to srvr, stat and mntr while the server does not serve clients. */
 export const NOT_SERVING_ANSWER = 'This ZooKeeper instance is not currently serving requests\n';
