@@ -122,6 +122,9 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
   const ownLine = config.servers.find((server) => server.id === config.serverId);
   if (config.clientPort === 0 && ownLine?.clientPort !== undefined) {
     config = { ...config, clientPort: ownLine.clientPort };
+    if (config.clientPortAddress === undefined && ownLine.clientHost !== undefined) {
+      config = { ...config, clientPortAddress: ownLine.clientHost };
+    }
   }
   if (config.clientPort === 0) {
     io.stderr(`zk-server: invalid configuration ${configFile}: clientPort is not set\n`);
