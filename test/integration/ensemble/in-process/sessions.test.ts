@@ -2,7 +2,8 @@
 // the leader (touches on ping replies), the leader expires a session whose client is gone and its
 // ephemerals vanish everywhere, a member without a quorum stops serving (4lw say so) and serves again
 // when a member comes back, a restarted member catches up with what it missed, and a write from a
-// connection whose session moved to another member is refused (SessionMoved closes it, as Apache).
+// connection whose session moved to another member is refused (SessionMoved closes it, as Apache),
+// and the leader's container manager deletes an emptied container for every member.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -171,5 +172,18 @@ describe('ensemble in process: sessions and serving', function () {
     await reader.connect();
     await reader.sync('/');
     assert.equal(await reader.exists('/short-lived'), null);
+  });
+
+  it('lets the leader delete an emptied container, and every member sees it go', async () => {
+    await using ensemble = await startEnsemble({ size: 3, serverOptions: { containerCheckIntervalMs: 100 } });
+    await ensemble.settled();
+    await using c = client(followers(ensemble)[0]!);
+    await c.connect();
+    await c.create('/box', null, { mode: 'CONTAINER' });
+    await c.create('/box/item');
+    const gone = await c.exists('/box', { watch: true });
+    assert.notEqual(gone.stat, null);
+    await c.delete('/box/item');
+    assert.equal((await gone.watch).type, 'nodeDeleted');
   });
 });
