@@ -86,6 +86,9 @@ const BARRIERS: ReadonlySet<PeerOutput['kind']> = new Set([
 /** Client writes waiting here at once; beyond this, new ones are refused (the client retries). */
 const PENDING_WRITES_MAX = 100_000;
 
+/** Leader: writes held while the proposals in flight are at their limit; beyond this they are dropped. */
+const BACKLOG_MAX = 100_000;
+
 const writeKey = (sessionId: bigint, cxid: number) => `${sessionId}:${cxid}`;
 
 export class EnsembleMember implements RequestGateway {
@@ -113,6 +116,8 @@ export class EnsembleMember implements RequestGateway {
   private readonly syncs = new Map<RequestId, PendingSync>();
   private readonly proposals = new Map<RequestId, OwnProposal>();
   private readonly ownApplied = new Map<bigint, (reply: Reply) => void>();
+  /** Leader: writes waiting for room among the proposals in flight, in arrival order. */
+  private backlog: Array<() => void> = [];
   /** Leader: the member each session's client is connected to, as far as this leader knows. */
   private readonly sessionOwners = new Map<bigint, number>();
   /** Sessions heard from since the last ping reply (learners report them to the leader). */
@@ -320,7 +325,10 @@ export class EnsembleMember implements RequestGateway {
     this.leaderId = leader;
     this.serving = false;
     this.log().info({ state, leader, reason }, 'role changed');
-    if (wasLeading) this.core.dropOutstanding();
+    if (wasLeading) {
+      this.core.dropOutstanding();
+      this.backlog = []; // the learners that sent them drop their clients too
+    }
     if (wasServing) this.stopServing('this member stopped serving');
     this.leaveReadOnly();
     const delayMs = this.options.readOnlyAfterMs;
@@ -384,6 +392,31 @@ export class EnsembleMember implements RequestGateway {
 
   // ----- the leader: forwarded requests become proposals -----
 
+  /**
+   * Runs `run` (which proposes) now, or once the proposals ahead of it commit: the peer refuses more
+   * than outstandingProposalsMax in flight, and a refused write of another member's client could not
+   * be answered. Everything keeps its arrival order. `needsRoom` false: it proposes nothing.
+   */
+  private whenRoom(run: () => void, needsRoom = true): void {
+    if (this.backlog.length === 0 && (!needsRoom || this.hasRoom())) return run();
+    if (this.backlog.length >= BACKLOG_MAX) {
+      this.log().warn({ held: this.backlog.length }, 'too many writes held for proposal: dropping one');
+      return;
+    }
+    this.backlog.push(run);
+  }
+
+  private hasRoom(): boolean {
+    const status = this.peer?.status();
+    if (status === undefined) return false;
+    return status.lastZxid - status.committedZxid < BigInt(this.options.quorum.outstandingProposalsMax);
+  }
+
+  /** Proposals committed: held writes go out while there is room. */
+  private drainBacklog(): void {
+    while (this.backlog.length > 0 && this.leads && this.hasRoom()) this.backlog.shift()!();
+  }
+
   private prepareForwarded(from: number, bytes: Uint8Array): void {
     let request: ForwardedRequest;
     try {
@@ -392,11 +425,18 @@ export class EnsembleMember implements RequestGateway {
       this.log().warn({ from, err: error }, 'dropping a forwarded request that does not decode');
       return;
     }
-    const { sessionId, type } = request;
-    if (type === SESSION_OWNER_TYPE) {
-      if (this.core.sessionTimeoutMs(sessionId) !== undefined) this.sessionOwners.set(sessionId, from);
-      return;
+    if (request.type === SESSION_OWNER_TYPE) {
+      const { sessionId } = request;
+      const claim = () => {
+        if (this.core.sessionTimeoutMs(sessionId) !== undefined) this.sessionOwners.set(sessionId, from);
+      };
+      return this.whenRoom(claim, false);
     }
+    this.whenRoom(() => this.proposeForwarded(from, request));
+  }
+
+  private proposeForwarded(from: number, request: ForwardedRequest): void {
+    const { sessionId, type } = request;
     const nowMs = Date.now();
     const ctx: RequestContext = { sessionId, cxid: request.cxid, authIds: request.authIds };
     if (type === OpCode.createSession) {
@@ -492,6 +532,7 @@ export class EnsembleMember implements RequestGateway {
     } else if (type === OpCode.closeSession) {
       this.host?.sessionClosed(clientId, 'session closed');
     }
+    if (this.backlog.length > 0) this.drainBacklog();
     // A session created through another member: the leader's expiry timer must know of it.
     if (type === OpCode.createSession && this.leads) this.host?.sessionsChanged();
   }
@@ -608,7 +649,7 @@ export class EnsembleMember implements RequestGateway {
 
   submitInternal(prepare: (nowMs: number) => CoreTxn, onApplied?: (reply: Reply) => void): void {
     if (!this.leads) return;
-    this.propose({ txn: prepare(Date.now()), onApplied });
+    this.whenRoom(() => this.propose({ txn: prepare(Date.now()), onApplied }));
   }
 
   async idle(): Promise<void> {
