@@ -20,6 +20,7 @@ import {
   diskPeerStorageOptions,
   type DiskPeerStorageOptions,
 } from '../../../server/ensemble/disk-storage.js';
+import { nodeDigest } from '../../../server/persistence/digest.js';
 import { logEntries } from '../../../server/persistence/recovery.js';
 import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/txn-format.js';
 import type { Txn } from '../../../server/quorum/index.js';
@@ -495,6 +496,15 @@ describe('ensemble disk peer storage', function () {
         await rm(scratchDir, { recursive: true, force: true });
       }
     }
+  });
+
+  it('digests a node with empty data the same, whatever buffer holds it (as Java does)', () => {
+    const stat = [...new ServerCore(coreOptions()).snapshot().nodes][0].stat;
+    // An empty view of a zero-length ArrayBuffer has no data pointer; zlib's crc32 then returns 0.
+    const noBytes = new Uint8Array(new ArrayBuffer(0));
+    const empty = [null, Buffer.alloc(0), noBytes, Buffer.from('ab').subarray(1, 1)];
+    const digests = new Set(empty.map((data) => nodeDigest('/x', data, stat)));
+    assert.equal(digests.size, 1);
   });
 
   it('cuts a torn tail (a crash mid-append) and appends after it', async () => {
