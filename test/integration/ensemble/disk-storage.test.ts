@@ -21,6 +21,7 @@ import {
   type DiskPeerStorageOptions,
 } from '../../../server/ensemble/disk-storage.js';
 import { nodeDigest } from '../../../server/persistence/digest.js';
+import { nodeFileSystem, type PersistenceFileSystem } from '../../../server/persistence/file-system.js';
 import { logEntries } from '../../../server/persistence/recovery.js';
 import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/txn-format.js';
 import type { Txn } from '../../../server/quorum/index.js';
@@ -235,6 +236,39 @@ describe('ensemble disk peer storage', function () {
     assert.deepEqual(payloads(state.log), payloads(txns.slice(4)));
     assert.deepEqual(describeCore(core), describeCore(expected.core));
     assert.equal(storage.recovery?.tornTail, undefined);
+  });
+
+  it('converges after a fuzzy snapshot: reopen, then delivering the log gives the leader tree', async () => {
+    const leader = new Leader(1n);
+    const big = Buffer.alloc(200 * 1024, 7).toString('latin1');
+    const early = [leader.session(), leader.create('/big')];
+    for (let i = 0; i < 15; i++) early.push(leader.create(`/big/n${i}`, big));
+    const late: Txn[] = [];
+    for (let i = 0; i < 20; i++) {
+      late.push(leader.create(`/big/m${i}`, `m${i}`));
+      late.push(leader.write(OpCode.setData, { path: '/big', data: Buffer.from(`v${i}`), version: i }));
+    }
+    {
+      // snapCount 32, no randomness: the 17th applied txn starts a snapshot of 3 MiB of nodes. When
+      // its first 1 MiB chunk is written (the walk is past /big), the later txns are applied: the
+      // file then holds /big as before them and some of the nodes they create.
+      let midWalk: (() => void) | undefined;
+      const fileSystem = onFirstWrite(/tmp\.snapshot\.1/, () => midWalk?.()); // not snapshot.0
+      const { storage, core } = await openPeer({ snapCount: 32, fileSystem }, 1n);
+      await appendLogged(storage, [...early, ...late]);
+      midWalk = () => deliver(storage, core, late);
+      deliver(storage, core, early);
+      await storage.snapshotDone();
+      assert.deepEqual(describeCore(core), describeCore(leader.core));
+      await storage.close();
+    }
+    const snapshot = (await snapshotFiles()).find((name) => name !== 'snapshot.0')!;
+    const dump = (await dumpSnapshot(path.join(dataDir, 'version-2', snapshot))).join('\n');
+    assert.match(dump, /\/big\/m0/, 'the snapshot is fuzzy: it holds a node created after its zxid');
+    const { state, storage, core } = await openPeer();
+    assert.equal(state.appliedZxid, early.at(-1)!.zxid);
+    deliver(storage, core, state.log);
+    assert.deepEqual(describeCore(core), describeCore(leader.core));
   });
 
   it('derives missing epoch files from the last logged zxid, as Apache', async () => {
@@ -830,5 +864,31 @@ function seededRandom(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The real file system, calling `hook` once, at the first write to a file whose path matches. */
+function onFirstWrite(file: RegExp, hook: () => void): PersistenceFileSystem {
+  let fired = false;
+  return {
+    async open(filePath, flags) {
+      const inner = await nodeFileSystem.open(filePath, flags);
+      if (!file.test(filePath)) return inner;
+      return {
+        write(buffer, offset, length, position) {
+          if (!fired) {
+            fired = true;
+            hook();
+          }
+          return inner.write(buffer, offset, length, position);
+        },
+        read: (buffer, offset, length, position) => inner.read(buffer, offset, length, position),
+        datasync: () => inner.datasync(),
+        sync: () => inner.sync(),
+        truncate: (length) => inner.truncate(length),
+        stat: () => inner.stat(),
+        close: () => inner.close(),
+      };
+    },
   };
 }
