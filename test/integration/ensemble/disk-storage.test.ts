@@ -25,12 +25,12 @@ import { nodeFileSystem, type PersistenceFileSystem } from '../../../server/pers
 import { logEntries } from '../../../server/persistence/recovery.js';
 import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/txn-format.js';
 import type { Txn } from '../../../server/quorum/index.js';
-import { makeZxid } from '../../../server/quorum/zxid.js';
+import { epochOf, makeZxid } from '../../../server/quorum/zxid.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
 import { freePort } from '../../support/ports.js';
 import { FaultFileSystem } from '../../unit/persistence/fault-fs.js';
 import { RawSession } from '../persistence/raw-client.js';
-import { crashCoreOptions, crashTxns } from './disk-storage-child.js';
+import { crashCoreOptions, crashTxns, txnAt } from './disk-storage-child.js';
 
 const T0 = 1_700_000_000_000;
 const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
@@ -614,9 +614,16 @@ describe('ensemble disk peer storage', function () {
 
   /** Runs the child until it made `reports` durability reports, then SIGKILLs it; returns them all. */
   async function appendUntilKilled(dir: string, reports: number): Promise<bigint[]> {
+    return (await runUntilKilled(dir, 'append', reports))
+      .filter((line) => line.startsWith('logged '))
+      .map((line) => BigInt(line.slice('logged '.length)));
+  }
+
+  /** Runs the child in `mode` until it printed `lines` lines, SIGKILLs it; returns every line. */
+  async function runUntilKilled(dir: string, mode: 'append' | 'truncate', lines: number): Promise<string[]> {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'disk-storage-child.ts'), dir],
+      ['--import', 'tsx', path.join(import.meta.dirname, 'disk-storage-child.ts'), dir, mode],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -627,7 +634,7 @@ describe('ensemble disk peer storage', function () {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
-          if (stdout.split('\n').length > reports) resolve();
+          if (stdout.split('\n').length > lines) resolve();
         });
         child.once('exit', (code, signal) => {
           reject(new Error(`child exited (${code ?? signal}): ${stderr}`));
@@ -638,10 +645,7 @@ describe('ensemble disk peer storage', function () {
       await closed;
     }
     // Every line the child wrote before the kill, including those still in the pipe then.
-    return stdout
-      .split('\n')
-      .filter((line) => line.startsWith('logged '))
-      .map((line) => BigInt(line.slice('logged '.length)));
+    return stdout.split('\n').filter((line) => line.length > 0);
   }
 
   it('loses nothing reported logged when killed with SIGKILL mid-append', async function () {
@@ -662,6 +666,45 @@ describe('ensemble disk peer storage', function () {
           for (const txn of state.log) {
             assert.deepEqual(payloads([txn]), payloads([expected.next().value as Txn]));
           }
+        } finally {
+          await storage.close();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('reopens to a gap-free log when killed with SIGKILL while truncating in a loop', async function () {
+    this.timeout(60_000);
+    for (const lines of [5, 24, 61]) {
+      const dir = await mkdtemp(path.join(tmpdir(), 'peer-crash-'));
+      try {
+        const events = await runUntilKilled(dir, 'truncate', lines);
+        const storage = new DiskPeerStorage({ dataDir: dir });
+        try {
+          const state = await storage.open(new ServerCore(crashCoreOptions));
+          // Each logged round ends at the zxid printed; a completed truncate cut its round back.
+          const kept = new Map<bigint, bigint>(); // epoch → last zxid that must be there
+          const cut = new Map<bigint, bigint>(); // epoch → zxid above which nothing may be
+          for (const event of events) {
+            const [what, value] = event.split(' ');
+            const zxid = BigInt(value);
+            kept.set(epochOf(zxid), zxid);
+            if (what === 'truncated') cut.set(epochOf(zxid), zxid);
+          }
+          const present = new Set(state.log.map((txn) => txn.zxid));
+          for (const txn of state.log) {
+            assert.deepEqual(payloads([txn]), payloads([txnAt(txn.zxid)]), 'bytes as written');
+            const limit = cut.get(epochOf(txn.zxid));
+            assert.ok(limit === undefined || txn.zxid <= limit, `0x${txn.zxid.toString(16)} was truncated`);
+          }
+          for (const [epoch, last] of kept) {
+            for (let zxid = makeZxid(epoch, 1n); zxid <= last; zxid++) {
+              assert.ok(present.has(zxid), `0x${zxid.toString(16)} was logged and kept`);
+            }
+          }
+          for (let i = 1; i < state.log.length; i++) assert.ok(state.log[i].zxid > state.log[i - 1].zxid);
         } finally {
           await storage.close();
         }
