@@ -1,6 +1,8 @@
-// The child process of disk-storage.test.ts's crash test: appends txns to a DiskPeerStorage in
-// dataDir (argv[2]), keeping a few batches in flight, and prints `logged <zxid>` for every durability
-// report, until it is killed. `crashTxns` is the deterministic txn sequence, shared with the test.
+// The child process of disk-storage.test.ts's crash tests, run until it is killed, on a DiskPeerStorage
+// in dataDir (argv[2]). Mode `append` (default) appends with a few batches in flight and prints
+// `logged <zxid>` for every durability report. Mode `truncate` loops: a round of txns in a new epoch,
+// `logged <zxid>` once durable, then a truncate back into that round and `truncated <zxid>` once
+// done. `crashTxns` and `txnAt` are the deterministic txns, shared with the test.
 
 import { pathToFileURL } from 'node:url';
 import { OpCode, Perms } from '../../../src/protocol/index.js';
@@ -39,6 +41,40 @@ export function* crashTxns(): Generator<Txn> {
   for (let i = 0; ; i++) yield create(`/k/c${i}`, Buffer.alloc(100 + (i % 300), i % 251));
 }
 
+/** A create whose bytes depend only on its zxid. */
+export function txnAt(zxid: bigint): Txn {
+  const header = { clientId: 1n, cxid: Number(zxid & 0xffffn), zxid, time: BigInt(T0), type: OpCode.create };
+  const acl = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
+  const data = Buffer.alloc(50 + Number(zxid % 200n), Number(zxid % 251n));
+  const record = { path: `/t${zxid.toString(16)}`, data, acl, ephemeral: false, parentCVersion: 0 };
+  return { zxid, payload: encodeTxnPayload({ header, record }) };
+}
+
+async function truncateLoop(dataDir: string): Promise<void> {
+  const storage = new DiskPeerStorage({ dataDir, preAllocBytes: 64 * 1024 });
+  const state = await storage.open(new ServerCore(crashCoreOptions));
+  let epoch = state.acceptedEpoch;
+  let round = 0;
+  for (;;) {
+    epoch++;
+    await storage.persistEpoch('acceptedEpoch', epoch);
+    await storage.persistEpoch('currentEpoch', epoch);
+    const txns = Array.from({ length: 40 }, (_, i) => txnAt(makeZxid(epoch, BigInt(i + 1))));
+    const logged = new Promise<void>((resolve) => {
+      storage.onLogged = (zxid) => {
+        if (zxid === txns.at(-1)!.zxid) resolve();
+      };
+    });
+    for (let i = 0; i < txns.length; i += 8) storage.append(txns.slice(i, i + 8));
+    await logged;
+    process.stdout.write(`logged ${txns.at(-1)!.zxid}\n`);
+    const to = txns[(round * 7) % txns.length].zxid;
+    await storage.truncate(to);
+    process.stdout.write(`truncated ${to}\n`);
+    round++;
+  }
+}
+
 async function main(dataDir: string): Promise<void> {
   const storage = new DiskPeerStorage({ dataDir, preAllocBytes: 256 * 1024 });
   await storage.open(new ServerCore(crashCoreOptions));
@@ -71,5 +107,6 @@ async function main(dataDir: string): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(process.argv[2]);
+  if (process.argv[3] === 'truncate') await truncateLoop(process.argv[2]);
+  else await main(process.argv[2]);
 }

@@ -20,15 +20,17 @@ import {
   diskPeerStorageOptions,
   type DiskPeerStorageOptions,
 } from '../../../server/ensemble/disk-storage.js';
+import { nodeDigest } from '../../../server/persistence/digest.js';
+import { nodeFileSystem, type PersistenceFileSystem } from '../../../server/persistence/file-system.js';
 import { logEntries } from '../../../server/persistence/recovery.js';
 import { decodeTxnPayload, encodeTxnPayload } from '../../../server/persistence/txn-format.js';
 import type { Txn } from '../../../server/quorum/index.js';
-import { makeZxid } from '../../../server/quorum/zxid.js';
+import { epochOf, makeZxid } from '../../../server/quorum/zxid.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
 import { freePort } from '../../support/ports.js';
 import { FaultFileSystem } from '../../unit/persistence/fault-fs.js';
 import { RawSession } from '../persistence/raw-client.js';
-import { crashCoreOptions, crashTxns } from './disk-storage-child.js';
+import { crashCoreOptions, crashTxns, txnAt } from './disk-storage-child.js';
 
 const T0 = 1_700_000_000_000;
 const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
@@ -234,6 +236,39 @@ describe('ensemble disk peer storage', function () {
     assert.deepEqual(payloads(state.log), payloads(txns.slice(4)));
     assert.deepEqual(describeCore(core), describeCore(expected.core));
     assert.equal(storage.recovery?.tornTail, undefined);
+  });
+
+  it('converges after a fuzzy snapshot: reopen, then delivering the log gives the leader tree', async () => {
+    const leader = new Leader(1n);
+    const big = Buffer.alloc(200 * 1024, 7).toString('latin1');
+    const early = [leader.session(), leader.create('/big')];
+    for (let i = 0; i < 15; i++) early.push(leader.create(`/big/n${i}`, big));
+    const late: Txn[] = [];
+    for (let i = 0; i < 20; i++) {
+      late.push(leader.create(`/big/m${i}`, `m${i}`));
+      late.push(leader.write(OpCode.setData, { path: '/big', data: Buffer.from(`v${i}`), version: i }));
+    }
+    {
+      // snapCount 32, no randomness: the 17th applied txn starts a snapshot of 3 MiB of nodes. When
+      // its first 1 MiB chunk is written (the walk is past /big), the later txns are applied: the
+      // file then holds /big as before them and some of the nodes they create.
+      let midWalk: (() => void) | undefined;
+      const fileSystem = onFirstWrite(/tmp\.snapshot\.1/, () => midWalk?.()); // not snapshot.0
+      const { storage, core } = await openPeer({ snapCount: 32, fileSystem }, 1n);
+      await appendLogged(storage, [...early, ...late]);
+      midWalk = () => deliver(storage, core, late);
+      deliver(storage, core, early);
+      await storage.snapshotDone();
+      assert.deepEqual(describeCore(core), describeCore(leader.core));
+      await storage.close();
+    }
+    const snapshot = (await snapshotFiles()).find((name) => name !== 'snapshot.0')!;
+    const dump = (await dumpSnapshot(path.join(dataDir, 'version-2', snapshot))).join('\n');
+    assert.match(dump, /\/big\/m0/, 'the snapshot is fuzzy: it holds a node created after its zxid');
+    const { state, storage, core } = await openPeer();
+    assert.equal(state.appliedZxid, early.at(-1)!.zxid);
+    deliver(storage, core, state.log);
+    assert.deepEqual(describeCore(core), describeCore(leader.core));
   });
 
   it('derives missing epoch files from the last logged zxid, as Apache', async () => {
@@ -497,6 +532,15 @@ describe('ensemble disk peer storage', function () {
     }
   });
 
+  it('digests a node with empty data the same, whatever buffer holds it (as Java does)', () => {
+    const stat = [...new ServerCore(coreOptions()).snapshot().nodes][0].stat;
+    // An empty view of a zero-length ArrayBuffer has no data pointer; zlib's crc32 then returns 0.
+    const noBytes = new Uint8Array(new ArrayBuffer(0));
+    const empty = [null, Buffer.alloc(0), noBytes, Buffer.from('ab').subarray(1, 1)];
+    const digests = new Set(empty.map((data) => nodeDigest('/x', data, stat)));
+    assert.equal(digests.size, 1);
+  });
+
   it('cuts a torn tail (a crash mid-append) and appends after it', async () => {
     const txns = new Leader(1n).batch(5);
     {
@@ -570,9 +614,16 @@ describe('ensemble disk peer storage', function () {
 
   /** Runs the child until it made `reports` durability reports, then SIGKILLs it; returns them all. */
   async function appendUntilKilled(dir: string, reports: number): Promise<bigint[]> {
+    return (await runUntilKilled(dir, 'append', reports))
+      .filter((line) => line.startsWith('logged '))
+      .map((line) => BigInt(line.slice('logged '.length)));
+  }
+
+  /** Runs the child in `mode` until it printed `lines` lines, SIGKILLs it; returns every line. */
+  async function runUntilKilled(dir: string, mode: 'append' | 'truncate', lines: number): Promise<string[]> {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'disk-storage-child.ts'), dir],
+      ['--import', 'tsx', path.join(import.meta.dirname, 'disk-storage-child.ts'), dir, mode],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -583,7 +634,7 @@ describe('ensemble disk peer storage', function () {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
-          if (stdout.split('\n').length > reports) resolve();
+          if (stdout.split('\n').length > lines) resolve();
         });
         child.once('exit', (code, signal) => {
           reject(new Error(`child exited (${code ?? signal}): ${stderr}`));
@@ -594,10 +645,7 @@ describe('ensemble disk peer storage', function () {
       await closed;
     }
     // Every line the child wrote before the kill, including those still in the pipe then.
-    return stdout
-      .split('\n')
-      .filter((line) => line.startsWith('logged '))
-      .map((line) => BigInt(line.slice('logged '.length)));
+    return stdout.split('\n').filter((line) => line.length > 0);
   }
 
   it('loses nothing reported logged when killed with SIGKILL mid-append', async function () {
@@ -618,6 +666,45 @@ describe('ensemble disk peer storage', function () {
           for (const txn of state.log) {
             assert.deepEqual(payloads([txn]), payloads([expected.next().value as Txn]));
           }
+        } finally {
+          await storage.close();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('reopens to a gap-free log when killed with SIGKILL while truncating in a loop', async function () {
+    this.timeout(60_000);
+    for (const lines of [5, 24, 61]) {
+      const dir = await mkdtemp(path.join(tmpdir(), 'peer-crash-'));
+      try {
+        const events = await runUntilKilled(dir, 'truncate', lines);
+        const storage = new DiskPeerStorage({ dataDir: dir });
+        try {
+          const state = await storage.open(new ServerCore(crashCoreOptions));
+          // Each logged round ends at the zxid printed; a completed truncate cut its round back.
+          const kept = new Map<bigint, bigint>(); // epoch → last zxid that must be there
+          const cut = new Map<bigint, bigint>(); // epoch → zxid above which nothing may be
+          for (const event of events) {
+            const [what, value] = event.split(' ');
+            const zxid = BigInt(value);
+            kept.set(epochOf(zxid), zxid);
+            if (what === 'truncated') cut.set(epochOf(zxid), zxid);
+          }
+          const present = new Set(state.log.map((txn) => txn.zxid));
+          for (const txn of state.log) {
+            assert.deepEqual(payloads([txn]), payloads([txnAt(txn.zxid)]), 'bytes as written');
+            const limit = cut.get(epochOf(txn.zxid));
+            assert.ok(limit === undefined || txn.zxid <= limit, `0x${txn.zxid.toString(16)} was truncated`);
+          }
+          for (const [epoch, last] of kept) {
+            for (let zxid = makeZxid(epoch, 1n); zxid <= last; zxid++) {
+              assert.ok(present.has(zxid), `0x${zxid.toString(16)} was logged and kept`);
+            }
+          }
+          for (let i = 1; i < state.log.length; i++) assert.ok(state.log[i].zxid > state.log[i - 1].zxid);
         } finally {
           await storage.close();
         }
@@ -820,5 +907,31 @@ function seededRandom(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The real file system, calling `hook` once, at the first write to a file whose path matches. */
+function onFirstWrite(file: RegExp, hook: () => void): PersistenceFileSystem {
+  let fired = false;
+  return {
+    async open(filePath, flags) {
+      const inner = await nodeFileSystem.open(filePath, flags);
+      if (!file.test(filePath)) return inner;
+      return {
+        write(buffer, offset, length, position) {
+          if (!fired) {
+            fired = true;
+            hook();
+          }
+          return inner.write(buffer, offset, length, position);
+        },
+        read: (buffer, offset, length, position) => inner.read(buffer, offset, length, position),
+        datasync: () => inner.datasync(),
+        sync: () => inner.sync(),
+        truncate: (length) => inner.truncate(length),
+        stat: () => inner.stat(),
+        close: () => inner.close(),
+      };
+    },
   };
 }
