@@ -30,7 +30,7 @@ async function valuesEverywhere(ensemble: RunningEnsemble, path: string): Promis
     await c.connect();
     await c.sync(path);
     const stat = await c.exists(path);
-    values.push(stat === null ? null : (await c.getData(path)).data.toString());
+    values.push(stat === null ? null : (String((await c.getData(path)).data) ?? null));
   }
   return values;
 }
@@ -60,7 +60,7 @@ for (const seams of SEAMS) describe(`ensemble in process (${seams.name})`, funct
     await ensemble.settled();
     await using c = client(followers(ensemble)[0]!);
     await c.connect();
-    const text = (await c.getData('/zookeeper/config')).data.toString();
+    const text = String((await c.getData('/zookeeper/config')).data);
     assert.equal(text.match(/^server\.\d+=127\.0\.0\.1:\d+:\d+:participant/gm)?.length, 3);
     assert.match(text, /^server\.4=127\.0\.0\.1:\d+:\d+:observer/m);
     assert.match(text, /\nversion=0$/);
@@ -83,7 +83,7 @@ for (const seams of SEAMS) describe(`ensemble in process (${seams.name})`, funct
     await using c = client(first!);
     await c.connect();
     await c.create('/app', 'a');
-    assert.equal((await c.getData('/app')).data.toString(), 'a');
+    assert.equal(String((await c.getData('/app')).data), 'a');
     const stat = await c.setData('/app', 'b', { version: 0 });
     assert.equal(stat.version, 1);
     const results = await c.multi([
@@ -100,7 +100,7 @@ for (const seams of SEAMS) describe(`ensemble in process (${seams.name})`, funct
     const event: WatchedEvent = await watched.watch;
     assert.equal(event.type, 'nodeDataChanged');
     await c.sync('/app');
-    assert.equal((await c.getData('/app')).data.toString(), 'd');
+    assert.equal(String((await c.getData('/app')).data), 'd');
     await c.delete('/app/x');
     assert.equal(await c.exists('/app/x'), null);
   });
@@ -161,7 +161,7 @@ for (const seams of SEAMS) describe(`ensemble in process (${seams.name})`, funct
     await using c = client(observer);
     await c.connect();
     await c.create('/from-observer', 'o');
-    assert.equal((await c.getData('/from-observer')).data.toString(), 'o');
+    assert.equal(String((await c.getData('/from-observer')).data), 'o');
     assert.deepEqual(await valuesEverywhere(ensemble, '/from-observer'), ['o', 'o', 'o', 'o']);
   });
 });

@@ -58,8 +58,8 @@ describe('ensemble members from zoo.cfg (in process)', function () {
       await waitAllServing(members);
       await using c = new ZooKeeperClient({ connectString: members[index]!.connectString });
       await c.connect();
-      assert.equal((await c.getData('/cfg')).data.toString(), 'kept');
-      const config = (await c.getData('/zookeeper/config')).data.toString();
+      assert.equal(String((await c.getData('/cfg')).data), 'kept');
+      const config = String((await c.getData('/zookeeper/config')).data);
       assert.match(config, /^server\.1=127\.0\.0\.1:\d+:\d+:participant;127\.0\.0\.1:\d+$/m);
     } finally {
       await Promise.all(members.map((m) => m.stop()));

@@ -41,7 +41,7 @@ describe('ensemble in process: read-only mode', function () {
     });
     await client.connect();
     assert.equal(client.state.type, 'connectedReadOnly');
-    assert.equal((await client.getData('/ro')).data.toString(), 'visible');
+    assert.equal(String((await client.getData('/ro')).data), 'visible');
     await assert.rejects(client.create('/ro/new'), NotReadOnlyError);
 
     await ensemble.restartMember(others[0]!);

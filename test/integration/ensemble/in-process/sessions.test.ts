@@ -87,7 +87,7 @@ describe('ensemble in process: sessions and serving', function () {
     await ensemble.settled();
     await using c = client(kept!);
     await c.connect();
-    assert.equal((await c.getData('/kept')).data.toString(), 'k');
+    assert.equal(String((await c.getData('/kept')).data), 'k');
   });
 
   for (const seams of SEAMS) {
@@ -127,7 +127,7 @@ describe('ensemble in process: sessions and serving', function () {
         await reader.sync('/');
         const children = (await reader.getChildren('/')).children.filter((name) => name !== 'zookeeper');
         assert.equal(children.length, 22);
-        assert.equal((await reader.getData('/missed-19')).data.toString(), '19');
+        assert.equal(String((await reader.getData('/missed-19')).data), '19');
         // The session came along too: closing it removes its ephemeral on the restarted member.
         await c.close();
         await reader.sync('/');
@@ -154,7 +154,7 @@ describe('ensemble in process: sessions and serving', function () {
     await moved.setData('/owned', 'm');
     await assert.rejects(old.setData('/owned', 'stale'), ConnectionLossError);
     await moved.sync('/owned');
-    assert.equal((await moved.getData('/owned')).data.toString(), 'm');
+    assert.equal(String((await moved.getData('/owned')).data), 'm');
   });
 
   it('expires a session on request through the leader; a follower refuses to', async () => {
