@@ -427,8 +427,12 @@ export class EnsembleMember implements RequestGateway {
     }
     if (request.type === SESSION_OWNER_TYPE) {
       const { sessionId } = request;
+      // The client's new timeout counts from now on the leader too (Apache's REVALIDATE carries it).
       const claim = () => {
-        if (this.core.sessionTimeoutMs(sessionId) !== undefined) this.sessionOwners.set(sessionId, from);
+        const passwd = ServerCore.sessionPassword(sessionId);
+        if (this.core.reopenSession(sessionId, passwd, request.timeoutMs, Date.now()) === undefined) return;
+        this.sessionOwners.set(sessionId, from);
+        this.host?.sessionsChanged();
       };
       return this.whenRoom(claim, false);
     }
@@ -610,14 +614,14 @@ export class EnsembleMember implements RequestGateway {
     // As Apache revalidates with the leader: the leader hears that this member holds the session,
     // and the answer waits for a round trip to it, which also brings in a session created through
     // another member. A member whose leader is gone never answers; the client moves on.
-    this.claimSession(sessionId);
+    this.claimSession(sessionId, this.core.negotiateTimeout(requestedTimeoutMs));
     this.requestSync(reopen, onRefused);
   }
 
   /** Tells the leader this member holds the session now (ahead of the session's next write). */
-  private claimSession(sessionId: bigint): void {
+  private claimSession(sessionId: bigint, timeoutMs: number): void {
     if (!this.serving) return;
-    const request = { sessionId, cxid: 0, type: SESSION_OWNER_TYPE, authIds: [], timeoutMs: 0, frame: null };
+    const request = { sessionId, cxid: 0, type: SESSION_OWNER_TYPE, authIds: [], timeoutMs, frame: null };
     const bytes = ForwardedRequest.encode(request);
     this.input({ type: 'forward', requestId: this.nextRequestId++, request: bytes });
   }
