@@ -1,6 +1,7 @@
 // The `zk-server` command: `zk-server start-foreground path/to/zoo.cfg` runs the bundled server in the
 // foreground from an Apache zoo.cfg, logging JSON lines (pino) to stdout, until SIGTERM or SIGINT stop
-// it cleanly. A bad config is reported on stderr and exits non-zero before any port is bound.
+// it cleanly: standalone, or an ensemble member when the file has server.N lines (myid in dataDir).
+// A bad config is reported on stderr and exits non-zero before any port is bound.
 
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
@@ -8,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { ConfigError, loadZooCfg } from './config/index.js';
 import { dumpLogLines, dumpSnapshotLines, purge } from './durable/index.js';
 import { PersistenceError } from './persistence/types.js';
+import { startMemberFromConfig } from './ensemble/server.js';
 import { startServerWithConfig } from './standalone.js';
 
 /** Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad usage or config. */
@@ -114,13 +116,15 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
     }
     throw error;
   }
-  const { config, warnings } = loaded;
-  if (config.distributed) {
-    io.stderr(
-      `zk-server: ${configFile} describes an ensemble (server.N lines); ` +
-        'only standalone mode is supported yet\n',
-    );
-    return EXIT_CONFIG;
+  const { warnings } = loaded;
+  let { config } = loaded;
+  // server.N=host:port:port;clientPort gives the member's client port when clientPort= does not.
+  const ownLine = config.servers.find((server) => server.id === config.serverId);
+  if (config.clientPort === 0 && ownLine?.clientPort !== undefined) {
+    config = { ...config, clientPort: ownLine.clientPort };
+    if (config.clientPortAddress === undefined && ownLine.clientHost !== undefined) {
+      config = { ...config, clientPortAddress: ownLine.clientHost };
+    }
   }
   if (config.clientPort === 0) {
     io.stderr(`zk-server: invalid configuration ${configFile}: clientPort is not set\n`);
@@ -133,20 +137,20 @@ async function startForeground(configFile: string, io: CliIo): Promise<number> {
   const failed = new Promise<string>((resolve) => (wakeOnFatal = () => resolve('fatal')));
   let server;
   try {
-    server = await startServerWithConfig(config, {
-      logger: log,
-      onFatal: (error) => {
-        fatal = error;
-        wakeOnFatal();
-      },
-    });
+    const onFatal = (error: unknown) => {
+      fatal = error;
+      wakeOnFatal();
+    };
+    server = config.distributed
+      ? await startMemberFromConfig(config, { logger: log, onFatal })
+      : await startServerWithConfig(config, { logger: log, onFatal });
   } catch (error) {
     const what =
       error instanceof PersistenceError
         ? `cannot recover from ${config.dataDir}`
         : isFileSystemError(error)
           ? `cannot use the data directory ${config.dataDir}`
-          : `cannot serve on port ${config.clientPort}`;
+          : `cannot serve on port ${(error as { port?: number }).port ?? config.clientPort}`;
     io.stderr(`zk-server: ${what}: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }

@@ -10,7 +10,7 @@ import { ServerCore } from './core/server-core.js';
 import { DurableSeams, durableStoreOptions } from './durable/index.js';
 import { ClientListener } from './net/client-listener.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
-import { InMemoryPersister, WritePipeline } from './net/pipeline.js';
+import { InMemoryPersister, PipelineGateway, WritePipeline } from './net/pipeline.js';
 import { MetricsServer, PROMETHEUS_PROVIDER_CLASS } from './metrics/index.js';
 
 export interface StartServerOptions extends ServerOptions {
@@ -97,7 +97,7 @@ export async function startServerWithConfig(
     (error) => log.error({ err: error }, 'a reply callback failed'),
   );
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...seams.connectionLimits };
-  listener = new ClientListener(core, pipeline, config, log, limits);
+  listener = new ClientListener(core, new PipelineGateway(core, pipeline), config, log, limits);
   const address = await listener.listen().catch(async (error: unknown) => {
     await durable?.close();
     throw error;
@@ -142,7 +142,7 @@ export async function startServerWithConfig(
 const DEFAULT_PROVIDER_CLASS = 'org.apache.zookeeper.metrics.impl.DefaultMetricsProvider';
 
 /** The AdminServer and the Prometheus endpoint, each when the config asks for it. */
-async function startSideServers(
+export async function startSideServers(
   listener: ClientListener,
   config: ServerConfig,
   log: Logger,

@@ -451,6 +451,26 @@ export class RequestPreparer {
     return { paths2Delete: [...paths] };
   }
 
+  /**
+   * Takes back the txn prepared last (zxid `zxid`), which will never be applied: its change records go
+   * and the zxid is handed out again. Only the newest prepared txn can be withdrawn.
+   */
+  withdraw(zxid: bigint): void {
+    if (zxid !== this.highestZxid) throw new Error(`only the newest txn can be withdrawn, not ${zxid}`);
+    while (
+      this.outstanding.length > this.outstandingHead &&
+      this.outstanding[this.outstanding.length - 1]!.zxid === zxid
+    ) {
+      this.outstanding.pop();
+    }
+    this.outstandingByPath.clear();
+    for (let i = this.outstandingHead; i < this.outstanding.length; i++) {
+      const record = this.outstanding[i]!;
+      this.outstandingByPath.set(record.path, record);
+    }
+    this.highestZxid = zxid - 1n;
+  }
+
   /** Forgets every change record (after loading a snapshot). */
   reset(highestZxid: bigint): void {
     this.outstanding = [];

@@ -476,6 +476,78 @@ export class ServerCore {
     return { txn, sessionId, passwd: sessionPassword(sessionId), timeoutMs };
   }
 
+  // ----- sessions in an ensemble -----
+  // The member a client connects to allocates the session id (its myid in the top byte) and forwards
+  // the createSession to the leader, which prepares the txn; every member applies it.
+
+  /** A new session id of this server's, not yet tracked (ensemble: the txn comes from the leader). */
+  allocateSessionId(nowMs: number): bigint {
+    return this.sessionTracker.allocateSessionId(nowMs);
+  }
+
+  /** Leader: a createSession txn (next zxid) for a session another member allocated; tracks it now. */
+  prepareCreateSession(sessionId: bigint, timeoutMs: number, nowMs: number): Txn {
+    this.sessionTracker.track(sessionId, timeoutMs, nowMs);
+    const header = {
+      clientId: sessionId,
+      cxid: 0,
+      zxid: this.preparer.nextZxid(),
+      time: BigInt(Math.trunc(nowMs)),
+      type: OpCode.createSession,
+    };
+    return { header, record: { timeOut: timeoutMs } };
+  }
+
+  /**
+   * A leader starts serving epoch `epoch`: the next prepared zxid is the epoch's first (counter 1),
+   * change records of an earlier term are dropped, and every session is re-armed with its full
+   * timeout (one whose close never committed is live again), as Apache's new leader does.
+   */
+  beginEpoch(epoch: bigint, nowMs: number): void {
+    this.preparer.reset(epoch << 32n);
+    for (const session of this.sessionTracker.all()) {
+      session.closing = false;
+      this.sessionTracker.touch(session.sessionId, nowMs);
+    }
+  }
+
+  /** Forgets every prepared-but-unapplied txn (this server stopped leading; they may never apply). */
+  dropOutstanding(): void {
+    this.preparer.reset(this.lastZxid);
+  }
+
+  /**
+   * Takes back the newest prepared txn, which will never be applied (consensus refused it): its
+   * change records go, its zxid is handed out again, and a closeSession's session is live again.
+   */
+  withdraw(txn: Txn, nowMs: number): void {
+    this.preparer.withdraw(txn.header.zxid);
+    if (txn.header.type === OpCode.closeSession) {
+      const session = this.sessionTracker.get(txn.header.clientId);
+      if (session === undefined) return;
+      session.closing = false;
+      this.sessionTracker.touch(session.sessionId, nowMs);
+    }
+  }
+
+  /** An error txn (next zxid) for a write refused before preparation (ensemble: SessionMoved). */
+  prepareError(ctx: RequestContext, err: number, nowMs: number): Txn {
+    const header = {
+      clientId: ctx.sessionId,
+      cxid: ctx.cxid,
+      zxid: this.preparer.nextZxid(),
+      time: BigInt(Math.trunc(nowMs)),
+      type: OpCode.error,
+    };
+    return { header, record: { err } };
+  }
+
+  /** The session's negotiated timeout, if it is known and live. */
+  sessionTimeoutMs(sessionId: bigint): number | undefined {
+    const session = this.sessionTracker.get(sessionId);
+    return session === undefined || session.closing ? undefined : session.timeoutMs;
+  }
+
   /** The negotiated timeout for a requested one: clamped into [min, max]. */
   negotiateTimeout(requestedTimeoutMs: number): number {
     const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.options;
@@ -723,6 +795,8 @@ export class ServerCore {
     }
     if (this.tree.getNode('/') === undefined) throw new Error('snapshot has no root node');
     this.tree.finishLoad();
+    // A learner's SNAP sync replaces a state that had sessions of its own.
+    for (const session of this.sessionTracker.all()) this.sessionTracker.remove(session.sessionId);
     for (const { sessionId, timeoutMs } of snapshot.sessions) {
       this.sessionTracker.track(sessionId, timeoutMs, nowMs);
     }

@@ -140,9 +140,11 @@ export class CoreRecoveryTarget implements RecoveryTarget {
   /**
    * Loads the gathered snapshot into the core and replays the gathered txns through `core.apply`.
    * Returns whether the snapshot's digest matched the tree when replay passed its zxid (undefined when
-   * there was nothing to compare), as Apache checks and reports.
+   * there was nothing to compare), as Apache checks and reports. With `replay: false` only the
+   * snapshot is loaded (still repaired for the gathered txns): an ensemble peer delivers its logged
+   * txns itself once it knows they are committed.
    */
-  finish(): { digestMatched: boolean | undefined } {
+  finish(options: { replay?: boolean } = {}): { digestMatched: boolean | undefined } {
     if (this.finished) throw new Error('recovery already finished');
     this.finished = true;
     if (this.snapshotZxid !== undefined) this.loadSnapshot(this.snapshotZxid);
@@ -154,7 +156,9 @@ export class CoreRecoveryTarget implements RecoveryTarget {
       digestMatched = coreDigest(this.core).digest === loaded.digest;
     };
     if (digestAt !== undefined && digestAt !== 0n && digestAt <= this.core.lastProcessedZxid) compareDigest();
-    for (const txn of this.txns.splice(0)) {
+    const replayed = this.txns.splice(0);
+    if (options.replay === false) replayed.length = 0;
+    for (const txn of replayed) {
       this.core.apply(this.completed(txn), this.nowMs);
       if (digestAt !== undefined && txn.header.zxid === digestAt) compareDigest();
     }

@@ -5,20 +5,20 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { OpCode } from '../../src/protocol/index.js';
+import { InvalidArgumentError, OpCode } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { RequestContext } from '../core/api.js';
 import type { CoreMetrics, ServerCore } from '../core/server-core.js';
 import { ClientConnection, normalizeAddress, type ConnectionHost } from './connection.js';
 import { FOUR_LETTER_WORDS } from '../config/index.js';
-import { answerFourLetterWord, type FourLetterWordSource } from './four-letter-words.js';
+import { answerFourLetterWord, type FourLetterWordSource, type ServerModeView } from './four-letter-words.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
   STOP_DRAIN_TIMEOUT_MS,
   checkConnectionLimits,
   type ConnectionLimits,
 } from './limits.js';
-import type { WritePipeline } from './pipeline.js';
+import type { RequestGateway } from './pipeline.js';
 import { ServerStats } from './stats.js';
 
 /** The internal requests of the server itself (container manager) run as session 0. */
@@ -39,7 +39,7 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
 
   constructor(
     readonly core: ServerCore,
-    readonly pipeline: WritePipeline,
+    readonly gateway: RequestGateway,
     readonly config: ServerConfig,
     readonly log: Logger,
     readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
@@ -129,8 +129,9 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return answerFourLetterWord(word, this, connection);
   }
 
-  /** Re-arms the expiry timer when the earliest session expiry moved earlier. */
+  /** Re-arms the expiry timer when the earliest session expiry moved earlier (where this server leads). */
   sessionsChanged(): void {
+    if (!this.gateway.leads) return;
     const next = this.core.nextSessionExpiryMs();
     if (next === undefined || next >= this.expiryAtMs || this.stopping !== undefined) return;
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
@@ -142,16 +143,15 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   private expireSessions(): void {
     this.expiryTimer = undefined;
     this.expiryAtMs = Infinity;
-    if (this.stopping !== undefined) return;
+    if (this.stopping !== undefined || !this.gateway.leads) return;
     const nowMs = Date.now();
     try {
       for (const sessionId of this.core.expiredSessions(nowMs)) {
         this.log.info({ sessionId: sessionId.toString(16) }, 'session expired');
-        const txn = this.core.prepareCloseSession(sessionId, nowMs);
-        this.pipeline.submit(txn, () => {
-          const owner = this.sessionOwners.get(sessionId);
-          if (owner !== undefined) owner.close('session expired');
-        });
+        this.gateway.submitInternal(
+          (preparedMs) => this.core.prepareCloseSession(sessionId, preparedMs),
+          () => this.sessionClosed(sessionId, 'session expired'),
+        );
       }
     } finally {
       this.sessionsChanged();
@@ -160,13 +160,23 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
 
   /** Closes a session as if it had expired (tests and the testing kit use this). */
   expireSession(sessionId: bigint): Promise<void> {
+    if (!this.gateway.leads) {
+      return Promise.reject(new InvalidArgumentError('only the leader of an ensemble expires sessions'));
+    }
     return new Promise((resolve) => {
-      const txn = this.core.prepareCloseSession(sessionId, Date.now());
-      this.pipeline.submit(txn, () => {
-        this.sessionOwners.get(sessionId)?.close('session expired on request');
-        resolve();
-      });
+      this.gateway.submitInternal(
+        (nowMs) => this.core.prepareCloseSession(sessionId, nowMs),
+        () => {
+          this.sessionClosed(sessionId, 'session expired on request');
+          resolve();
+        },
+      );
     });
+  }
+
+  /** A session's close was applied: its connection here, if any, is closed. */
+  sessionClosed(sessionId: bigint, reason: string): void {
+    this.sessionOwners.get(sessionId)?.close(reason);
   }
 
   /** Drops every client connection without ending sessions (what a network blip does). */
@@ -185,11 +195,11 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   }
 
   private deleteContainers(limit: number): void {
-    if (this.stopping !== undefined || this.pipeline.failed) return;
-    const nowMs = Date.now();
-    for (const path of this.core.containersToDelete(nowMs, limit)) {
-      const txn = this.core.prepare(SERVER_CONTEXT, OpCode.deleteContainer, { path }, nowMs);
-      this.pipeline.submit(txn, () => {});
+    if (this.stopping !== undefined || this.gateway.failed || !this.gateway.leads) return;
+    for (const path of this.core.containersToDelete(Date.now(), limit)) {
+      this.gateway.submitInternal((nowMs) =>
+        this.core.prepare(SERVER_CONTEXT, OpCode.deleteContainer, { path }, nowMs),
+      );
     }
   }
 
@@ -203,6 +213,10 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   }
 
   // ----- FourLetterWordSource -----
+
+  get mode(): ServerModeView {
+    return this.gateway.mode ?? 'not serving';
+  }
 
   connections(): Iterable<ClientConnection> {
     return this.connectionSet;
@@ -262,7 +276,7 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_TIMEOUT_MS)));
-    await Promise.race([this.pipeline.idle(), timeout]);
+    await Promise.race([this.gateway.idle(), timeout]);
     clearTimeout(timer);
     for (const connection of this.connectionSet) connection.destroy('server stopping');
     await closed;

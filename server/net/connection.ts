@@ -28,7 +28,7 @@ import {
   type JuteType,
 } from '../../src/protocol/index.js';
 import { ConnectRequest, ConnectResponse, ReplyHeader, WatcherEvent } from '../../src/protocol/records.js';
-import type { Reply, RequestContext, Txn, Watcher } from '../core/api.js';
+import type { Reply, RequestContext, Watcher } from '../core/api.js';
 import { ServerCore } from '../core/server-core.js';
 import type { ServerConfig } from '../config/index.js';
 import {
@@ -36,13 +36,14 @@ import {
   FRAMES_BEFORE_SESSION_MAX,
   type ConnectionLimits,
 } from './limits.js';
-import type { WritePipeline } from './pipeline.js';
+import type { ClientWrite, RequestGateway } from './pipeline.js';
 import { LatencyStats, type ServerStats } from './stats.js';
 
 /** What a connection needs from the server around it. */
 export interface ConnectionHost {
   readonly core: ServerCore;
-  readonly pipeline: WritePipeline;
+  /** Where writes, sessions and syncs go: the local pipeline, or the ensemble through the leader. */
+  readonly gateway: RequestGateway;
   readonly config: ServerConfig;
   readonly log: Logger;
   readonly stats: ServerStats;
@@ -326,6 +327,13 @@ export class ClientConnection implements Watcher {
       return;
     }
     const core = this.host.core;
+    const gateway = this.host.gateway;
+    if (gateway.mode === undefined || (gateway.mode === 'read-only' && request.readOnly !== true)) {
+      // An ensemble member without a leader: the client tries another server (as Apache closes).
+      this.note('info', 'refusing session: this server is not serving requests');
+      this.destroy('not serving');
+      return;
+    }
     if (request.lastZxidSeen > core.lastProcessedZxid) {
       // The client has seen a newer state than ours: it must try another server (no reply, as Apache).
       this.log().info(
@@ -337,23 +345,27 @@ export class ClientConnection implements Watcher {
     }
     this.readOnlyRequested = request.readOnly;
     this.state = 'connecting';
-    const nowMs = Date.now();
+    const refused = (reason: string) => this.destroy(`session refused: ${reason}`);
     if (request.sessionId === 0n) {
-      const session = core.createSession(request.timeOut, nowMs);
-      this.host.pipeline.submit(session.txn, () => {
+      const created = (session: { sessionId: bigint; timeoutMs: number }) => {
         this.host.sessionsChanged();
-        this.established(session.sessionId, session.timeoutMs, session.passwd, 'new');
-      });
+        const passwd = ServerCore.sessionPassword(session.sessionId);
+        this.established(session.sessionId, session.timeoutMs, passwd, 'new');
+      };
+      gateway.createSession(request.timeOut, created, refused);
       return;
     }
-    const passwd = request.passwd ?? Buffer.alloc(0);
-    const timeoutMs = core.reopenSession(request.sessionId, passwd, request.timeOut, nowMs);
-    if (timeoutMs === undefined) {
-      this.refuseSession(request.sessionId);
-      return;
-    }
-    this.host.sessionsChanged();
-    this.established(request.sessionId, timeoutMs, ServerCore.sessionPassword(request.sessionId), 'resumed');
+    const { sessionId } = request;
+    const resumed = (timeoutMs: number | undefined) => {
+      if (this.state !== 'connecting') return;
+      if (timeoutMs === undefined) {
+        this.refuseSession(sessionId);
+        return;
+      }
+      this.host.sessionsChanged();
+      this.established(sessionId, timeoutMs, ServerCore.sessionPassword(sessionId), 'resumed');
+    };
+    gateway.resumeSession(sessionId, request.passwd ?? Buffer.alloc(0), request.timeOut, resumed, refused);
   }
 
   /** Apache's answer to a wrong password or a gone session: timeout 0, id 0, zero password, close. */
@@ -383,7 +395,7 @@ export class ClientConnection implements Watcher {
   private sendConnectResponse(fields: { timeOut: number; sessionId: bigint; passwd: Buffer }): void {
     const response: records.ConnectResponse = { protocolVersion: 0, ...fields };
     // The readOnly byte goes back only if the client sent one (old clients read a shorter reply).
-    if (this.readOnlyRequested !== undefined) response.readOnly = false;
+    if (this.readOnlyRequested !== undefined) response.readOnly = this.host.gateway.mode === 'read-only';
     this.send(encodeFrame(part(ConnectResponse, response)));
   }
 
@@ -393,7 +405,8 @@ export class ClientConnection implements Watcher {
     this.arrivingFrameBytes = frame.length;
     const receivedMs = Date.now();
     const core = this.host.core;
-    core.touchSession(this.sessionIdValue, receivedMs);
+    const gateway = this.host.gateway;
+    gateway.touchSession(this.sessionIdValue, receivedMs);
     let decoded: DecodedRequest;
     try {
       decoded = decodeRequest(frame);
@@ -410,13 +423,20 @@ export class ClientConnection implements Watcher {
     const ctx: RequestContext = { sessionId: this.sessionIdValue, cxid: header.xid, authIds: this.ids };
     if (opcode === OpCode.closeSession) {
       this.state = 'closing';
-      const prepare = () => core.prepare(ctx, opcode, body ?? {}, Date.now());
-      this.enqueueWrite(header.xid, opcode, receivedMs, prepare, true);
+      const write = { ctx, opcode, request: body ?? {}, frame };
+      this.enqueueWrite(header.xid, opcode, receivedMs, write, true);
       return;
     }
     if (opcode === OpCode.deleteContainer || (isClientRequest(opcode) && ServerCore.isWrite(opcode))) {
       const request = opcode === OpCode.deleteContainer ? decodeDeleteContainer(frame) : body;
-      this.enqueueWrite(header.xid, opcode, receivedMs, () => core.prepare(ctx, opcode, request, Date.now()));
+      this.enqueueWrite(header.xid, opcode, receivedMs, { ctx, opcode, request, frame });
+      return;
+    }
+    if (opcode === OpCode.sync && typeof (body as { path?: unknown } | undefined)?.path === 'string') {
+      const { path } = body as records.SyncRequest;
+      this.enqueueAsyncRead(header.xid, opcode, receivedMs, (done, refused) =>
+        gateway.sync(ctx, path, done, refused),
+      );
       return;
     }
     if (opcode === OpCode.ping) {
@@ -498,23 +518,50 @@ export class ClientConnection implements Watcher {
     xid: number,
     opcode: number,
     receivedMs: number,
-    prepare: () => Txn,
+    write: ClientWrite,
     closeAfter = false,
+  ): void {
+    this.enqueueAsync(xid, opcode, receivedMs, 'write', closeAfter, (done, refused) =>
+      this.host.gateway.write(write, done, refused),
+    );
+  }
+
+  /** A read answered later (sync): it starts at the head of the queue, like every read. */
+  private enqueueAsyncRead(
+    xid: number,
+    opcode: number,
+    receivedMs: number,
+    run: (done: (reply: Reply) => void, refused: (reason: string) => void) => void,
+  ): void {
+    this.enqueueAsync(xid, opcode, receivedMs, 'read', false, run);
+  }
+
+  private enqueueAsync(
+    xid: number,
+    opcode: number,
+    receivedMs: number,
+    kind: 'read' | 'write',
+    closeAfter: boolean,
+    run: (done: (reply: Reply) => void, refused: (reason: string) => void) => void,
   ): void {
     this.enqueue({
       xid,
       opcode,
       receivedMs,
-      kind: 'write',
+      kind,
       state: 'waiting',
       closeAfter,
       start: (slot) => {
         slot.state = 'started';
-        this.host.pipeline.submit(prepare(), (reply) => {
+        const done = (reply: Reply) => {
+          if (slot.state !== 'started') return;
           slot.frame = this.encodeReply(xid, opcode, reply);
           slot.state = 'ready';
           this.advance();
-        });
+        };
+        // Not here, not now (an ensemble member lost its leader): the client retries elsewhere.
+        const refused = (reason: string) => this.destroy(`request refused: ${reason}`);
+        run(done, refused);
       },
     });
   }

@@ -24,9 +24,18 @@ export interface ConnectionView {
   resetStats(): void;
 }
 
+/** What srvr/stat/mntr report; 'not serving' is an ensemble member without an established leader. */
+export type ServerModeView =
+  'standalone' | 'leader' | 'follower' | 'observer' | 'read-only' | 'not serving';
+
+/** Apache's answer to srvr, stat and mntr while the server does not serve clients. */
+export const NOT_SERVING_ANSWER = 'This ZooKeeper instance is not currently serving requests\n';
+
 /** What the 4lw read from the running server. */
 export interface FourLetterWordSource {
   readonly config: ServerConfig;
+  /** Absent: standalone. */
+  readonly mode?: ServerModeView;
   readonly stats: ServerStats;
   connections(): Iterable<ConnectionView>;
   metrics(): CoreMetrics;
@@ -49,11 +58,14 @@ export function answerFourLetterWord(
   if (!source.config.fourLetterWordsEnabled.has(word)) {
     return `${word} is not executed because it is not in the whitelist.\n`;
   }
+  if (source.mode === 'not serving' && (word === 'srvr' || word === 'stat' || word === 'mntr')) {
+    return NOT_SERVING_ANSWER;
+  }
   switch (word) {
     case 'ruok':
       return 'imok';
     case 'isro':
-      return 'rw';
+      return source.mode === 'read-only' ? 'ro' : 'rw';
     case 'srvr':
       return `Zookeeper version: ${ZOOKEEPER_VERSION}\n${serverSummary(source)}`;
     case 'stat':
@@ -106,7 +118,7 @@ function serverSummary(source: FourLetterWordSource): string {
     `Connections: ${count(source.connections())}`,
     `Outstanding: ${source.outstandingRequests()}`,
     `Zxid: ${hexId(metrics.lastProcessedZxid)}`,
-    'Mode: standalone',
+    `Mode: ${source.mode ?? 'standalone'}`,
     `Node count: ${metrics.nodeCount}`,
     '',
   ].join('\n');
@@ -208,7 +220,7 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
   const { latency } = source.stats;
   return [
     ['version', ZOOKEEPER_VERSION],
-    ['server_state', 'standalone'],
+    ['server_state', source.mode ?? 'standalone'],
     ['ephemerals_count', metrics.ephemeralsCount],
     ['num_alive_connections', count(source.connections())],
     ['avg_latency', latency.avgMs],

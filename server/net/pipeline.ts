@@ -3,7 +3,7 @@
 // so txns wait in one FIFO and are applied from its head once persisted. The persist step is the seam
 // where the transaction log (and later the quorum) plugs in.
 
-import type { Reply, Txn, TxnPersister } from '../core/api.js';
+import type { Reply, RequestContext, Txn, TxnPersister } from '../core/api.js';
 
 /** The seam for a server without persistence: durable at once, but still asynchronous. */
 export class InMemoryPersister implements TxnPersister {
@@ -92,5 +92,129 @@ export class WritePipeline {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+}
+
+/** A client write as the connection decoded it; `frame` is the whole request (for forwarding). */
+export interface ClientWrite {
+  readonly ctx: RequestContext;
+  readonly opcode: number;
+  readonly request: unknown;
+  readonly frame: Buffer;
+}
+
+/** A session the gateway started. */
+export interface StartedSession {
+  readonly sessionId: bigint;
+  readonly timeoutMs: number;
+}
+
+/**
+ * What `srvr`/`stat` report as Mode; undefined while an ensemble member is not serving. 'read-only':
+ * a member cut off from its quorum (readonlymode.enabled) serves reads to clients that allow it.
+ */
+export type ServerMode = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only';
+
+/**
+ * How a server's connections reach the replicated state: a standalone server's write pipeline, or an
+ * ensemble member (writes and sessions through the leader). Every callback runs at most once; a
+ * refusal means "not here, not now": the connection closes so the client tries again (elsewhere).
+ */
+export interface RequestGateway {
+  /** Mode while serving clients; undefined while not (clients are turned away, 4lw still answered). */
+  readonly mode: ServerMode | undefined;
+  /** Runs session expiry and the container manager (standalone; in an ensemble the leader only). */
+  readonly leads: boolean;
+  /** True once this server can no longer accept writes (persisting failed). */
+  readonly failed: boolean;
+  write(write: ClientWrite, onReply: (reply: Reply) => void, onRefused: (reason: string) => void): void;
+  createSession(
+    requestedTimeoutMs: number,
+    onCreated: (session: StartedSession) => void,
+    onRefused: (reason: string) => void,
+  ): void;
+  /** The negotiated timeout, or undefined for a wrong password or a session that is gone. */
+  resumeSession(
+    sessionId: bigint,
+    passwd: Uint8Array,
+    requestedTimeoutMs: number,
+    onResumed: (timeoutMs: number | undefined) => void,
+    onRefused: (reason: string) => void,
+  ): void;
+  /** A client sync: replies once this server has what the leader had committed when it asked. */
+  sync(
+    ctx: RequestContext,
+    path: string,
+    onReply: (reply: Reply) => void,
+    onRefused: (reason: string) => void,
+  ): void;
+  /** Any packet from a session's client keeps the session alive. */
+  touchSession(sessionId: bigint, nowMs: number): void;
+  /** The server's own writes (expiry, containers): prepared with the time and replicated; leads only. */
+  submitInternal(prepare: (nowMs: number) => Txn, onApplied?: (reply: Reply) => void): void;
+  /** Resolves when no write is in flight (bounded by the caller). */
+  idle(): Promise<void>;
+}
+
+/** What the standalone gateway needs of the core. */
+export interface StandaloneCore extends TxnApplier {
+  prepare(ctx: RequestContext, opcode: number, request: unknown, nowMs: number): Txn;
+  createSession(
+    requestedTimeoutMs: number,
+    nowMs: number,
+  ): { txn: Txn; sessionId: bigint; timeoutMs: number };
+  reopenSession(sessionId: bigint, passwd: Uint8Array, requestedTimeoutMs: number, nowMs: number):
+    number | undefined;
+  touchSession(sessionId: bigint, nowMs: number): boolean;
+}
+
+/** The standalone server: everything goes through the local write pipeline. */
+export class PipelineGateway implements RequestGateway {
+  readonly mode = 'standalone';
+  readonly leads = true;
+
+  constructor(
+    private readonly core: StandaloneCore,
+    private readonly pipeline: WritePipeline,
+  ) {}
+
+  get failed(): boolean {
+    return this.pipeline.failed;
+  }
+
+  write(write: ClientWrite, onReply: (reply: Reply) => void): void {
+    const { ctx, opcode, request } = write;
+    this.pipeline.submit(this.core.prepare(ctx, opcode, request, Date.now()), onReply);
+  }
+
+  createSession(requestedTimeoutMs: number, onCreated: (session: StartedSession) => void): void {
+    const session = this.core.createSession(requestedTimeoutMs, Date.now());
+    this.pipeline.submit(session.txn, () => onCreated(session));
+  }
+
+  resumeSession(
+    sessionId: bigint,
+    passwd: Uint8Array,
+    requestedTimeoutMs: number,
+    onResumed: (timeoutMs: number | undefined) => void,
+  ): void {
+    onResumed(this.core.reopenSession(sessionId, passwd, requestedTimeoutMs, Date.now()));
+  }
+
+  sync(_ctx: RequestContext, path: string, onReply: (reply: Reply) => void): void {
+    onReply({ err: 0, response: { path } }); // one server: it already has everything
+  }
+
+  touchSession(sessionId: bigint, nowMs: number): void {
+    this.core.touchSession(sessionId, nowMs);
+  }
+
+  submitInternal(prepare: (nowMs: number) => Txn, onApplied: (reply: Reply) => void = () => {}): void {
+    if (this.pipeline.failed) return;
+    this.pipeline.submit(prepare(Date.now()), onApplied);
+  }
+
+  idle(): Promise<void> {
+    return this.pipeline.idle();
   }
 }

@@ -23,7 +23,8 @@ export function nodeDigest(path: string, data: Uint8Array | null, stat: records.
   fields.writeInt32BE(stat.aversion, 48);
   fields.writeBigInt64BE(stat.ephemeralOwner, 52);
   let crc = crc32(Buffer.from(name, 'utf8'));
-  if (data !== null) crc = crc32(data, crc);
+  // zlib's crc32 returns 0 for a null buffer pointer, which an empty buffer may have: skip empty data.
+  if (data !== null && data.length > 0) crc = crc32(data, crc);
   crc = crc32(fields, crc);
   return BigInt(crc >>> 0);
 }

@@ -51,11 +51,15 @@ export function encodeTxnPayload(txn: Txn): Buffer {
 
 /** One whole log entry: checksum, length, payload, 'B'. */
 export function encodeLogEntry(txn: Txn): Buffer {
-  const payload = encodeTxnPayload(txn);
+  return encodeLogEntryOfPayload(encodeTxnPayload(txn));
+}
+
+/** A log entry around a payload already encoded (a quorum proposal carries exactly these bytes). */
+export function encodeLogEntryOfPayload(payload: Uint8Array): Buffer {
   const entry = Buffer.allocUnsafe(ENTRY_OVERHEAD_BYTES + payload.length);
   entry.writeBigInt64BE(BigInt(adler32(payload)), 0);
   entry.writeInt32BE(payload.length, 8);
-  payload.copy(entry, 12);
+  entry.set(payload, 12);
   entry[12 + payload.length] = END_OF_RECORD;
   return entry;
 }

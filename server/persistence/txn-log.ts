@@ -19,7 +19,12 @@ import {
   type PersistenceLogger,
 } from './file-system.js';
 import { logFileName } from './names.js';
-import { encodeLogEntry, encodeLogFileHeader, FILE_HEADER_BYTES } from './txn-format.js';
+import {
+  encodeLogEntryOfPayload,
+  encodeLogFileHeader,
+  encodeTxnPayload,
+  FILE_HEADER_BYTES,
+} from './txn-format.js';
 import { TxnLogFailedError, type Txn } from './types.js';
 
 /** Apache's default zookeeper.preAllocSize: 64 MiB. */
@@ -144,17 +149,26 @@ export class TxnLog implements AsyncDisposable {
 
   /** Queues `txn`; resolves once it is durable (synced, unless forceSync is off). */
   append(txn: Txn): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError('the transaction log is closed'));
-    if (this.failure !== null) return Promise.reject(this.refusal());
-    let entry: Buffer;
+    let payload: Buffer;
     try {
-      entry = encodeLogEntry(txn);
+      payload = encodeTxnPayload(txn);
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.appendPayload(txn.header.zxid, payload);
+  }
+
+  /**
+   * As `append`, for a txn already encoded as a log payload (TxnHeader, record, optional digest):
+   * a quorum proposal's bytes go to the log as they are. The caller vouches that they decode.
+   */
+  appendPayload(zxid: bigint, payload: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('the transaction log is closed'));
+    if (this.failure !== null) return Promise.reject(this.refusal());
+    const entry = encodeLogEntryOfPayload(payload);
     this.txnsSinceRoll++;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'txn', zxid: txn.header.zxid, entry, resolve, reject });
+      this.queue.push({ kind: 'txn', zxid, entry, resolve, reject });
       this.startFlushing();
     });
   }

@@ -11,3 +11,8 @@ export {
 export { makeZxid, epochOf, counterOf, describeZxid } from './zxid.js';
 export { planSync, type SyncPlan } from './leader.js';
 export { voteBeats, type Vote } from './election.js';
+export {
+  peerWire, peerWireDefaults, encodePeerMessage, decodePeerMessage, peerMessageBytesMax,
+  PEER_WIRE_VERSION, PEER_HELLO_BYTES_MAX,
+  type PeerWire, type PeerWireLimits, type PeerHello, type PeerHelloReply,
+} from './wire.js';

@@ -1,12 +1,15 @@
 // `npm run fuzz`: a bounded fuzzing campaign against an in-process standalone server. Phases: the pure
-// decoders and parseZooCfg in process, then the hostile sequences, then mutated frames over loopback
-// sockets. Environment: FUZZ_TIME_MS (default 5 minutes), FUZZ_INPUTS (decoder inputs, default
-// 1,000,000), FUZZ_SEED (replays a run), FUZZ_HEAP_MAX_MB (heap bound in the socket phase, default 512).
+// decoders and parseZooCfg in process, then garbage on an ensemble peer's ports (peer-fuzz.ts), then
+// the hostile sequences, then mutated frames over loopback sockets. Environment: FUZZ_TIME_MS (default
+// 5 minutes), FUZZ_INPUTS (decoder inputs, default 1,000,000), FUZZ_SEED (replays a run),
+// FUZZ_HEAP_MAX_MB (heap bound in the socket phase, default 512).
 // Prints counts; exits 1 on any finding (a crash, a hang, a wrong reply, memory over its bound).
 
 import { startServer } from '../../server/index.js';
 import { HOSTILE_CASES, runHostileCase } from './hostile.js';
 import { fuzzInProcess, newCounts, type Finding } from './in-process.js';
+import { fuzzPeerPorts, fuzzPeerWireOnce } from './peer-fuzz.js';
+import { Prng } from './inputs.js';
 import { FUZZ_SUPER_DIGEST, fuzzSockets, newSocketCounts } from './socket-fuzz.js';
 
 const timeMs = Number(process.env.FUZZ_TIME_MS ?? 5 * 60_000);
@@ -35,6 +38,16 @@ async function main(): Promise<number> {
       `zoo.cfg: ${inProcess.configsParsed} parsed, ${inProcess.configErrors} ConfigErrors; ` +
       `${inProcess.findings.length} findings, ${((Date.now() - startedMs) / 1000).toFixed(1)} s`,
   );
+
+  // The peer wire decoder (a tenth as many inputs), then garbage on an ensemble peer's two ports.
+  const peerWireRng = new Prng(seed);
+  const peers = { cases: 0, decoded: 0, decodeErrors: 0, healthChecks: 0, findings: [] as Finding[] };
+  for (let i = 0; i < done / 10; i++) fuzzPeerWireOnce(peerWireRng, peers);
+  const peerPorts = await fuzzPeerPorts({ seed, casesMax: 5_000, deadlineMs: Date.now() + timeMs / 10 });
+  findings.push(...peers.findings, ...peerPorts.findings);
+  const peerInputs = peers.decoded + peers.decodeErrors;
+  console.log(`peers: ${peerInputs} wire inputs (${peers.decodeErrors} DecodeErrors), ` +
+    `${peerPorts.cases} socket cases, ${peerPorts.healthChecks} health checks`);
 
   const serverOptions = { maxClientConnectionsPerIp: 0, superDigest: FUZZ_SUPER_DIGEST, tickTimeMs: 500 };
   await using server = await startServer(serverOptions);

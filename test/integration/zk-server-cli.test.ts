@@ -1,6 +1,6 @@
 // `zk-server` as a process: --help, a bad zoo.cfg refused on stderr with a non-zero exit before any
-// port is bound, an ensemble config refused, and start-foreground serving with JSON logs on stdout
-// until SIGTERM stops it cleanly (exit 0).
+// port is bound, an ensemble config without its myid refused, and start-foreground serving with JSON
+// logs on stdout until SIGTERM stops it cleanly (exit 0).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -53,7 +53,7 @@ describe('zk-server command', function () {
     await assert.rejects(RawConnection.open(port), /ECONNREFUSED/);
   });
 
-  it('refuses secureClientPort, a missing file, and an ensemble', async () => {
+  it('refuses secureClientPort, a missing file, and an ensemble without myid', async () => {
     const secure = path.join(dir, 'secure.cfg');
     await writeFile(secure, `dataDir=${dir}\nclientPort=2181\nsecureClientPort=2281\n`);
     const refused = await runCli(['start-foreground', secure]);
@@ -63,12 +63,11 @@ describe('zk-server command', function () {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot be read/);
     const ensemble = path.join(dir, 'ensemble.cfg');
-    await writeFile(path.join(dir, 'myid'), '1\n');
     const servers = 'server.1=a:1:2\nserver.2=b:1:2\n';
     await writeFile(ensemble, `dataDir=${dir}\nclientPort=2181\ninitLimit=5\nsyncLimit=2\n${servers}`);
     const quorum = await runCli(['start-foreground', ensemble]);
     assert.equal(quorum.code, 2);
-    assert.match(quorum.stderr, /only standalone mode/);
+    assert.match(quorum.stderr, /myid file is missing/);
   });
 
   it('serves from a zoo.cfg, logs JSON to stdout, and stops cleanly on SIGTERM', async () => {
