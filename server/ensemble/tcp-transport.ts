@@ -54,6 +54,9 @@ export function tcpPeerTransportDefaults(wire: Partial<PeerWireLimits> = {}): Tc
   };
 }
 
+export type ConnectionLostListener =
+  (peerId: number, channel: PeerChannel, direction: 'inbound' | 'outbound') => void;
+
 export interface TcpPeerTransportOptions {
   readonly myId: number;
   /** Every member's address, this one's included (it names the host and ports to bind). */
@@ -71,6 +74,13 @@ export interface TcpPeerTransportOptions {
    * Default true; turn it off where peers reach each other through port mappings (NAT, proxies).
    */
   readonly checkPeerPorts?: boolean;
+  /**
+   * Called when an established connection with a peer ends: `inbound` when the peer's connection to
+   * us closed, `outbound` when ours to it did. A killed process closes both at once, long before a
+   * protocol timeout notices (Apache's learner leaves FOLLOWING on that read error); the member may
+   * act on it. Failed dials and refused callers are not reported.
+   */
+  readonly onConnectionLost?: ConnectionLostListener;
   readonly limits?: Partial<TcpPeerTransportLimits>;
 }
 
@@ -226,6 +236,7 @@ class OutboundLink {
     this.timer = undefined;
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'open';
+    if (wasOpen) this.transport.connectionLost(this.peer.id, this.channel, 'outbound');
     this.failures++;
     const fields = { peer: this.peer.id, channel: this.channel, reason: failure ?? 'closed by peer' };
     // A peer that is down fails every attempt; say so once per streak, not at every backoff.
@@ -302,6 +313,7 @@ export class TcpPeerTransport implements PeerTransport {
   private readonly cluster: string;
   private readonly listenOnAllIps: boolean;
   private readonly checkPeerPorts: boolean;
+  private readonly onConnectionLost: ConnectionLostListener | undefined;
   private readonly me: PeerAddress;
   private readonly peers = new Map<number, PeerAddress>();
   private readonly links = new Map<string, OutboundLink>();
@@ -324,6 +336,7 @@ export class TcpPeerTransport implements PeerTransport {
     this.cluster = options.cluster ?? 'menagerie';
     this.listenOnAllIps = options.listenOnAllIps ?? false;
     this.checkPeerPorts = options.checkPeerPorts ?? true;
+    this.onConnectionLost = options.onConnectionLost;
     const wireOnly: { -readonly [K in keyof PeerWireLimits]?: number } = {};
     for (const key of Object.keys(peerWireDefaults) as Array<keyof PeerWireLimits>) {
       const value = options.limits?.[key];
@@ -419,6 +432,16 @@ export class TcpPeerTransport implements PeerTransport {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Tells the owner (onConnectionLost) that an established connection ended; its failure is logged. */
+  connectionLost(peerId: number, channel: PeerChannel, direction: 'inbound' | 'outbound'): void {
+    try {
+      this.onConnectionLost?.(peerId, channel, direction);
+    } catch (error) {
+      this.log.error({ peer: peerId, err: error instanceof Error ? error.stack : String(error) },
+        'connection-lost handler threw');
+    }
   }
 
   /** The hello we send on `link`. */
@@ -557,7 +580,9 @@ export class TcpPeerTransport implements PeerTransport {
     this.inbound.get(key)?.destroy();
     this.inbound.set(key, socket);
     socket.once('close', () => {
-      if (this.inbound.get(key) === socket) this.inbound.delete(key);
+      if (this.inbound.get(key) !== socket) return;
+      this.inbound.delete(key);
+      if (this.closing === undefined) this.connectionLost(hello.senderId, channel, 'inbound');
     });
     this.log.debug({ channel, peer: hello.senderId }, 'peer connected');
     for (const other of ['election', 'quorum'] as const) {

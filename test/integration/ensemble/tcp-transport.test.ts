@@ -254,6 +254,38 @@ describe('TcpPeerTransport', function () {
     });
   }
 
+  it('reports established connections that end, both ways, but not its own close', async () => {
+    const peers = await addresses(2);
+    const lost: string[] = [];
+    const changed = new EventEmitter();
+    const logger = pino({ level: 'silent' });
+    await using one = new TcpPeerTransport({
+      myId: 1, peers, logger, limits: fast,
+      onConnectionLost: (peer, channel, direction) => {
+        lost.push(`${peer} ${channel} ${direction}`);
+        changed.emit('lost');
+      },
+    });
+    await one.start(() => {});
+    const two = await startMember(2, peers);
+    one.send(2, zab(0));
+    two.transport.send(1, zab(0));
+    two.transport.send(1, notification(0));
+    await receivedFrom(two, 1, 1);
+    while (one.peerCounters().get(2)?.received !== 2) await new Promise((r) => setTimeout(r, 5));
+    await two.transport.close();
+    while (lost.length < 3) await once(changed, 'lost');
+    assert.deepEqual(lost.sort(), ['2 election inbound', '2 quorum inbound', '2 quorum outbound']);
+    // Established again both ways, then closed by us: nothing more is reported.
+    const again = await startMember(2, peers);
+    one.send(2, zab(1));
+    again.transport.send(1, zab(1));
+    await receivedFrom(again, 1, 1);
+    while (one.peerCounters().get(2)?.received !== 3) await new Promise((r) => setTimeout(r, 5));
+    await one.close();
+    assert.equal(lost.length, 3);
+  });
+
   it('drops the oldest queued messages beyond the queue bound, and counts them', async () => {
     const peers = await addresses(2);
     const one = await startMember(1, peers, { limits: { queueMessagesMax: 3 } });
