@@ -125,8 +125,8 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return (FOUR_LETTER_WORDS as readonly string[]).includes(word);
   }
 
-  fourLetterWord(word: string, connection: ClientConnection): string {
-    return answerFourLetterWord(word, this, connection);
+  fourLetterWord(word: string, connection: ClientConnection, extra: Buffer): string {
+    return answerFourLetterWord(word, this, connection, extra);
   }
 
   /** Re-arms the expiry timer when the earliest session expiry moved earlier. */
@@ -214,6 +214,11 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
 
   outstandingRequests(): number {
     return this.outstandingTotal;
+  }
+
+  boundClientPort(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.config.clientPort;
   }
 
   watchesBySession(): Map<bigint, string[]> {
