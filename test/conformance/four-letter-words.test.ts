@@ -199,7 +199,8 @@ describe('four-letter words on a durable server: dirs and conf sizes', function 
     assert.equal(dirs, `datadir_size: ${dataBytes}\nlogdir_size: ${logBytes}\n`);
     const conf = await fourLetterWord(server.port, 'conf');
     assert.match(conf, new RegExp(`^clientPort=${server.port}$`, 'm'));
-    assert.match(conf, new RegExp(`^dataDir=${path.join(dataDir, 'version-2')}\ndataDirSize=${dataBytes}$`, 'm'));
+    const dataLine = `^dataDir=${path.join(dataDir, 'version-2')}\ndataDirSize=${dataBytes}$`;
+    assert.match(conf, new RegExp(dataLine, 'm'));
     const logLine = `^dataLogDir=${path.join(dataLogDir, 'version-2')}\ndataLogSize=${logBytes}$`;
     assert.match(conf, new RegExp(logLine, 'm'));
   });
