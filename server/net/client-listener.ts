@@ -15,7 +15,7 @@ import { answerFourLetterWord, type FourLetterWordSource } from './four-letter-w
 import {
   DEFAULT_CONNECTION_LIMITS,
   STOP_DRAIN_TIMEOUT_MS,
-  checkConnectionLimits,
+  connectionLimitsFor,
   type ConnectionLimits,
 } from './limits.js';
 import type { WritePipeline } from './pipeline.js';
@@ -44,7 +44,7 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     readonly log: Logger,
     readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   ) {
-    checkConnectionLimits(limits);
+    this.limits = connectionLimitsFor(limits, config.frameBytesMax);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (error) => this.log.error({ err: error }, 'client listener error'));
   }
