@@ -2,7 +2,8 @@
 // does with the same files: a log cut mid-record (both serve what came before the cut), garbage after
 // the last record (Apache refuses to start; we cut it, a documented divergence), a snapshot newer than
 // the end of the log (both serve the snapshot and continue after its zxid, never reusing a zxid), and a
-// log of a later epoch than the snapshot (both replay it and continue in that epoch).
+// log of a later epoch than the snapshot (both replay it and continue in that epoch), and a dataDir that
+// does not exist yet (both create it).
 
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -218,6 +219,28 @@ describe('zk-server on a damaged data dir, next to Apache 3.8', function () {
       assert.ok('children' in served, `Apache refused: ${'refused' in served ? served.refused : ''}`);
       assert.deepEqual(served.children, ['a', 'b', 'c', 'd']);
       assert.equal(served.nextZxid >> 32n, epoch);
+    });
+  });
+
+  describe('a dataDir that does not exist yet', () => {
+    it('ours: creates it (and its version-2) and serves an empty tree', async () => {
+      const missing = path.join(dataDir, 'not', 'yet');
+      const served = await serveOurs(missing);
+      assert.deepEqual(served.children, []);
+      const names = await readdir(versionDir(missing));
+      assert.ok(names.includes('snapshot.0') && names.some((n) => n.startsWith('log.')), names.join());
+    });
+
+    itOnApache('creates it too (zookeeper.datadir.autocreate is on by default)', async () => {
+      const missing = path.join(dataDir, 'not', 'yet');
+      // The fixture keeps its zoo.cfg in a directory of its own; the dataDir line points at `missing`.
+      const server = await startApache({ config: { dataDir: missing } });
+      try {
+        assert.deepEqual((await probe(server.port)).children, []);
+      } finally {
+        await server.stop();
+      }
+      assert.ok((await readdir(versionDir(missing))).includes('snapshot.0'));
     });
   });
 });
