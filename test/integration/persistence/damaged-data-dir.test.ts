@@ -1,7 +1,7 @@
 // Goal: zk-server on a damaged or odd data dir behaves exactly as checked here, next to what Apache 3.8
 // does with the same files: a log cut mid-record (both serve what came before the cut), garbage after
 // the last record (Apache refuses to start; we cut it, a documented divergence), a snapshot newer than
-// the end of the log (both serve the snapshot and continue after its zxid, never reusing a zxid), and a
+// the end of the log (both serve the snapshot and continue after its zxid, never reusing a zxid), a
 // log of a later epoch than the snapshot (both replay it and continue in that epoch), and a dataDir that
 // does not exist yet (both create it).
 
