@@ -179,7 +179,7 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
-describe('four-letter words on a durable server: dirs and conf sizes', function () {
+describe('four-letter words on a durable server: dirs and conf sizes (and the admin dirs)', function () {
   let root: string;
   before(async () => (root = await mkdtemp(path.join(tmpdir(), 'menagerie-4lw-dirs-'))));
   after(async () => await rm(root, { recursive: true, force: true }));
@@ -188,7 +188,8 @@ describe('four-letter words on a durable server: dirs and conf sizes', function 
     const dataDir = path.join(root, 'data');
     const dataLogDir = path.join(root, 'log');
     const words = ['dirs', 'conf'];
-    await using server = await startServer({ dataDir, dataLogDir, fourLetterWordsEnabled: words });
+    const admin = { adminServerEnabled: true, adminServerAddress: '127.0.0.1', adminServerPort: 0 };
+    await using server = await startServer({ dataDir, dataLogDir, fourLetterWordsEnabled: words, ...admin });
     // The first log file appears with the first transaction (preallocated: it counts in full).
     await using client = await RawClient.connect(server.port);
     ok(await create(client, '/dirs'));
@@ -203,5 +204,9 @@ describe('four-letter words on a durable server: dirs and conf sizes', function 
     assert.match(conf, new RegExp(dataLine, 'm'));
     const logLine = `^dataLogDir=${path.join(dataLogDir, 'version-2')}\ndataLogSize=${logBytes}$`;
     assert.match(conf, new RegExp(logLine, 'm'));
+    // The AdminServer's dirs command reads the same sizes.
+    const response = await fetch(`http://127.0.0.1:${server.adminPort}/commands/dirs`);
+    const body = (await response.json()) as { datadir_size: number; logdir_size: number };
+    assert.deepEqual([body.datadir_size, body.logdir_size], [dataBytes, logBytes]);
   });
 });
