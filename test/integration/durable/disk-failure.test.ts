@@ -1,7 +1,8 @@
 // Goal: a disk that fails under the transaction log (ENOSPC on a write, EIO on fdatasync) makes the
 // server stop as Apache 3.8 does (SyncRequestProcessor's IOException ends the server: "Severe
 // unrecoverable error", clients see the connection lost), with the failure clearly logged, the failed
-// write never acknowledged, and every acknowledged write served again after a restart.
+// write never acknowledged, and every acknowledged write served again after a restart. Files that
+// cannot be read at start (EIO) refuse the start with an error naming them.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -96,4 +97,28 @@ describe('durable server on a failing disk', function () {
       ok(await create(client, '/after', Buffer.from('z')), 'writes go on after the restart');
     });
   }
+
+  it('unreadable files at start: an error naming them, never a silent empty tree', async () => {
+    {
+      await using durable = new DurableSeams({ dataDir });
+      await using server = await startServer({ recover: durable.recover, persister: durable.persister });
+      await using client = await RawClient.connect(server.port);
+      ok(await create(client, '/kept'));
+    }
+    const cases: Array<[RegExp, RegExp]> = [
+      [/snapshot\./, /none of the \d+ snapshots verifies: .*snapshot\.0: cannot read: .*EIO/],
+      [/log\./, /EIO: injected open failure, .*log\.1/],
+    ];
+    for (const [file, refusal] of cases) {
+      const fileSystem = new FaultFileSystem();
+      fileSystem.fault = { op: 'open', code: 'EIO', file };
+      const durable = new DurableSeams({ dataDir, fileSystem });
+      await assert.rejects(startServer({ recover: durable.recover, persister: durable.persister }), refusal);
+      await durable.close();
+    }
+    await using durable = new DurableSeams({ dataDir });
+    await using server = await startServer({ recover: durable.recover, persister: durable.persister });
+    await using client = await RawClient.connect(server.port);
+    ok(await getChildren(client, '/kept'), 'the data is all there once the files can be read');
+  });
 });
