@@ -5,6 +5,7 @@
 import type { ServerConfig } from '../config/index.js';
 import {
   ZOOKEEPER_VERSION,
+  dataDirSizes,
   environmentEntries,
   monitorEntries,
   type ConnectionView,
@@ -70,7 +71,13 @@ const COMMANDS: readonly AdminCommand[] = [
   { names: ['dump'], run: (source) => dump(source) },
   { names: ['environment', 'envi', 'env'], run: () => Object.fromEntries(environmentEntries()) },
   { names: ['is_read_only', 'isro'], run: () => ({ read_only: false }) },
-  { names: ['dirs'], run: () => ({ datadir_size: 0, logdir_size: 0 }) },
+  {
+    names: ['dirs'],
+    run: (source) => {
+      const sizes = dataDirSizes(source.config);
+      return { datadir_size: sizes.dataDirBytes, logdir_size: sizes.dataLogDirBytes };
+    },
+  },
 ];
 
 const BY_NAME = new Map(COMMANDS.flatMap((command) => command.names.map((name) => [name, command])));
@@ -99,6 +106,7 @@ function serverStats(source: FourLetterWordSource): CommandBody {
   const { stats } = source;
   const metrics = source.metrics();
   const clientResponse = { last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 };
+  const sizes = dataDirSizes(source.config);
   return {
     version: ZOOKEEPER_VERSION,
     read_only: false,
@@ -108,8 +116,8 @@ function serverStats(source: FourLetterWordSource): CommandBody {
       fsync_threshold_exceed_count: 0,
       client_response_stats: clientResponse,
       provider_null: false,
-      data_dir_size: 0,
-      log_dir_size: 0,
+      data_dir_size: sizes.dataDirBytes,
+      log_dir_size: sizes.dataLogDirBytes,
       server_state: 'standalone',
       last_processed_zxid: metrics.lastProcessedZxid,
       outstanding_requests: source.outstandingRequests(),

@@ -139,12 +139,18 @@ export class CoreRecoveryTarget implements RecoveryTarget {
 
   /**
    * Loads the gathered snapshot into the core and replays the gathered txns through `core.apply`.
-   * Returns whether the snapshot's digest matched the tree when replay passed its zxid (undefined when
-   * there was nothing to compare), as Apache checks and reports. With `replay: false` only the
+   * Returns whether the snapshot's digest matched the tree when replay passed its zxid, and whether
+   * the TxnDigest Apache 3.8 logs after each txn matched the tree after the last replayed txn that
+   * carries one (one O(nodes) walk; undefined when there was nothing to compare), as Apache checks
+   * and reports. A txn digest at or before the snapshot's digest zxid is not compared: replay of a
+   * fuzzy snapshot converges only once past it (Apache skips those too). With `replay: false` only the
    * snapshot is loaded (still repaired for the gathered txns): an ensemble peer delivers its logged
    * txns itself once it knows they are committed.
    */
-  finish(options: { replay?: boolean } = {}): { digestMatched: boolean | undefined } {
+  finish(options: { replay?: boolean } = {}): {
+    digestMatched: boolean | undefined;
+    txnDigestMatched: boolean | undefined;
+  } {
     if (this.finished) throw new Error('recovery already finished');
     this.finished = true;
     if (this.snapshotZxid !== undefined) this.loadSnapshot(this.snapshotZxid);
@@ -156,14 +162,27 @@ export class CoreRecoveryTarget implements RecoveryTarget {
       digestMatched = coreDigest(this.core).digest === loaded.digest;
     };
     if (digestAt !== undefined && digestAt !== 0n && digestAt <= this.core.lastProcessedZxid) compareDigest();
+    const lastDigested = this.lastComparableTxnDigest(digestAt ?? this.snapshotZxid ?? 0n);
+    let txnDigestMatched: boolean | undefined;
     const replayed = this.txns.splice(0);
     if (options.replay === false) replayed.length = 0;
     for (const txn of replayed) {
       this.core.apply(this.completed(txn), this.nowMs);
       if (digestAt !== undefined && txn.header.zxid === digestAt) compareDigest();
+      if (txn === lastDigested) txnDigestMatched = coreDigest(this.core).digest === txn.digest!.treeDigest;
     }
     this.nodes.length = 0;
-    return { digestMatched };
+    return { digestMatched, txnDigestMatched };
+  }
+
+  /** The last gathered txn after `afterZxid` with a TxnDigest of the version we compute. */
+  private lastComparableTxnDigest(afterZxid: bigint): Txn | undefined {
+    for (let index = this.txns.length - 1; index >= 0; index--) {
+      const txn = this.txns[index]!;
+      if (txn.header.zxid <= afterZxid) return undefined;
+      if (txn.digest?.version === TREE_DIGEST_VERSION) return txn;
+    }
+    return undefined;
   }
 
   private loadSnapshot(zxid: bigint): void {

@@ -68,6 +68,11 @@ export interface RecoveryReport {
   readonly orphanSessions: readonly bigint[];
   /** Whether the snapshot's digest matched the replayed tree; undefined when nothing to compare. */
   readonly digestMatched: boolean | undefined;
+  /**
+   * Whether the TxnDigest logged with the last replayed txn (Apache 3.8 writes one after each txn)
+   * matched the tree after it; undefined when no replayed txn carries one (our logs, for now).
+   */
+  readonly txnDigestMatched: boolean | undefined;
 }
 
 export class DurableStore implements AsyncDisposable {
@@ -127,9 +132,12 @@ export class DurableStore implements AsyncDisposable {
       const recovered = await persistence.recover(
         () => new CoreRecoveryTarget(core, nowMs, txnCodecFor),
       );
-      const { digestMatched } = recovered.target.finish();
+      const { digestMatched, txnDigestMatched } = recovered.target.finish();
       if (digestMatched === false) {
         logger.error('the snapshot digest does not match the tree replayed to its zxid');
+      }
+      if (txnDigestMatched === false) {
+        logger.error('the digest logged with the last replayed transaction does not match the replayed tree');
       }
       const orphanSessions = killOrphanEphemerals(core);
       const recovery: RecoveryReport = {
@@ -142,6 +150,7 @@ export class DurableStore implements AsyncDisposable {
         sessions: core.sessions().length,
         orphanSessions,
         digestMatched,
+        txnDigestMatched,
       };
       logger.info(
         `recovered zxid 0x${core.lastProcessedZxid.toString(16)} from ` +

@@ -15,7 +15,7 @@ import { answerFourLetterWord, type FourLetterWordSource, type ServerModeView } 
 import {
   DEFAULT_CONNECTION_LIMITS,
   STOP_DRAIN_TIMEOUT_MS,
-  checkConnectionLimits,
+  connectionLimitsFor,
   type ConnectionLimits,
 } from './limits.js';
 import type { RequestGateway } from './pipeline.js';
@@ -44,7 +44,7 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     readonly log: Logger,
     readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   ) {
-    checkConnectionLimits(limits);
+    this.limits = connectionLimitsFor(limits, config.frameBytesMax);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (error) => this.log.error({ err: error }, 'client listener error'));
   }
@@ -125,8 +125,8 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return (FOUR_LETTER_WORDS as readonly string[]).includes(word);
   }
 
-  fourLetterWord(word: string, connection: ClientConnection): string {
-    return answerFourLetterWord(word, this, connection);
+  fourLetterWord(word: string, connection: ClientConnection, extra: Buffer): string {
+    return answerFourLetterWord(word, this, connection, extra);
   }
 
   /** Re-arms the expiry timer when the earliest session expiry moved earlier (where this server leads). */
@@ -228,6 +228,11 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
 
   outstandingRequests(): number {
     return this.outstandingTotal;
+  }
+
+  boundClientPort(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.config.clientPort;
   }
 
   watchesBySession(): Map<bigint, string[]> {

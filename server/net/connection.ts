@@ -139,7 +139,8 @@ export class ClientConnection implements Watcher {
     };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateReading());
+    // Drained: queued reads held back by a full write queue may start, and reading may resume.
+    socket.on('drain', () => this.guarded(() => this.advance()));
     socket.on('error', (error) => this.log().debug({ err: error }, 'socket error'));
     socket.on('close', () => this.onClosed());
     // Only a connection without a session is cut for idleness; sessions expire by their own timeout.
@@ -592,7 +593,7 @@ export class ClientConnection implements Watcher {
       const index = this.queue.findIndex((slot) => slot.state === 'waiting');
       if (index < 0) break;
       const slot = this.queue[index];
-      if (slot.kind === 'read' && index > 0) break;
+      if (slot.kind === 'read' && (index > 0 || this.writeQueueFull())) break;
       slot.start(slot);
     }
     this.updateReading();
@@ -641,6 +642,11 @@ export class ClientConnection implements Watcher {
       );
       this.destroy('write queue over its limit');
     }
+  }
+
+  /** A read's reply could be large: none starts while the client has this much unread (until drain). */
+  private writeQueueFull(): boolean {
+    return this.socket.writableLength > this.host.limits.writeQueueBytesPause;
   }
 
   private clearSlots(): void {

@@ -3,7 +3,9 @@
 // "<cmd> is not executed because it is not in the whitelist.\n". `srvr` is always allowed
 // (zkServer.sh status needs it).
 
+import { readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { ServerConfig } from '../config/index.js';
 import type { CoreMetrics } from '../core/server-core.js';
 import type { ConnectionStats } from './connection.js';
@@ -47,13 +49,25 @@ export interface FourLetterWordSource {
   ephemeralsBySession(): Map<bigint, string[]>;
   /** Which sessions expire at which tick, in time order. */
   sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }>;
+  /** The client port actually bound (config.clientPort may be 0); conf prints it. */
+  boundClientPort?(): number;
 }
+
+/** Apache's default trace mask (ZooTrace's text trace level), what gtmk answers until stmk changes it. */
+export const DEFAULT_TRACE_MASK = 306n;
+
+/** stmk reads its mask as the 8 bytes (a signed big-endian long) right after the word, as Apache. */
+const TRACE_MASK_BYTES = 8;
+
+/** The trace mask per server (Apache keeps one per JVM); stmk sets it, gtmk reads it. */
+const traceMasks = new WeakMap<FourLetterWordSource, bigint>();
 
 /** The answer for `word` (already known to be a four-letter word). */
 export function answerFourLetterWord(
   word: string,
   source: FourLetterWordSource,
   caller: ConnectionView,
+  extra: Buffer = Buffer.alloc(0),
 ): string {
   if (!source.config.fourLetterWordsEnabled.has(word)) {
     return `${word} is not executed because it is not in the whitelist.\n`;
@@ -76,7 +90,7 @@ export function answerFourLetterWord(
     case 'cons':
       return `${clientLines(source, caller, true)}\n`;
     case 'conf':
-      return configuration(source.config);
+      return configuration(source.config, source.boundClientPort?.() ?? source.config.clientPort);
     case 'crst':
       for (const connection of source.connections()) connection.resetStats();
       return 'Connection stats reset.\n';
@@ -95,12 +109,14 @@ export function answerFourLetterWord(
       return listing(source.watchesByPath(), (path) => path, (id) => hexId(id));
     case 'dump':
       return dump(source);
-    case 'dirs':
-      return 'datadir_size: 0\nlogdir_size: 0\n';
+    case 'dirs': {
+      const sizes = dataDirSizes(source.config);
+      return `datadir_size: ${sizes.dataDirBytes}\nlogdir_size: ${sizes.dataLogDirBytes}\n`;
+    }
     case 'gtmk':
-      return '306';
+      return String(traceMasks.get(source) ?? DEFAULT_TRACE_MASK);
     case 'stmk':
-      return '306';
+      return setTraceMask(source, extra);
     case 'hash':
       return '';
     default:
@@ -151,16 +167,70 @@ function clientLines(source: FourLetterWordSource, caller: ConnectionView, full:
   return out;
 }
 
-function configuration(config: ServerConfig): string {
-  const dataDir = config.dataDir === undefined ? '' : `${config.dataDir}/version-2`;
-  const dataLogDir = config.dataLogDir === undefined ? '' : `${config.dataLogDir}/version-2`;
+/**
+ * stmk: the mask is the next 8 bytes of the connection. With fewer, Apache's read of the long fails, it
+ * logs the exception and closes without an answer: we throw, and the connection logs and answers ''.
+ */
+function setTraceMask(source: FourLetterWordSource, extra: Buffer): string {
+  if (extra.length < TRACE_MASK_BYTES) {
+    throw new Error(`stmk needs an ${TRACE_MASK_BYTES}-byte mask after the word, got ${extra.length} bytes`);
+  }
+  const mask = extra.readBigInt64BE(0);
+  traceMasks.set(source, mask);
+  return String(mask);
+}
+
+/**
+ * dirs / conf: bytes of every file under `<dataDir>/version-2` and `<dataLogDir>/version-2` (recursive,
+ * preallocated log files count at their full length), as Apache's getDataDirSize / getLogDirSize.
+ * An in-memory server has none: 0.
+ */
+export function dataDirSizes(config: ServerConfig): { dataDirBytes: number; dataLogDirBytes: number } {
+  const sizeOf = (dir: string | undefined) => (dir === undefined ? 0 : directoryBytes(versionDir(dir)));
+  const dataLogDir = config.dataLogDir ?? config.dataDir;
+  return { dataDirBytes: sizeOf(config.dataDir), dataLogDirBytes: sizeOf(dataLogDir) };
+}
+
+function versionDir(dir: string): string {
+  return path.join(dir, 'version-2');
+}
+
+/** Sum of file sizes below `dir`; a missing or unreadable entry counts 0 (as Java's File.length()). */
+function directoryBytes(dir: string): number {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      total += directoryBytes(child);
+      continue;
+    }
+    try {
+      total += statSync(child).size;
+    } catch {
+      // removed meanwhile (purge): counts 0
+    }
+  }
+  return total;
+}
+
+function configuration(config: ServerConfig, clientPort: number): string {
+  const dataDir = config.dataDir === undefined ? '' : versionDir(config.dataDir);
+  const logDir = config.dataLogDir ?? config.dataDir;
+  const dataLogDir = logDir === undefined ? '' : versionDir(logDir);
+  const sizes = dataDirSizes(config);
   return [
-    `clientPort=${config.clientPort}`,
+    `clientPort=${clientPort}`,
     'secureClientPort=-1',
     `dataDir=${dataDir}`,
-    'dataDirSize=0',
+    `dataDirSize=${sizes.dataDirBytes}`,
     `dataLogDir=${dataLogDir}`,
-    'dataLogSize=0',
+    `dataLogSize=${sizes.dataLogDirBytes}`,
     `tickTime=${config.tickTimeMs}`,
     `maxClientCnxns=${config.maxClientConnectionsPerIp}`,
     `minSessionTimeout=${config.minSessionTimeoutMs}`,

@@ -2,6 +2,7 @@
 // module loads. The protocol's own limits (frame size) live in src/protocol/limits.ts.
 
 import assert from 'node:assert/strict';
+import { FRAME_BYTES_MAX_DEFAULT, FRAME_LENGTH_BYTES } from '../../src/protocol/limits.js';
 
 /**
  * Requests a connection may have queued or in flight before the server stops reading its socket
@@ -15,12 +16,16 @@ export const OUTSTANDING_REQUESTS_PER_CONNECTION_MAX = 1000;
  */
 export const OUTSTANDING_REQUEST_BYTES_PER_CONNECTION_MAX = 16 * 1024 * 1024;
 
-/** Unsent reply bytes above which the server stops reading the connection (the client reads slowly). */
+/**
+ * Unsent reply bytes above which the server stops reading the connection and starts none of its
+ * queued reads (the client reads slowly); both resume once the socket drained.
+ */
 export const WRITE_QUEUE_BYTES_PAUSE = 4 * 1024 * 1024;
 
 /**
  * Unsent bytes above which the connection is cut: a client that never reads its replies cannot make
- * the server buffer watch events without bound.
+ * the server buffer watch events without bound. It must leave room above the pause point for one
+ * reply of the largest frame, or a client pipelining big reads would be cut for reading normally.
  */
 export const WRITE_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -51,15 +56,48 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   writeQueueBytesMax: WRITE_QUEUE_BYTES_MAX,
 };
 
-/** Checks how the limits relate; throws a plain sentence for each mistake. */
-export function checkConnectionLimits(limits: ConnectionLimits): ConnectionLimits {
+/** Unsent bytes a connection just below the pause point may reach with one reply of `frameBytesMax`. */
+function writeQueueBytesNeeded(limits: ConnectionLimits, frameBytesMax: number): number {
+  return limits.writeQueueBytesPause + FRAME_LENGTH_BYTES + frameBytesMax;
+}
+
+/**
+ * Checks how the limits relate; throws a plain sentence for each mistake. With `frameBytesMax`
+ * (jute.maxbuffer), also that one reply of the largest frame fits between the pause point and the cut.
+ */
+export function checkConnectionLimits(limits: ConnectionLimits, frameBytesMax?: number): ConnectionLimits {
   assert.ok(limits.outstandingRequestsMax >= 2, 'outstandingRequestsMax must be at least 2');
   assert.ok(limits.writeQueueBytesPause >= 1, 'writeQueueBytesPause must be positive');
   assert.ok(limits.outstandingRequestBytesMax >= 1, 'outstandingRequestBytesMax must be positive');
   const pausesFirst = limits.writeQueueBytesPause < limits.writeQueueBytesMax;
   assert.ok(pausesFirst, 'reading must pause before the write queue is cut');
+  if (frameBytesMax !== undefined) {
+    const needed = writeQueueBytesNeeded(limits, frameBytesMax);
+    assert.ok(
+      limits.writeQueueBytesMax >= needed,
+      `writeQueueBytesMax must leave room for one ${frameBytesMax}-byte reply above the pause point ` +
+        `(at least ${needed})`,
+    );
+  }
   return limits;
 }
 
-checkConnectionLimits(DEFAULT_CONNECTION_LIMITS);
+/**
+ * The limits a server with this jute.maxbuffer runs with: the cut is raised, if needed, so that a
+ * reply of the largest frame never cuts a client that reads (zoo.cfg may set jute.maxbuffer far above
+ * the default), then everything is checked.
+ */
+export function connectionLimitsFor(limits: ConnectionLimits, frameBytesMax: number): ConnectionLimits {
+  checkConnectionLimits(limits);
+  const needed = writeQueueBytesNeeded(limits, frameBytesMax);
+  const fitted = limits.writeQueueBytesMax >= needed ? limits : { ...limits, writeQueueBytesMax: needed };
+  return checkConnectionLimits(fitted, frameBytesMax);
+}
+
+// The defaults must hold together as they are, for the default jute.maxbuffer.
+checkConnectionLimits(DEFAULT_CONNECTION_LIMITS, FRAME_BYTES_MAX_DEFAULT);
 assert.ok(FRAMES_BEFORE_SESSION_MAX <= OUTSTANDING_REQUESTS_PER_CONNECTION_MAX);
+assert.ok(
+  OUTSTANDING_REQUEST_BYTES_PER_CONNECTION_MAX >= FRAME_BYTES_MAX_DEFAULT + FRAME_LENGTH_BYTES,
+  'one request of the largest default frame must fit in the outstanding bytes of a connection',
+);

@@ -1,9 +1,36 @@
 // Four-letter words against both servers: each answered in Apache's shape then closed, the whitelist
 // message for the others, and srvr always allowed. Values differ between servers; shapes must not.
 import assert from 'node:assert/strict';
-import { it } from 'mocha';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'mocha';
+import { startServer } from '../../server/index.js';
+import { fourLetterWord } from '../support/ports.js';
+import { RawClient } from '../support/raw-client.js';
 import { describeBothServers } from '../support/servers.js';
 import { create, getData, ok } from './ops.js';
+
+/** Sends raw bytes (a word and its argument) and returns everything the server sends before closing. */
+async function sendBytes(port: number, bytes: Buffer): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.once('error', reject);
+    socket.once('close', (hadError) => {
+      if (!hadError) resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+}
+
+function stmk(mask: bigint, trailing = Buffer.alloc(0)): Buffer {
+  const argument = Buffer.alloc(8);
+  argument.writeBigInt64BE(mask);
+  return Buffer.concat([Buffer.from('stmk'), argument, trailing]);
+}
 
 describeBothServers('four-letter words', {}, (target) => {
   it('ruok, isro', async () => {
@@ -106,6 +133,23 @@ describeBothServers('four-letter words', {}, (target) => {
     assert.match(dump, /Connections dump:\n/);
   });
 
+  it('conf prints the port actually bound', async () => {
+    const conf = await target().fourLetterWord('conf');
+    assert.match(conf, new RegExp(`^clientPort=${target().port}$`, 'm'));
+  });
+
+  it('stmk sets the mask from its 8-byte argument and answers it; gtmk reads it back', async () => {
+    assert.equal(await sendBytes(target().port, stmk(0x1234n)), '4660');
+    assert.equal(await target().fourLetterWord('gtmk'), '4660');
+    assert.equal(await sendBytes(target().port, stmk(-1n, Buffer.from('zzzz'))), '-1');
+    assert.equal(await target().fourLetterWord('gtmk'), '-1');
+    // Without a whole 8-byte mask Apache fails reading it: no answer, the mask unchanged.
+    assert.equal(await sendBytes(target().port, Buffer.from('stmk')), '');
+    assert.equal(await sendBytes(target().port, Buffer.from('stmkabc')), '');
+    assert.equal(await target().fourLetterWord('gtmk'), '-1');
+    assert.equal(await sendBytes(target().port, stmk(306n)), '306');
+  });
+
   it('crst and srst', async () => {
     assert.equal(await target().fourLetterWord('crst'), 'Connection stats reset.\n');
     assert.equal(await target().fourLetterWord('srst'), 'Server stats reset.\n');
@@ -122,5 +166,47 @@ describeBothServers('four-letter word whitelist', { config: ONLY_RUOK }, (target
       const answer = await target().fourLetterWord(word);
       assert.equal(answer, `${word} is not executed because it is not in the whitelist.\n`);
     }
+  });
+});
+
+/** Bytes of every file under `dir` (recursive), what Apache's dirs reports per directory. */
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    total += entry.isDirectory() ? await directoryBytes(child) : (await stat(child)).size;
+  }
+  return total;
+}
+
+describe('four-letter words on a durable server: dirs and conf sizes (and the admin dirs)', function () {
+  let root: string;
+  before(async () => (root = await mkdtemp(path.join(tmpdir(), 'menagerie-4lw-dirs-'))));
+  after(async () => await rm(root, { recursive: true, force: true }));
+
+  it('report the bytes under dataDir/version-2 and dataLogDir/version-2, as Apache', async () => {
+    const dataDir = path.join(root, 'data');
+    const dataLogDir = path.join(root, 'log');
+    const words = ['dirs', 'conf'];
+    const admin = { adminServerEnabled: true, adminServerAddress: '127.0.0.1', adminServerPort: 0 };
+    await using server = await startServer({ dataDir, dataLogDir, fourLetterWordsEnabled: words, ...admin });
+    // The first log file appears with the first transaction (preallocated: it counts in full).
+    await using client = await RawClient.connect(server.port);
+    ok(await create(client, '/dirs'));
+    const dataBytes = await directoryBytes(path.join(dataDir, 'version-2'));
+    const logBytes = await directoryBytes(path.join(dataLogDir, 'version-2'));
+    assert.ok(logBytes > 0, 'the log has been written');
+    const dirs = await fourLetterWord(server.port, 'dirs');
+    assert.equal(dirs, `datadir_size: ${dataBytes}\nlogdir_size: ${logBytes}\n`);
+    const conf = await fourLetterWord(server.port, 'conf');
+    assert.match(conf, new RegExp(`^clientPort=${server.port}$`, 'm'));
+    const dataLine = `^dataDir=${path.join(dataDir, 'version-2')}\ndataDirSize=${dataBytes}$`;
+    assert.match(conf, new RegExp(dataLine, 'm'));
+    const logLine = `^dataLogDir=${path.join(dataLogDir, 'version-2')}\ndataLogSize=${logBytes}$`;
+    assert.match(conf, new RegExp(logLine, 'm'));
+    // The AdminServer's dirs command reads the same sizes.
+    const response = await fetch(`http://127.0.0.1:${server.adminPort}/commands/dirs`);
+    const body = (await response.json()) as { datadir_size: number; logdir_size: number };
+    assert.deepEqual([body.datadir_size, body.logdir_size], [dataBytes, logBytes]);
   });
 });

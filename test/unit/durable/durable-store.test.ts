@@ -4,7 +4,7 @@
 // logs in dataLogDir, and refuses damaged or foreign files with an error naming the file.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateMode, OpCode, Perms, type ACL } from '../../../src/protocol/index.js';
@@ -12,6 +12,8 @@ import type { RequestContext, Txn } from '../../../server/core/api.js';
 import type { ServerCore, ServerCoreOptions } from '../../../server/core/server-core.js';
 import { DurableStore, type DurableStoreOptions } from '../../../server/durable/index.js';
 import { logEntries } from '../../../server/persistence/recovery.js';
+import { encodeLogEntry, encodeLogFileHeader } from '../../../server/persistence/txn-format.js';
+import type { Txn as LoggedTxn } from '../../../server/persistence/types.js';
 import { FaultFileSystem } from '../persistence/fault-fs.js';
 import {
   CorruptLogError,
@@ -20,6 +22,13 @@ import {
 } from '../../../server/persistence/types.js';
 
 const T0 = 1_700_000_000_000;
+/** A version-2 directory Apache 3.8.0 wrote (three snapshots, three logs with TxnDigests). */
+const APACHE_FIXTURES = new URL('../persistence/fixtures/apache-3.8.0/', import.meta.url).pathname;
+
+function compareZxidNames(a: string, b: string): number {
+  const zxid = (name: string) => BigInt(`0x${name.slice(name.indexOf('.') + 1)}`);
+  return zxid(a) < zxid(b) ? -1 : zxid(a) > zxid(b) ? 1 : 0;
+}
 const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
 const DIGEST_ACL: ACL[] = [
   { perms: Perms.ALL, id: { scheme: 'digest', id: 'u:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ=' } },
@@ -277,6 +286,37 @@ describe('durable store', function () {
     }
     await using store = await DurableStore.open(options({ core: coreOptions(T0 + 1_000_000) }));
     assert.deepEqual(describeCore(store.core).nodes, durable.nodes, 'no failed write replays');
+  });
+
+  it("checks Apache's TxnDigest after the last replayed txn: equal on its files, else an error", async () => {
+    const versionDir = path.join(dataDir, 'version-2');
+    await cp(APACHE_FIXTURES, versionDir, { recursive: true });
+    const copied = await readdir(versionDir);
+    {
+      await using store = await DurableStore.open(options());
+      assert.equal(store.recovery.txnDigestMatched, true, "our tree digest equals Apache's per-txn digest");
+    }
+    // The same files with the digest of the newest log's last txn off by one.
+    await rm(versionDir, { recursive: true });
+    await cp(APACHE_FIXTURES, versionDir, { recursive: true });
+    const logs = copied.filter((n) => n.startsWith('log.')).sort(compareZxidNames);
+    const newestLog = logs.at(-1)!;
+    const file = path.join(versionDir, newestLog);
+    const entries: LoggedTxn[] = [];
+    for await (const entry of logEntries(file)) entries.push(entry.txn);
+    const last = entries.at(-1)!;
+    assert.ok(last.digest, 'Apache 3.8 logs a TxnDigest after each txn');
+    const wrongDigest = { ...last.digest, treeDigest: last.digest.treeDigest + 1n };
+    entries[entries.length - 1] = { ...last, digest: wrongDigest };
+    const bytes = [encodeLogFileHeader(), ...entries.map((txn) => encodeLogEntry(txn))];
+    await writeFile(file, Buffer.concat(bytes));
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, error: (message: string) => errors.push(message) };
+    await using store = await DurableStore.open(options({ logger }));
+    assert.equal(store.recovery.txnDigestMatched, false);
+    assert.deepEqual(errors, [
+      'the digest logged with the last replayed transaction does not match the replayed tree',
+    ]);
   });
 
   it('refuses writes after close', async () => {

@@ -49,9 +49,25 @@ const WRONG_VALUES: ReadonlyArray<[string, string, string]> = [
   ['enforceQuota', 'maybe', bool],
   ['secureClientPort', '2281',
     'TLS client connections (secureClientPort) are not supported by this server; remove it'],
+  ['admin.enableServer', 'yes', bool],
+  ['admin.serverAddress', '', 'must not be empty'],
+  ['admin.serverPort', '70000', 'must be at most 65535'],
+  ['admin.serverPort', '-1', 'must be at least 0'],
+  ['admin.commandURL', 'commands', 'must be a URL path starting with "/"'],
+  ['metricsProvider.className', '', 'must not be empty'],
+  ['metricsProvider.httpHost', '', 'must not be empty'],
+  ['metricsProvider.httpPort', 'x', notInt],
+  ['zookeeper.snapCount', 'x', notInt],
 ];
 
 describe('zoo.cfg: every honoured key with a wrong value', () => {
+  it('4lw.commands.whitelist never fails: an unknown word is a warning, as Apache', () => {
+    const text = 'clientPort=2181\ndataDir=/var/zk\n4lw.commands.whitelist=ruok,,nope\n';
+    const { warnings, config } = parseZooCfg(text);
+    assert.deepEqual(warnings, ['4lw.commands.whitelist: "nope" is not a four-letter word; ignored']);
+    assert.deepEqual([...config.fourLetterWordsEnabled].sort(), ['ruok', 'srvr']);
+  });
+
   for (const [key, value, reason] of WRONG_VALUES) {
     it(`${key}=${value}: ${reason}`, () => {
       const text = `clientPort=2181\ndataDir=/var/zk\n${key}=${value}\n`;
