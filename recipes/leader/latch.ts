@@ -259,7 +259,7 @@ export async function readParticipants(
   }
   const nodes = await Promise.all(
     children.map(async (nodeName) => {
-      const data = await fw.getData(joinPath(path, nodeName)).then((r) => r.data, () => undefined);
+      const data = await fw.getData(joinPath(path, nodeName)).then((r) => r.data ?? undefined, () => undefined);
       return { nodeName, data };
     }),
   );

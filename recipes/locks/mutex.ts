@@ -217,7 +217,7 @@ export async function inspectLock(
       try {
         const { data, stat } = await fw.getData(joinPath(path, contender.nodeName));
         const { czxid, ephemeralOwner: sessionId } = stat;
-        return { nodeName: contender.nodeName, data: decodeLockNodeData(data), czxid, sessionId, holds };
+        return { nodeName: contender.nodeName, data: decodeLockNodeData(data ?? Buffer.alloc(0)), czxid, sessionId, holds };
       } catch (error) {
         if (!isNoNode(error)) throw error;
         const gone = { data: undefined, czxid: undefined, sessionId: undefined };

@@ -122,7 +122,11 @@ export interface CreateResult {
 }
 
 export interface DataResult {
-  readonly data: Buffer;
+  /**
+   * The node's data: null when it was created or set with null data (ZooKeeper keeps the two
+   * apart: the reply carries length -1), an empty Buffer when it was given zero bytes.
+   */
+  readonly data: Buffer | null;
   readonly stat: Stat;
 }
 
@@ -460,7 +464,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     const response = (await this.submit(SPEC.getData, body, path, options?.signal, (code) => {
       if (watch !== undefined && code === 0) this.watches.add('data', path, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
-    const result = { data: response.data ?? Buffer.alloc(0), stat: response.stat };
+    const result = { data: response.data, stat: response.stat };
     return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
       WatchResult<O>;
   }
@@ -704,7 +708,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     const response = (await this.submit(SPEC.getData, body, CONFIG_PATH, options?.signal, (code) => {
       if (watch !== undefined && code === 0) this.watches.add('data', CONFIG_PATH, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
-    const result = { data: response.data ?? Buffer.alloc(0), stat: response.stat };
+    const result = { data: response.data, stat: response.stat };
     return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
       WatchResult<O>;
   }
@@ -721,7 +725,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       data: Buffer | null;
       stat: Stat;
     };
-    return { data: response.data ?? Buffer.alloc(0), stat: response.stat };
+    return { data: response.data, stat: response.stat };
   }
 
   // ----- requests -----

@@ -41,6 +41,23 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     return client;
   }
 
+  it('tells null data from empty data in getData, multiRead and setData', async () => {
+    const client = await connect();
+    await client.create('/null-data', null);
+    await client.create('/empty-data', Buffer.alloc(0));
+    assert.equal((await client.getData('/null-data')).data, null);
+    assert.deepEqual((await client.getData('/empty-data')).data, Buffer.alloc(0));
+    const [nullRead, emptyRead] = await client.multiRead([op.getData('/null-data'), op.getData('/empty-data')]);
+    assert.equal(nullRead.op === 'getData' && nullRead.data, null);
+    assert.deepEqual(emptyRead.op === 'getData' && emptyRead.data, Buffer.alloc(0));
+    await client.setData('/empty-data', null);
+    assert.equal((await client.getData('/empty-data')).data, null);
+    await client.setData('/null-data', '');
+    assert.deepEqual((await client.getData('/null-data')).data, Buffer.alloc(0));
+    await client.delete('/null-data');
+    await client.delete('/empty-data');
+  });
+
   it('creates, reads, updates and deletes a znode with versions checked', async () => {
     const client = await connect();
     const created = await client.create('/crud', 'one');
@@ -48,7 +65,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     assert.equal(created.stat.version, 0);
     assert.equal(created.stat.dataLength, 3);
     const { data, stat } = await client.getData('/crud');
-    assert.equal(data.toString(), 'one');
+    assert.equal(data?.toString(), 'one');
     const updated = await client.setData('/crud', Buffer.from('two'), { version: stat.version });
     assert.equal(updated.version, 1);
     await assert.rejects(client.setData('/crud', 'three', { version: 0 }), BadVersionError);
@@ -120,7 +137,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     const other = await connect();
     await assert.rejects(other.getData('/secret'), NoAuthError);
     await other.addAuth('digest', 'alice:secret');
-    assert.equal((await other.getData('/secret')).data.toString(), 'x');
+    assert.equal((await other.getData('/secret')).data?.toString(), 'x');
     const newStat = await owner.setACL('/secret', Acls.OPEN_ACL_UNSAFE, { version: 0 });
     assert.equal(newStat.aversion, 1);
     await assert.rejects(owner.setACL('/secret', Acls.OPEN_ACL_UNSAFE, { version: 0 }), BadVersionError);
@@ -174,7 +191,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
       op.getChildren('/mr'),
       op.getData('/mr/none'),
     ]);
-    assert.equal(data.op === 'getData' && data.data.toString(), 'root');
+    assert.equal(data.op === 'getData' && data.data?.toString(), 'root');
     assert.deepEqual(children.op === 'getChildren' && children.children, ['c1']);
     assert.ok(
       missing.op === 'error' && missing.error instanceof NoNodeError && missing.error.path === '/mr/none',
@@ -188,7 +205,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     const client = await connect('/app/chroot');
     const created = await client.create('/node', 'in chroot');
     assert.equal(created.path, '/node');
-    assert.equal((await root.getData('/app/chroot/node')).data.toString(), 'in chroot');
+    assert.equal((await root.getData('/app/chroot/node')).data?.toString(), 'in chroot');
     const seq = await client.create('/s-', null, { mode: 'EPHEMERAL_SEQUENTIAL' });
     assert.match(seq.path, /^\/s-\d{10}$/);
     assert.deepEqual(await client.getEphemerals('/'), [seq.path]);
@@ -216,7 +233,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
       numbers.slice().sort((a, b) => a - b),
     );
     const reads = await Promise.all(created.map((c) => client.getData(c.path)));
-    reads.forEach((r, i) => assert.equal(r.data.toString(), String(i)));
+    reads.forEach((r, i) => assert.equal(r.data?.toString(), String(i)));
     assert.equal(await client.getAllChildrenNumber('/pipe'), count);
   });
 

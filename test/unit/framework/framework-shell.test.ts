@@ -138,7 +138,7 @@ describe('framework shell on a virtual clock', () => {
     await clock.advance(700);
     FakeClient.made[0].connectAs(1n);
     await settle();
-    assert.equal((await reading).data.toString(), 'd');
+    assert.equal((await reading).data?.toString(), 'd');
     await framework.close();
   });
 
