@@ -47,7 +47,8 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     await client.create('/empty-data', Buffer.alloc(0));
     assert.equal((await client.getData('/null-data')).data, null);
     assert.deepEqual((await client.getData('/empty-data')).data, Buffer.alloc(0));
-    const [nullRead, emptyRead] = await client.multiRead([op.getData('/null-data'), op.getData('/empty-data')]);
+    const reads = [op.getData('/null-data'), op.getData('/empty-data')] as const;
+    const [nullRead, emptyRead] = await client.multiRead(reads);
     assert.equal(nullRead.op === 'getData' && nullRead.data, null);
     assert.deepEqual(emptyRead.op === 'getData' && emptyRead.data, Buffer.alloc(0));
     await client.setData('/empty-data', null);
