@@ -822,6 +822,12 @@ export class ZooKeeperClient implements AsyncDisposable {
           settle();
           reject(this.requestError(error, sent && !spec.traits.idempotent, path));
         },
+        unreadable: (error: Error) => {
+          if (request.settled) return;
+          settle();
+          reject(error);
+          this.drain();
+        },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (
@@ -1018,7 +1024,8 @@ export class ZooKeeperClient implements AsyncDisposable {
         part(RequestHeader, { xid: 0, type: spec.code }),
         part(spec.request!, batch.body),
       );
-      connection.send({ frame, response: null, complete: () => undefined, fail: () => undefined });
+      const ignore = () => undefined;
+      connection.send({ frame, response: null, complete: ignore, fail: ignore, unreadable: ignore });
     }
     this.primed = true;
     this.drain();

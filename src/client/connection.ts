@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import {
   DecodeError,
   FrameSplitter,
+  FrameTooLargeError,
   OpCode,
   TimeoutError,
   Xid,
@@ -15,11 +16,12 @@ import {
   part,
   readReplyHeader,
   type JuteType,
+  type OversizeFrame,
   type ReplyHeader,
 } from '../protocol/index.js';
 import { ConnectRequest, ConnectResponse, RequestHeader, WatcherEvent } from '../protocol/records.js';
 import type { HostAddress } from './connect-string.js';
-import { ProtocolViolationError, connectionLoss } from './errors.js';
+import { ProtocolViolationError, ReplyTooLargeError, connectionLoss } from './errors.js';
 
 /** A request as the connection sees it: a frame, the record its reply carries, and two outcomes. */
 export interface WireRequest {
@@ -31,6 +33,11 @@ export interface WireRequest {
   complete(header: ReplyHeader, body: unknown): void;
   /** The connection closed first; `sent` says whether the request reached the socket. */
   fail(error: Error, sent: boolean): void;
+  /**
+   * The reply came, in order, but its body cannot be read (over frameBytesMax): only this request
+   * fails, with `error`; the connection carries on.
+   */
+  unreadable(error: Error): void;
 }
 
 export interface ConnectionHandlers {
@@ -58,6 +65,14 @@ export interface ConnectionOptions {
 }
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
+
+/** ReplyHeader's size: xid (4), zxid (8), err (4); what an oversize reply is judged by. */
+const REPLY_HEADER_BYTES = 16;
+/**
+ * How far past frameBytesMax a reply may declare itself and still be skipped (failing only its
+ * own request) instead of closing the connection; skipping costs bandwidth, never memory.
+ */
+const OVERSIZE_SKIP_FACTOR = 64;
 
 /** Java's MAX_SEND_PING_INTERVAL: ping at least this often when nothing else is sent. */
 const PING_INTERVAL_MAX_MS = 10_000;
@@ -94,7 +109,10 @@ export class Connection {
     readonly options: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
-    this.splitter = new FrameSplitter(options.frameBytesMax);
+    this.splitter = new FrameSplitter(options.frameBytesMax, {
+      oversizeSkipBytesMax: Math.min(0x7fffffff, options.frameBytesMax * OVERSIZE_SKIP_FACTOR),
+      oversizeHeadBytes: REPLY_HEADER_BYTES,
+    });
   }
 
   /**
@@ -221,15 +239,19 @@ export class Connection {
   }
 
   private onData(chunk: Buffer, onHandshake: (response: ConnectResponse) => void): void {
-    let frames: Buffer[];
+    let frames: Array<Buffer | OversizeFrame>;
     try {
-      frames = this.splitter.push(chunk);
+      frames = this.splitter.pushItems(chunk);
     } catch (error) {
       this.close(connectionLoss(false, { cause: error }));
       return;
     }
     for (const frame of frames) {
       if (this.closedError !== undefined) return;
+      if (!Buffer.isBuffer(frame)) {
+        this.onOversizeReply(frame);
+        continue;
+      }
       if (!this.established) {
         let response: ConnectResponse;
         try {
@@ -302,13 +324,45 @@ export class Connection {
         return;
       }
     }
+    this.shiftInFlight();
+    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
+    head.request.complete(header, body);
+  }
+
+  /**
+   * A reply over frameBytesMax. When its header shows it answers the request at the head of the
+   * line, only that request fails (its bytes are skipped); anything else (the handshake, a
+   * notification, a reply out of order) closes the connection, with the reason as its cause.
+   */
+  private onOversizeReply(frame: OversizeFrame): void {
+    const tooLarge = new FrameTooLargeError(frame.frameBytes, this.options.frameBytesMax);
+    if (!this.established || frame.head.length < REPLY_HEADER_BYTES) {
+      this.close(connectionLoss(false, { cause: tooLarge }));
+      return;
+    }
+    const header: ReplyHeader = {
+      xid: frame.head.readInt32BE(0),
+      zxid: frame.head.readBigInt64BE(4),
+      err: frame.head.readInt32BE(12),
+    };
+    const head = this.inFlight[this.inFlightHead];
+    if (header.xid < 0 || head === undefined || head.xid !== header.xid) {
+      this.close(connectionLoss(false, { cause: tooLarge }));
+      return;
+    }
+    this.shiftInFlight();
+    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
+    // An error reply needs no body: it is reported as the server meant it.
+    if (header.err !== 0) head.request.complete(header, undefined);
+    else head.request.unreadable(new ReplyTooLargeError(frame.frameBytes, this.options.frameBytesMax));
+  }
+
+  private shiftInFlight(): void {
     this.inFlight[this.inFlightHead++] = undefined as unknown as InFlight;
     if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlight.length) {
       this.inFlight.splice(0, this.inFlightHead);
       this.inFlightHead = 0;
     }
-    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
-    head.request.complete(header, body);
   }
 
   private enqueue(frame: Buffer): void {

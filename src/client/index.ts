@@ -19,7 +19,13 @@ export {
 } from './client.js';
 export { ChannelOverflowError } from './channel.js';
 export { Chroot, parseConnectString, type HostAddress, type ParsedConnectString } from './connect-string.js';
-export { ClientClosedError, ProtocolViolationError, connectionLoss, isIndeterminate } from './errors.js';
+export {
+  ClientClosedError,
+  ProtocolViolationError,
+  ReplyTooLargeError,
+  connectionLoss,
+  isIndeterminate,
+} from './errors.js';
 export {
   op,
   type CheckOpResult,

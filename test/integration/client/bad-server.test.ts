@@ -9,6 +9,7 @@ import {
   DecodeError,
   FrameTooLargeError,
   ProtocolViolationError,
+  ReplyTooLargeError,
   TimeoutError,
   ZooKeeperClient,
   encodeFrame,
@@ -59,6 +60,57 @@ describe('client against a misbehaving server', function () {
   it('drops the connection on an oversize frame without allocating it', async () => {
     const error = await firstFailure('oversize');
     assert.ok(error.cause instanceof FrameTooLargeError, String(error.cause));
+  });
+
+  it('fails only the request an oversize reply answers; the connection and the rest live on', async () => {
+    await using server = await startFakeServer(() => ({ bigReplyBytes: 50_000 }));
+    await using client = new ZooKeeperClient({ connectString: server.connectString, frameBytesMax: 4096 });
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.type));
+    await client.connect();
+    await client.sync('/');
+    const zxidBefore = client.lastZxidSeen;
+    // Pipelined: a sync before it, the oversize getData, and two requests behind it.
+    const [before, big, after, last] = await Promise.allSettled([
+      client.sync('/'),
+      client.getData('/big'),
+      client.getData('/x'),
+      client.sync('/'),
+    ]);
+    assert.equal(before.status, 'fulfilled');
+    assert.equal(big.status, 'rejected');
+    assert.ok(big.reason instanceof ReplyTooLargeError, String(big.reason));
+    assert.ok(big.reason instanceof FrameTooLargeError);
+    assert.equal(big.reason.frameBytes, 50_000);
+    assert.equal(after.status === 'fulfilled' && after.value.data?.toString(), 'ok');
+    assert.equal(last.status, 'fulfilled');
+    assert.equal(server.accepted, 1, 'the connection was kept');
+    assert.deepEqual(states, ['connected']);
+    assert.ok(client.lastZxidSeen > zxidBefore + 2n, 'the skipped reply\'s zxid counts as seen');
+  });
+
+  it('closes the connection with the typed cause when an oversize frame answers no request', async () => {
+    // An oversize notification cannot be pinned on a request: the connection goes, and the
+    // requests it held fail as connection loss whose cause says why; the client reconnects.
+    const notification = { bigReplyBytes: 50_000, xid: -1 };
+    await using server = await startFakeServer((n) => (n === 0 ? notification : 'good'));
+    await using client = new ZooKeeperClient({
+      connectString: server.connectString,
+      frameBytesMax: 4096,
+      reconnectDelayMaxMs: 20,
+    });
+    await client.connect();
+    const sessionId = client.sessionId;
+    const error = await client.getData('/x').then(
+      () => assert.fail('the connection must close under it'),
+      (e: KeeperError) => e,
+    );
+    assert.ok(error instanceof ConnectionLossError);
+    assert.ok(error.cause instanceof FrameTooLargeError, String(error.cause));
+    assert.ok(!(error.cause instanceof ReplyTooLargeError));
+    await waitForState(client, 'connected');
+    assert.equal(client.sessionId, sessionId);
+    assert.equal((await client.getData('/x')).data?.toString(), 'ok');
   });
 
   it('drops a connection that stops answering after the read timeout', async () => {
