@@ -56,7 +56,13 @@ import {
   type CreateModeOptions,
   type Data,
 } from './validate.js';
-import { WatchManager, type WatchedEvent, type WatcherTypeName, type WatchListener } from './watches.js';
+import {
+  CONFIG_WATCH_KEY,
+  WatchManager,
+  type WatchedEvent,
+  type WatcherTypeName,
+  type WatchListener,
+} from './watches.js';
 
 export interface ZooKeeperClientOptions {
   /** "host:port,host:port/optional/chroot". */
@@ -706,7 +712,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     const watch = this.prepareWatch(options?.watch);
     const body = { path: CONFIG_PATH, watch: watch !== undefined };
     const response = (await this.submit(SPEC.getData, body, CONFIG_PATH, options?.signal, (code) => {
-      if (watch !== undefined && code === 0) this.watches.add('data', CONFIG_PATH, watch.listener);
+      if (watch !== undefined && code === 0) this.watches.add('data', CONFIG_WATCH_KEY, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
     const result = { data: response.data, stat: response.stat };
     return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
@@ -1016,7 +1022,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     if (connection === undefined || this.connectionAttempt !== attempt) return;
     for (const entry of this.auths) this.sendAuth(connection, entry);
     const batches = this.watches.setWatchesRequests(this.lastZxid, (p) =>
-      p === CONFIG_PATH ? p : this.chroot.toServer(p),
+      p === CONFIG_WATCH_KEY ? CONFIG_PATH : this.chroot.toServer(p),
     );
     for (const batch of batches) {
       const spec = batch.persistent ? SPEC.setWatches2 : SPEC.setWatches;
@@ -1048,8 +1054,11 @@ export class ZooKeeperClient implements AsyncDisposable {
   }
 
   private onNotification(event: WatcherEvent): void {
-    const path = event.path === CONFIG_PATH ? CONFIG_PATH : this.chroot.toClient(event.path);
-    this.watches.dispatch(event.type, path);
+    // As Java's client: a path under the chroot is the user's; the config node lies outside it
+    // (unless there is no chroot, when both are the same node).
+    const underChroot = this.chroot.contains(event.path);
+    if (underChroot) this.watches.dispatch(event.type, this.chroot.toClient(event.path));
+    if (event.path === CONFIG_PATH) this.watches.dispatch(event.type, CONFIG_WATCH_KEY, CONFIG_PATH);
   }
 
   private publishState(state: ConnectionState): void {

@@ -48,6 +48,13 @@ export function watchedEventType(code: number): WatchedEventType | undefined {
   return eventTypeNames.get(code);
 }
 
+/**
+ * The key getConfig's watches are kept under. It is no client path (it has no leading slash), so
+ * under a chroot a user's "/zookeeper/config" (the server's "/app/zookeeper/config") and the real
+ * config node never share listeners; events for it still report the path "/zookeeper/config".
+ */
+export const CONFIG_WATCH_KEY = 'zookeeper:config';
+
 /** Java's limit on the path characters of one setWatches request (ClientCnxn SET_WATCHES_MAX_LENGTH). */
 export const SET_WATCHES_CHARS_MAX = 128 * 1024;
 
@@ -95,8 +102,13 @@ export class WatchManager {
     return this.tables[kind].has(path);
   }
 
-  /** Delivers a server event to every listener it concerns; returns how many were told. */
-  dispatch(type: number, path: string): number {
+  /**
+   * Delivers a server event to every listener it concerns; returns how many were told. `key` is
+   * where the listeners are kept (the client path, or CONFIG_WATCH_KEY); `eventPath` is the path
+   * the event reports (the key by default).
+   */
+  dispatch(type: number, key: string, eventPath: string = key): number {
+    const path = key;
     const name = watchedEventType(type);
     if (name === undefined) return 0;
     const targets = new Set<WatchListener>();
@@ -121,7 +133,7 @@ export class WatchManager {
       default:
         return 0;
     }
-    const event: WatchedEvent = { type: name, path };
+    const event: WatchedEvent = { type: name, path: eventPath };
     for (const listener of targets) this.call(() => listener.onEvent(event));
     return targets.size;
   }

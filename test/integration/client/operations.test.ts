@@ -18,6 +18,7 @@ import {
   type KeeperError,
 } from '../../../src/index.js';
 import { describeEachServer } from './support/servers.js';
+import { waitForState } from './support/wait.js';
 
 describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
   const clients: ZooKeeperClient[] = [];
@@ -217,6 +218,28 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     const [result] = await client.multi([op.create('/m')]);
     assert.equal(result.path, '/m');
     await client.sync('/');
+  });
+
+  it('keeps a user /zookeeper/config under a chroot apart from the config node, reconnect included', async () => {
+    const root = await connect();
+    await root.create('/cfg-chroot');
+    await root.create('/cfg-chroot/zookeeper');
+    await root.create('/cfg-chroot/zookeeper/config', 'user');
+    const client = await connect('/cfg-chroot');
+    const config = await client.getConfig({ watch: true });
+    let configEvents = 0;
+    config.watch.then(() => configEvents++, () => undefined);
+    const user = await client.getData('/zookeeper/config', { watch: true });
+    assert.equal(user.data?.toString(), 'user');
+    assert.notEqual(String(config.data), 'user', 'getConfig reads the real config node');
+    // The reconnect re-registers the user's watch under the chroot, the config watch outside it.
+    client.dropConnection();
+    await waitForState(client, 'connected');
+    await root.setData('/cfg-chroot/zookeeper/config', 'changed');
+    assert.deepEqual(await user.watch, { type: 'nodeDataChanged', path: '/zookeeper/config' });
+    await client.sync('/');
+    assert.equal(configEvents, 0, 'a change of the user node is no config change');
+    assert.deepEqual(await client.getEphemerals('/'), []);
   });
 
   it('pipelines many requests on one connection and keeps their order', async () => {
