@@ -4,7 +4,6 @@
 // back, re-sends auth and re-registers watches after every reconnect, and keeps requests waiting
 // while no connection is up.
 
-import { performance } from 'node:perf_hooks';
 import {
   AddWatchMode,
   CONFIG_PATH,
@@ -33,6 +32,7 @@ import {
 } from '../protocol/index.js';
 import { AuthPacket, RequestHeader } from '../protocol/records.js';
 import { Channel } from './channel.js';
+import { realClock, type Clock } from './clock.js';
 import { Chroot, parseConnectString, shuffled, type HostAddress } from './connect-string.js';
 import { Connection, describeHost, type WireRequest } from './connection.js';
 import { ClientClosedError, connectionLoss } from './errors.js';
@@ -45,6 +45,7 @@ import {
   type ResultsOf,
 } from './ops.js';
 import { probeReadWrite, type ProbeHandle } from './probe.js';
+import { tcpTransport, type Transport } from './transport.js';
 import { SessionMachine, type ConnectionState, type SessionAction, type SessionInput } from './session.js';
 import {
   Acls,
@@ -98,6 +99,10 @@ export interface ZooKeeperClientOptions {
   onListenerError?: (error: unknown) => void;
   /** Randomness for the host order and backoff; Math.random by default. */
   random?: () => number;
+  /** Time and timers (pings, timeouts, expiry); real time by default. A test kit passes a virtual one. */
+  clock?: Clock;
+  /** How servers are reached; TCP by default. A test kit may pass an in-process transport. */
+  transport?: Transport;
 }
 
 export interface SignalOptions {
@@ -218,7 +223,9 @@ export class ZooKeeperClient implements AsyncDisposable {
   private waitingHead = 0;
   private readonly auths: AuthEntry[] = [];
   private lastZxid = 0n;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly clock: Clock;
+  private readonly transport: Transport;
   private readonly stateListeners = new Set<StateListener>();
   private readonly stateChannels = new Set<Channel<ConnectionState>>();
   private connectWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
@@ -236,6 +243,8 @@ export class ZooKeeperClient implements AsyncDisposable {
   constructor(options: ZooKeeperClientOptions) {
     const { hosts, chroot } = parseConnectString(options.connectString);
     this.connectString = options.connectString;
+    this.clock = options.clock ?? realClock;
+    this.transport = options.transport ?? tcpTransport;
     const random = options.random ?? Math.random;
     this.hosts = shuffled(hosts, random);
     this.chroot = new Chroot(chroot);
@@ -323,7 +332,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         this.connectWaiters = this.connectWaiters.filter((w) => w !== waiter);
         waiter.reject(options.signal!.reason as Error);
       };
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(() => {
         this.connectWaiters = this.connectWaiters.filter((w) => w !== waiter);
         const hosts = this.hosts.map(describeHost).join(',');
         waiter.reject(
@@ -331,7 +340,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         );
       }, timeoutMs);
       const cleanup = () => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         options.signal?.removeEventListener('abort', onAbort);
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -339,7 +348,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     });
     if (!this.started) {
       this.started = true;
-      this.input({ type: 'start', nowMs: performance.now() });
+      this.input({ type: 'start', nowMs: this.clock.nowMs() });
     }
     await waited;
   }
@@ -612,6 +621,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         if (event.type === 'persistentWatchRemoved') channel.end();
       },
       onEnd: (error) => channel.end(error instanceof ClientClosedError ? undefined : error),
+      callback: options.listener,
     };
     const body = { path: this.chroot.toServer(path), mode: wireMode };
     await this.submit(SPEC.addWatch, body, path, options.signal, (code) => {
@@ -630,21 +640,37 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   /**
    * Removes this session's watches of `type` on `path`, on the server and locally; listeners get a
-   * *WatchRemoved event. With `local`, local listeners are removed even if the server cannot be told.
+   * *WatchRemoved event. With `listener` (a function given as `watch` or as addWatch's listener),
+   * only that one is removed, as Java's removeWatches with a Watcher: NoWatcherError if it is not
+   * registered; the server's watch stays while other listeners of the type still need it (it is
+   * only checked, as Java does), and goes with the last one. With `local`, local listeners are
+   * removed even if the server cannot be told.
    */
   async removeWatches(
     path: string,
     type: WatcherTypeName,
-    options: SignalOptions & { local?: boolean } = {},
+    options: SignalOptions & { local?: boolean; listener?: (event: WatchedEvent) => void } = {},
   ): Promise<void> {
     checkPath(path);
-    watcherTypeCode(type);
+    const typeCode = watcherTypeCode(type);
+    const listener = options.listener;
+    if (listener !== undefined && this.watches.countLocal(path, type, listener) === 0) {
+      throw KeeperError.from(ErrorCode.NO_WATCHER, { path });
+    }
+    const othersNeedIt =
+      listener !== undefined &&
+      this.watches.countLocal(path, type) > this.watches.countLocal(path, type, listener);
     try {
-      await this.removeServerWatches(path, type, options.signal);
+      if (!othersNeedIt) await this.removeServerWatches(path, type, options.signal);
+      else if (type !== 'persistent' && type !== 'persistentRecursive') {
+        // Apache 3.8 cannot check the persistent types (MarshallingError); the others are checked.
+        const body = { path: this.chroot.toServer(path), type: typeCode };
+        await this.submit(SPEC.checkWatches, body, path, options.signal);
+      }
     } catch (error) {
       if (!options.local) throw error;
     }
-    this.watches.removeLocal(path, type);
+    this.watches.removeLocal(path, type, listener);
   }
 
   /**
@@ -767,7 +793,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     if (option === undefined || option === false) return undefined;
     this.checkWatchRoom();
     if (typeof option === 'function') {
-      return { listener: { onEvent: option, onEnd: () => undefined }, promise: undefined };
+      return { listener: { onEvent: option, onEnd: () => undefined, callback: option }, promise: undefined };
     }
     let listener!: WatchListener;
     const promise = new Promise<WatchedEvent>((resolve, reject) => {
@@ -964,6 +990,8 @@ export class ZooKeeperClient implements AsyncDisposable {
         frameBytesMax: this.options.frameBytesMax,
         outstandingMax: this.options.outstandingRequestsMax,
         requestTimeoutMs: this.options.requestTimeoutMs,
+        clock: this.clock,
+        transport: this.transport,
       },
       {
         onNotification: (event) => this.onNotification(event),
@@ -978,7 +1006,7 @@ export class ZooKeeperClient implements AsyncDisposable {
           if (this.closingSession) return;
           this.input({
             type: 'connectionLost',
-            nowMs: performance.now(),
+            nowMs: this.clock.nowMs(),
             attempt,
             lastHeardMs: connection.lastReceivedMs,
             error,
@@ -993,7 +1021,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         if (connection.isClosed) {
           this.input({
             type: 'connectFailed',
-            nowMs: performance.now(),
+            nowMs: this.clock.nowMs(),
             attempt,
             error: connectionLoss(false),
           });
@@ -1001,7 +1029,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         }
         this.input({
           type: 'connected',
-          nowMs: performance.now(),
+          nowMs: this.clock.nowMs(),
           attempt,
           timeoutMs: response.timeOut,
           sessionId: response.sessionId,
@@ -1011,7 +1039,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       },
       (error: Error) => {
         if (this.connection === connection) this.connection = undefined;
-        this.input({ type: 'connectFailed', nowMs: performance.now(), attempt, error });
+        this.input({ type: 'connectFailed', nowMs: this.clock.nowMs(), attempt, error });
       },
     );
   }
@@ -1049,7 +1077,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       if (index >= 0) this.auths.splice(index, 1);
       for (const waiter of entry.waiters.splice(0)) waiter.reject(failure);
       if (code === ErrorCode.AUTH_FAILED)
-        this.input({ type: 'authFailed', nowMs: performance.now(), error: failure });
+        this.input({ type: 'authFailed', nowMs: this.clock.nowMs(), error: failure });
     });
   }
 
@@ -1080,13 +1108,13 @@ export class ZooKeeperClient implements AsyncDisposable {
   }
 
   private armTimer(atMs: number | undefined): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     if (atMs === undefined) return;
-    const delayMs = Math.max(1, Math.ceil(atMs - performance.now()));
-    this.timer = setTimeout(() => {
+    const delayMs = Math.max(1, Math.ceil(atMs - this.clock.nowMs()));
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
-      this.input({ type: 'timer', nowMs: performance.now() });
+      this.input({ type: 'timer', nowMs: this.clock.nowMs() });
     }, delayMs);
   }
 
@@ -1095,7 +1123,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     this.probes.add(handle);
     handle.result.then((readWrite) => {
       this.probes.delete(handle);
-      if (readWrite) this.input({ type: 'readWriteServerFound', nowMs: performance.now(), hostIndex });
+      if (readWrite) this.input({ type: 'readWriteServerFound', nowMs: this.clock.nowMs(), hostIndex });
     });
   }
 
@@ -1122,14 +1150,14 @@ export class ZooKeeperClient implements AsyncDisposable {
       // Tell the server, so the session's ephemerals go now rather than at expiry.
       this.closingSession = true;
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), DEFAULTS.closeSessionTimeoutMs);
+      const timer = this.clock.setTimer(() => timeout.abort(), DEFAULTS.closeSessionTimeoutMs);
       const request = this.submit(SPEC.closeSession, {}, undefined, timeout.signal);
       this.closeRequested = true;
       await request.catch(() => undefined);
-      clearTimeout(timer);
+      this.clock.clearTimer(timer);
     }
     this.closeRequested = true;
-    this.input({ type: 'close', nowMs: performance.now() });
+    this.input({ type: 'close', nowMs: this.clock.nowMs() });
   }
 }
 

@@ -3,8 +3,6 @@
 // one event-loop turn goes out in one corked write. A connection never reconnects; when anything
 // goes wrong it closes itself with a typed error, fails what it had in flight, and says so once.
 
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import {
   DecodeError,
   FrameSplitter,
@@ -20,7 +18,9 @@ import {
   type ReplyHeader,
 } from '../protocol/index.js';
 import { ConnectRequest, ConnectResponse, RequestHeader, WatcherEvent } from '../protocol/records.js';
+import type { Clock } from './clock.js';
 import type { HostAddress } from './connect-string.js';
+import type { Transport, TransportSocket } from './transport.js';
 import { ProtocolViolationError, ReplyTooLargeError, connectionLoss } from './errors.js';
 
 /** A request as the connection sees it: a frame, the record its reply carries, and two outcomes. */
@@ -62,6 +62,8 @@ export interface ConnectionOptions {
    * (a server that answers pings but not requests). 0 disables it.
    */
   readonly requestTimeoutMs: number;
+  readonly clock: Clock;
+  readonly transport: Transport;
 }
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
@@ -92,23 +94,26 @@ export class Connection {
   private readonly authCallbacks: AuthCallback[] = [];
   private outgoing: Buffer[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private timerAtMs = Infinity;
   private nextXid = 1;
   private closedError: Error | undefined;
   private established = false;
-  private lastSendMs = performance.now();
-  /** When the last byte arrived from the server (monotonic ms). */
-  lastReceivedMs = performance.now();
+  private lastSendMs: number;
+  /** When the last byte arrived from the server (on the client's clock). */
+  lastReceivedMs: number;
+  private readonly clock: Clock;
   private readTimeoutMs = 0;
   private pingIntervalMs = 0;
   negotiatedTimeoutMs = 0;
 
   private constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: TransportSocket,
     readonly options: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
+    this.clock = options.clock;
+    this.lastSendMs = this.lastReceivedMs = options.clock.nowMs();
     this.splitter = new FrameSplitter(options.frameBytesMax, {
       oversizeSkipBytesMax: Math.min(0x7fffffff, options.frameBytesMax * OVERSIZE_SKIP_FACTOR),
       oversizeHeadBytes: REPLY_HEADER_BYTES,
@@ -123,7 +128,7 @@ export class Connection {
     options: ConnectionOptions,
     handlers: ConnectionHandlers,
   ): { connection: Connection; handshake: Promise<ConnectResponse>; cancel(error: Error): void } {
-    const socket = net.connect({ host: options.host.host, port: options.host.port, noDelay: true });
+    const socket = options.transport.connect(options.host);
     const connection = new Connection(socket, options, handlers);
     const handshake = connection.handshake();
     return { connection, handshake, cancel: (error) => connection.close(error) };
@@ -151,7 +156,7 @@ export class Connection {
     const xid = this.nextXid;
     this.nextXid = xid >= 0x7ffffff0 ? 1 : xid + 1;
     request.frame.writeInt32BE(xid, 4);
-    const sentAtMs = performance.now();
+    const sentAtMs = this.clock.nowMs();
     this.inFlight.push({ xid, sentAtMs, request });
     // The timer may be set for a later ping; a lone request must not wait past its own deadline.
     const deadline = sentAtMs + this.options.requestTimeoutMs;
@@ -175,7 +180,7 @@ export class Connection {
     if (this.closedError !== undefined) return;
     this.closedError = error;
     if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.flushScheduled = undefined;
     this.timer = undefined;
     this.outgoing = [];
@@ -199,23 +204,23 @@ export class Connection {
         }
       };
       const { host, connectTimeoutMs } = this.options;
-      const timeout = setTimeout(
+      const timeout = this.clock.setTimer(
         () => fail(new TimeoutError(`no handshake with ${describeHost(host)} within ${connectTimeoutMs} ms`)),
         connectTimeoutMs,
       );
       const onHandshake = (response: ConnectResponse) => {
-        clearTimeout(timeout);
+        this.clock.clearTimer(timeout);
         settled = true;
         this.established = true;
         this.startTimers(response.timeOut);
         resolve(response);
       };
       socket.on('connect', () => {
-        this.lastSendMs = performance.now();
+        this.lastSendMs = this.clock.nowMs();
         socket.write(encodeFrame(part(ConnectRequest, this.options.connectRequest)));
       });
       socket.on('data', (chunk: Buffer) => {
-        this.lastReceivedMs = performance.now();
+        this.lastReceivedMs = this.clock.nowMs();
         try {
           this.onData(chunk, onHandshake);
         } catch (error) {
@@ -224,11 +229,11 @@ export class Connection {
         }
       });
       socket.on('error', (error) => {
-        clearTimeout(timeout);
+        this.clock.clearTimer(timeout);
         fail(connectionLoss(false, { cause: error }));
       });
       socket.on('close', () => {
-        clearTimeout(timeout);
+        this.clock.clearTimer(timeout);
         fail(
           connectionLoss(false, {
             cause: new Error(`${describeHost(this.options.host)} closed the connection`),
@@ -375,7 +380,7 @@ export class Connection {
     if (this.closedError !== undefined || this.outgoing.length === 0) return;
     const frames = this.outgoing;
     this.outgoing = [];
-    this.lastSendMs = performance.now();
+    this.lastSendMs = this.clock.nowMs();
     if (frames.length === 1) {
       this.socket.write(frames[0]);
       return;
@@ -397,25 +402,25 @@ export class Connection {
 
   private rearm(): void {
     if (this.timer === undefined) return; // not established yet, or closed
-    clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
     this.armTimer();
   }
 
   private armTimer(): void {
     if (this.closedError !== undefined) return;
-    const now = performance.now();
+    const now = this.clock.nowMs();
     let next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
     const oldest = this.inFlight[this.inFlightHead];
     if (oldest !== undefined && this.options.requestTimeoutMs > 0) {
       next = Math.min(next, oldest.sentAtMs + this.options.requestTimeoutMs);
     }
     this.timerAtMs = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
+    this.timer = this.clock.setTimer(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
   }
 
   private onTimer(): void {
     this.timer = undefined;
-    const now = performance.now();
+    const now = this.clock.nowMs();
     if (now - this.lastReceivedMs >= this.readTimeoutMs) {
       const silentMs = Math.round(now - this.lastReceivedMs);
       this.close(

@@ -18,6 +18,8 @@ export {
   type ZooKeeperClientOptions,
 } from './client.js';
 export { ChannelOverflowError } from './channel.js';
+export { realClock, type Clock } from './clock.js';
+export { tcpTransport, type Transport, type TransportSocket } from './transport.js';
 export { Chroot, parseConnectString, type HostAddress, type ParsedConnectString } from './connect-string.js';
 export {
   ClientClosedError,

@@ -31,6 +31,8 @@ export interface WatchListener {
   onEvent(event: WatchedEvent): void;
   /** The watch can never fire again (session expired, client closed). */
   onEnd(error: Error): void;
+  /** The user's function behind this listener, by which removeWatches can name it. */
+  readonly callback?: unknown;
 }
 
 const eventTypeNames: ReadonlyMap<number, WatchedEventType> = new Map<number, WatchedEventType>([
@@ -142,12 +144,20 @@ export class WatchManager {
    * Removes the local listeners a removeWatches of `type` on `path` concerns and tells each one
    * with a *WatchRemoved event; returns how many were removed.
    */
-  removeLocal(path: string, type: WatcherTypeName): number {
+  removeLocal(path: string, type: WatcherTypeName, callback?: unknown): number {
     const removed: Array<[WatchListener, WatchedEventType]> = [];
     const collect = (kind: WatchKind, eventType: WatchedEventType) => {
-      const into = new Set<WatchListener>();
-      this.takeAll(kind, path, into);
-      for (const listener of into) removed.push([listener, eventType]);
+      if (callback === undefined) {
+        const into = new Set<WatchListener>();
+        this.takeAll(kind, path, into);
+        for (const listener of into) removed.push([listener, eventType]);
+        return;
+      }
+      for (const listener of this.tables[kind].get(path) ?? []) {
+        if (listener.callback !== callback) continue;
+        this.remove(kind, path, listener);
+        removed.push([listener, eventType]);
+      }
     };
     if (type === 'data' || type === 'any') {
       collect('data', 'dataWatchRemoved');
@@ -159,6 +169,20 @@ export class WatchManager {
       collect('persistentRecursive', 'persistentWatchRemoved');
     for (const [listener, eventType] of removed) this.call(() => listener.onEvent({ type: eventType, path }));
     return removed.length;
+  }
+
+  /**
+   * How many local listeners of the kinds `type` names wait on `path`; with `callback`, only
+   * those made from that function.
+   */
+  countLocal(path: string, type: WatcherTypeName, callback?: unknown): number {
+    let count = 0;
+    for (const kind of kindsOf(type)) {
+      for (const listener of this.tables[kind].get(path) ?? []) {
+        if (callback === undefined || listener.callback === callback) count++;
+      }
+    }
+    return count;
   }
 
   /** Whether any local listener of the kinds `type` names waits on `path`. */
@@ -255,6 +279,22 @@ export class WatchManager {
     } catch (error) {
       this.onListenerError(error);
     }
+  }
+}
+
+/** The tables a removeWatches / checkWatches type covers. */
+function kindsOf(type: WatcherTypeName): readonly WatchKind[] {
+  switch (type) {
+    case 'data':
+      return ['data', 'exist'];
+    case 'children':
+      return ['child'];
+    case 'persistent':
+      return ['persistent'];
+    case 'persistentRecursive':
+      return ['persistentRecursive'];
+    case 'any':
+      return kinds;
   }
 }
 
