@@ -1018,7 +1018,8 @@ export class ZooKeeperClient implements AsyncDisposable {
     this.connectionAttempt = attempt;
     handshake.then(
       (response: ConnectResponse) => {
-        if (connection.isClosed) {
+        // A refusal (timeout 0: the session is gone) counts even when the server hung up at once.
+        if (connection.isClosed && response.timeOut > 0) {
           this.input({
             type: 'connectFailed',
             nowMs: this.clock.nowMs(),
