@@ -141,11 +141,12 @@ describe('client against a misbehaving server', function () {
 
   it('pings an idle connection and stays connected', async () => {
     await using server = await startFakeServer(() => 'good');
-    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 300 });
+    // 900 ms: a ping every 300 ms idle, and a read timeout (600 ms) a loaded machine does not trip.
+    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 900 });
     const states: string[] = [];
     client.onStateChange((s) => states.push(s.type));
     await client.connect();
-    // At a third of 300 ms of idleness a ping goes out; wait for a few.
+    // At a third of the timeout of idleness a ping goes out; wait for a few.
     while (server.pings < 3) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(states, ['connected']);
     assert.equal(server.accepted, 1);
