@@ -46,7 +46,7 @@ async function lockStep(connectString: string): Promise<void> {
         lastToken = lease.fencingToken;
         // Read-modify-write under the lock; guard() commits only while our lock node still exists.
         const { data, stat } = await zk.getData(counterPath);
-        const next = Number(data.toString()) + 1;
+        const next = Number(String(data)) + 1;
         await sleep(60);
         await lease.guard([txn.setData(counterPath, Buffer.from(String(next)), { version: stat.version })]);
         say(name, `holds the lock (fencing token 0x${lease.fencingToken.toString(16)}), counter → ${next}`);
@@ -54,7 +54,7 @@ async function lockStep(connectString: string): Promise<void> {
     }),
   );
   const { data } = await workers[0].zk.getData(counterPath);
-  say('check', `counter is ${data.toString()} after ${workers.length * 2} guarded increments: no lost update`);
+  say('check', `counter is ${String(data)} after ${workers.length * 2} guarded increments: no lost update`);
   await Promise.all(workers.map(({ zk }) => zk.close()));
 }
 

@@ -326,7 +326,7 @@ export class TreeCache implements AsyncDisposable {
         if (!this.#closing.signal.aborted) void this.#tasks.run(() => this.#refreshNode(event.path, true));
       };
       const { data, stat } = await this.#zk.getData(path, watch ? { watch: onData, signal } : { signal });
-      return cachedNode(data, stat);
+      return cachedNode(data ?? Buffer.alloc(0), stat);
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined;
       throw error;

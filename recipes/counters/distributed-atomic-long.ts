@@ -158,7 +158,7 @@ export class DistributedAtomicLong {
   async #read(signal: AbortSignal | undefined): Promise<AtomicLongNode> {
     try {
       const { data, stat } = await this.zk.getData(this.path, { signal });
-      return { data, version: stat.version };
+      return { data: data ?? Buffer.alloc(0), version: stat.version };
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined;
       throw error;

@@ -178,7 +178,7 @@ export class SharedValue<T = Buffer> implements AsyncDisposable {
     try {
       const readOptions = watch ? { watch: onEvent, signal } : { signal };
       const { data, stat } = await this.#zk.getData(this.path, readOptions);
-      this.#adopt(this.codec.decode(data), stat.version, stat.czxid);
+      this.#adopt(this.codec.decode(data ?? Buffer.alloc(0)), stat.version, stat.czxid);
     } catch (error) {
       if (watch) this.#watchArmed = false;
       if (!hasErrorCode(error, ErrorCode.NO_NODE)) throw error;

@@ -232,7 +232,8 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
   ): Promise<ServiceInstance<P> | undefined> {
     let data: Buffer;
     try {
-      data = (await this.#zk.getData(instancePath(this.basePath, name, id), { signal: options.signal })).data;
+      const path = instancePath(this.basePath, name, id);
+      data = (await this.#zk.getData(path, { signal: options.signal })).data ?? Buffer.alloc(0);
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined;
       throw error;

@@ -263,7 +263,8 @@ export async function readParticipants(
   }
   const nodes = await Promise.all(
     children.map(async (nodeName) => {
-      const data = await fw.getData(joinPath(path, nodeName)).then((r) => r.data, () => undefined);
+      const read = fw.getData(joinPath(path, nodeName));
+      const data = await read.then((r) => r.data ?? undefined, () => undefined);
       return { nodeName, data };
     }),
   );

@@ -186,7 +186,7 @@ export class HeldLease extends EventEmitter {
     };
     this.#watching.getData(this.node.path, { watch: onEvent }).then(
       ({ data }) => {
-        if (decodeLockNodeData(data).kind === 'revoke-requested') this.#revokeRequested();
+        if (decodeLockNodeData(data ?? Buffer.alloc(0)).kind === 'revoke-requested') this.#revokeRequested();
       },
       (error: unknown) => {
         if (error instanceof KeeperError && error.code === ErrorCode.NO_NODE) {

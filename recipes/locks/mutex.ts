@@ -219,7 +219,8 @@ export async function inspectLock(
       try {
         const { data, stat } = await fw.getData(joinPath(path, contender.nodeName));
         const { czxid, ephemeralOwner: sessionId } = stat;
-        return { nodeName: contender.nodeName, data: decodeLockNodeData(data), czxid, sessionId, holds };
+        const decoded = decodeLockNodeData(data ?? Buffer.alloc(0));
+        return { nodeName: contender.nodeName, data: decoded, czxid, sessionId, holds };
       } catch (error) {
         if (!isNoNode(error)) throw error;
         const gone = { data: undefined, czxid: undefined, sessionId: undefined };

@@ -217,7 +217,7 @@ export class PersistentNode implements AsyncDisposable {
   async #read(signal: AbortSignal): Promise<ExistingNode | undefined> {
     try {
       const { data, stat } = await this.#zk.getData(this.path, { signal });
-      return { ephemeralOwner: stat.ephemeralOwner, version: stat.version, data };
+      return { ephemeralOwner: stat.ephemeralOwner, version: stat.version, data: data ?? Buffer.alloc(0) };
     } catch (error) {
       if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined;
       throw error;

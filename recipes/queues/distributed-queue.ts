@@ -225,7 +225,7 @@ export class DistributedQueue {
         if (takenFirst.some((code) => hasErrorCode(error, code))) return undefined;
         throw error;
       }
-      return { value: await handler({ name, items: itemBuffers(read.data) }, signal) };
+      return { value: await handler({ name, items: itemBuffers(read.data ?? Buffer.alloc(0)) }, signal) };
     }
     const lockNode = itemLockPath(this.lockPath, name);
     try {
@@ -247,7 +247,7 @@ export class DistributedQueue {
     try {
       let data: Buffer;
       try {
-        data = (await this.zk.getData(itemPath, { signal })).data;
+        data = (await this.zk.getData(itemPath, { signal })).data ?? Buffer.alloc(0);
       } catch (error) {
         if (hasErrorCode(error, ErrorCode.NO_NODE)) return undefined; // done by the lock's previous holder
         throw error;

@@ -1,5 +1,7 @@
 // menagerie/testing: the test kit shipped to users. `TestingServer` is an embedded standalone server on
 // a free loopback port, with the helpers tests need: expire a session, drop every connection.
+// `InProcessServer` is the same server core reached over in-memory sockets on a `VirtualClock`, for
+// tests that must expire sessions and time out waits deterministically, without sleeping.
 //
 //   await using server = await TestingServer.start();
 //   const client = connect(server.connectString);
@@ -42,3 +44,6 @@ export class TestingServer implements AsyncDisposable {
 }
 
 export { startServer, type RunningServer, type StartServerOptions } from '../standalone.js';
+export { InProcessServer, type InProcessServerOptions } from './in-process.js';
+export { VirtualClock } from './virtual-clock.js';
+export { expireSession } from '../../src/client/testing.js';

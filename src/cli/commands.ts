@@ -196,8 +196,8 @@ const getCommand: CommandSpec = {
     checkPathJava(path);
     const watch = options.has('w') ? context.watcher() : undefined;
     const { data, stat } = await context.client.getData(path, { watch, signal: context.signal });
-    // The client hands back no data as an empty buffer; zkCli prints a node without data as "null".
-    context.out(`${data.length === 0 ? 'null' : data.toString('utf8')}\n`);
+    // zkCli 3.8 prints null data as "null" and empty data as an empty line.
+    context.out(`${data === null ? 'null' : data.toString('utf8')}\n`);
     if (options.has('s')) context.out(formatStat(stat, context.timeZone));
   },
 };
@@ -448,7 +448,7 @@ const configCommand: CommandSpec = {
   async run(context, { options }) {
     const watch = options.has('w') ? context.watcher() : undefined;
     const { data, stat } = await context.client.getConfig({ watch, signal: context.signal });
-    const text = data.toString('utf8');
+    const text = data?.toString('utf8') ?? '';
     context.out(`${options.has('c') ? clientConfigString(text) : text}\n`);
     if (options.has('s')) context.out(formatStat(stat, context.timeZone));
   },
@@ -519,7 +519,7 @@ const reconfigCommand: CommandSpec = {
         if (error instanceof KeeperError) throw KeeperError.from(error.code);
         throw error;
       });
-    context.out(`Committed new configuration:\n${result.data.toString('utf8')}\n`);
+    context.out(`Committed new configuration:\n${result.data?.toString('utf8') ?? ''}\n`);
     if (options.has('s')) context.out(formatStat(result.stat, context.timeZone));
   },
 };

@@ -128,14 +128,14 @@ export const setQuotaCommand: CommandSpec = {
       ]);
       await client.create(limitPath, formatStatsTrack(quota));
       await client.create(statPath, formatStatsTrack(new Map([['count', 0n], ['bytes', 0n]])));
-      const stored = parseStatsTrack((await client.getData(limitPath)).data.toString('utf8'));
-      const usage = parseStatsTrack((await client.getData(statPath)).data.toString('utf8'));
+      const stored = parseStatsTrack((await client.getData(limitPath)).data?.toString('utf8') ?? '');
+      const usage = parseStatsTrack((await client.getData(statPath)).data?.toString('utf8') ?? '');
       warnQuotaBelowUsage(context, stored, usage);
       return;
     }
-    const quota = parseStatsTrack((await client.getData(limitPath)).data.toString('utf8'));
+    const quota = parseStatsTrack((await client.getData(limitPath)).data?.toString('utf8') ?? '');
     for (const [key, value] of wanted) quota.set(key, value);
-    const usage = parseStatsTrack((await client.getData(statPath)).data.toString('utf8'));
+    const usage = parseStatsTrack((await client.getData(statPath)).data?.toString('utf8') ?? '');
     warnQuotaBelowUsage(context, quota, usage);
     await client.setData(limitPath, formatStatsTrack(quota));
   },
@@ -150,8 +150,8 @@ export const listQuotaCommand: CommandSpec = {
     const base = QUOTA_PATH + path;
     context.err(`absolute path is ${base}/${LIMIT_NODE}\n`);
     try {
-      const limit = (await context.client.getData(`${base}/${LIMIT_NODE}`)).data.toString('utf8');
-      const usage = (await context.client.getData(`${base}/${STAT_NODE}`)).data.toString('utf8');
+      const limit = (await context.client.getData(`${base}/${LIMIT_NODE}`)).data?.toString('utf8') ?? '';
+      const usage = (await context.client.getData(`${base}/${STAT_NODE}`)).data?.toString('utf8') ?? '';
       context.out(`Output quota for ${path} ${formatStatsTrack(parseStatsTrack(limit))}\n`);
       context.out(`Output stat for ${path} ${formatStatsTrack(parseStatsTrack(usage))}\n`);
     } catch (error) {
@@ -177,7 +177,7 @@ export const delQuotaCommand: CommandSpec = {
         context.out(`Quota does not exist for ${path}\n`);
         return;
       }
-      const quota = parseStatsTrack((await client.getData(limitPath)).data.toString('utf8'));
+      const quota = parseStatsTrack((await client.getData(limitPath)).data?.toString('utf8') ?? '');
       const chosen = quotaLimitFlags.filter(([name]) => options.has(name));
       if (chosen.length > 0) {
         for (const [, key] of chosen) quota.set(key, -1n);

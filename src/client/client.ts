@@ -4,7 +4,6 @@
 // back, re-sends auth and re-registers watches after every reconnect, and keeps requests waiting
 // while no connection is up.
 
-import { performance } from 'node:perf_hooks';
 import {
   AddWatchMode,
   CONFIG_PATH,
@@ -33,6 +32,7 @@ import {
 } from '../protocol/index.js';
 import { AuthPacket, RequestHeader } from '../protocol/records.js';
 import { Channel } from './channel.js';
+import { realClock, type Clock } from './clock.js';
 import { Chroot, parseConnectString, shuffled, type HostAddress } from './connect-string.js';
 import { Connection, describeHost, type WireRequest } from './connection.js';
 import { ClientClosedError, connectionLoss } from './errors.js';
@@ -46,6 +46,7 @@ import {
   type ResultsOf,
 } from './ops.js';
 import { probeReadWrite, type ProbeHandle } from './probe.js';
+import { tcpTransport, type Transport } from './transport.js';
 import { SessionMachine, type ConnectionState, type SessionAction, type SessionInput } from './session.js';
 import {
   Acls,
@@ -57,7 +58,13 @@ import {
   type CreateModeOptions,
   type Data,
 } from './validate.js';
-import { WatchManager, type WatchedEvent, type WatcherTypeName, type WatchListener } from './watches.js';
+import {
+  CONFIG_WATCH_KEY,
+  WatchManager,
+  type WatchedEvent,
+  type WatcherTypeName,
+  type WatchListener,
+} from './watches.js';
 
 export interface ZooKeeperClientOptions {
   /** "host:port,host:port/optional/chroot". */
@@ -93,6 +100,10 @@ export interface ZooKeeperClientOptions {
   onListenerError?: (error: unknown) => void;
   /** Randomness for the host order and backoff; Math.random by default. */
   random?: () => number;
+  /** Time and timers (pings, timeouts, expiry); real time by default. A test kit passes a virtual one. */
+  clock?: Clock;
+  /** How servers are reached; TCP by default. A test kit may pass an in-process transport. */
+  transport?: Transport;
 }
 
 export interface SignalOptions {
@@ -123,7 +134,11 @@ export interface CreateResult {
 }
 
 export interface DataResult {
-  readonly data: Buffer;
+  /**
+   * The node's data: null when it was created or set with null data (ZooKeeper keeps the two
+   * apart: the reply carries length -1), an empty Buffer when it was given zero bytes.
+   */
+  readonly data: Buffer | null;
   readonly stat: Stat;
 }
 
@@ -209,7 +224,9 @@ export class ZooKeeperClient implements AsyncDisposable {
   private waitingHead = 0;
   private readonly auths: AuthEntry[] = [];
   private lastZxid = 0n;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly clock: Clock;
+  private readonly transport: Transport;
   private readonly stateListeners = new Set<StateListener>();
   private readonly stateChannels = new Set<Channel<ConnectionState>>();
   private connectWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
@@ -227,6 +244,8 @@ export class ZooKeeperClient implements AsyncDisposable {
   constructor(options: ZooKeeperClientOptions) {
     const { hosts, chroot } = parseConnectString(options.connectString);
     this.connectString = options.connectString;
+    this.clock = options.clock ?? realClock;
+    this.transport = options.transport ?? tcpTransport;
     const random = options.random ?? Math.random;
     this.hosts = shuffled(hosts, random);
     this.chroot = new Chroot(chroot);
@@ -314,7 +333,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         this.connectWaiters = this.connectWaiters.filter((w) => w !== waiter);
         waiter.reject(options.signal!.reason as Error);
       };
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(() => {
         this.connectWaiters = this.connectWaiters.filter((w) => w !== waiter);
         const hosts = this.hosts.map(describeHost).join(',');
         waiter.reject(
@@ -322,7 +341,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         );
       }, timeoutMs);
       const cleanup = () => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         options.signal?.removeEventListener('abort', onAbort);
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -330,7 +349,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     });
     if (!this.started) {
       this.started = true;
-      this.input({ type: 'start', nowMs: performance.now() });
+      this.input({ type: 'start', nowMs: this.clock.nowMs() });
     }
     await waited;
   }
@@ -461,7 +480,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     const response = (await this.submit(SPEC.getData, body, path, options?.signal, (code) => {
       if (watch !== undefined && code === 0) this.watches.add('data', path, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
-    const result = { data: response.data ?? Buffer.alloc(0), stat: response.stat };
+    const result = { data: response.data, stat: response.stat };
     return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
       WatchResult<O>;
   }
@@ -603,6 +622,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         if (event.type === 'persistentWatchRemoved') channel.end();
       },
       onEnd: (error) => channel.end(error instanceof ClientClosedError ? undefined : error),
+      callback: options.listener,
     };
     const body = { path: this.chroot.toServer(path), mode: wireMode };
     await this.submit(SPEC.addWatch, body, path, options.signal, (code) => {
@@ -621,21 +641,37 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   /**
    * Removes this session's watches of `type` on `path`, on the server and locally; listeners get a
-   * *WatchRemoved event. With `local`, local listeners are removed even if the server cannot be told.
+   * *WatchRemoved event. With `listener` (a function given as `watch` or as addWatch's listener),
+   * only that one is removed, as Java's removeWatches with a Watcher: NoWatcherError if it is not
+   * registered; the server's watch stays while other listeners of the type still need it (it is
+   * only checked, as Java does), and goes with the last one. With `local`, local listeners are
+   * removed even if the server cannot be told.
    */
   async removeWatches(
     path: string,
     type: WatcherTypeName,
-    options: SignalOptions & { local?: boolean } = {},
+    options: SignalOptions & { local?: boolean; listener?: (event: WatchedEvent) => void } = {},
   ): Promise<void> {
     checkPath(path);
-    watcherTypeCode(type);
+    const typeCode = watcherTypeCode(type);
+    const listener = options.listener;
+    if (listener !== undefined && this.watches.countLocal(path, type, listener) === 0) {
+      throw KeeperError.from(ErrorCode.NO_WATCHER, { path });
+    }
+    const othersNeedIt =
+      listener !== undefined &&
+      this.watches.countLocal(path, type) > this.watches.countLocal(path, type, listener);
     try {
-      await this.removeServerWatches(path, type, options.signal);
+      if (!othersNeedIt) await this.removeServerWatches(path, type, options.signal);
+      else if (type !== 'persistent' && type !== 'persistentRecursive') {
+        // Apache 3.8 cannot check the persistent types (MarshallingError); the others are checked.
+        const body = { path: this.chroot.toServer(path), type: typeCode };
+        await this.submit(SPEC.checkWatches, body, path, options.signal);
+      }
     } catch (error) {
       if (!options.local) throw error;
     }
-    this.watches.removeLocal(path, type);
+    this.watches.removeLocal(path, type, listener);
   }
 
   /**
@@ -703,9 +739,9 @@ export class ZooKeeperClient implements AsyncDisposable {
     const watch = this.prepareWatch(options?.watch);
     const body = { path: CONFIG_PATH, watch: watch !== undefined };
     const response = (await this.submit(SPEC.getData, body, CONFIG_PATH, options?.signal, (code) => {
-      if (watch !== undefined && code === 0) this.watches.add('data', CONFIG_PATH, watch.listener);
+      if (watch !== undefined && code === 0) this.watches.add('data', CONFIG_WATCH_KEY, watch.listener);
     })) as { data: Buffer | null; stat: Stat };
-    const result = { data: response.data ?? Buffer.alloc(0), stat: response.stat };
+    const result = { data: response.data, stat: response.stat };
     return (watch?.promise === undefined ? result : { ...result, watch: watch.promise }) as DataResult &
       WatchResult<O>;
   }
@@ -722,7 +758,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       data: Buffer | null;
       stat: Stat;
     };
-    return { data: response.data ?? Buffer.alloc(0), stat: response.stat };
+    return { data: response.data, stat: response.stat };
   }
 
   // ----- requests -----
@@ -758,7 +794,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     if (option === undefined || option === false) return undefined;
     this.checkWatchRoom();
     if (typeof option === 'function') {
-      return { listener: { onEvent: option, onEnd: () => undefined }, promise: undefined };
+      return { listener: { onEvent: option, onEnd: () => undefined, callback: option }, promise: undefined };
     }
     let listener!: WatchListener;
     const promise = new Promise<WatchedEvent>((resolve, reject) => {
@@ -821,6 +857,12 @@ export class ZooKeeperClient implements AsyncDisposable {
           settle();
           observed?.(ErrorCode.CONNECTION_LOSS);
           reject(this.requestError(error, sent && !spec.traits.idempotent, path));
+        },
+        unreadable: (error: Error) => {
+          if (request.settled) return;
+          settle();
+          reject(error);
+          this.drain();
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -952,6 +994,8 @@ export class ZooKeeperClient implements AsyncDisposable {
         frameBytesMax: this.options.frameBytesMax,
         outstandingMax: this.options.outstandingRequestsMax,
         requestTimeoutMs: this.options.requestTimeoutMs,
+        clock: this.clock,
+        transport: this.transport,
       },
       {
         onNotification: (event) => this.onNotification(event),
@@ -966,7 +1010,7 @@ export class ZooKeeperClient implements AsyncDisposable {
           if (this.closingSession) return;
           this.input({
             type: 'connectionLost',
-            nowMs: performance.now(),
+            nowMs: this.clock.nowMs(),
             attempt,
             lastHeardMs: connection.lastReceivedMs,
             error,
@@ -978,10 +1022,11 @@ export class ZooKeeperClient implements AsyncDisposable {
     this.connectionAttempt = attempt;
     handshake.then(
       (response: ConnectResponse) => {
-        if (connection.isClosed) {
+        // A refusal (timeout 0: the session is gone) counts even when the server hung up at once.
+        if (connection.isClosed && response.timeOut > 0) {
           this.input({
             type: 'connectFailed',
-            nowMs: performance.now(),
+            nowMs: this.clock.nowMs(),
             attempt,
             error: connectionLoss(false),
           });
@@ -989,7 +1034,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         }
         this.input({
           type: 'connected',
-          nowMs: performance.now(),
+          nowMs: this.clock.nowMs(),
           attempt,
           timeoutMs: response.timeOut,
           sessionId: response.sessionId,
@@ -999,7 +1044,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       },
       (error: Error) => {
         if (this.connection === connection) this.connection = undefined;
-        this.input({ type: 'connectFailed', nowMs: performance.now(), attempt, error });
+        this.input({ type: 'connectFailed', nowMs: this.clock.nowMs(), attempt, error });
       },
     );
   }
@@ -1010,7 +1055,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     if (connection === undefined || this.connectionAttempt !== attempt) return;
     for (const entry of this.auths) this.sendAuth(connection, entry);
     const batches = this.watches.setWatchesRequests(this.lastZxid, (p) =>
-      p === CONFIG_PATH ? p : this.chroot.toServer(p),
+      p === CONFIG_WATCH_KEY ? CONFIG_PATH : this.chroot.toServer(p),
     );
     for (const batch of batches) {
       const spec = batch.persistent ? SPEC.setWatches2 : SPEC.setWatches;
@@ -1018,7 +1063,8 @@ export class ZooKeeperClient implements AsyncDisposable {
         part(RequestHeader, { xid: 0, type: spec.code }),
         part(spec.request!, batch.body),
       );
-      connection.send({ frame, response: null, complete: () => undefined, fail: () => undefined });
+      const ignore = () => undefined;
+      connection.send({ frame, response: null, complete: ignore, fail: ignore, unreadable: ignore });
     }
     this.primed = true;
     this.drain();
@@ -1036,13 +1082,16 @@ export class ZooKeeperClient implements AsyncDisposable {
       if (index >= 0) this.auths.splice(index, 1);
       for (const waiter of entry.waiters.splice(0)) waiter.reject(failure);
       if (code === ErrorCode.AUTH_FAILED)
-        this.input({ type: 'authFailed', nowMs: performance.now(), error: failure });
+        this.input({ type: 'authFailed', nowMs: this.clock.nowMs(), error: failure });
     });
   }
 
   private onNotification(event: WatcherEvent): void {
-    const path = event.path === CONFIG_PATH ? CONFIG_PATH : this.chroot.toClient(event.path);
-    this.watches.dispatch(event.type, path);
+    // As Java's client: a path under the chroot is the user's; the config node lies outside it
+    // (unless there is no chroot, when both are the same node).
+    const underChroot = this.chroot.contains(event.path);
+    if (underChroot) this.watches.dispatch(event.type, this.chroot.toClient(event.path));
+    if (event.path === CONFIG_PATH) this.watches.dispatch(event.type, CONFIG_WATCH_KEY, CONFIG_PATH);
   }
 
   private publishState(state: ConnectionState): void {
@@ -1065,13 +1114,13 @@ export class ZooKeeperClient implements AsyncDisposable {
   }
 
   private armTimer(atMs: number | undefined): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     if (atMs === undefined) return;
-    const delayMs = Math.max(1, Math.ceil(atMs - performance.now()));
-    this.timer = setTimeout(() => {
+    const delayMs = Math.max(1, Math.ceil(atMs - this.clock.nowMs()));
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
-      this.input({ type: 'timer', nowMs: performance.now() });
+      this.input({ type: 'timer', nowMs: this.clock.nowMs() });
     }, delayMs);
   }
 
@@ -1080,7 +1129,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     this.probes.add(handle);
     handle.result.then((readWrite) => {
       this.probes.delete(handle);
-      if (readWrite) this.input({ type: 'readWriteServerFound', nowMs: performance.now(), hostIndex });
+      if (readWrite) this.input({ type: 'readWriteServerFound', nowMs: this.clock.nowMs(), hostIndex });
     });
   }
 
@@ -1107,14 +1156,14 @@ export class ZooKeeperClient implements AsyncDisposable {
       // Tell the server, so the session's ephemerals go now rather than at expiry.
       this.closingSession = true;
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), DEFAULTS.closeSessionTimeoutMs);
+      const timer = this.clock.setTimer(() => timeout.abort(), DEFAULTS.closeSessionTimeoutMs);
       const request = this.submit(SPEC.closeSession, {}, undefined, timeout.signal);
       this.closeRequested = true;
       await request.catch(() => undefined);
-      clearTimeout(timer);
+      this.clock.clearTimer(timer);
     }
     this.closeRequested = true;
-    this.input({ type: 'close', nowMs: performance.now() });
+    this.input({ type: 'close', nowMs: this.clock.nowMs() });
   }
 }
 

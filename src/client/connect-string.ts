@@ -62,6 +62,13 @@ export class Chroot {
     return path === '/' ? this.prefix : this.prefix + path;
   }
 
+  /** Whether a server path lies in the chroot (every path does when there is none). */
+  contains(path: string): boolean {
+    if (this.prefix === '') return true;
+    if (path === this.prefix) return true;
+    return path.startsWith(this.prefix) && path.charCodeAt(this.prefix.length) === 0x2f;
+  }
+
   /**
    * The client path of a server path. Paths outside the chroot (which a well-behaved server never
    * sends) are returned unchanged rather than mangled.

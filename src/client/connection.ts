@@ -3,11 +3,10 @@
 // one event-loop turn goes out in one corked write. A connection never reconnects; when anything
 // goes wrong it closes itself with a typed error, fails what it had in flight, and says so once.
 
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import {
   DecodeError,
   FrameSplitter,
+  FrameTooLargeError,
   OpCode,
   TimeoutError,
   Xid,
@@ -15,11 +14,14 @@ import {
   part,
   readReplyHeader,
   type JuteType,
+  type OversizeFrame,
   type ReplyHeader,
 } from '../protocol/index.js';
 import { ConnectRequest, ConnectResponse, RequestHeader, WatcherEvent } from '../protocol/records.js';
+import type { Clock } from './clock.js';
 import type { HostAddress } from './connect-string.js';
-import { ProtocolViolationError, connectionLoss } from './errors.js';
+import type { Transport, TransportSocket } from './transport.js';
+import { ProtocolViolationError, ReplyTooLargeError, connectionLoss } from './errors.js';
 
 /** A request as the connection sees it: a frame, the record its reply carries, and two outcomes. */
 export interface WireRequest {
@@ -31,6 +33,11 @@ export interface WireRequest {
   complete(header: ReplyHeader, body: unknown): void;
   /** The connection closed first; `sent` says whether the request reached the socket. */
   fail(error: Error, sent: boolean): void;
+  /**
+   * The reply came, in order, but its body cannot be read (over frameBytesMax): only this request
+   * fails, with `error`; the connection carries on.
+   */
+  unreadable(error: Error): void;
 }
 
 export interface ConnectionHandlers {
@@ -55,9 +62,19 @@ export interface ConnectionOptions {
    * (a server that answers pings but not requests). 0 disables it.
    */
   readonly requestTimeoutMs: number;
+  readonly clock: Clock;
+  readonly transport: Transport;
 }
 
 type AuthCallback = (error: Error | undefined, code: number) => void;
+
+/** ReplyHeader's size: xid (4), zxid (8), err (4); what an oversize reply is judged by. */
+const REPLY_HEADER_BYTES = 16;
+/**
+ * How far past frameBytesMax a reply may declare itself and still be skipped (failing only its
+ * own request) instead of closing the connection; skipping costs bandwidth, never memory.
+ */
+const OVERSIZE_SKIP_FACTOR = 64;
 
 /** Java's MAX_SEND_PING_INTERVAL: ping at least this often when nothing else is sent. */
 const PING_INTERVAL_MAX_MS = 10_000;
@@ -77,24 +94,30 @@ export class Connection {
   private readonly authCallbacks: AuthCallback[] = [];
   private outgoing: Buffer[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private timerAtMs = Infinity;
   private nextXid = 1;
   private closedError: Error | undefined;
   private established = false;
-  private lastSendMs = performance.now();
-  /** When the last byte arrived from the server (monotonic ms). */
-  lastReceivedMs = performance.now();
+  private lastSendMs: number;
+  /** When the last byte arrived from the server (on the client's clock). */
+  lastReceivedMs: number;
+  private readonly clock: Clock;
   private readTimeoutMs = 0;
   private pingIntervalMs = 0;
   negotiatedTimeoutMs = 0;
 
   private constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: TransportSocket,
     readonly options: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
-    this.splitter = new FrameSplitter(options.frameBytesMax);
+    this.clock = options.clock;
+    this.lastSendMs = this.lastReceivedMs = options.clock.nowMs();
+    this.splitter = new FrameSplitter(options.frameBytesMax, {
+      oversizeSkipBytesMax: Math.min(0x7fffffff, options.frameBytesMax * OVERSIZE_SKIP_FACTOR),
+      oversizeHeadBytes: REPLY_HEADER_BYTES,
+    });
   }
 
   /**
@@ -105,7 +128,7 @@ export class Connection {
     options: ConnectionOptions,
     handlers: ConnectionHandlers,
   ): { connection: Connection; handshake: Promise<ConnectResponse>; cancel(error: Error): void } {
-    const socket = net.connect({ host: options.host.host, port: options.host.port, noDelay: true });
+    const socket = options.transport.connect(options.host);
     const connection = new Connection(socket, options, handlers);
     const handshake = connection.handshake();
     return { connection, handshake, cancel: (error) => connection.close(error) };
@@ -133,7 +156,7 @@ export class Connection {
     const xid = this.nextXid;
     this.nextXid = xid >= 0x7ffffff0 ? 1 : xid + 1;
     request.frame.writeInt32BE(xid, 4);
-    const sentAtMs = performance.now();
+    const sentAtMs = this.clock.nowMs();
     this.inFlight.push({ xid, sentAtMs, request });
     // The timer may be set for a later ping; a lone request must not wait past its own deadline.
     const deadline = sentAtMs + this.options.requestTimeoutMs;
@@ -157,7 +180,7 @@ export class Connection {
     if (this.closedError !== undefined) return;
     this.closedError = error;
     if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.flushScheduled = undefined;
     this.timer = undefined;
     this.outgoing = [];
@@ -181,23 +204,23 @@ export class Connection {
         }
       };
       const { host, connectTimeoutMs } = this.options;
-      const timeout = setTimeout(
+      const timeout = this.clock.setTimer(
         () => fail(new TimeoutError(`no handshake with ${describeHost(host)} within ${connectTimeoutMs} ms`)),
         connectTimeoutMs,
       );
       const onHandshake = (response: ConnectResponse) => {
-        clearTimeout(timeout);
+        this.clock.clearTimer(timeout);
         settled = true;
         this.established = true;
         this.startTimers(response.timeOut);
         resolve(response);
       };
       socket.on('connect', () => {
-        this.lastSendMs = performance.now();
+        this.lastSendMs = this.clock.nowMs();
         socket.write(encodeFrame(part(ConnectRequest, this.options.connectRequest)));
       });
       socket.on('data', (chunk: Buffer) => {
-        this.lastReceivedMs = performance.now();
+        this.lastReceivedMs = this.clock.nowMs();
         try {
           this.onData(chunk, onHandshake);
         } catch (error) {
@@ -206,11 +229,11 @@ export class Connection {
         }
       });
       socket.on('error', (error) => {
-        clearTimeout(timeout);
+        this.clock.clearTimer(timeout);
         fail(connectionLoss(false, { cause: error }));
       });
       socket.on('close', () => {
-        clearTimeout(timeout);
+        this.clock.clearTimer(timeout);
         fail(
           connectionLoss(false, {
             cause: new Error(`${describeHost(this.options.host)} closed the connection`),
@@ -221,15 +244,19 @@ export class Connection {
   }
 
   private onData(chunk: Buffer, onHandshake: (response: ConnectResponse) => void): void {
-    let frames: Buffer[];
+    let frames: Array<Buffer | OversizeFrame>;
     try {
-      frames = this.splitter.push(chunk);
+      frames = this.splitter.pushItems(chunk);
     } catch (error) {
       this.close(connectionLoss(false, { cause: error }));
       return;
     }
     for (const frame of frames) {
       if (this.closedError !== undefined) return;
+      if (!Buffer.isBuffer(frame)) {
+        this.onOversizeReply(frame);
+        continue;
+      }
       if (!this.established) {
         let response: ConnectResponse;
         try {
@@ -302,13 +329,45 @@ export class Connection {
         return;
       }
     }
+    this.shiftInFlight();
+    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
+    head.request.complete(header, body);
+  }
+
+  /**
+   * A reply over frameBytesMax. When its header shows it answers the request at the head of the
+   * line, only that request fails (its bytes are skipped); anything else (the handshake, a
+   * notification, a reply out of order) closes the connection, with the reason as its cause.
+   */
+  private onOversizeReply(frame: OversizeFrame): void {
+    const tooLarge = new FrameTooLargeError(frame.frameBytes, this.options.frameBytesMax);
+    if (!this.established || frame.head.length < REPLY_HEADER_BYTES) {
+      this.close(connectionLoss(false, { cause: tooLarge }));
+      return;
+    }
+    const header: ReplyHeader = {
+      xid: frame.head.readInt32BE(0),
+      zxid: frame.head.readBigInt64BE(4),
+      err: frame.head.readInt32BE(12),
+    };
+    const head = this.inFlight[this.inFlightHead];
+    if (header.xid < 0 || head === undefined || head.xid !== header.xid) {
+      this.close(connectionLoss(false, { cause: tooLarge }));
+      return;
+    }
+    this.shiftInFlight();
+    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
+    // An error reply needs no body: it is reported as the server meant it.
+    if (header.err !== 0) head.request.complete(header, undefined);
+    else head.request.unreadable(new ReplyTooLargeError(frame.frameBytes, this.options.frameBytesMax));
+  }
+
+  private shiftInFlight(): void {
     this.inFlight[this.inFlightHead++] = undefined as unknown as InFlight;
     if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlight.length) {
       this.inFlight.splice(0, this.inFlightHead);
       this.inFlightHead = 0;
     }
-    if (header.zxid > 0n) this.handlers.onZxid(header.zxid);
-    head.request.complete(header, body);
   }
 
   private enqueue(frame: Buffer): void {
@@ -321,7 +380,7 @@ export class Connection {
     if (this.closedError !== undefined || this.outgoing.length === 0) return;
     const frames = this.outgoing;
     this.outgoing = [];
-    this.lastSendMs = performance.now();
+    this.lastSendMs = this.clock.nowMs();
     if (frames.length === 1) {
       this.socket.write(frames[0]);
       return;
@@ -343,25 +402,25 @@ export class Connection {
 
   private rearm(): void {
     if (this.timer === undefined) return; // not established yet, or closed
-    clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
     this.armTimer();
   }
 
   private armTimer(): void {
     if (this.closedError !== undefined) return;
-    const now = performance.now();
+    const now = this.clock.nowMs();
     let next = Math.min(this.lastSendMs + this.pingIntervalMs, this.lastReceivedMs + this.readTimeoutMs);
     const oldest = this.inFlight[this.inFlightHead];
     if (oldest !== undefined && this.options.requestTimeoutMs > 0) {
       next = Math.min(next, oldest.sentAtMs + this.options.requestTimeoutMs);
     }
     this.timerAtMs = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
+    this.timer = this.clock.setTimer(() => this.onTimer(), Math.max(1, Math.ceil(next - now)));
   }
 
   private onTimer(): void {
     this.timer = undefined;
-    const now = performance.now();
+    const now = this.clock.nowMs();
     if (now - this.lastReceivedMs >= this.readTimeoutMs) {
       const silentMs = Math.round(now - this.lastReceivedMs);
       this.close(

@@ -5,6 +5,7 @@
 import {
   ClosedError,
   DecodeError,
+  FrameTooLargeError,
   ErrorCode,
   KeeperError,
   type KeeperErrorOptions,
@@ -42,3 +43,16 @@ export class ProtocolViolationError extends DecodeError {}
 
 /** The client was closed by its user; carries the reason when it was closed for one. */
 export class ClientClosedError extends ClosedError {}
+
+/**
+ * The server answered a request with a reply over the client's frameBytesMax. Only that request
+ * fails; the connection stays up. The server did process it (a write was applied): raise
+ * frameBytesMax (and the server's jute.maxbuffer) to read such replies.
+ */
+export class ReplyTooLargeError extends FrameTooLargeError {
+  constructor(frameBytes: number, frameBytesMax: number) {
+    super(frameBytes, frameBytesMax);
+    this.message =
+      `the reply of ${frameBytes} bytes is over frameBytesMax (${frameBytesMax}); it was skipped`;
+  }
+}

@@ -18,8 +18,16 @@ export {
   type ZooKeeperClientOptions,
 } from './client.js';
 export { ChannelOverflowError } from './channel.js';
+export { realClock, type Clock } from './clock.js';
+export { tcpTransport, type Transport, type TransportSocket } from './transport.js';
 export { Chroot, parseConnectString, type HostAddress, type ParsedConnectString } from './connect-string.js';
-export { ClientClosedError, ProtocolViolationError, connectionLoss, isIndeterminate } from './errors.js';
+export {
+  ClientClosedError,
+  ProtocolViolationError,
+  ReplyTooLargeError,
+  connectionLoss,
+  isIndeterminate,
+} from './errors.js';
 export {
   op,
   type CheckOpResult,

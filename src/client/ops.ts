@@ -76,7 +76,8 @@ export interface CheckOpResult {
 }
 export interface GetDataOpResult {
   readonly op: 'getData';
-  readonly data: Buffer;
+  /** null for a node with null data (not the same as empty data in ZooKeeper). */
+  readonly data: Buffer | null;
   readonly stat: Stat;
 }
 export interface GetChildrenOpResult {
@@ -176,7 +177,7 @@ export function toOpResult(result: MultiResult, chroot: Chroot): MultiOpResult |
     case OpCode.check:
       return { op: 'check' };
     case OpCode.getData:
-      return { op: 'getData', data: result.response.data ?? Buffer.alloc(0), stat: result.response.stat };
+      return { op: 'getData', data: result.response.data, stat: result.response.stat };
     case OpCode.getChildren:
       return { op: 'getChildren', children: result.response.children };
     default:

@@ -15,7 +15,15 @@ export type ConnectionState =
       readonly host: HostAddress;
       readonly negotiatedTimeoutMs: number;
     }
-  | { readonly type: 'disconnected'; readonly error?: Error }
+  | {
+      readonly type: 'disconnected';
+      readonly error?: Error;
+      /**
+       * When the server was last heard from (the client's clock, ms), absent before the first
+       * connection. The session can be presumed dead a session timeout after it, not after now.
+       */
+      readonly lastHeardMs?: number;
+    }
   | { readonly type: 'expired'; readonly error: Error }
   | { readonly type: 'authFailed'; readonly error: Error }
   | { readonly type: 'closed'; readonly error?: Error };
@@ -158,7 +166,8 @@ export class SessionMachine {
       case 'connectionLost':
         if (this.phase === 'connected' && input.attempt === this.attempt) {
           this.lastHeardMs = input.lastHeardMs;
-          this.setState({ type: 'disconnected', error: input.error }, actions);
+          const { error, lastHeardMs } = input;
+          this.setState({ type: 'disconnected', error, lastHeardMs }, actions);
           this.tryNextHost(actions);
         }
         break;
@@ -172,8 +181,8 @@ export class SessionMachine {
         if (this.phase === 'connected' && this.current.type === 'connectedReadOnly') {
           const error = connectionLoss(false, { cause: new Error('a read-write server was found') });
           actions.push({ type: 'disconnect', attempt: this.attempt, error });
-          this.setState({ type: 'disconnected', error }, actions);
           this.lastHeardMs = input.nowMs;
+          this.setState({ type: 'disconnected', error, lastHeardMs: input.nowMs }, actions);
           this.hostIndex = input.hostIndex - 1;
           this.tryNextHost(actions);
         }

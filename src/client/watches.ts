@@ -31,6 +31,8 @@ export interface WatchListener {
   onEvent(event: WatchedEvent): void;
   /** The watch can never fire again (session expired, client closed). */
   onEnd(error: Error): void;
+  /** The user's function behind this listener, by which removeWatches can name it. */
+  readonly callback?: unknown;
 }
 
 const eventTypeNames: ReadonlyMap<number, WatchedEventType> = new Map<number, WatchedEventType>([
@@ -47,6 +49,13 @@ const eventTypeNames: ReadonlyMap<number, WatchedEventType> = new Map<number, Wa
 export function watchedEventType(code: number): WatchedEventType | undefined {
   return eventTypeNames.get(code);
 }
+
+/**
+ * The key getConfig's watches are kept under. It is no client path (it has no leading slash), so
+ * under a chroot a user's "/zookeeper/config" (the server's "/app/zookeeper/config") and the real
+ * config node never share listeners; events for it still report the path "/zookeeper/config".
+ */
+export const CONFIG_WATCH_KEY = 'zookeeper:config';
 
 /** Java's limit on the path characters of one setWatches request (ClientCnxn SET_WATCHES_MAX_LENGTH). */
 export const SET_WATCHES_CHARS_MAX = 128 * 1024;
@@ -95,8 +104,13 @@ export class WatchManager {
     return this.tables[kind].has(path);
   }
 
-  /** Delivers a server event to every listener it concerns; returns how many were told. */
-  dispatch(type: number, path: string): number {
+  /**
+   * Delivers a server event to every listener it concerns; returns how many were told. `key` is
+   * where the listeners are kept (the client path, or CONFIG_WATCH_KEY); `eventPath` is the path
+   * the event reports (the key by default).
+   */
+  dispatch(type: number, key: string, eventPath: string = key): number {
+    const path = key;
     const name = watchedEventType(type);
     if (name === undefined) return 0;
     const targets = new Set<WatchListener>();
@@ -121,7 +135,7 @@ export class WatchManager {
       default:
         return 0;
     }
-    const event: WatchedEvent = { type: name, path };
+    const event: WatchedEvent = { type: name, path: eventPath };
     for (const listener of targets) this.call(() => listener.onEvent(event));
     return targets.size;
   }
@@ -130,12 +144,20 @@ export class WatchManager {
    * Removes the local listeners a removeWatches of `type` on `path` concerns and tells each one
    * with a *WatchRemoved event; returns how many were removed.
    */
-  removeLocal(path: string, type: WatcherTypeName): number {
+  removeLocal(path: string, type: WatcherTypeName, callback?: unknown): number {
     const removed: Array<[WatchListener, WatchedEventType]> = [];
     const collect = (kind: WatchKind, eventType: WatchedEventType) => {
-      const into = new Set<WatchListener>();
-      this.takeAll(kind, path, into);
-      for (const listener of into) removed.push([listener, eventType]);
+      if (callback === undefined) {
+        const into = new Set<WatchListener>();
+        this.takeAll(kind, path, into);
+        for (const listener of into) removed.push([listener, eventType]);
+        return;
+      }
+      for (const listener of this.tables[kind].get(path) ?? []) {
+        if (listener.callback !== callback) continue;
+        this.remove(kind, path, listener);
+        removed.push([listener, eventType]);
+      }
     };
     if (type === 'data' || type === 'any') {
       collect('data', 'dataWatchRemoved');
@@ -147,6 +169,20 @@ export class WatchManager {
       collect('persistentRecursive', 'persistentWatchRemoved');
     for (const [listener, eventType] of removed) this.call(() => listener.onEvent({ type: eventType, path }));
     return removed.length;
+  }
+
+  /**
+   * How many local listeners of the kinds `type` names wait on `path`; with `callback`, only
+   * those made from that function.
+   */
+  countLocal(path: string, type: WatcherTypeName, callback?: unknown): number {
+    let count = 0;
+    for (const kind of kindsOf(type)) {
+      for (const listener of this.tables[kind].get(path) ?? []) {
+        if (callback === undefined || listener.callback === callback) count++;
+      }
+    }
+    return count;
   }
 
   /** Whether any local listener of the kinds `type` names waits on `path`. */
@@ -243,6 +279,22 @@ export class WatchManager {
     } catch (error) {
       this.onListenerError(error);
     }
+  }
+}
+
+/** The tables a removeWatches / checkWatches type covers. */
+function kindsOf(type: WatcherTypeName): readonly WatchKind[] {
+  switch (type) {
+    case 'data':
+      return ['data', 'exist'];
+    case 'children':
+      return ['child'];
+    case 'persistent':
+      return ['persistent'];
+    case 'persistentRecursive':
+      return ['persistentRecursive'];
+    case 'any':
+      return kinds;
   }
 }
 

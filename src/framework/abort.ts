@@ -2,21 +2,11 @@
 // when done, and never leave a timer running after the wait is over. Time comes from a clock
 // object, so a test kit can run the framework on virtual time.
 
-import { performance } from 'node:perf_hooks';
+import { realClock, type Clock } from '../client/clock.js';
 
-/** Where the framework reads the time and arms its timers (real time unless a test kit says so). */
-export interface FrameworkClock {
-  /** Monotonic milliseconds. */
-  nowMs(): number;
-  setTimer(callback: () => void, delayMs: number): unknown;
-  clearTimer(timer: unknown): void;
-}
-
-export const realClock: FrameworkClock = {
-  nowMs: () => performance.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
-};
+/** Where the framework reads the time and arms its timers: the client's Clock (one clock for both). */
+export type FrameworkClock = Clock;
+export { realClock };
 
 /** Sleeps `ms` on `clock`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal, clock: FrameworkClock = realClock): Promise<void> {

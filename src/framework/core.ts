@@ -33,6 +33,7 @@ export type FrameworkClientOptions = Omit<
   | 'sessionPassword'
   | 'onListenerError'
   | 'random'
+  | 'clock'
 >;
 
 export interface CoreOptions {
@@ -174,6 +175,7 @@ export class FrameworkCore {
       canBeReadOnly: options.canBeReadOnly,
       onListenerError: options.onListenerError,
       random: options.random,
+      clock: options.clock,
     });
     this.current = client;
     client.onStateChange((state) => this.onClientState(client, state));
@@ -200,7 +202,8 @@ export class FrameworkCore {
         });
         break;
       case 'disconnected':
-        this.input({ type: 'disconnected', nowMs });
+        // LOST is measured from the last server response, not from when the loss was noticed.
+        this.input({ type: 'disconnected', nowMs, lastHeardMs: state.lastHeardMs });
         break;
       case 'expired':
         this.input({ type: 'expired', nowMs });

@@ -146,7 +146,8 @@ export interface DeleteOptions extends SignalOptions {
 }
 
 export interface DataResult {
-  readonly data: Buffer;
+  /** null for a node with null data; ZooKeeper keeps null and empty data apart. */
+  readonly data: Buffer | null;
   readonly stat: Stat;
 }
 
@@ -377,7 +378,7 @@ export class Framework implements AsyncDisposable {
     const wanted = dataBuffer(data);
     const resolve = async (): Promise<Resolution<Stat>> => {
       const current = await this.core.client.getData(serverPath);
-      const sameData = current.data.equals(wanted);
+      const sameData = sameBytes(current.data, wanted);
       if (sameData && (version === -1 || current.stat.version > version)) {
         return { applied: true, value: current.stat };
       }
@@ -711,7 +712,7 @@ export class Framework implements AsyncDisposable {
     } catch (error) {
       if (!(options.idempotent && hasCode(error, ErrorCode.NODE_EXISTS))) throw error;
       const existing = await client.getData(serverPath, { signal });
-      if (!existing.data.equals(dataBuffer(options.data ?? null))) throw error;
+      if (!sameBytes(existing.data, dataBuffer(options.data))) throw error;
       return { path: this.ns.toClient(serverPath), stat: existing.stat };
     }
   }
@@ -724,7 +725,7 @@ export class Framework implements AsyncDisposable {
     traits: CreateModeTraits,
     lost: KeeperError,
   ): Promise<Resolution<CreateResult>> {
-    let existing: { data: Buffer; stat: Stat };
+    let existing: { data: Buffer | null; stat: Stat };
     try {
       existing = await client.getData(serverPath);
     } catch (error) {
@@ -733,7 +734,7 @@ export class Framework implements AsyncDisposable {
     }
     const value = { path: this.ns.toClient(serverPath), stat: existing.stat };
     const ours = traits.ephemeral && existing.stat.ephemeralOwner === client.sessionId;
-    const same = options.idempotent === true && existing.data.equals(dataBuffer(options.data ?? null));
+    const same = options.idempotent === true && sameBytes(existing.data, dataBuffer(options.data));
     if (ours || same) return { applied: true, value };
     // It exists, and nothing proves it is ours: report NodeExists, marked as possibly our own.
     const error = KeeperError.from(ErrorCode.NODE_EXISTS, { path: serverPath, cause: lost });
@@ -950,9 +951,15 @@ function modeTraits(mode: CreateModeName | CreateModeFlag | undefined): CreateMo
   return traits;
 }
 
-function dataBuffer(data: Data | null | undefined): Buffer {
-  if (data === undefined || data === null) return Buffer.alloc(0);
+/** The bytes a write sends: null stays null (a node with null data), as the client sends it. */
+function dataBuffer(data: Data | null | undefined): Buffer | null {
+  if (data === undefined || data === null) return null;
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+}
+
+/** Equal node data: null matches only null, as ZooKeeper tells null from empty. */
+function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
+  return a === null || b === null ? a === b : a.equals(b);
 }
 
 function sessionEnded(cause: KeeperError): KeeperError {

@@ -17,7 +17,7 @@ export {
   type WatchOptions as FrameworkWatchOptions,
 } from './framework.js';
 export type { FrameworkClientOptions } from './core.js';
-export { realClock, type FrameworkClock } from './abort.js';
+export { type FrameworkClock } from './abort.js';
 export {
   ConnectionStateMachine,
   isConnectedState,

@@ -98,16 +98,19 @@ export class WatchRegistry {
   }
 
   /**
-   * Disarms `handle` and, when no other framework watch needs the same server watch, removes it at
-   * the server (best effort: a watch that cannot be removed now fires once into nothing).
+   * Disarms `handle` and removes its listener from the client, which removes the server watch too
+   * when no other listener (of the framework or not) needs it (best effort: a watch that cannot be
+   * removed now fires once into nothing).
    */
   async remove(handle: WatchHandle, clientPath: string): Promise<void> {
     const removedEvent: WatchedEvent = {
       type: handle.kind === 'data' ? 'dataWatchRemoved' : 'childWatchRemoved',
       path: clientPath,
     };
-    if (!handle.disarm(removedEvent)) return;
-    await handle.client.removeWatches(handle.serverPath, handle.kind, { local: true }).catch(() => undefined);
+    if (!handle.isLive) return;
+    handle.disarm(removedEvent);
+    const options = { local: true, listener: handle.listener };
+    await handle.client.removeWatches(handle.serverPath, handle.kind, options).catch(() => undefined);
   }
 }
 

@@ -56,7 +56,7 @@ describe('zk-server dump-log, dump-snapshot and purge', function () {
       await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 4000 });
       await client.connect();
       for (let round = 0; round < 4; round++) {
-        assert.equal((await client.getData(`/tools-${round}`)).data.toString(), `data-${round}`);
+        assert.equal((await client.getData(`/tools-${round}`)).data?.toString(), `data-${round}`);
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });

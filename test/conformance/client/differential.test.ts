@@ -155,7 +155,7 @@ const STEPS: readonly Step[] = [
     const big = Buffer.alloc(1_000_000, 7);
     const created = await a.create(`${ROOT}/big`, big);
     const read = await a.getData(`${ROOT}/big`);
-    return [created.stat.dataLength, read.data.equals(big), (await a.getChildren(ROOT)).children.length];
+    return [created.stat.dataLength, read.data?.equals(big), (await a.getChildren(ROOT)).children.length];
   }],
   ['config', ({ a }) => a.getConfig()],
   ['reconfig refused', ({ a }) => a.reconfig({ joining: 'server.2=127.0.0.1:2888:3888;2182' })],

@@ -9,6 +9,7 @@ import {
   DecodeError,
   FrameTooLargeError,
   ProtocolViolationError,
+  ReplyTooLargeError,
   TimeoutError,
   ZooKeeperClient,
   encodeFrame,
@@ -36,7 +37,7 @@ describe('client against a misbehaving server', function () {
     );
     await waitForState(client, 'connected');
     assert.equal(client.sessionId, sessionId, 'the session is resumed on the next connection');
-    assert.equal((await client.getData('/x')).data.toString(), 'ok');
+    assert.equal((await client.getData('/x')).data?.toString(), 'ok');
     assert.equal(server.accepted, 2);
     // The reconnect carries the latest zxid seen, so the client never goes back in time.
     assert.equal(server.connectRequests[1].lastZxidSeen, lastZxid);
@@ -59,6 +60,57 @@ describe('client against a misbehaving server', function () {
   it('drops the connection on an oversize frame without allocating it', async () => {
     const error = await firstFailure('oversize');
     assert.ok(error.cause instanceof FrameTooLargeError, String(error.cause));
+  });
+
+  it('fails only the request an oversize reply answers; the connection and the rest live on', async () => {
+    await using server = await startFakeServer(() => ({ bigReplyBytes: 50_000 }));
+    await using client = new ZooKeeperClient({ connectString: server.connectString, frameBytesMax: 4096 });
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.type));
+    await client.connect();
+    await client.sync('/');
+    const zxidBefore = client.lastZxidSeen;
+    // Pipelined: a sync before it, the oversize getData, and two requests behind it.
+    const [before, big, after, last] = await Promise.allSettled([
+      client.sync('/'),
+      client.getData('/big'),
+      client.getData('/x'),
+      client.sync('/'),
+    ]);
+    assert.equal(before.status, 'fulfilled');
+    assert.equal(big.status, 'rejected');
+    assert.ok(big.reason instanceof ReplyTooLargeError, String(big.reason));
+    assert.ok(big.reason instanceof FrameTooLargeError);
+    assert.equal(big.reason.frameBytes, 50_000);
+    assert.equal(after.status === 'fulfilled' && after.value.data?.toString(), 'ok');
+    assert.equal(last.status, 'fulfilled');
+    assert.equal(server.accepted, 1, 'the connection was kept');
+    assert.deepEqual(states, ['connected']);
+    assert.ok(client.lastZxidSeen > zxidBefore + 2n, 'the skipped reply\'s zxid counts as seen');
+  });
+
+  it('closes the connection with the typed cause when an oversize frame answers no request', async () => {
+    // An oversize notification cannot be pinned on a request: the connection goes, and the
+    // requests it held fail as connection loss whose cause says why; the client reconnects.
+    const notification = { bigReplyBytes: 50_000, xid: -1 };
+    await using server = await startFakeServer((n) => (n === 0 ? notification : 'good'));
+    await using client = new ZooKeeperClient({
+      connectString: server.connectString,
+      frameBytesMax: 4096,
+      reconnectDelayMaxMs: 20,
+    });
+    await client.connect();
+    const sessionId = client.sessionId;
+    const error = await client.getData('/x').then(
+      () => assert.fail('the connection must close under it'),
+      (e: KeeperError) => e,
+    );
+    assert.ok(error instanceof ConnectionLossError);
+    assert.ok(error.cause instanceof FrameTooLargeError, String(error.cause));
+    assert.ok(!(error.cause instanceof ReplyTooLargeError));
+    await waitForState(client, 'connected');
+    assert.equal(client.sessionId, sessionId);
+    assert.equal((await client.getData('/x')).data?.toString(), 'ok');
   });
 
   it('drops a connection that stops answering after the read timeout', async () => {
@@ -89,11 +141,12 @@ describe('client against a misbehaving server', function () {
 
   it('pings an idle connection and stays connected', async () => {
     await using server = await startFakeServer(() => 'good');
-    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 300 });
+    // 900 ms: a ping every 300 ms idle, and a read timeout (600 ms) a loaded machine does not trip.
+    await using client = new ZooKeeperClient({ connectString: server.connectString, sessionTimeoutMs: 900 });
     const states: string[] = [];
     client.onStateChange((s) => states.push(s.type));
     await client.connect();
-    // At a third of 300 ms of idleness a ping goes out; wait for a few.
+    // At a third of the timeout of idleness a ping goes out; wait for a few.
     while (server.pings < 3) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(states, ['connected']);
     assert.equal(server.accepted, 1);
@@ -106,7 +159,7 @@ describe('client against a misbehaving server', function () {
     await using client = new ZooKeeperClient({ connectString: server.connectString });
     await client.connect();
     const replies = await Promise.all(Array.from({ length: 100 }, () => client.getData('/x')));
-    assert.ok(replies.every((r) => r.data.toString() === 'ok'));
+    assert.ok(replies.every((r) => r.data?.toString() === 'ok'));
     assert.equal(server.accepted, 1);
   });
 
@@ -121,7 +174,7 @@ describe('client against a misbehaving server', function () {
     assert.ok(error instanceof ConnectionLossError);
     assert.ok(error.cause instanceof TimeoutError, String(error.cause));
     await waitForState(client, 'connected');
-    assert.equal((await client.getData('/x')).data.toString(), 'ok');
+    assert.equal((await client.getData('/x')).data?.toString(), 'ok');
   });
 
   it('survives any reply bytes: the call settles and the client carries on (fuzz)', async function () {
@@ -160,7 +213,7 @@ describe('client against a misbehaving server', function () {
             assert.ok(error instanceof Error && error.name.endsWith('Error'), String(error)),
         );
         await waitForState(client, 'connected');
-        assert.equal((await client.getData('/x')).data.toString(), 'ok');
+        assert.equal((await client.getData('/x')).data?.toString(), 'ok');
       }),
       { numRuns: 40 },
     );

@@ -221,7 +221,7 @@ async function runBoth(command: Command, client: ZooKeeperClient, model: Model, 
       return [
         await outcome(async () => {
           const { data, stat } = await client.getData(command.path);
-          return [data.toString(), stat.version, stat.ephemeralOwner !== 0n];
+          return [data?.toString(), stat.version, stat.ephemeralOwner !== 0n];
         }),
         await outcome(() => {
           const node = model.get(command.path);

@@ -18,6 +18,7 @@ import {
   type KeeperError,
 } from '../../../src/index.js';
 import { describeEachServer } from './support/servers.js';
+import { waitForState } from './support/wait.js';
 
 describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
   const clients: ZooKeeperClient[] = [];
@@ -41,6 +42,24 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     return client;
   }
 
+  it('tells null data from empty data in getData, multiRead and setData', async () => {
+    const client = await connect();
+    await client.create('/null-data', null);
+    await client.create('/empty-data', Buffer.alloc(0));
+    assert.equal((await client.getData('/null-data')).data, null);
+    assert.deepEqual((await client.getData('/empty-data')).data, Buffer.alloc(0));
+    const reads = [op.getData('/null-data'), op.getData('/empty-data')] as const;
+    const [nullRead, emptyRead] = await client.multiRead(reads);
+    assert.equal(nullRead.op === 'getData' && nullRead.data, null);
+    assert.deepEqual(emptyRead.op === 'getData' && emptyRead.data, Buffer.alloc(0));
+    await client.setData('/empty-data', null);
+    assert.equal((await client.getData('/empty-data')).data, null);
+    await client.setData('/null-data', '');
+    assert.deepEqual((await client.getData('/null-data')).data, Buffer.alloc(0));
+    await client.delete('/null-data');
+    await client.delete('/empty-data');
+  });
+
   it('creates, reads, updates and deletes a znode with versions checked', async () => {
     const client = await connect();
     const created = await client.create('/crud', 'one');
@@ -48,7 +67,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     assert.equal(created.stat.version, 0);
     assert.equal(created.stat.dataLength, 3);
     const { data, stat } = await client.getData('/crud');
-    assert.equal(data.toString(), 'one');
+    assert.equal(data?.toString(), 'one');
     const updated = await client.setData('/crud', Buffer.from('two'), { version: stat.version });
     assert.equal(updated.version, 1);
     await assert.rejects(client.setData('/crud', 'three', { version: 0 }), BadVersionError);
@@ -120,7 +139,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     const other = await connect();
     await assert.rejects(other.getData('/secret'), NoAuthError);
     await other.addAuth('digest', 'alice:secret');
-    assert.equal((await other.getData('/secret')).data.toString(), 'x');
+    assert.equal((await other.getData('/secret')).data?.toString(), 'x');
     const newStat = await owner.setACL('/secret', Acls.OPEN_ACL_UNSAFE, { version: 0 });
     assert.equal(newStat.aversion, 1);
     await assert.rejects(owner.setACL('/secret', Acls.OPEN_ACL_UNSAFE, { version: 0 }), BadVersionError);
@@ -174,7 +193,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
       op.getChildren('/mr'),
       op.getData('/mr/none'),
     ]);
-    assert.equal(data.op === 'getData' && data.data.toString(), 'root');
+    assert.equal(data.op === 'getData' && data.data?.toString(), 'root');
     assert.deepEqual(children.op === 'getChildren' && children.children, ['c1']);
     assert.ok(
       missing.op === 'error' && missing.error instanceof NoNodeError && missing.error.path === '/mr/none',
@@ -188,7 +207,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     const client = await connect('/app/chroot');
     const created = await client.create('/node', 'in chroot');
     assert.equal(created.path, '/node');
-    assert.equal((await root.getData('/app/chroot/node')).data.toString(), 'in chroot');
+    assert.equal((await root.getData('/app/chroot/node')).data?.toString(), 'in chroot');
     const seq = await client.create('/s-', null, { mode: 'EPHEMERAL_SEQUENTIAL' });
     assert.match(seq.path, /^\/s-\d{10}$/);
     assert.deepEqual(await client.getEphemerals('/'), [seq.path]);
@@ -199,6 +218,28 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
     const [result] = await client.multi([op.create('/m')]);
     assert.equal(result.path, '/m');
     await client.sync('/');
+  });
+
+  it('keeps a user /zookeeper/config under a chroot apart from the config node, reconnect included', async () => {
+    const root = await connect();
+    await root.create('/cfg-chroot');
+    await root.create('/cfg-chroot/zookeeper');
+    await root.create('/cfg-chroot/zookeeper/config', 'user');
+    const client = await connect('/cfg-chroot');
+    const config = await client.getConfig({ watch: true });
+    let configEvents = 0;
+    config.watch.then(() => configEvents++, () => undefined);
+    const user = await client.getData('/zookeeper/config', { watch: true });
+    assert.equal(user.data?.toString(), 'user');
+    assert.notEqual(String(config.data), 'user', 'getConfig reads the real config node');
+    // The reconnect re-registers the user's watch under the chroot, the config watch outside it.
+    client.dropConnection();
+    await waitForState(client, 'connected');
+    await root.setData('/cfg-chroot/zookeeper/config', 'changed');
+    assert.deepEqual(await user.watch, { type: 'nodeDataChanged', path: '/zookeeper/config' });
+    await client.sync('/');
+    assert.equal(configEvents, 0, 'a change of the user node is no config change');
+    assert.deepEqual(await client.getEphemerals('/'), []);
   });
 
   it('pipelines many requests on one connection and keeps their order', async () => {
@@ -216,7 +257,7 @@ describeEachServer('client operations', { tickTimeMs: 2000 }, (target) => {
       numbers.slice().sort((a, b) => a - b),
     );
     const reads = await Promise.all(created.map((c) => client.getData(c.path)));
-    reads.forEach((r, i) => assert.equal(r.data.toString(), String(i)));
+    reads.forEach((r, i) => assert.equal(r.data?.toString(), String(i)));
     assert.equal(await client.getAllChildrenNumber('/pipe'), count);
   });
 

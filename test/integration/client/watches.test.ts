@@ -113,6 +113,56 @@ describeEachServer('client watches', { tickTimeMs: 2000 }, (target) => {
     await client.removeWatches('/rm', 'children', { local: true });
   });
 
+  it('removes only the named listener; the server watch goes with the last one', async () => {
+    await client.create('/rm-one', 'a');
+    const first: WatchedEvent[] = [];
+    const second: WatchedEvent[] = [];
+    const onFirst = (event: WatchedEvent) => void first.push(event);
+    let secondFired!: () => void;
+    const secondDone = new Promise<void>((resolve) => (secondFired = resolve));
+    const onSecond = (event: WatchedEvent) => {
+      second.push(event);
+      secondFired();
+    };
+    await client.getData('/rm-one', { watch: onFirst });
+    await client.exists('/rm-one', { watch: onSecond });
+    const stranger = () => undefined;
+    await assert.rejects(client.removeWatches('/rm-one', 'data', { listener: stranger }), NoWatcherError);
+    await client.removeWatches('/rm-one', 'data', { listener: onFirst });
+    assert.deepEqual(first, [{ type: 'dataWatchRemoved', path: '/rm-one' }]);
+    await client.checkWatches('/rm-one', 'data'); // still needed by onSecond
+    await other.setData('/rm-one', 'b');
+    await secondDone;
+    assert.deepEqual(second, [{ type: 'nodeDataChanged', path: '/rm-one' }]);
+    assert.equal(first.length, 1, 'the removed listener hears nothing more');
+    // The last listener takes the server watch with it.
+    await client.getData('/rm-one', { watch: onFirst });
+    await client.removeWatches('/rm-one', 'data', { listener: onFirst });
+    await assert.rejects(client.checkWatches('/rm-one', 'data'), NoWatcherError);
+  });
+
+  it('removes one persistent listener of several by its function', async () => {
+    await client.create('/rm-p');
+    const kept: WatchedEvent[] = [];
+    const dropped: WatchedEvent[] = [];
+    const onDropped = (event: WatchedEvent) => void dropped.push(event);
+    let keptFired!: () => void;
+    const keptDone = new Promise<void>((resolve) => (keptFired = resolve));
+    await client.addWatch('/rm-p', { listener: onDropped });
+    await client.addWatch('/rm-p', {
+      listener: (event) => {
+        kept.push(event);
+        keptFired();
+      },
+    });
+    await client.removeWatches('/rm-p', 'persistent', { listener: onDropped });
+    assert.deepEqual(dropped, [{ type: 'persistentWatchRemoved', path: '/rm-p' }]);
+    await other.setData('/rm-p', 'x');
+    await keptDone;
+    assert.deepEqual(kept, [{ type: 'nodeDataChanged', path: '/rm-p' }]);
+    assert.equal(dropped.length, 1);
+  });
+
   it('lets a persistent watch report events through a listener', async () => {
     await client.create('/pl');
     const events: WatchedEvent[] = [];

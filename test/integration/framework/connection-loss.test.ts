@@ -142,7 +142,7 @@ describeEachServer('framework connection loss', { tickTimeMs: 200 }, (target) =>
     await lostPlain;
     assert.equal((await plain).version, 2);
     const { data, stat } = await direct.getData('/loss/d');
-    assert.equal(data.toString(), 'v2');
+    assert.equal(data?.toString(), 'v2');
     assert.equal(stat.version, 2, 'each write applied exactly once');
   });
 

@@ -66,7 +66,7 @@ describeEachServer('framework operations', { containerCheckIntervalMs: 100 }, (t
   it('creates with parents, as containers when asked, and data from the options', async () => {
     const created = await framework.create('/ops/a/b/leaf', { data: 'v', createParents: true });
     assert.equal(created.path, '/ops/a/b/leaf');
-    assert.equal((await direct.getData('/ops/a/b/leaf')).data.toString(), 'v');
+    assert.equal((await direct.getData('/ops/a/b/leaf')).data?.toString(), 'v');
     const asContainers = { createParents: true, parentsAsContainers: true } as const;
     await framework.create('/ops/c/leaf', { ...asContainers, mode: 'EPHEMERAL' });
     await framework.delete('/ops/c/leaf');
@@ -82,6 +82,11 @@ describeEachServer('framework operations', { containerCheckIntervalMs: 100 }, (t
     assert.equal(again.path, '/ops/idem');
     await assert.rejects(framework.create('/ops/idem', { data: 'other', idempotent: true }), NodeExistsError);
     await assert.rejects(framework.create('/ops/idem', { data: 'same' }), NodeExistsError);
+    // Null data and empty data are different data to ZooKeeper, and so to an idempotent create.
+    await framework.create('/ops/idem-null');
+    assert.equal((await framework.getData('/ops/idem-null')).data, null);
+    await framework.create('/ops/idem-null', { idempotent: true });
+    await assert.rejects(framework.create('/ops/idem-null', { data: '', idempotent: true }), NodeExistsError);
   });
 
   it('names protected nodes _c_<uuid>-name', async () => {
@@ -115,7 +120,7 @@ describeEachServer('framework operations', { containerCheckIntervalMs: 100 }, (t
     await framework.create('/ops/rw', { data: 'one' });
     const stat = await framework.setData('/ops/rw', 'two', { version: 0 });
     assert.equal(stat.version, 1);
-    assert.equal((await framework.getData('/ops/rw')).data.toString(), 'two');
+    assert.equal((await framework.getData('/ops/rw')).data?.toString(), 'two');
     assert.equal(await framework.exists('/ops/nothing'), null);
     assert.equal((await framework.exists('/ops/rw'))?.version, 1);
     await framework.create('/ops/rw/kid');
@@ -148,8 +153,8 @@ describeEachServer('framework operations', { containerCheckIntervalMs: 100 }, (t
     assert.equal(a.namespace, 'tenant-a');
     await a.create('/x', { data: 'in a' });
     await b.create('/x', { data: 'in b' });
-    assert.equal((await direct.getData('/tenant-a/x')).data.toString(), 'in a');
-    assert.equal((await direct.getData('/tenant-b/x')).data.toString(), 'in b');
+    assert.equal((await direct.getData('/tenant-a/x')).data?.toString(), 'in a');
+    assert.equal((await direct.getData('/tenant-b/x')).data?.toString(), 'in b');
     assert.deepEqual((await a.getChildren('/')).children, ['x']);
     const { watch } = await a.getData('/x', { watch: true });
     await b.setData('/x', 'b changed');
@@ -218,7 +223,7 @@ describeEachServer('framework operations', { containerCheckIntervalMs: 100 }, (t
       defaultAcl: Acls.CREATOR_ALL_ACL,
     });
     await authed.create('/ops/private', { data: 'mine' });
-    assert.equal((await authed.getData('/ops/private')).data.toString(), 'mine');
+    assert.equal((await authed.getData('/ops/private')).data?.toString(), 'mine');
     await assert.rejects(direct.getData('/ops/private'), NoAuthError);
   });
 

@@ -38,7 +38,7 @@ describeOnRecipeServers('counters', '/counters/c', (suite) => {
     await changes.return?.();
     await aChanges.return?.();
     const direct = await fx.client();
-    assert.deepEqual([...(await direct.getData(path())).data], [0xff, 0xff, 0xff, 0xfb], '4-byte int');
+    assert.deepEqual([...(await direct.getData(path())).data ?? []], [0xff, 0xff, 0xff, 0xfb], '4-byte int');
   });
 
   it('shared value: a change made while disconnected is reported after the reconnect', async () => {

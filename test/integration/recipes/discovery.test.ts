@@ -41,7 +41,7 @@ for (const factory of RECIPE_SERVERS) {
       const instance = await discovery.register({ name: 'api', id: 'a1', address: '10.0.0.1', port: 80 });
       const node = await direct.getData(`${basePath()}/api/a1`);
       assert.equal(node.stat.ephemeralOwner, zk.sessionId);
-      assert.equal(JSON.parse(node.data.toString()).port, 80);
+      assert.equal(JSON.parse(String(node.data)).port, 80);
       assert.deepEqual(await discovery.names(), ['api']);
       assert.deepEqual(await discovery.instances('api'), [instance]);
       await discovery.unregister('a1');

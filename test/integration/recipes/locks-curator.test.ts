@@ -33,7 +33,7 @@ describe('locks and leader latch with real Curator 5.4 on Apache 3.8', function 
     const counter = '/interop-locks/counter';
     await fw.create(counter, { data: '0', createParents: true });
     const cycles = 12;
-    const read = async () => Number((await fw.getData(counter)).data.toString());
+    const read = async () => Number((await fw.getData(counter)).data?.toString());
     const ours = (async () => {
       const mutex = new Mutex(fw, path, { owner: 'node' });
       for (let i = 0; i < cycles; i++) {

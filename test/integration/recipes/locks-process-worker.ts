@@ -22,7 +22,7 @@ while (Date.now() < endAt) {
     if (lease.fencingToken <= lastToken) tokensIncrease = false;
     lastToken = lease.fencingToken;
     tokens.push(String(lease.fencingToken));
-    const value = Number((await fw.getData(counterPath!)).data.toString());
+    const value = Number((await fw.getData(counterPath!)).data?.toString());
     if (lease.state !== 'held') continue;
     await lease.guard([txn.setData(counterPath!, String(value + 1))]);
     increments++;

@@ -63,14 +63,14 @@ describe('eight processes share one mutex on a 3-node ensemble while a member di
     // Kill a member once the workers are busy (some have their sessions on it).
     for (;;) {
       const { data, watch } = await fw.getData('/processes/counter', { watch: true });
-      if (Number(data.toString()) >= 20) break;
+      if (Number(data?.toString()) >= 20) break;
       await watch;
     }
     const victim = ensemble.members.find((m) => m.running)!;
     await victim.kill();
     const reports = await Promise.all(workers);
     await fw.sync('/');
-    const counter = Number((await fw.getData('/processes/counter')).data.toString());
+    const counter = Number((await fw.getData('/processes/counter')).data?.toString());
     const increments = reports.reduce((sum, r) => sum + r.increments, 0);
     assert.ok(increments > 0, 'the processes got the lock');
     // A guarded write whose reply was lost may have applied without being counted: never fewer.

@@ -33,7 +33,7 @@ describeOnRecipeServers('managed nodes', '/nodes/n', (suite) => {
     const czxid = (await direct.exists(`${path()}/me`))!.czxid;
     await node.setData('b');
     const read = await direct.getData(`${path()}/me`);
-    assert.equal(read.data.toString(), 'b');
+    assert.equal(read.data?.toString(), 'b');
     assert.equal(read.stat.czxid, czxid, 'updated in place');
     await node.close();
     await node.close();
@@ -48,14 +48,14 @@ describeOnRecipeServers('managed nodes', '/nodes/n', (suite) => {
     await expireSession(zk, proxy, suite.server.connectString);
     await back;
     await eventually(async () => (await direct.exists(`${path()}/me`))?.ephemeralOwner === zk.sessionId);
-    assert.equal((await direct.getData(`${path()}/me`)).data.toString(), 'a');
+    assert.equal((await direct.getData(`${path()}/me`)).data?.toString(), 'a');
   });
 
   it('a TTL node is a container with data and a touched TTL child, both gone on close', async () => {
     const zk = await fx.framework();
     const direct = await fx.client();
     const node = await startPersistentTtlNode(zk, path(), { ttlMs: 200, data: 'lease' });
-    assert.equal((await direct.getData(path())).data.toString(), 'lease');
+    assert.equal((await direct.getData(path())).data?.toString(), 'lease');
     const touched = (await direct.exists(`${path()}/touch`))!.mzxid;
     await eventually(async () => (await direct.exists(`${path()}/touch`))!.mzxid > touched);
     await node.close();
@@ -123,7 +123,7 @@ describe('TTL node expiry on Apache ZooKeeper 3.8 (fast container checks)', func
     // While touched it outlives its TTL several times over.
     const start = Date.now();
     await eventually(() => Date.now() - start > 1_000);
-    assert.equal((await direct.getData('/ttl/job')).data.toString(), 'lease');
+    assert.equal((await direct.getData('/ttl/job')).data?.toString(), 'lease');
     await owner.close(); // the owner goes away without closing the node
     await eventually(async () => (await direct.exists('/ttl/job')) === null);
   });

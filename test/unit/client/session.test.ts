@@ -94,7 +94,10 @@ describe('SessionMachine', () => {
       lastHeardMs: 90,
       error: new Error('x'),
     });
-    assert.equal(of(actions, 'state')[0].state.type, 'disconnected');
+    const [disconnected] = of(actions, 'state');
+    assert.equal(disconnected.state.type, 'disconnected');
+    // The state carries when the server was last heard from: LOST is measured from it.
+    assert.equal(disconnected.state.type === 'disconnected' && disconnected.state.lastHeardMs, 90);
     const [connect] = of(actions, 'connect');
     assert.equal(connect.host.host, 'b');
     assert.equal(connect.sessionId, 0x77n);

@@ -1,5 +1,5 @@
-// The framework's shell on a virtual clock with fake clients: client states become framework
-// states, SUSPENDED turns LOST one session timeout later by the framework's own timer, LOST
+// The framework's shell on the test kit's virtual clock with fake clients: client states become
+// framework states, SUSPENDED turns LOST one session timeout later by the framework's own timer, LOST
 // replaces the client by a new session whose connection is RECONNECTED, watches of the lost
 // session end, and operations wait (in virtual time) for a connection before they run.
 import assert from 'node:assert/strict';
@@ -10,40 +10,9 @@ import {
   createFramework,
   retryNTimes,
   type ConnectionState,
-  type FrameworkClock,
   type ZooKeeperClient,
 } from '../../../src/index.js';
-
-class VirtualClock implements FrameworkClock {
-  private now = 0;
-  private timers = new Map<number, { atMs: number; callback: () => void }>();
-  private nextId = 1;
-  nowMs = () => this.now;
-  setTimer = (callback: () => void, delayMs: number) => {
-    const id = this.nextId++;
-    this.timers.set(id, { atMs: this.now + delayMs, callback });
-    return id;
-  };
-  clearTimer = (timer: unknown) => void this.timers.delete(timer as number);
-  get pending(): number {
-    return this.timers.size;
-  }
-  /** Moves time forward, firing due timers in order (and the promise jobs they start). */
-  async advance(ms: number): Promise<void> {
-    const target = this.now + ms;
-    for (;;) {
-      const dueTimers = [...this.timers].filter(([, t]) => t.atMs <= target);
-      const due = dueTimers.sort((a, b) => a[1].atMs - b[1].atMs)[0];
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.now = due[1].atMs;
-      due[1].callback();
-      await settle();
-    }
-    this.now = target;
-    await settle();
-  }
-}
+import { VirtualClock } from '../../../server/testing/index.js';
 
 /** Lets every promise job that is ready run (a macrotask turn drains them all). */
 async function settle(): Promise<void> {
@@ -102,7 +71,7 @@ function start(clock: VirtualClock) {
 
 describe('framework shell on a virtual clock', () => {
   it('goes SUSPENDED, LOST by its own timer, then RECONNECTED on a new session', async () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(0);
     const framework = start(clock);
     const states: string[] = [];
     framework.onConnectionStateChange((change) => states.push(`${change.state}:${change.sessionId}`));
@@ -121,11 +90,11 @@ describe('framework shell on a virtual clock', () => {
     assert.deepEqual(states, ['CONNECTED:1', 'SUSPENDED:1', 'LOST:1', 'RECONNECTED:2']);
     assert.equal(framework.sessionId, 2n);
     await framework.close();
-    assert.equal(clock.pending, 0, 'no timer left');
+    assert.equal(clock.pendingTimers, 0, 'no timer left');
   });
 
   it('runs an operation once a connection comes, waiting in virtual time', async () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(0);
     const framework = start(clock);
     let done = false;
     const reading = framework.getData('/x').then((result) => {
@@ -138,12 +107,12 @@ describe('framework shell on a virtual clock', () => {
     await clock.advance(700);
     FakeClient.made[0].connectAs(1n);
     await settle();
-    assert.equal((await reading).data.toString(), 'd');
+    assert.equal((await reading).data?.toString(), 'd');
     await framework.close();
   });
 
   it('gives up with ConnectionLoss when no connection comes within the policy', async () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(0);
     const framework = start(clock);
     const reading = framework.getData('/x');
     reading.catch(() => undefined);
@@ -156,6 +125,6 @@ describe('framework shell on a virtual clock', () => {
     await clock.advance(1);
     await assert.rejects(reading, ConnectionLossError);
     await framework.close();
-    assert.equal(clock.pending, 0);
+    assert.equal(clock.pendingTimers, 0);
   });
 });

@@ -1,6 +1,7 @@
-// The watch registry counts framework watches per path and kind, so removing one recipe's watch
-// reaches the server only when no other framework watch needs it; ended and fired watches stop
-// counting. The client is a stand-in that records removeWatches calls.
+// The watch registry counts framework watches per path and kind; removing one recipe's watch
+// disarms it and asks the client to remove that one listener (the client keeps the server watch
+// while other listeners need it); ended and fired watches stop counting. The client is a stand-in
+// that records removeWatches calls.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type { WatchedEvent, ZooKeeperClient } from '../../../src/index.js';
@@ -8,15 +9,20 @@ import { WatchRegistry, WatchScope } from '../../../src/framework/watch-registry
 
 function fakeClient() {
   const removed: string[] = [];
+  const listeners: unknown[] = [];
   const client = {
-    removeWatches: async (path: string, type: string) => void removed.push(`${type} ${path}`),
+    removeWatches: async (path: string, type: string, options: { local?: boolean; listener?: unknown }) => {
+      assert.equal(options.local, true);
+      listeners.push(options.listener);
+      removed.push(`${type} ${path}`);
+    },
   } as unknown as ZooKeeperClient;
-  return { client, removed };
+  return { client, removed, listeners };
 }
 
 describe('watch registry and scopes', () => {
-  it('removes at the server only the last framework watch of a path and kind', async () => {
-    const { client, removed } = fakeClient();
+  it('removes exactly the listener of the watch removed, and counts what is left', async () => {
+    const { client, removed, listeners } = fakeClient();
     const registry = new WatchRegistry();
     const events: WatchedEvent[] = [];
     const a = registry.add(client, '/p', 'data', (e) => events.push(e), () => undefined);
@@ -24,10 +30,14 @@ describe('watch registry and scopes', () => {
     registry.add(client, '/p', 'children', () => undefined, () => undefined);
     assert.equal(registry.count('/p', 'data'), 2);
     await registry.remove(a, '/user-p');
-    assert.deepEqual(removed, []);
-    assert.deepEqual(events, [{ type: 'dataWatchRemoved', path: '/user-p' }]);
-    await registry.remove(b, '/user-p');
     assert.deepEqual(removed, ['data /p']);
+    assert.deepEqual(listeners, [a.listener]);
+    assert.deepEqual(events, [{ type: 'dataWatchRemoved', path: '/user-p' }]);
+    assert.equal(registry.count('/p', 'data'), 1);
+    await registry.remove(b, '/user-p');
+    await registry.remove(b, '/user-p'); // a second removal of the same watch does nothing
+    assert.deepEqual(listeners, [a.listener, b.listener]);
+    assert.equal(registry.count('/p', 'data'), 0);
     assert.equal(registry.count('/p', 'children'), 1);
   });
 

@@ -24,7 +24,12 @@ export type Behaviour =
   /** Answers the connection's first getData with these raw bytes (a fuzz case), later ones well. */
   | { readonly raw: Buffer }
   /** Holds getData replies until this many arrived, then answers them all in order. */
-  | { readonly holdUntil: number };
+  | { readonly holdUntil: number }
+  /**
+   * Answers the connection's first getData with a reply of this many bytes (header, then padding),
+   * sent in small pieces; with `xid`, under that xid (-1: as a notification) instead of its own.
+   */
+  | { readonly bigReplyBytes: number; readonly xid?: number };
 
 export interface FakeServer extends AsyncDisposable {
   readonly port: number;
@@ -153,6 +158,9 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
   }
   if (typeof behaviour === 'object') {
     if ('raw' in behaviour) socket.write(behaviour.raw);
+    if ('bigReplyBytes' in behaviour) {
+      writeBigReply(socket, behaviour.xid ?? xid, zxid, behaviour.bigReplyBytes);
+    }
     return;
   }
   switch (behaviour) {
@@ -180,5 +188,17 @@ function answer(socket: net.Socket, request: DecodedRequest, behaviour: Behaviou
       socket.write(
         encodeFrame(header(xid), part(records.GetDataResponse, { data: Buffer.from('ok'), stat: ZERO_STAT })),
       );
+  }
+}
+
+/** A reply frame of `bytes` bytes under a real header, written in pieces that split the header. */
+function writeBigReply(socket: net.Socket, xid: number, zxid: bigint, bytes: number): void {
+  const frame = Buffer.alloc(4 + bytes, 0x61);
+  frame.writeInt32BE(bytes, 0);
+  frame.writeInt32BE(xid, 4);
+  frame.writeBigInt64BE(zxid, 8);
+  frame.writeInt32BE(0, 16);
+  for (let at = 0, piece = 7; at < frame.length; at += piece, piece = Math.min(piece * 3, 4096)) {
+    socket.write(frame.subarray(at, at + piece));
   }
 }
