@@ -228,7 +228,7 @@ export class LeaderLatch implements AsyncDisposable {
       this.#lease = undefined;
       ended.abort(lease.signal.aborted ? lease.signal.reason : closing.reason);
       if (!closing.aborted || this.#closeMode === 'notify') this.#emit({ isLeader: false });
-      await lease.release();
+      await lease.release({ confirm: true });
     }
   }
 

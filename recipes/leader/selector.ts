@@ -140,7 +140,7 @@ export class LeaderSelector implements AsyncDisposable {
     } finally {
       this.#leading = false;
       this.#interrupt = undefined;
-      await lease.release();
+      await lease.release({ confirm: true });
     }
   }
 }

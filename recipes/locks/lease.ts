@@ -75,6 +75,7 @@ export class HeldLease extends EventEmitter {
   readonly #clock: FrameworkClock;
   readonly #options: LeaseOptions;
   #timer: unknown;
+  #watchSoon: NodeJS.Immediate | undefined;
   #unsubscribe: () => void = () => {};
   #untrackClose: () => void = () => {};
   #holders = 0;
@@ -89,7 +90,13 @@ export class HeldLease extends EventEmitter {
     this.#watching = fw.withWatcherRemoval();
     this.on('error', () => undefined); // listeners' errors are not ours to crash on
     this.#unsubscribe = fw.onConnectionStateChange((change) => this.#onConnection(change));
-    this.#watchNode();
+    // The watch on our node goes out one event-loop turn later: a lease released at once (a tight
+    // acquire/release loop) then costs no request. Nothing is missed meanwhile: a node deleted
+    // before the read is reported by the read itself (NoNode).
+    this.#watchSoon = setImmediate(() => {
+      this.#watchSoon = undefined;
+      this.#watchNode();
+    });
     this.#untrackClose = onFrameworkClosed(fw, () => this.#input({ type: 'client-closed' }));
     // A change that came between the ownership check and now.
     if (fw.sessionId !== node.sessionId) this.#input({ type: 'session-expired' });
@@ -111,7 +118,10 @@ export class HeldLease extends EventEmitter {
     this.#holders++;
   }
 
-  /** Releases one handle; the last deletes the node. Resolves when the delete is done or queued. */
+  /**
+   * Releases one handle; the last deletes the node. The delete is sent at once; the promise resolves
+   * when the server has done it (or, while disconnected, once it is left to the background retries).
+   */
   releaseOne(): Promise<void> {
     this.#holders--;
     if (this.#holders > 0) return Promise.resolve();
@@ -147,6 +157,8 @@ export class HeldLease extends EventEmitter {
 
   /** Stops tracking without deleting the node (the framework closed, or the owner took it over). */
   #stop(): void {
+    if (this.#watchSoon !== undefined) clearImmediate(this.#watchSoon);
+    this.#watchSoon = undefined;
     this.#unsubscribe();
     this.#untrackClose();
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
@@ -248,12 +260,24 @@ export class HeldLease extends EventEmitter {
   }
 }
 
+export interface ReleaseOptions {
+  /**
+   * Wait until the server has deleted the node (default false). Without it, release() resolves as
+   * soon as the delete is sent: whatever this client sends next reaches the server after it (one
+   * session's requests are applied in order), others get the lock only once it is applied, so safety
+   * is the same and a release-then-acquire loop saves a round trip. Confirm when you tell another
+   * party out of band that the lock is free, or check from another session that it is.
+   */
+  confirm?: boolean;
+}
+
 /**
- * The handle users hold. Release is idempotent; disposing releases. Each handle of a re-entered lock
- * is released on its own; the node goes with the last.
+ * The handle users hold. Release is idempotent; disposing releases (without confirm). Each handle of
+ * a re-entered lock is released on its own; the node goes with the last.
  */
 export class Lease implements AsyncDisposable {
   #released = false;
+  #deleted: Promise<void> = Promise.resolve();
 
   /** @internal */
   constructor(readonly held: HeldLease, readonly lockPath: string) {
@@ -300,11 +324,14 @@ export class Lease implements AsyncDisposable {
     return this.held.guard(ops, options);
   }
 
-  /** Releases this handle. Idempotent. */
-  async release(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    await this.held.releaseOne();
+  /** Releases this handle. Idempotent; a later call with `confirm` still waits for the delete. */
+  async release(options: ReleaseOptions = {}): Promise<void> {
+    if (!this.#released) {
+      this.#released = true;
+      this.#deleted = this.held.releaseOne();
+      this.#deleted.catch(() => undefined);
+    }
+    if (options.confirm) await this.#deleted;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -112,13 +112,18 @@ async function contendWithOneNode(
   onQueued: ((nodePath: string) => void) | undefined,
 ): Promise<HeldNode | 'restart' | 'not-acquired'> {
   const fw = spec.framework;
-  const created = await fw.create(joinPath(spec.dir, spec.marker), {
+  const creating = fw.create(joinPath(spec.dir, spec.marker), {
     mode: 'EPHEMERAL_SEQUENTIAL',
     protected: true,
     parentsAsContainers: true,
     data: spec.data,
     signal,
   });
+  // The first listing goes out right behind the create instead of after its reply: a session's
+  // requests are answered in order, so it sees our node, and an uncontended acquire costs one round
+  // trip. A listing that went out first after all (or failed) is simply done again below.
+  let pipelined: Promise<string[] | undefined> | undefined = listBehind(fw, spec.dir, signal);
+  const created = await creating;
   const ourPath = created.path;
   const nodeName = baseName(ourPath);
   const sessionId = created.stat?.ephemeralOwner ?? fw.sessionId;
@@ -129,7 +134,11 @@ async function contendWithOneNode(
     for (;;) {
       signal.throwIfAborted();
       if (fw.sessionId !== sessionId || sessionGone.signal.aborted) return 'restart'; // a dead session's node
-      const { children } = await fw.getChildren(spec.dir, { signal: roundSignal });
+      const early = pipelined === undefined ? undefined : await raceSignal(pipelined, roundSignal);
+      pipelined = undefined;
+      const children = early?.includes(nodeName)
+        ? early
+        : (await fw.getChildren(spec.dir, { signal: roundSignal })).children;
       const heldByUs = spec.heldByUs === undefined ? {} : { heldByUs: spec.heldByUs };
       const decision = decideContender(children, nodeName, spec.policy, heldByUs);
       if (decision.kind === 'missing') return 'restart';
@@ -156,6 +165,36 @@ async function contendWithOneNode(
     offSession();
     if (!keep) await removeNode(fw, ourPath, sessionId);
   }
+}
+
+/**
+ * Lists `dir` in the next turn of the event loop: after the create issued in this turn has been
+ * handed to the client (its writes go out once per turn), so the listing follows it on the wire.
+ * Resolves undefined on any failure; the caller then lists again the ordinary way.
+ */
+function listBehind(fw: Framework, dir: string, signal: AbortSignal): Promise<string[] | undefined> {
+  return new Promise<string[] | undefined>((resolve) => {
+    setImmediate(() => {
+      if (signal.aborted) return resolve(undefined);
+      fw.getChildren(dir, { signal }).then(
+        ({ children }) => resolve(children),
+        () => resolve(undefined),
+      );
+    });
+  });
+}
+
+/** `promise`, or the signal's reason as a rejection once it aborts. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort = () => {};
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** Waits until the predecessor goes, or the connection changes (then the caller looks again). */

@@ -1,0 +1,80 @@
+// Round trips of recipes counted on the wire (a recording proxy between client and server), not timed:
+// an uncontended mutex cycle is one flight of requests (the release's delete, the next create and its
+// listing go out together), and a cache (re)build issues a level's reads at once instead of one by one.
+import assert from 'node:assert/strict';
+import { it } from 'mocha';
+import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
+import { operationFor } from '../../../src/protocol/index.js';
+import { Mutex } from '../../../recipes/index.js';
+import { startRecordingProxy, type RecordedFrame, type RecordingProxy } from '../../support/recording-proxy.js';
+import { describeOnRecipeServers } from './discovery-support/servers.js';
+
+const PING_XID = -2;
+const NOTIFICATION_XID = -1;
+
+/** The client's requests from `frames`, as op names grouped in flights: runs with no reply between. */
+export function requestFlights(frames: readonly RecordedFrame[]): string[][] {
+  const flights: string[][] = [];
+  let current: string[] = [];
+  for (const frame of frames) {
+    const xid = frame.bytes.readInt32BE(4);
+    if (xid === PING_XID || xid === NOTIFICATION_XID) continue;
+    if (frame.direction === 'reply') {
+      if (current.length > 0) flights.push(current);
+      current = [];
+      continue;
+    }
+    const code = frame.bytes.readInt32BE(8);
+    current.push(operationFor(code)?.name ?? String(code));
+  }
+  if (current.length > 0) flights.push(current);
+  return flights;
+}
+
+/** A framework whose traffic the returned proxy records. */
+export async function recordedFramework(port: number): Promise<{ fw: Framework; proxy: RecordingProxy }> {
+  const proxy = await startRecordingProxy({ host: '127.0.0.1', port });
+  const fw = createFramework({ connectString: proxy.connectString, retry: retryNTimes(3, 50) });
+  await fw.blockUntilConnected();
+  return { fw, proxy };
+}
+
+describeOnRecipeServers('round trips', '/round-trips/t', (suite) => {
+  it('an uncontended acquire+release cycle of the mutex is one flight of three requests', async () => {
+    const { fw, proxy } = await recordedFramework(suite.server.port);
+    try {
+      const mutex = new Mutex(fw, suite.path());
+      await (await mutex.acquire()).release({ confirm: true }); // makes the lock's parents
+      const start = proxy.frames().length;
+      for (let cycle = 0; cycle < 4; cycle++) {
+        const lease = await mutex.acquire();
+        await lease.release();
+      }
+      const last = await mutex.acquire();
+      await last.release({ confirm: true });
+      const flights = requestFlights(proxy.frames().slice(start));
+      const cycle = ['delete', 'create2', 'getChildren'];
+      assert.deepEqual(flights, [['create2', 'getChildren'], cycle, cycle, cycle, cycle, ['delete']]);
+    } finally {
+      await fw.close();
+      await proxy.close();
+    }
+  });
+
+  it('a lease held past one event-loop turn watches its own node (one getData)', async () => {
+    const { fw, proxy } = await recordedFramework(suite.server.port);
+    try {
+      const mutex = new Mutex(fw, suite.path());
+      const lease = await mutex.acquire();
+      const watched = await proxy.waitFor((frame) => {
+        if (frame.direction !== 'request' || frame.bytes.readInt32BE(4) < 0) return false;
+        return operationFor(frame.bytes.readInt32BE(8))?.name === 'getData';
+      });
+      assert.ok(watched.bytes.includes(Buffer.from(lease.nodePath)), 'the watch is on our own node');
+      await lease.release({ confirm: true });
+    } finally {
+      await fw.close();
+      await proxy.close();
+    }
+  });
+});
