@@ -70,6 +70,8 @@ function onFrameworkClosed(fw: Framework, listener: () => void): () => void {
  */
 export class HeldLease extends EventEmitter {
   #state: LeaseState = { kind: 'held' };
+  /** Wall-clock time (ms since the epoch) when the lock was acquired; see Lease.acquiredAtMs. */
+  readonly acquiredAtMs = Date.now();
   readonly #controller = new AbortController();
   readonly #fw: Framework;
   readonly #clock: FrameworkClock;
@@ -287,6 +289,15 @@ export class Lease implements AsyncDisposable {
   /** The lock node's czxid: strictly increasing across every acquisition, of every lock. */
   get fencingToken(): bigint {
     return this.held.node.czxid;
+  }
+
+  /**
+   * When this process got the lock (ms since the epoch, local wall clock). The lock node's JSON has
+   * `requestedAt` instead: it is written once, when the contender node is created (joins the queue);
+   * writing the acquisition time into it would cost a second write per acquisition.
+   */
+  get acquiredAtMs(): number {
+    return this.held.acquiredAtMs;
   }
 
   /** Our lock node's path. */
