@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { operationFor } from '../../../src/protocol/index.js';
-import { Mutex } from '../../../recipes/index.js';
-import { startRecordingProxy, type RecordedFrame, type RecordingProxy } from '../../support/recording-proxy.js';
+import { Mutex, startTreeCache } from '../../../recipes/index.js';
+import {
+  startRecordingProxy,
+  type RecordedFrame,
+  type RecordingProxy,
+} from '../../support/recording-proxy.js';
 import { describeOnRecipeServers } from './discovery-support/servers.js';
 
 const PING_XID = -2;
@@ -60,6 +64,46 @@ describeOnRecipeServers('round trips', '/round-trips/t', (suite) => {
       await proxy.close();
     }
   });
+
+  for (const watchMode of ['persistentRecursive', 'oneShot'] as const) {
+    it(`a tree cache (${watchMode}) loads and rebuilds a level's reads in one flight`, async () => {
+      const { fw, proxy } = await recordedFramework(suite.server.port);
+      try {
+        const root = suite.path();
+        const children = 20;
+        await fw.create(root, { createParents: true });
+        const made = Array.from({ length: children }, (_, i) => fw.create(`${root}/n${i}`, { data: `${i}` }));
+        await Promise.all(made);
+        const start = proxy.frames().length;
+        await using cache = await startTreeCache(fw, root, { watchMode });
+        assert.equal(cache.children(root).length, children);
+        const levelReads = 2 * children; // each child's data and children
+        const loadFlights = requestFlights(proxy.frames().slice(start));
+        assert.ok(Math.max(...loadFlights.map((f) => f.length)) >= levelReads, JSON.stringify(loadFlights));
+        assert.ok(loadFlights.length <= 6, `first load took ${loadFlights.length} flights`);
+
+        if (watchMode === 'oneShot') return; // same session: the server re-sets its watches, no rebuild
+        // Connection cut: a persistent watch does not replay what was missed, so the cache reads the
+        // tree again; the children's reads still go out as one flight (count them as they cross).
+        const dropped = proxy.frames().length;
+        let dataReads = 0;
+        const levelRead = proxy.waitFor((frame) => {
+          if (proxy.frames().indexOf(frame) < dropped) return false;
+          if (frame.direction !== 'request' || frame.bytes.readInt32BE(4) < 0) return false;
+          if (operationFor(frame.bytes.readInt32BE(8))?.name === 'getData') dataReads++;
+          return dataReads >= children;
+        });
+        proxy.dropConnections();
+        await levelRead;
+        const rebuildFlights = requestFlights(proxy.frames().slice(dropped));
+        const largest = Math.max(...rebuildFlights.map((f) => f.length));
+        assert.ok(largest >= children, JSON.stringify(rebuildFlights));
+      } finally {
+        await fw.close();
+        await proxy.close();
+      }
+    });
+  }
 
   it('a lease held past one event-loop turn watches its own node (one getData)', async () => {
     const { fw, proxy } = await recordedFramework(suite.server.port);
