@@ -130,7 +130,8 @@ export class DistributedAtomicLong {
     try {
       lease = await promoted.mutex.acquire({ signal, timeoutMs: promoted.timeoutMs });
     } catch (error) {
-      if (error instanceof LockTimeoutError && !signal?.aborted) return result.value; // Curator: not succeeded
+      // Not acquired in time: not succeeded, as Curator reports it.
+      if (error instanceof LockTimeoutError && !signal?.aborted) return result.value;
       throw error;
     }
     await using _held = lease;
@@ -191,7 +192,9 @@ function promotion(zk: Framework, options: AtomicLongOptions, attemptsMax: numbe
   const timeoutMs = given.timeoutMs ?? options.lockTimeoutMs ?? LOCK_TIMEOUT_MS_DEFAULT;
   const lockAttemptsMax = given.attemptsMax ?? attemptsMax;
   if (!Number.isSafeInteger(lockAttemptsMax) || lockAttemptsMax < 1) {
-    throw new InvalidArgumentError(`promotedLock.attemptsMax must be a positive integer, got ${lockAttemptsMax}`);
+    throw new InvalidArgumentError(
+      `promotedLock.attemptsMax must be a positive integer, got ${lockAttemptsMax}`,
+    );
   }
   return { mutex: new Mutex(zk, given.lockPath), timeoutMs, attemptsMax: lockAttemptsMax };
 }

@@ -29,6 +29,8 @@ export interface LeaseOptions {
   clock?: FrameworkClock | undefined;
   /** SUSPENDED means doubt until a deadline ('uncertain', the default) or an immediate loss ('lose'). */
   onSuspended?: 'uncertain' | 'lose' | undefined;
+  /** Deletes our node on release (default: removeNode); resolves once it is deleted. */
+  deleteNode?: ((node: HeldNode) => Promise<void>) | undefined;
 }
 
 /** Rejects guard() when our node is gone: the lock is no longer ours. */
@@ -137,6 +139,7 @@ export class HeldLease extends EventEmitter {
     this.#stop();
     // Deleting the node fires (and so ends) our watch on it; remove the watch only if the node stays.
     if (wasLostWithSession) await this.#watching.removeWatches().catch(() => undefined);
+    else if (this.#options.deleteNode !== undefined) await this.#options.deleteNode(this.node);
     else await removeNode(this.#fw, this.node.path, this.node.sessionId);
   }
 
@@ -264,11 +267,11 @@ export class HeldLease extends EventEmitter {
 
 export interface ReleaseOptions {
   /**
-   * Wait until the server has deleted the node (default false). Without it, release() resolves as
-   * soon as the delete is sent: whatever this client sends next reaches the server after it (one
-   * session's requests are applied in order), others get the lock only once it is applied, so safety
-   * is the same and a release-then-acquire loop saves a round trip. Confirm when you tell another
-   * party out of band that the lock is free, or check from another session that it is.
+   * Wait until the server has deleted the node (default false). Without it, release() resolves at
+   * once: the delete goes out at the end of this event-loop turn, or inside the transaction of the
+   * same lock's next acquire if one starts before then (one write for release-then-acquire). Others
+   * get the lock only once the delete is applied, so safety is the same as waiting. Confirm when you
+   * tell another party out of band that the lock is free, or check from any session that it is.
    */
   confirm?: boolean;
 }

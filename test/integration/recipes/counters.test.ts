@@ -11,6 +11,7 @@ import {
   startSharedValue,
 } from '../../../recipes/index.js';
 import { ephemeralsUnder } from '../../conformance/recipes/nodes.js';
+import { eventually } from '../framework/support/wait.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
 import {
   describeOnRecipeServers,
@@ -98,9 +99,11 @@ describeOnRecipeServers('counters', '/counters/c', (suite) => {
     const lockPath = `${path()}-lock`;
     const promoted = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1, promotedLock: { lockPath } });
     assert.deepEqual(await promoted.add(1n), { succeeded: true, preValue: 7n, postValue: 8n });
-    // Our Mutex took the lock path (Curator's layout): one contender node made and deleted again.
-    const { stat } = await zk.getChildren(lockPath, { withStat: true });
-    assert.equal(stat?.cversion, 2);
+    // Our Mutex took the lock path (Curator's layout): one contender node made, and deleted again
+    // once the release's delete has gone out (it leaves at the end of the turn).
+    const childChanges = async () => (await zk.getChildren(lockPath, { withStat: true })).stat?.cversion;
+    await eventually(async () => (await childChanges()) === 2, 5_000).catch(() => undefined);
+    assert.equal(await childChanges(), 2);
     assert.deepEqual(await ephemeralsUnder(zk, lockPath), []);
   });
 

@@ -1,11 +1,12 @@
 // Round trips of recipes counted on the wire (a recording proxy between client and server), not timed:
-// an uncontended mutex cycle is one flight of requests (the release's delete, the next create and its
-// listing go out together), and a cache (re)build issues a level's reads at once instead of one by one.
+// an uncontended mutex release+acquire is one transaction (delete and create) with the listing beside
+// it, and a cache (re)build issues a level's reads at once instead of one by one.
 import assert from 'node:assert/strict';
 import { it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { operationFor } from '../../../src/protocol/index.js';
-import { Mutex, startTreeCache } from '../../../recipes/index.js';
+import { Mutex, breakLock, startTreeCache } from '../../../recipes/index.js';
+import { ephemeralsUnder } from '../../conformance/recipes/nodes.js';
 import {
   startRecordingProxy,
   type RecordedFrame,
@@ -44,7 +45,7 @@ export async function recordedFramework(port: number): Promise<{ fw: Framework; 
 }
 
 describeOnRecipeServers('round trips', '/round-trips/t', (suite) => {
-  it('an uncontended acquire+release cycle of the mutex is one flight of three requests', async () => {
+  it('an uncontended release+acquire of the mutex is one write and two flights', async () => {
     const { fw, proxy } = await recordedFramework(suite.server.port);
     try {
       const mutex = new Mutex(fw, suite.path());
@@ -57,8 +58,12 @@ describeOnRecipeServers('round trips', '/round-trips/t', (suite) => {
       const last = await mutex.acquire();
       await last.release({ confirm: true });
       const flights = requestFlights(proxy.frames().slice(start));
-      const cycle = ['delete', 'create2', 'getChildren'];
-      assert.deepEqual(flights, [['create2', 'getChildren'], cycle, cycle, cycle, cycle, ['delete']]);
+      // The first acquire: create and listing together, then nothing more (create2 gives the stat).
+      // Each next cycle: the release's delete and the new create in one transaction, the listing
+      // with it, then the new node's stat (a create inside a multi has none); a confirmed release.
+      const cycle = [['multi', 'getChildren'], ['exists']];
+      const first = ['create2', 'getChildren'];
+      assert.deepEqual(flights, [first, ...cycle, ...cycle, ...cycle, ...cycle, ['delete']]);
     } finally {
       await fw.close();
       await proxy.close();
@@ -104,6 +109,21 @@ describeOnRecipeServers('round trips', '/round-trips/t', (suite) => {
       }
     });
   }
+
+  it('a folded release whose node an admin already deleted falls back to a plain create', async () => {
+    const [fw, admin] = [await suite.fx.framework(), await suite.fx.framework()];
+    const path = suite.path();
+    const mutex = new Mutex(fw, path);
+    const first = await mutex.acquire();
+    assert.equal((await breakLock(admin, path)).length, 1);
+    await first.release(); // its delete is folded into the acquire below, and fails there: NoNode
+    const second = await mutex.acquire();
+    assert.equal(second.state, 'held');
+    assert.ok(second.fencingToken > first.fencingToken);
+    assert.deepEqual(await ephemeralsUnder(admin, path), [second.nodePath]);
+    await second.release({ confirm: true });
+    assert.deepEqual(await ephemeralsUnder(admin, path), []);
+  });
 
   it('a lease held past one event-loop turn watches its own node (one getData)', async () => {
     const { fw, proxy } = await recordedFramework(suite.server.port);
