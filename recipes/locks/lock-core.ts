@@ -137,7 +137,14 @@ async function contendWithOneNode(
   // requests are answered in order, so it sees our node, and an uncontended acquire costs one round
   // trip. A listing that went out first after all (or failed) is simply done again below.
   let pipelined: Promise<string[] | undefined> | undefined = listBehind(fw, spec.dir, signal);
-  const created = await creating;
+  let created: Awaited<typeof creating>;
+  try {
+    created = await creating;
+  } catch (error) {
+    // The session ended under the create: a node it may have made went with it. Start over.
+    if (!signal.aborted && isSessionEnd(error)) return 'restart';
+    throw error;
+  }
   const ourPath = created.path;
   const nodeName = baseName(ourPath);
   const sessionId = created.stat?.ephemeralOwner ?? fw.sessionId;
