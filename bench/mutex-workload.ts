@@ -1,7 +1,7 @@
 // The mutex figures measured the way the Curator harness and kazoo_lock.py measure theirs, for a
 // mutex written in TypeScript: uncontended acquire + release cycles on one client, and the hand-off
 // latency among several contenders (from one holder starting its release to the next holder
-// returning from acquire). Used by typeScriptMutexSide in recipes.ts (our mutex: TODO(issue 8)).
+// returning from acquire). Used by typeScriptMutexSide in recipes.ts for our Mutex.
 
 /** Takes the lock; disposing the lease releases it. */
 export type AcquireLock = (signal: AbortSignal) => Promise<AsyncDisposable>;

@@ -1,8 +1,10 @@
 // Issue 8's recipe figures: mutex acquire + release cycles per second uncontended, and the hand-off
 // latency among 4 contenders, for Curator 5.4's InterProcessMutex (Java) and kazoo's Lock (Python),
-// all against one Apache ZooKeeper 3.8 standalone server. Our mutex joins as the first side once it
-// lands (see OUR_MUTEX_SIDE below); until then the table shows the baselines without ratios.
+// and our Mutex (recipes/locks) as the first side, all against one Apache ZooKeeper 3.8 standalone
+// server in the same run, so the table shows ours/Curator and ours/kazoo ratios.
 import { randomBytes } from 'node:crypto';
+import { createFramework } from '../src/index.js';
+import { Mutex } from '../recipes/index.js';
 import { comparison, type Comparison, type Figure, type RunMode, type Side } from './comparison.js';
 import { curatorAvailable, startBenchCurator, type CuratorHarness } from './curator.js';
 import { kazooAvailable, startKazoo, type KazooLockBench } from './kazoo.js';
@@ -101,17 +103,13 @@ export function typeScriptMutexSide(
   };
 }
 
-// ----- Registration point for our mutex: TODO(issue 8) -----
-// Once recipes/locks' Mutex is on main, replace `undefined` below with (about eight lines):
-//   typeScriptMutexSide('ours', async (connectString, path) => {
-//     const framework = createFramework({ connectString });        // from ../src/framework/index.js
-//     await framework.blockUntilConnected();
-//     const mutex = new Mutex(framework, path);                      // from ../recipes/index.js
-//     return { acquire: (signal) => mutex.acquire({ signal }), close: () => framework.close() };
-//   })
-// It then becomes the first side and the table gains ratios ours/Curator and ours/kazoo.
-// No stand-in here: there is no figure for our mutex until the real one is measured.
-const OUR_MUTEX_SIDE: Side<MutexContext> | undefined = undefined;
+/** Our Mutex (recipes/locks) on a framework of its own per contender, with its default options. */
+const ourSide: Side<MutexContext> = typeScriptMutexSide('ours', async (connectString, path) => {
+  const framework = createFramework({ connectString });
+  await framework.blockUntilConnected();
+  const mutex = new Mutex(framework, path);
+  return { acquire: (signal) => mutex.acquire({ signal }), close: () => framework.close() };
+});
 
 async function setup(): Promise<MutexContext & AsyncDisposable> {
   const server = await startApacheServer();
@@ -132,23 +130,22 @@ async function setup(): Promise<MutexContext & AsyncDisposable> {
 }
 
 export function recipeComparisons(): Comparison[] {
-  const ours = OUR_MUTEX_SIDE;
-  const baselines = 'Curator InterProcessMutex and kazoo Lock (Apache 3.8 standalone)';
-  const name = ours === undefined ? `Mutex: ${baselines}` : `Mutex: ours vs ${baselines}`;
   return [
     comparison<MutexContext>({
-      name,
+      name: 'Mutex: ours vs Curator InterProcessMutex and kazoo Lock (Apache 3.8 standalone)',
       notes: [
         'Uncontended: one client acquires and releases one lock path in a loop, timed inside its',
         `  own process. Hand-off: ${CONTENDERS} clients (own sessions, one process) take one lock in`,
         '  turn; time from a holder starting its release to the next holder returning from acquire.',
         'Curator runs in a JVM with default JIT (warmed by an unrecorded first round); kazoo under',
         '  Debian python3. Goal (issue 8): ours ≥ 2× their cycles/s, hand-off p50 ≤ 0.5× theirs.',
-        ...(ours === undefined ? ['Our mutex is not registered yet: TODO(issue 8), bench/recipes.ts.'] : []),
+        'Ours per uncontended cycle: one write (the release\'s delete and the next create in one',
+        '  multi, the listing beside it) and a read of the new node\'s stat: two round trips; Curator',
+        '  and kazoo: two writes and three round trips (create, getChildren, delete).',
       ],
       figures: MUTEX_FIGURES,
-      sides: [...(ours === undefined ? [] : [ours]), curatorSide, kazooSide],
-      firstIsOurs: ours !== undefined,
+      sides: [ourSide, curatorSide, kazooSide],
+      firstIsOurs: true,
       async skipReason() {
         if (!apacheAvailable()) return 'Apache ZooKeeper (Debian `zookeeper`) or java is not installed';
         if (!curatorAvailable()) return 'Curator jars or javac are not installed';

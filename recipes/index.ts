@@ -59,7 +59,7 @@ export * from './locks/semaphore.js';
 /** @public */
 export * from './locks/multi-lock.js';
 /** @public */
-export { Lease, LeaseLostError, type LeaseStateName } from './locks/lease.js';
+export { Lease, LeaseLostError, type LeaseStateName, type ReleaseOptions } from './locks/lease.js';
 /** @public */
 export { LockTimeoutError } from './locks/lock-core.js';
 

@@ -15,6 +15,7 @@
 // (a persistent watch does not replay what changed while the connection was down). Session loss:
 // the same rebuild on the new session, with the watch set again. Long pauses: the cache is as stale
 // as the pause is long, then catches up through the watch or the rebuild. Limits: `nodesMax` nodes.
+import { setMaxListeners } from 'node:events';
 import {
   ErrorCode,
   InvalidArgumentError,
@@ -59,6 +60,8 @@ export interface TreeCacheOptions {
 }
 
 export const TREE_CACHE_NODES_MAX_DEFAULT = 100_000;
+/** Paths whose reads a (re)build has in flight at once (two reads each: data and children). */
+export const LOAD_PATHS_IN_FLIGHT_MAX = 500;
 
 export class TreeCache implements AsyncDisposable {
   readonly #zk: WatcherRemovingFramework;
@@ -94,6 +97,8 @@ export class TreeCache implements AsyncDisposable {
     this.#nodesMax = options.nodesMax ?? TREE_CACHE_NODES_MAX_DEFAULT;
     this.#tasks = new SerialTasks((error) => this.#reportError(error));
     this.#stream = new EventStream(options.eventsQueuedMax ?? EVENTS_QUEUED_MAX_DEFAULT);
+    // Every read in flight listens on this signal: a level's reads go out together.
+    setMaxListeners(2 * LOAD_PATHS_IN_FLIGHT_MAX + 16, this.#closing.signal);
   }
 
   /** 'persistentRecursive' or 'oneShot' once started. */
@@ -243,13 +248,11 @@ export class TreeCache implements AsyncDisposable {
     const signal = this.#closing.signal;
     if (signal.aborted || !this.#snapshot.has(path)) return;
     const children = await this.#readChildren(path, true, signal);
-    for (const child of children) {
-      const childPath = joinPath(path, child);
-      if (this.#snapshot.has(childPath)) continue;
-      const loaded = new Map<string, CachedNode>();
-      await this.#loadInto(childPath, loaded, signal);
-      for (const [p, node] of [...loaded].sort(([a], [b]) => a.length - b.length)) this.#apply(p, node);
-    }
+    const added = children.map((child) => joinPath(path, child)).filter((p) => !this.#snapshot.has(p));
+    if (added.length === 0) return;
+    const loaded = new Map<string, CachedNode>();
+    await this.#loadInto(added, loaded, signal);
+    for (const [p, node] of loaded) this.#apply(p, node); // loaded level by level: parents first
   }
 
   #removeSubtree(path: string): void {
@@ -295,29 +298,54 @@ export class TreeCache implements AsyncDisposable {
   async #loadTree(signal: AbortSignal): Promise<Map<string, CachedNode>> {
     const loaded = new Map<string, CachedNode>();
     this.#watchSession = this.#zk.sessionId;
-    await this.#loadInto(this.path, loaded, signal);
+    await this.#loadInto([this.path], loaded, signal);
     if (!loaded.has(this.path) && this.#mode === 'oneShot' && (await this.#watchRootCreation(signal))) {
-      await this.#loadInto(this.path, loaded, signal);
+      await this.#loadInto([this.path], loaded, signal);
     }
     return loaded;
   }
 
-  /** Reads `path` and its subtree (breadth first) into `into`, within the depth and size limits. */
-  async #loadInto(path: string, into: Map<string, CachedNode>, signal: AbortSignal): Promise<void> {
+  /**
+   * Reads the subtrees at `roots` into `into`, a level at a time, parents first, within the depth and
+   * size limits. A level's reads (every node's data and children) go out together, in chunks of
+   * LOAD_PATHS_IN_FLIGHT_MAX paths, so a (re)build takes one round trip per level, not two per node.
+   */
+  async #loadInto(
+    roots: readonly string[],
+    into: Map<string, CachedNode>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const oneShot = this.#mode === 'oneShot';
-    const queue = [path];
-    while (queue.length > 0) {
-      const next = queue.shift()!;
-      const node = await this.#readNode(next, oneShot, signal);
-      if (node === undefined) continue;
-      if (into.size >= this.#nodesMax) {
-        this.#overLimit();
-        return;
+    let level = [...roots];
+    while (level.length > 0) {
+      const nextLevel: string[] = [];
+      for (let start = 0; start < level.length; start += LOAD_PATHS_IN_FLIGHT_MAX) {
+        const chunk = level.slice(start, start + LOAD_PATHS_IN_FLIGHT_MAX);
+        const reading = chunk.map((path) => this.#readNodeAndChildren(path, oneShot, signal));
+        const reads = await Promise.all(reading);
+        for (const [i, path] of chunk.entries()) {
+          const { node, children } = reads[i]!;
+          if (node === undefined) continue;
+          if (into.size >= this.#nodesMax) {
+            this.#overLimit();
+            return;
+          }
+          into.set(path, node);
+          for (const child of children) nextLevel.push(joinPath(path, child));
+        }
       }
-      into.set(next, node);
-      if (this.#depthOf(next) >= this.#maxDepth) continue;
-      for (const child of await this.#readChildren(next, oneShot, signal)) queue.push(joinPath(next, child));
+      level = nextLevel;
     }
+  }
+
+  /** A node's data and (where the depth allows) its children, read together. */
+  async #readNodeAndChildren(path: string, watch: boolean, signal: AbortSignal) {
+    const wantChildren = this.#depthOf(path) < this.#maxDepth;
+    const [node, children] = await Promise.all([
+      this.#readNode(path, watch, signal),
+      wantChildren ? this.#readChildren(path, watch, signal) : Promise.resolve([]),
+    ]);
+    return { node, children: node === undefined ? [] : children };
   }
 
   async #readNode(path: string, watch: boolean, signal: AbortSignal): Promise<CachedNode | undefined> {
@@ -363,8 +391,8 @@ export class TreeCache implements AsyncDisposable {
   /** Loads the root's subtree into the live snapshot, parents first. */
   async #loadRoot(): Promise<void> {
     const loaded = new Map<string, CachedNode>();
-    await this.#loadInto(this.path, loaded, this.#closing.signal);
-    for (const [p, node] of [...loaded].sort(([a], [b]) => a.length - b.length)) this.#apply(p, node);
+    await this.#loadInto([this.path], loaded, this.#closing.signal);
+    for (const [p, node] of loaded) this.#apply(p, node); // loaded level by level: parents first
   }
 
   #depthOf(path: string): number {

@@ -1,12 +1,14 @@
 // DistributedAtomicLong: a 64-bit counter changed by optimistic compare-and-set on the node's version
 // (Curator's DistributedAtomicLong, same 8-byte big-endian format), with an optional promoted-to-lock
-// fallback: after `attemptsMax` lost races, take a lock and try again under it.
+// fallback (Curator's PromotedToLock): after `attemptsMax` lost races, take our Mutex (Curator's
+// InterProcessMutex layout, so Java counters promoted on the same lock path exclude us) and try again
+// under it. A lock not acquired in time gives `succeeded: false`, as in Curator, not an error.
 //
 //   const counter = new DistributedAtomicLong(zk, '/counters/requests');
 //   const { succeeded, preValue, postValue } = await counter.increment();
 //   if (!succeeded) retryLater();          // contention beat every attempt (Curator's semantics)
-//   // With the fallback, e.g. the locks recipe's mutex (any { acquire } giving an AsyncDisposable):
-//   new DistributedAtomicLong(zk, path, { promotedLock: new Mutex(zk, '/locks/requests') });
+//   new DistributedAtomicLong(zk, path, { promotedLock: { lockPath: '/locks/requests', timeoutMs: 5_000 } });
+//   new DistributedAtomicLong(zk, path, { promotedLock: new Mutex(zk, '/locks/requests') }); // the same
 //
 // Guarantees. A result with `succeeded` was written atomically: no update is lost, `postValue` is
 // what the node held right after our write. `succeeded: false` means nothing was written. SUSPENDED:
@@ -16,6 +18,9 @@
 // persistent); only the promoted lock is session-bound and is released by the server if we die.
 import { ErrorCode, InvalidArgumentError, pathProblem, type Framework } from '../../src/index.js';
 import { hasErrorCode } from '../cache/events.js';
+import { LockTimeoutError } from '../locks/lock-core.js';
+import type { Lease } from '../locks/lease.js';
+import { Mutex } from '../locks/mutex.js';
 import { planAtomicLong, type AtomicLongNode, type AtomicLongOp } from './atomic-long.js';
 
 export interface AtomicResult {
@@ -24,25 +29,29 @@ export interface AtomicResult {
   readonly postValue: bigint;
 }
 
-/**
- * The lock the fallback takes (e.g. the locks recipe's mutex on a lock path): anything whose
- * `acquire` resolves with a handle that releases it when disposed.
- */
-export interface PromotedLock {
-  acquire(options: { signal?: AbortSignal; timeoutMs?: number }): Promise<AsyncDisposable>;
+/** Curator's PromotedToLock: the mutex path, how long to wait for it, the attempts made under it. */
+export interface PromotedToLock {
+  lockPath: string;
+  /** How long to wait for the lock; past it the operation reports `succeeded: false`. Default 30 000. */
+  timeoutMs?: number;
+  /** Attempts while holding the lock. Default: the optimistic attemptsMax. */
+  attemptsMax?: number;
 }
 
 export interface AtomicLongOptions {
   /** Optimistic attempts before giving up (or promoting to the lock). Default 10. */
   attemptsMax?: number;
-  /** Fallback after the optimistic attempts: try again (attemptsMax times) while holding it. */
-  promotedLock?: PromotedLock;
-  /** How long to wait for the promoted lock. Default 30 000. */
+  /** Fallback after the optimistic attempts: our Mutex on a lock path, or a Mutex given here. */
+  promotedLock?: PromotedToLock | Mutex;
+  /** How long to wait for a promoted lock given as a Mutex. Default 30 000. */
   lockTimeoutMs?: number;
 }
 
+const LOCK_TIMEOUT_MS_DEFAULT = 30_000;
+
 export class DistributedAtomicLong {
   readonly #attemptsMax: number;
+  readonly #promoted: { mutex: Mutex; timeoutMs: number; attemptsMax: number } | undefined;
 
   constructor(
     private readonly zk: Framework,
@@ -55,6 +64,7 @@ export class DistributedAtomicLong {
     if (!Number.isSafeInteger(this.#attemptsMax) || this.#attemptsMax < 1) {
       throw new InvalidArgumentError(`attemptsMax must be a positive integer, got ${this.#attemptsMax}`);
     }
+    this.#promoted = promotion(zk, options, this.#attemptsMax);
   }
 
   /** The current value (0 when the node does not exist). */
@@ -113,23 +123,29 @@ export class DistributedAtomicLong {
   }
 
   async #run(op: AtomicLongOp, signal: AbortSignal | undefined): Promise<AtomicResult> {
-    let result = await this.#attempts(op, signal);
-    if (result.succeeded || result.final || this.options.promotedLock === undefined) return result.value;
-    await using _lock = await this.options.promotedLock.acquire({
-      signal,
-      timeoutMs: this.options.lockTimeoutMs ?? 30_000,
-    });
-    result = await this.#attempts(op, signal);
-    return result.value;
+    const result = await this.#attempts(op, signal, this.#attemptsMax);
+    const promoted = this.#promoted;
+    if (result.succeeded || result.final || promoted === undefined) return result.value;
+    let lease: Lease;
+    try {
+      lease = await promoted.mutex.acquire({ signal, timeoutMs: promoted.timeoutMs });
+    } catch (error) {
+      // Not acquired in time: not succeeded, as Curator reports it.
+      if (error instanceof LockTimeoutError && !signal?.aborted) return result.value;
+      throw error;
+    }
+    await using _held = lease;
+    return (await this.#attempts(op, signal, promoted.attemptsMax)).value;
   }
 
-  /** Up to attemptsMax optimistic tries; `final` when the answer cannot change by trying again. */
+  /** Up to `attemptsMax` tries; `final` when the answer cannot change by trying again. */
   async #attempts(
     op: AtomicLongOp,
     signal: AbortSignal | undefined,
+    attemptsMax: number,
   ): Promise<{ succeeded: boolean; final: boolean; value: AtomicResult }> {
     let last: AtomicResult = { succeeded: false, preValue: 0n, postValue: 0n };
-    for (let attempt = 0; attempt < this.#attemptsMax; attempt++) {
+    for (let attempt = 0; attempt < attemptsMax; attempt++) {
       signal?.throwIfAborted();
       const node = await this.#read(signal);
       const plan = planAtomicLong(node, op);
@@ -164,6 +180,23 @@ export class DistributedAtomicLong {
       throw error;
     }
   }
+}
+
+/** The promoted lock as our Mutex, from a PromotedToLock (Curator's shape) or a Mutex as given. */
+function promotion(zk: Framework, options: AtomicLongOptions, attemptsMax: number) {
+  const given = options.promotedLock;
+  if (given === undefined) return undefined;
+  if (given instanceof Mutex) {
+    return { mutex: given, timeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS_DEFAULT, attemptsMax };
+  }
+  const timeoutMs = given.timeoutMs ?? options.lockTimeoutMs ?? LOCK_TIMEOUT_MS_DEFAULT;
+  const lockAttemptsMax = given.attemptsMax ?? attemptsMax;
+  if (!Number.isSafeInteger(lockAttemptsMax) || lockAttemptsMax < 1) {
+    throw new InvalidArgumentError(
+      `promotedLock.attemptsMax must be a positive integer, got ${lockAttemptsMax}`,
+    );
+  }
+  return { mutex: new Mutex(zk, given.lockPath), timeoutMs, attemptsMax: lockAttemptsMax };
 }
 
 function bigintArg(value: bigint, name: string): bigint {

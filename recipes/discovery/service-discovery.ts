@@ -40,6 +40,9 @@ import { instancePath, servicePath } from './paths.js';
 import { ServiceCache, type ServiceCacheOptions } from './service-cache.js';
 import { ServiceProvider, type ServiceProviderOptions } from './service-provider.js';
 
+/** Instance reads `instances()` has in flight at once. */
+const INSTANCE_READS_IN_FLIGHT_MAX = 500;
+
 export interface ServiceDiscoveryOptions {
   /** Where services live, e.g. '/services' (Curator's basePath). */
   basePath: string;
@@ -216,10 +219,13 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
       if (hasErrorCode(error, ErrorCode.NO_NODE)) return [];
       throw error;
     }
+    // The instances' reads go out together (in bounded chunks), not one round trip each.
     const found: ServiceInstance<P>[] = [];
-    for (const id of ids.sort()) {
-      const instance = await this.instance(name, id, options);
-      if (instance !== undefined) found.push(instance);
+    const sorted = ids.sort();
+    for (let start = 0; start < sorted.length; start += INSTANCE_READS_IN_FLIGHT_MAX) {
+      const chunk = sorted.slice(start, start + INSTANCE_READS_IN_FLIGHT_MAX);
+      const read = await Promise.all(chunk.map((id) => this.instance(name, id, options)));
+      for (const instance of read) if (instance !== undefined) found.push(instance);
     }
     return found;
   }

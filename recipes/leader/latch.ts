@@ -232,7 +232,7 @@ export class LeaderLatch implements AsyncDisposable {
       observed.end();
       ended.abort(lease.signal.aborted ? lease.signal.reason : closing.reason);
       if (!closing.aborted || this.#closeMode === 'notify') this.#emit({ isLeader: false });
-      await lease.release();
+      await lease.release({ confirm: true });
     }
   }
 

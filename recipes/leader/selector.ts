@@ -150,7 +150,7 @@ export class LeaderSelector implements AsyncDisposable {
       this.#leading = false;
       this.#interrupt = undefined;
       observed.end();
-      await lease.release();
+      await lease.release({ confirm: true });
     }
   }
 }

@@ -30,6 +30,8 @@ export interface LeaseOptions {
   clock?: FrameworkClock | undefined;
   /** SUSPENDED means doubt until a deadline ('uncertain', the default) or an immediate loss ('lose'). */
   onSuspended?: 'uncertain' | 'lose' | undefined;
+  /** Deletes our node on release (default: removeNode); resolves once it is deleted. */
+  deleteNode?: ((node: HeldNode) => Promise<void>) | undefined;
 }
 
 /** Rejects guard() when our node is gone: the lock is no longer ours. */
@@ -71,11 +73,14 @@ function onFrameworkClosed(fw: Framework, listener: () => void): () => void {
  */
 export class HeldLease extends EventEmitter {
   #state: LeaseState = { kind: 'held' };
+  /** Wall-clock time (ms since the epoch) when the lock was acquired; see Lease.acquiredAtMs. */
+  readonly acquiredAtMs = Date.now();
   readonly #controller = new AbortController();
   readonly #fw: Framework;
   readonly #clock: FrameworkClock;
   readonly #options: LeaseOptions;
   #timer: unknown;
+  #watchSoon: NodeJS.Immediate | undefined;
   #unsubscribe: () => void = () => {};
   #untrackClose: () => void = () => {};
   #holders = 0;
@@ -91,7 +96,13 @@ export class HeldLease extends EventEmitter {
     this.#watching = fw.withWatcherRemoval();
     this.on('error', () => undefined); // listeners' errors are not ours to crash on
     this.#unsubscribe = fw.onConnectionStateChange((change) => this.#onConnection(change));
-    this.#watchNode();
+    // The watch on our node goes out one event-loop turn later: a lease released at once (a tight
+    // acquire/release loop) then costs no request. Nothing is missed meanwhile: a node deleted
+    // before the read is reported by the read itself (NoNode).
+    this.#watchSoon = setImmediate(() => {
+      this.#watchSoon = undefined;
+      this.#watchNode();
+    });
     this.#untrackClose = onFrameworkClosed(fw, () => this.#input({ type: 'client-closed' }));
     // A change that came between the ownership check and now.
     if (fw.sessionId !== node.sessionId) this.#input({ type: 'session-expired' });
@@ -113,7 +124,10 @@ export class HeldLease extends EventEmitter {
     this.#holders++;
   }
 
-  /** Releases one handle; the last deletes the node. Resolves when the delete is done or queued. */
+  /**
+   * Releases one handle; the last deletes the node. The delete is sent at once; the promise resolves
+   * when the server has done it (or, while disconnected, once it is left to the background retries).
+   */
   releaseOne(): Promise<void> {
     this.#holders--;
     if (this.#holders > 0) return Promise.resolve();
@@ -127,6 +141,7 @@ export class HeldLease extends EventEmitter {
     this.#stop();
     // Deleting the node fires (and so ends) our watch on it; remove the watch only if the node stays.
     if (wasLostWithSession) await this.#watching.removeWatches().catch(() => undefined);
+    else if (this.#options.deleteNode !== undefined) await this.#options.deleteNode(this.node);
     else await removeNode(this.#fw, this.node.path, this.node.sessionId);
   }
 
@@ -149,6 +164,8 @@ export class HeldLease extends EventEmitter {
 
   /** Stops tracking without deleting the node (the framework closed, or the owner took it over). */
   #stop(): void {
+    if (this.#watchSoon !== undefined) clearImmediate(this.#watchSoon);
+    this.#watchSoon = undefined;
     this.#unsubscribe();
     this.#untrackClose();
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
@@ -250,12 +267,24 @@ export class HeldLease extends EventEmitter {
   }
 }
 
+export interface ReleaseOptions {
+  /**
+   * Wait until the server has deleted the node (default false). Without it, release() resolves at
+   * once: the delete goes out at the end of this event-loop turn, or inside the transaction of the
+   * same lock's next acquire if one starts before then (one write for release-then-acquire). Others
+   * get the lock only once the delete is applied, so safety is the same as waiting. Confirm when you
+   * tell another party out of band that the lock is free, or check from any session that it is.
+   */
+  confirm?: boolean;
+}
+
 /**
- * The handle users hold. Release is idempotent; disposing releases. Each handle of a re-entered lock
- * is released on its own; the node goes with the last.
+ * The handle users hold. Release is idempotent; disposing releases (without confirm). Each handle of
+ * a re-entered lock is released on its own; the node goes with the last.
  */
 export class Lease implements AsyncDisposable {
   #released = false;
+  #deleted: Promise<void> = Promise.resolve();
 
   /** @internal */
   constructor(readonly held: HeldLease, readonly lockPath: string) {
@@ -265,6 +294,15 @@ export class Lease implements AsyncDisposable {
   /** The lock node's czxid: strictly increasing across every acquisition, of every lock. */
   get fencingToken(): bigint {
     return this.held.node.czxid;
+  }
+
+  /**
+   * When this process got the lock (ms since the epoch, local wall clock). The lock node's JSON has
+   * `requestedAt` instead: it is written once, when the contender node is created (joins the queue);
+   * writing the acquisition time into it would cost a second write per acquisition.
+   */
+  get acquiredAtMs(): number {
+    return this.held.acquiredAtMs;
   }
 
   /** Our lock node's path. */
@@ -302,11 +340,14 @@ export class Lease implements AsyncDisposable {
     return this.held.guard(ops, options);
   }
 
-  /** Releases this handle. Idempotent. */
-  async release(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    await this.held.releaseOne();
+  /** Releases this handle. Idempotent; a later call with `confirm` still waits for the delete. */
+  async release(options: ReleaseOptions = {}): Promise<void> {
+    if (!this.#released) {
+      this.#released = true;
+      this.#deleted = this.held.releaseOne();
+      this.#deleted.catch(() => undefined);
+    }
+    if (options.confirm) await this.#deleted;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -11,17 +11,23 @@
 // is ever left behind (kazoo #732). A session lost while waiting costs the place in line: the node is
 // re-created under the new session, as Curator does.
 import {
+  ClosedError,
   ErrorCode,
   KeeperError,
   TimeoutError,
   baseName,
+  findProtectedChild,
   joinPath,
   observeLockWait,
+  protectedPath,
   realClock,
+  txn,
   type ConnectionStateChange,
   type Framework,
   type FrameworkClock,
+  type Stat,
 } from '../../src/index.js';
+import { randomUUID } from 'node:crypto';
 import { decideContender, type LockPolicy } from './contenders.js';
 
 /** What one contender node looks like: where it lives, how it is named, what it holds. */
@@ -35,6 +41,18 @@ export interface ContenderSpec {
   data: Uint8Array;
   /** Our own nodes that already hold this lock (a write-lock holder taking the read lock). */
   heldByUs?: readonly string[];
+  /**
+   * A node of ours just released on this lock whose delete has not gone out yet: it is deleted in the
+   * same transaction that creates the new node (one write instead of two), see `createContender`.
+   */
+  replaces?: DeferredDelete;
+}
+
+/** A released node whose delete waits to be folded into the next create; `settle` exactly once. */
+export interface DeferredDelete {
+  readonly node: HeldNode;
+  /** Hands over the delete: resolves the release once `done` does. */
+  settle(done: Promise<void>): void;
 }
 
 export interface ContendOptions {
@@ -96,7 +114,9 @@ async function contendUnobserved(
   try {
     for (let restart = 0; ; restart++) {
       if (restart > SESSION_RESTARTS_MAX) throw new LockTimeoutError(spec.dir);
-      const outcome = await contendWithOneNode(spec, watching, signal, once, options.onQueued);
+      // A folded delete belongs to the first node only.
+      const nodeSpec = restart === 0 ? spec : { ...spec, replaces: undefined };
+      const outcome = await contendWithOneNode(nodeSpec, watching, signal, once, options.onQueued);
       if (outcome === 'restart') continue;
       return outcome === 'not-acquired' ? undefined : outcome;
     }
@@ -118,13 +138,19 @@ async function contendWithOneNode(
   onQueued: ((nodePath: string) => void) | undefined,
 ): Promise<HeldNode | 'restart' | 'not-acquired'> {
   const fw = spec.framework;
-  const created = await fw.create(joinPath(spec.dir, spec.marker), {
-    mode: 'EPHEMERAL_SEQUENTIAL',
-    protected: true,
-    parentsAsContainers: true,
-    data: spec.data,
-    signal,
-  });
+  const creating = createContender(spec, signal);
+  // The first listing goes out right behind the create instead of after its reply: a session's
+  // requests are answered in order, so it sees our node, and an uncontended acquire costs one round
+  // trip. A listing that went out first after all (or failed) is simply done again below.
+  let pipelined: Promise<string[] | undefined> | undefined = listBehind(fw, spec.dir, signal);
+  let created: Awaited<typeof creating>;
+  try {
+    created = await creating;
+  } catch (error) {
+    // The session ended under the create: a node it may have made went with it. Start over.
+    if (!signal.aborted && isSessionEnd(error)) return 'restart';
+    throw error;
+  }
   const ourPath = created.path;
   const nodeName = baseName(ourPath);
   const sessionId = created.stat?.ephemeralOwner ?? fw.sessionId;
@@ -135,7 +161,11 @@ async function contendWithOneNode(
     for (;;) {
       signal.throwIfAborted();
       if (fw.sessionId !== sessionId || sessionGone.signal.aborted) return 'restart'; // a dead session's node
-      const { children } = await fw.getChildren(spec.dir, { signal: roundSignal });
+      const early = pipelined === undefined ? undefined : await raceSignal(pipelined, roundSignal);
+      pipelined = undefined;
+      const children = early?.includes(nodeName)
+        ? early
+        : (await fw.getChildren(spec.dir, { signal: roundSignal })).children;
       const heldByUs = spec.heldByUs === undefined ? {} : { heldByUs: spec.heldByUs };
       const decision = decideContender(children, nodeName, spec.policy, heldByUs);
       if (decision.kind === 'missing') return 'restart';
@@ -162,6 +192,121 @@ async function contendWithOneNode(
     offSession();
     if (!keep) await removeNode(fw, ourPath, sessionId);
   }
+}
+
+/**
+ * Creates our contender node (protected, ephemeral-sequential, parents as containers). With
+ * `spec.replaces`, our node just released on this lock is deleted in the same transaction: one write
+ * for release-then-acquire instead of two. The new node then has no stat (a create inside a multi
+ * has none on Apache), so the caller reads it before reporting "acquired". When the transaction fails,
+ * the old node is deleted on its own and the node is created the ordinary way; when its outcome is
+ * unknown (connection lost), our protected name is looked for: found, it is ours (and the old node
+ * went with it); not found, nothing was applied.
+ */
+async function createContender(
+  spec: ContenderSpec,
+  signal: AbortSignal,
+): Promise<{ path: string; stat?: Stat | undefined }> {
+  const fw = spec.framework;
+  const named = joinPath(spec.dir, spec.marker);
+  const ordinary = () =>
+    fw.create(named, { mode: 'EPHEMERAL_SEQUENTIAL', protected: true, parentsAsContainers: true,
+      data: spec.data, signal });
+  const replaces = spec.replaces;
+  if (replaces === undefined) return ordinary();
+  const { node: old } = replaces;
+  const protectionId = randomUUID(); // Curator's protection id: a UUID
+  try {
+    // Not given the signal: once sent, its outcome must be known, since the old node goes with it.
+    const [, created] = await fw.transaction([
+      txn.delete(old.path),
+      txn.create(protectedPath(named, protectionId), { mode: 'EPHEMERAL_SEQUENTIAL', data: spec.data }),
+    ]);
+    replaces.settle(Promise.resolve());
+    return { path: created.path };
+  } catch (error) {
+    const definite = error instanceof KeeperError
+      && (error.multiOpIndex !== undefined || error.indeterminate === false);
+    if (!definite) {
+      const adopted = await findOwnOrphan(fw, spec.dir, protectionId, old.sessionId);
+      if (adopted !== undefined) {
+        replaces.settle(Promise.resolve());
+        return { path: adopted };
+      }
+    }
+    replaces.settle(removeNode(fw, old.path, old.sessionId));
+    signal.throwIfAborted();
+    return ordinary();
+  }
+}
+
+/**
+ * After a transaction whose outcome is unknown: our node carrying `protectionId`, if it was made. If
+ * the listing fails, it is removed in the background, so it cannot block the queue as a stray node.
+ */
+async function findOwnOrphan(
+  fw: Framework,
+  dir: string,
+  protectionId: string,
+  sessionId: bigint,
+): Promise<string | undefined> {
+  try {
+    const found = findProtectedChild((await fw.getChildren(dir)).children, protectionId);
+    return found === undefined ? undefined : joinPath(dir, found);
+  } catch (error) {
+    if (!hasCode(error, ErrorCode.NO_NODE)) void removeOrphanInBackground(fw, dir, protectionId, sessionId);
+    throw error;
+  }
+}
+
+const ORPHAN_REMOVAL_ATTEMPTS_MAX = 20;
+
+async function removeOrphanInBackground(
+  fw: Framework,
+  dir: string,
+  protectionId: string,
+  sessionId: bigint,
+): Promise<void> {
+  for (let attempt = 0; attempt < ORPHAN_REMOVAL_ATTEMPTS_MAX; attempt++) {
+    if (fw.sessionId !== sessionId) return; // the session ended: its ephemeral nodes are gone
+    try {
+      const found = findProtectedChild((await fw.getChildren(dir)).children, protectionId);
+      if (found !== undefined) await fw.delete(joinPath(dir, found), { quietly: true, guaranteed: true });
+      return;
+    } catch (error) {
+      if (hasCode(error, ErrorCode.NO_NODE) || error instanceof ClosedError) return;
+    }
+  }
+}
+
+/**
+ * Lists `dir` in the next turn of the event loop: after the create issued in this turn has been
+ * handed to the client (its writes go out once per turn), so the listing follows it on the wire.
+ * Resolves undefined on any failure; the caller then lists again the ordinary way.
+ */
+function listBehind(fw: Framework, dir: string, signal: AbortSignal): Promise<string[] | undefined> {
+  return new Promise<string[] | undefined>((resolve) => {
+    setImmediate(() => {
+      if (signal.aborted) return resolve(undefined);
+      fw.getChildren(dir, { signal }).then(
+        ({ children }) => resolve(children),
+        () => resolve(undefined),
+      );
+    });
+  });
+}
+
+/** `promise`, or the signal's reason as a rejection once it aborts. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort = () => {};
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** Waits until the predecessor goes, or the connection changes (then the caller looks again). */

@@ -2,6 +2,10 @@
 // a lock and who waits. Curator never reads lock node data (it writes the client's IP address there), so
 // this is our own format; reading a node written by Curator or anything else gives `foreign` with its
 // text, never an exception. Example: {"v":1,"owner":"billing#2","host":"web-3","pid":4242,"requestedAt":…}
+// `requestedAt` (ms since the epoch) is when the node was created, i.e. when the contender joined the
+// queue, not when it got the lock: the node is written once, and a second write per acquisition would
+// double the cost of a lock cycle. The holder's own lease has `acquiredAtMs`; for a queued contender
+// `requestedAt` is its waiting time's start. (Issue 8 named the field acquiredAt; it says what it is.)
 // Cooperative revocation is Curator's too: whoever wants the lock overwrites the holder's node data with
 // the bytes `__REVOKE__` (Revoker.attemptRevoke); a holder that watches its node data may then let go.
 import { InvalidArgumentError } from '../../src/index.js';

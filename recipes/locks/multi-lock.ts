@@ -10,7 +10,7 @@
 // The multi-lease is lost as soon as any of its leases is; `signal` aborts then. guard() checks every
 // lock node in the same transaction.
 import { realClock, txn, type Framework, type FrameworkClock, type TransactionOp } from '../../src/index.js';
-import { Lease, LeaseLostError } from './lease.js';
+import { Lease, LeaseLostError, type ReleaseOptions } from './lease.js';
 import { canonicalLockOrder, releaseOrder } from './multi-lock-order.js';
 import { Mutex, type AcquireOptions, type LockOptions } from './mutex.js';
 
@@ -112,10 +112,10 @@ export class MultiLease implements AsyncDisposable {
     return results.slice(checks.length);
   }
 
-  /** Releases every lock, in reverse order. Idempotent. */
-  async release(): Promise<void> {
+  /** Releases every lock, in reverse order (the deletes go out together). Idempotent. */
+  async release(options: ReleaseOptions = {}): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
-    for (const lease of releaseOrder(this.leases)) await lease.release();
+    for (const lease of releaseOrder(this.leases)) await lease.release(options);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -28,7 +28,14 @@ import {
   type FrameworkClock,
 } from '../../src/index.js';
 import { describeContenders, mutexPolicy, type LockPolicy } from './contenders.js';
-import { contend, hasCode, type ContenderSpec, type HeldNode } from './lock-core.js';
+import {
+  contend,
+  hasCode,
+  removeNode,
+  type ContenderSpec,
+  type DeferredDelete,
+  type HeldNode,
+} from './lock-core.js';
 import { HeldLease, Lease, type LeaseOptions } from './lease.js';
 import {
   decodeLockNodeData,
@@ -78,6 +85,8 @@ export interface LockInspection {
 /** The shell every node-queue lock kind shares: contend with a marker and a policy, hand out leases. */
 export class QueueLock {
   protected readonly clock: FrameworkClock;
+  /** Our last released node, while its delete waits one turn to be folded into an acquire. */
+  #deferred: (DeferredDelete & { readonly flush: NodeJS.Immediate }) | undefined;
 
   constructor(
     protected readonly fw: Framework,
@@ -131,6 +140,8 @@ export class QueueLock {
     deadlineMs: number | undefined,
     extra: Partial<ContenderSpec> = {},
   ): Promise<HeldLease | undefined> {
+    const replaces = this.#takeDeferred();
+    let settled = false;
     const spec: ContenderSpec = {
       framework: this.fw,
       dir: this.path,
@@ -138,19 +149,73 @@ export class QueueLock {
       policy: this.policy,
       data: this.ownerData(),
       ...extra,
+      ...(replaces === undefined ? {} : {
+        replaces: { node: replaces.node, settle: (done) => ((settled = true), replaces.settle(done)) },
+      }),
     };
-    const node = await contend(spec, {
-      signal: options.signal,
-      deadlineMs,
-      clock: this.clock,
-      onQueued: options.onQueued,
-    });
-    return node === undefined ? undefined : this.track(node);
+    try {
+      const node = await contend(spec, {
+        signal: options.signal,
+        deadlineMs,
+        clock: this.clock,
+        onQueued: options.onQueued,
+      });
+      return node === undefined ? undefined : this.track(node);
+    } finally {
+      // The acquire ended before its create (aborted at once): the old node still has to go.
+      if (replaces !== undefined && !settled) replaces.settle(removeNode(this.fw, replaces.node.path,
+        replaces.node.sessionId));
+    }
   }
 
   protected track(node: HeldNode): HeldLease {
-    const leaseOptions: LeaseOptions = { clock: this.clock, onSuspended: this.options.onSuspended };
+    const leaseOptions: LeaseOptions = {
+      clock: this.clock,
+      onSuspended: this.options.onSuspended,
+      deleteNode: (held) => this.#deferDelete(held),
+    };
     return new HeldLease(this.fw, node, leaseOptions);
+  }
+
+  /**
+   * A release's delete waits for the end of this event-loop turn: an acquire on this lock before then
+   * deletes it in the transaction that creates its own node (release-then-acquire in one write, see
+   * lock-core's createContender); otherwise it goes out alone. Nobody else can take the lock while
+   * our node exists, so waiting a turn is as safe as deleting at once.
+   */
+  #deferDelete(node: HeldNode): Promise<void> {
+    this.#flushDeferred();
+    if (!this.fw.isConnected || this.fw.sessionId !== node.sessionId) {
+      return removeNode(this.fw, node.path, node.sessionId);
+    }
+    return new Promise<void>((resolve) => {
+      this.#deferred = {
+        node,
+        settle: (done) => resolve(done),
+        flush: setImmediate(() => this.#flushDeferred()),
+      };
+    });
+  }
+
+  #flushDeferred(): void {
+    const deferred = this.#deferred;
+    if (deferred === undefined) return;
+    this.#deferred = undefined;
+    clearImmediate(deferred.flush);
+    deferred.settle(removeNode(this.fw, deferred.node.path, deferred.node.sessionId));
+  }
+
+  /** The deferred delete for an acquire to fold in, if it is of the current session. */
+  #takeDeferred(): DeferredDelete | undefined {
+    const deferred = this.#deferred;
+    if (deferred === undefined) return undefined;
+    if (!this.fw.isConnected || this.fw.sessionId !== deferred.node.sessionId) {
+      this.#flushDeferred();
+      return undefined;
+    }
+    this.#deferred = undefined;
+    clearImmediate(deferred.flush);
+    return deferred;
   }
 
   protected deadline(options: AcquireOptions): number | undefined {

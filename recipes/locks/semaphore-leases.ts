@@ -34,6 +34,23 @@ export type LeaseDecision =
   | { kind: 'missing' };
 
 /**
+ * The rule for several leases taken at once (under the internal mutex the whole time): every one of our
+ * nodes must be among the children, and the children at most `maxLeases`. All or nothing.
+ */
+export function decideLeases(
+  leaseChildren: readonly string[],
+  ourLeaseNodes: readonly string[],
+  maxLeases: number,
+): LeaseDecision {
+  if (ourLeaseNodes.length === 0) throw new InvalidArgumentError('no lease nodes to decide on');
+  for (const node of ourLeaseNodes) {
+    const decision = decideLease(leaseChildren, node, maxLeases);
+    if (decision.kind !== 'acquired') return decision;
+  }
+  return { kind: 'acquired' };
+}
+
+/**
  * Curator's rule: our lease node must be among the children, and the children (all of them, as Curator
  * counts, so a stray node makes us conservative rather than over the limit) at most `maxLeases`.
  */

@@ -7,6 +7,7 @@
 //
 //   const pool = new Semaphore(zk, '/semaphores/db', { maxLeases: 4 });
 //   await using lease = await pool.acquire({ timeoutMs: 10_000 });
+//   await using pair = await pool.acquireMany(2, { signal });   // all or nothing, one deadline
 //
 // SemaphoreMutex is the same with one lease (Curator's InterProcessSemaphoreMutex): not re-entrant, a
 // handle that any code may release. A lease is tracked like a lock lease (uncertain / lost / signal,
@@ -14,7 +15,9 @@
 // behind the holder's back; an acquire that fails deletes the lease node it made.
 import { hostname } from 'node:os';
 import {
+  ErrorCode,
   InvalidArgumentError,
+  KeeperError,
   baseName,
   joinPath,
   realClock,
@@ -22,7 +25,7 @@ import {
   type FrameworkClock,
 } from '../../src/index.js';
 import { mutexPolicy } from './contenders.js';
-import { HeldLease, Lease } from './lease.js';
+import { HeldLease, Lease, type LeaseStateName, type ReleaseOptions } from './lease.js';
 import {
   LockTimeoutError,
   contend,
@@ -35,7 +38,7 @@ import {
 import { encodeLockNodeData } from './lock-data.js';
 import { type AcquireOptions, type LockOptions } from './mutex.js';
 import { NodeMarker } from './node-names.js';
-import { decideLease, semaphorePaths, type SemaphorePaths } from './semaphore-leases.js';
+import { decideLeases, semaphorePaths, type SemaphorePaths } from './semaphore-leases.js';
 
 export interface SemaphoreOptions extends LockOptions {
   maxLeases: number;
@@ -63,16 +66,31 @@ export class Semaphore {
 
   /** Waits for a lease; rejects with LockTimeoutError after timeoutMs, or with the signal's reason. */
   async acquire(options: AcquireOptions = {}): Promise<Lease> {
-    const { timeoutMs } = options;
-    const nowMs = this.#clock.nowMs();
-    const deadlineMs = options.deadlineMs ?? (timeoutMs === undefined ? undefined : nowMs + timeoutMs);
-    const deadline = deadlineMs === undefined ? undefined : Math.max(1, deadlineMs);
-    return (await this.#acquire(options.signal, deadline, options.onQueued))!;
+    return (await this.#acquire(1, options.signal, this.#deadline(options), options.onQueued))![0]!;
   }
 
   /** A lease if one is free now (no waiting), else undefined. Leaves no node either way. */
-  tryAcquire(options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
-    return this.#acquire(options.signal, 0);
+  async tryAcquire(options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
+    return (await this.#acquire(1, options.signal, 0))?.[0];
+  }
+
+  /**
+   * Waits for `qty` leases at once (Curator's `acquire(qty)`): all or nothing, under one deadline.
+   * Unlike Curator, which takes them one by one (two acquirers can each hold part and wait for each
+   * other until they time out), the internal mutex is held until all `qty` count, so partial sets never
+   * block each other. Rejects at once when `qty` exceeds maxLeases (it could never succeed).
+   */
+  async acquireMany(qty: number, options: AcquireOptions = {}): Promise<LeaseSet> {
+    this.#checkQty(qty);
+    const leases = await this.#acquire(qty, options.signal, this.#deadline(options), options.onQueued);
+    return new LeaseSet(leases!);
+  }
+
+  /** `qty` leases if that many are free now, else undefined. Leaves no node either way. */
+  async tryAcquireMany(qty: number, options: { signal?: AbortSignal } = {}): Promise<LeaseSet | undefined> {
+    this.#checkQty(qty);
+    const leases = await this.#acquire(qty, options.signal, 0);
+    return leases === undefined ? undefined : new LeaseSet(leases);
   }
 
   /** The lease nodes that exist now (held leases, plus one being decided by the current acquirer). */
@@ -85,11 +103,31 @@ export class Semaphore {
     }
   }
 
+  #checkQty(qty: number): void {
+    if (!Number.isSafeInteger(qty) || qty < 1) {
+      throw new InvalidArgumentError(`qty must be a positive integer, got ${qty}`);
+    }
+    if (qty > this.maxLeases) {
+      throw new InvalidArgumentError(`qty ${qty} is more than maxLeases ${this.maxLeases}: never grantable`);
+    }
+  }
+
+  #deadline(options: AcquireOptions): number | undefined {
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
+      throw new InvalidArgumentError(`timeoutMs must be a non-negative number, got ${timeoutMs}`);
+    }
+    const nowMs = this.#clock.nowMs();
+    const deadlineMs = options.deadlineMs ?? (timeoutMs === undefined ? undefined : nowMs + timeoutMs);
+    return deadlineMs === undefined ? undefined : Math.max(1, deadlineMs);
+  }
+
   async #acquire(
+    qty: number,
     signal: AbortSignal | undefined,
     deadlineMs: number | undefined,
     onQueued?: (nodePath: string) => void,
-  ): Promise<Lease | undefined> {
+  ): Promise<Lease[] | undefined> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal!.reason);
     signal?.throwIfAborted();
@@ -102,14 +140,12 @@ export class Semaphore {
     const watching = this.fw.withWatcherRemoval();
     try {
       for (let restart = 0; restart <= RESTARTS_MAX; restart++) {
-        const outcome = await this.#attempt(watching, controller.signal, deadlineMs === 0, onQueued);
+        const once = deadlineMs === 0;
+        const outcome = await this.#attempt(qty, watching, controller.signal, once, onQueued);
         if (outcome === 'restart') continue;
         if (outcome === 'not-acquired') return undefined;
-        const held = new HeldLease(this.fw, outcome, {
-          clock: this.#clock,
-          onSuspended: this.options.onSuspended,
-        });
-        return new Lease(held, this.path);
+        const leaseOptions = { clock: this.#clock, onSuspended: this.options.onSuspended };
+        return outcome.map((node) => new Lease(new HeldLease(this.fw, node, leaseOptions), this.path));
       }
       throw new LockTimeoutError(this.path);
     } catch (error) {
@@ -121,13 +157,14 @@ export class Semaphore {
     }
   }
 
-  /** Under the internal mutex: make our lease node and wait until it counts. */
+  /** Under the internal mutex: make our `qty` lease nodes and wait until they all count. */
   async #attempt(
+    qty: number,
     watching: Framework,
     signal: AbortSignal,
     once: boolean,
     onQueued?: (nodePath: string) => void,
-  ): Promise<HeldNode | 'restart' | 'not-acquired'> {
+  ): Promise<HeldNode[] | 'restart' | 'not-acquired'> {
     const data = this.#nodeData();
     const { locksPath } = this.paths;
     const marker = NodeMarker.mutex;
@@ -135,31 +172,29 @@ export class Semaphore {
     const contendOptions = { signal, deadlineMs: once ? 0 : undefined, clock: this.#clock, onQueued };
     const mutex = await contend(mutexSpec, contendOptions);
     if (mutex === undefined) return 'not-acquired';
-    let lease: HeldNode | undefined;
+    const leases: HeldNode[] = [];
     let scope: ReturnType<typeof sessionScope> | undefined;
     let keep = false;
     try {
-      const created = await this.fw.create(joinPath(this.paths.leasesPath, NodeMarker.lease), {
-        mode: 'EPHEMERAL_SEQUENTIAL',
-        protected: true,
-        parentsAsContainers: true,
-        data,
-        signal,
-      });
-      const stat = created.stat ?? (await this.fw.exists(created.path, { signal }));
-      if (stat === null) return 'restart';
-      const nodeName = baseName(created.path);
-      lease = { path: created.path, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
-      scope = sessionScope(this.fw, lease.sessionId, signal);
+      // The creates go out together; each that succeeded is recorded, so a failure removes them all.
+      const creating = Array.from({ length: qty }, () => this.#createLeaseNode(data, signal));
+      const settled = await Promise.allSettled(creating);
+      for (const result of settled) if (result.status === 'fulfilled') leases.push(result.value);
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      const sessionId = leases[0]!.sessionId;
+      if (leases.some((lease) => lease.sessionId !== sessionId)) return 'restart';
+      scope = sessionScope(this.fw, sessionId, signal);
+      const ourNodes = leases.map((lease) => lease.nodeName);
       for (;;) {
-        if (this.fw.sessionId !== lease.sessionId || scope.sessionGone.signal.aborted) return 'restart';
+        if (this.fw.sessionId !== sessionId || scope.sessionGone.signal.aborted) return 'restart';
         const leasesPath = this.paths.leasesPath;
         const read = await watching.getChildren(leasesPath, { watch: true, signal: scope.roundSignal });
-        const decision = decideLease(read.children, lease.nodeName, this.maxLeases);
+        const decision = decideLeases(read.children, ourNodes, this.maxLeases);
         if (decision.kind === 'missing') return 'restart';
         if (decision.kind === 'acquired') {
           keep = true;
-          return lease;
+          return leases;
         }
         if (once) return 'not-acquired';
         await waitForChange(this.fw, read.watch, scope.roundSignal);
@@ -169,9 +204,23 @@ export class Semaphore {
       throw error;
     } finally {
       scope?.offSession();
-      if (lease !== undefined && !keep) await removeNode(this.fw, lease.path, lease.sessionId);
-      await removeNode(this.fw, mutex.path, mutex.sessionId);
+      const removals = keep ? [] : leases.map((lease) => removeNode(this.fw, lease.path, lease.sessionId));
+      await Promise.all([...removals, removeNode(this.fw, mutex.path, mutex.sessionId)]);
     }
+  }
+
+  async #createLeaseNode(data: Uint8Array, signal: AbortSignal): Promise<HeldNode> {
+    const created = await this.fw.create(joinPath(this.paths.leasesPath, NodeMarker.lease), {
+      mode: 'EPHEMERAL_SEQUENTIAL',
+      protected: true,
+      parentsAsContainers: true,
+      data,
+      signal,
+    });
+    const stat = created.stat ?? (await this.fw.exists(created.path, { signal }));
+    if (stat === null) throw KeeperError.from(ErrorCode.NO_NODE, { path: created.path });
+    const nodeName = baseName(created.path);
+    return { path: created.path, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
   }
 
   #nodeData(): Uint8Array {
@@ -181,6 +230,43 @@ export class Semaphore {
       pid: process.pid,
       requestedAt: Date.now(),
     });
+  }
+}
+
+/**
+ * Several leases of one semaphore taken together (`acquireMany`): one handle to release them all.
+ * Its fencing tokens are its lease nodes' czxids; its signal aborts when any lease is lost.
+ */
+export class LeaseSet implements AsyncDisposable {
+  readonly #signal: AbortSignal;
+
+  constructor(readonly leases: readonly Lease[]) {
+    this.#signal = AbortSignal.any(leases.map((lease) => lease.signal));
+  }
+
+  get fencingTokens(): bigint[] {
+    return this.leases.map((lease) => lease.fencingToken);
+  }
+
+  /** The weakest state among the leases: released or lost if any is, then uncertain, else held. */
+  get state(): LeaseStateName {
+    const order = ['released', 'lost', 'uncertain', 'held'] as const;
+    for (const state of order) if (this.leases.some((lease) => lease.state === state)) return state;
+    return 'held';
+  }
+
+  /** Aborted when any of the leases is lost. */
+  get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  /** Releases every lease (the deletes go out together). Idempotent. */
+  async release(options: ReleaseOptions = {}): Promise<void> {
+    await Promise.all(this.leases.map((lease) => lease.release(options)));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
   }
 }
 

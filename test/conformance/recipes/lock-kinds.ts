@@ -15,7 +15,7 @@ export interface LeaseLike extends AsyncDisposable {
   readonly signal: AbortSignal;
   /** The first (or only) fencing token. */
   readonly token: bigint;
-  release(): Promise<void>;
+  release(options?: { confirm?: boolean }): Promise<void>;
 }
 
 export interface ExclusiveLock {
@@ -44,7 +44,7 @@ function adapt<L extends { fencingToken: bigint } & Omit<LeaseLike, 'token'>>(lo
       get token() {
         return lease.fencingToken;
       },
-      release: () => lease.release(),
+      release: (options) => lease.release(options),
       [Symbol.asyncDispose]: () => lease.release(),
     };
   };
@@ -76,7 +76,7 @@ export const exclusiveLockKinds: LockKind[] = [
         get token() {
           return lease.fencingTokens[0]!;
         },
-        release: () => lease.release(),
+        release: (options) => lease.release(options),
         [Symbol.asyncDispose]: () => lease.release(),
       });
       return {

@@ -7,6 +7,7 @@ import { describe, it } from 'mocha';
 import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
 import { LockTimeoutError, Mutex, type Lease } from '../../../recipes/index.js';
 import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
+import { eventually } from '../../integration/framework/support/wait.js';
 import { ephemeralsUnder } from './nodes.js';
 import { serverFactories, type ServerUnderTest } from './servers.js';
 
@@ -91,7 +92,12 @@ for (const factory of serverFactories) {
           await Promise.all(frameworks.map((fw, i) => client(fw, i)));
           for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, 'tokens increase');
           assert.ok(tokens.length > 0, 'someone got the lock');
+          // release() resolves once its delete is sent: let every session's last requests land, and
+          // any delete that went to the background through a dropped connection finish.
+          await Promise.all(frameworks.map((fw) => fw.sync('/').catch(() => undefined)));
           await Promise.all(frameworks.map((fw) => fw.guaranteedDeletesSettled()));
+          await eventually(async () => (await ephemeralsUnder(frameworks[3]!, path)).length === 0, 10_000)
+            .catch(() => undefined);
           assert.deepEqual(await ephemeralsUnder(frameworks[3]!, path), []);
         } finally {
           await Promise.all(frameworks.map((fw) => fw.close()));

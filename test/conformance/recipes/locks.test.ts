@@ -58,7 +58,7 @@ for (const factory of serverFactories) {
           assert.equal(await kind.make(b, path).tryAcquire(), undefined);
           assert.equal((await ephemeralsUnder(observer, path)).length, countNodesHeld(kind.name));
           await first.release();
-          await first.release(); // idempotent
+          await first.release({ confirm: true }); // idempotent; waits until the server deleted it
           assert.deepEqual(await ephemeralsUnder(observer, path), []);
         });
 

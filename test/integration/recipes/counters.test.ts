@@ -6,10 +6,12 @@ import { describe, it } from 'mocha';
 import { BadVersionError, type Framework } from '../../../src/index.js';
 import {
   DistributedAtomicLong,
+  Mutex,
   startSharedCount,
   startSharedValue,
-  type PromotedLock,
 } from '../../../recipes/index.js';
+import { ephemeralsUnder } from '../../conformance/recipes/nodes.js';
+import { eventually } from '../framework/support/wait.js';
 import { curatorAvailable, startCurator } from '../../support/curator.js';
 import {
   describeOnRecipeServers,
@@ -94,16 +96,31 @@ describeOnRecipeServers('counters', '/counters/c', (suite) => {
     assert.deepEqual(await lone.add(1n), { succeeded: false, preValue: 7n, postValue: 7n });
     assert.equal((await lone.get()).postValue, 7n, 'nothing written');
     losses = 1;
-    const acquired: string[] = [];
-    const lock: PromotedLock = {
-      acquire: async () => {
-        acquired.push('acquire');
-        return { [Symbol.asyncDispose]: async () => void acquired.push('release') };
-      },
-    };
-    const promoted = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1, promotedLock: lock });
+    const lockPath = `${path()}-lock`;
+    const promoted = new DistributedAtomicLong(flaky, path(), { attemptsMax: 1, promotedLock: { lockPath } });
     assert.deepEqual(await promoted.add(1n), { succeeded: true, preValue: 7n, postValue: 8n });
-    assert.deepEqual(acquired, ['acquire', 'release']);
+    // Our Mutex took the lock path (Curator's layout): one contender node made, and deleted again
+    // once the release's delete has gone out (it leaves at the end of the turn).
+    const childChanges = async () => (await zk.getChildren(lockPath, { withStat: true })).stat?.cversion;
+    await eventually(async () => (await childChanges()) === 2, 5_000).catch(() => undefined);
+    assert.equal(await childChanges(), 2);
+    assert.deepEqual(await ephemeralsUnder(zk, lockPath), []);
+  });
+
+  it('atomic long: a promoted lock not acquired in time reports not succeeded, as Curator', async () => {
+    const [zk, other] = [await fx.framework(), await fx.framework()];
+    const lockPath = `${path()}-lock`;
+    await using _held = await new Mutex(other, lockPath).acquire();
+    const alwaysLoses = Object.create(zk, {
+      setData: { value: () => Promise.reject(new BadVersionError()) },
+    }) as Framework;
+    const counter = new DistributedAtomicLong(alwaysLoses, path(), {
+      attemptsMax: 1,
+      promotedLock: new Mutex(zk, lockPath),
+      lockTimeoutMs: 100,
+    });
+    await new DistributedAtomicLong(zk, counter.path).trySet(3n);
+    assert.deepEqual(await counter.increment(), { succeeded: false, preValue: 3n, postValue: 3n });
   });
 });
 

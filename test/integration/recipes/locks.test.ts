@@ -144,12 +144,16 @@ for (const factory of serverFactories) {
     it('breakLock deletes the holder: lease lost, guard refuses, the waiter gets the lock', async () => {
       const path = freshPath();
       const [a, b, admin] = [await connect(), await connect(), await connect()];
+      const requestedMs = Date.now();
       const lease = await new Mutex(a, path, { owner: 'holder-a' }).acquire();
       const waiting = new Mutex(b, path, { owner: 'waiter-b' }).acquire();
       const inspection = await new Mutex(admin, path).inspect();
       assert.equal(inspection.holders.length, 1);
       const holderData = inspection.holders[0]!.data;
       assert.equal(holderData?.kind === 'menagerie' && holderData.owner, 'holder-a');
+      // The node says when the holder queued; the lease says when it got the lock, not earlier.
+      const requestedAt = holderData?.kind === 'menagerie' ? holderData.requestedAt : Number.NaN;
+      assert.ok(requestedAt >= requestedMs && requestedAt <= lease.acquiredAtMs);
       assert.equal(inspection.holders[0]!.czxid, lease.fencingToken);
       const broken = await breakLock(admin, path);
       assert.equal(broken.length, 1);

@@ -6,7 +6,7 @@ import {
   MULTI_LOCK_PATHS_MAX,
   releaseOrder,
 } from '../../../../recipes/locks/multi-lock-order.js';
-import { decideLease, semaphorePaths } from '../../../../recipes/locks/semaphore-leases.js';
+import { decideLease, decideLeases, semaphorePaths } from '../../../../recipes/locks/semaphore-leases.js';
 import { InvalidArgumentError } from '../../../../src/index.js';
 
 describe('semaphore leases', () => {
@@ -21,6 +21,13 @@ describe('semaphore leases', () => {
     assert.deepEqual(decideLease(['a', 'b', 'c'], 'c', 2), { kind: 'wait', leaseCount: 3 });
     assert.deepEqual(decideLease(['a', 'b'], 'c', 2), { kind: 'missing' });
     assert.throws(() => decideLease(['a'], 'a', 0), InvalidArgumentError);
+  });
+
+  it('grants several leases only all together: every one present and the total within maxLeases', () => {
+    assert.deepEqual(decideLeases(['a', 'b', 'c'], ['b', 'c'], 3), { kind: 'acquired' });
+    assert.deepEqual(decideLeases(['a', 'b', 'c', 'd'], ['c', 'd'], 3), { kind: 'wait', leaseCount: 4 });
+    assert.deepEqual(decideLeases(['a', 'b'], ['b', 'c'], 3), { kind: 'missing' });
+    assert.throws(() => decideLeases(['a'], [], 3), InvalidArgumentError);
   });
 });
 
