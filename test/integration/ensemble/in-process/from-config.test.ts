@@ -43,7 +43,7 @@ describe('ensemble members from zoo.cfg (in process)', function () {
         await writeFile(file, `${lines.join('\n')}\n`);
         files.push(file);
       }
-      const start = async (file: string) => startMemberFromConfig((await loadZooCfg(file)).config);
+      const start = async (file: string) => startWhenPortsFree((await loadZooCfg(file)).config);
       for (const file of files) members.push(await start(file));
       await waitAllServing(members);
       {
@@ -67,3 +67,21 @@ describe('ensemble members from zoo.cfg (in process)', function () {
     }
   });
 });
+
+/**
+ * Starts a member, retrying while a port it binds is taken: between the stop and the restart, the
+ * OS may hand one of the freed ports to an outgoing connection (peers redial all the time), as it
+ * may to any process. Retrying for a few seconds is what a supervisor restarting Apache would do.
+ */
+async function startWhenPortsFree(
+  config: Parameters<typeof startMemberFromConfig>[0],
+): Promise<RunningMember> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMemberFromConfig(config);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
