@@ -1,0 +1,235 @@
+// Goal: an ensemble of real processes (3 voters and an observer, one process each) keeps ZooKeeper's
+// promises through crashes and pauses: every member shows the same data, a killed or paused leader is
+// replaced and no acknowledged write is lost, the old leader catches up, a minority refuses writes, and
+// clients (ours and the official C client) keep their sessions. Run against Apache ZooKeeper 3.8 and,
+// once our zk-server runs ensembles (MENAGERIE_ENSEMBLE=1 or the probe says so), against ours.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'mocha';
+import { ZooKeeperClient } from '../../../src/index.js';
+import { apacheAvailable } from '../../support/apache.js';
+import {
+  ourEnsembleSupport,
+  startEnsemble,
+  type Ensemble,
+  type EnsembleKind,
+  type EnsembleMember,
+} from '../../support/ensemble.js';
+import { closeCClient, connectCClient, ZooKeeperC } from './c-client.js';
+
+const KINDS: readonly EnsembleKind[] = ['apache', 'menagerie'];
+let rootCounter = 0;
+
+/** A session on exactly one member (no failover), or on several. */
+async function clientOn(members: readonly EnsembleMember[], sessionTimeoutMs = 6_000): Promise<ZooKeeperClient> {
+  const connectString = members.map((m) => m.connectString).join(',');
+  const client = new ZooKeeperClient({ connectString, sessionTimeoutMs, reconnectDelayMaxMs: 200 });
+  await client.connect({ timeoutMs: 15_000 });
+  return client;
+}
+
+/** Polls `predicate` until it holds (bounded). */
+async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Every acknowledged create of a write load, per member, read after a sync. */
+async function childrenOnEach(members: readonly EnsembleMember[], root: string): Promise<Map<number, string[]>> {
+  const seen = new Map<number, string[]>();
+  for (const member of members) {
+    await using client = await clientOn([member]);
+    await client.sync(root);
+    seen.set(member.id, (await client.getChildren(root)).children.sort());
+  }
+  return seen;
+}
+
+for (const kind of KINDS) {
+  describe(`ensemble of real processes, 3 voters + 1 observer [${kind}]`, function () {
+    this.timeout(60_000);
+    let ensemble: Ensemble | undefined;
+    const current = () => {
+      if (ensemble === undefined) throw new Error('ensemble not started');
+      return ensemble;
+    };
+    const voters = () => current().members.filter((m) => m.role === 'participant');
+    const fresh = (name: string) => `/${name}-${kind}-${++rootCounter}`;
+
+    before(async function () {
+      this.timeout(120_000);
+      if (kind === 'apache' && !apacheAvailable()) {
+        console.log('    (Apache ZooKeeper is not installed: skipping the Apache ensemble specs)');
+        this.skip();
+      }
+      if (kind === 'menagerie') {
+        const support = await ourEnsembleSupport();
+        if (!support.supported) {
+          console.log(`    (our zk-server does not run ensembles yet, skipping: ${support.reason})`);
+          this.skip();
+        }
+      }
+      ensemble = await startEnsemble({ kind, voters: 3, observers: 1 });
+    });
+
+    // Each spec leaves the ensemble whole again: paused members resumed, dead ones restarted.
+    afterEach(async function () {
+      this.timeout(60_000);
+      if (ensemble === undefined) return;
+      for (const member of ensemble.members) {
+        if (member.state === 'paused') member.resume();
+        if (member.state === 'stopped') await member.restart();
+      }
+      await ensemble.waitServing(45_000);
+    });
+
+    after(async function () {
+      this.timeout(30_000);
+      await ensemble?.stop();
+    });
+
+    it('agrees on every write made through any member', async () => {
+      const root = fresh('agree');
+      const members = current().members;
+      {
+        await using first = await clientOn([members[0]!]);
+        await first.create(root, 'start');
+      }
+      for (const member of members) {
+        await using client = await clientOn([member]);
+        await client.create(`${root}/via-${member.id}`, `written through ${member.id}`);
+        await client.setData(root, `last write through ${member.id}`);
+      }
+      const views: string[] = [];
+      for (const member of members) {
+        await using client = await clientOn([member]);
+        await client.sync(root);
+        const { data, stat } = await client.getData(root);
+        const { children } = await client.getChildren(root);
+        const values = [];
+        for (const child of children.sort()) {
+          values.push(`${child}=${(await client.getData(`${root}/${child}`)).data.toString()}`);
+        }
+        views.push(JSON.stringify({ data: data.toString(), mzxid: String(stat.mzxid), values }));
+      }
+      assert.equal(new Set(views).size, 1, `members disagree:\n${views.join('\n')}`);
+      const agreed = JSON.parse(views[0]!) as { data: string; values: string[] };
+      assert.equal(agreed.data, `last write through ${members.at(-1)!.id}`);
+      assert.equal(agreed.values.length, members.length);
+    });
+
+    it('replaces a killed leader under a write load, loses no acknowledged write, and the old one catches up', async () => {
+      const ens = current();
+      const root = fresh('load');
+      const oldLeader = await ens.leader();
+      await using writer = await clientOn(ens.members, 10_000);
+      await writer.create(root);
+      await writer.create(`${root}-owner`, null, { mode: 'EPHEMERAL' });
+      const sessionId = writer.sessionId;
+      const acknowledged: string[] = [];
+      let failures = 0;
+      let running = true;
+      const load = Array.from({ length: 4 }, async (_, w) => {
+        for (let n = 0; running; n++) {
+          const name = `w${w}-${n}`;
+          try {
+            await writer.create(`${root}/${name}`, String(n), { signal: AbortSignal.timeout(15_000) });
+            acknowledged.push(name);
+          } catch {
+            failures++; // in flight at the crash: may or may not have happened
+          }
+        }
+      });
+      try {
+        await waitUntil('writes before the crash', () => acknowledged.length >= 40);
+        await oldLeader.kill9();
+        const before = acknowledged.length;
+        const newLeader = await ens.leader();
+        assert.notEqual(newLeader.id, oldLeader.id);
+        await waitUntil('writes after the crash', () => acknowledged.length >= before + 40);
+      } finally {
+        running = false;
+        await Promise.all(load);
+      }
+      await oldLeader.restart();
+      assert.match(await oldLeader.waitMode(['follower']), /follower/);
+      const views = await childrenOnEach(ens.members, root);
+      for (const [id, children] of views) {
+        const present = new Set(children);
+        const lost = acknowledged.filter((name) => !present.has(name));
+        assert.deepEqual(lost, [], `member ${id} lacks acknowledged writes (${failures} writes failed)`);
+      }
+      assert.equal(new Set([...views.values()].map((c) => c.join())).size, 1, 'members agree');
+      assert.equal(writer.sessionId, sessionId, 'our client kept its session');
+      assert.equal((await writer.exists(`${root}-owner`))?.ephemeralOwner, sessionId);
+    });
+
+    it('elects a new leader when the leader is paused (SIGSTOP) and takes it back as a follower (SIGCONT)', async () => {
+      const ens = current();
+      const root = fresh('paused');
+      const oldLeader = await ens.leader();
+      oldLeader.pause();
+      const newLeader = await ens.leader();
+      assert.notEqual(newLeader.id, oldLeader.id);
+      {
+        await using client = await clientOn(ens.members.filter((m) => m !== oldLeader));
+        await client.create(root, 'written while the old leader slept');
+      }
+      oldLeader.resume();
+      assert.equal(await oldLeader.waitMode(['follower']), 'follower');
+      await using onOld = await clientOn([oldLeader]);
+      await onOld.sync(root);
+      assert.equal((await onOld.getData(root)).data.toString(), 'written while the old leader slept');
+    });
+
+    it('refuses writes in a minority and accepts them again once a majority is back', async () => {
+      const ens = current();
+      const root = fresh('minority');
+      const leader = await ens.leader();
+      const [first, second] = voters().filter((m) => m !== leader);
+      await first!.kill9();
+      await second!.kill9();
+      // The lone leader (and the observer) must not commit: the write times out or loses its connection.
+      const lone = new ZooKeeperClient({ connectString: leader.connectString, sessionTimeoutMs: 4_000 });
+      try {
+        await assert.rejects(lone.create(root, 'minority', { signal: AbortSignal.timeout(5_000) }));
+      } finally {
+        await lone.close();
+      }
+      await first!.restart();
+      await ens.leader();
+      await using client = await clientOn(ens.members.filter((m) => m.state === 'running'));
+      await client.create(`${root}-after`, 'majority');
+      await client.sync('/');
+      assert.equal((await client.getData(`${root}-after`)).data.toString(), 'majority');
+    });
+
+    it('keeps the official C client session across a leader kill', async () => {
+      const ens = current();
+      const leader = await ens.leader();
+      const others = ens.members.filter((m) => m !== leader);
+      // The C client tries hosts in order: connected to the leader first, it must fail over.
+      const connectString = [leader, ...others].map((m) => m.connectString).join(',');
+      const c = await connectCClient(connectString, 10_000);
+      const path = fresh('c-client');
+      try {
+        await c.create(path, 'before', ZooKeeperC.constants.ZOO_EPHEMERAL);
+        const sessionHex = c.client_id;
+        const reconnected = new Promise<void>((resolve) => c.once('connect', () => resolve()));
+        await leader.kill9();
+        await reconnected;
+        await c.set(path, 'after', -1);
+        assert.equal(c.client_id, sessionHex, 'same session after failover');
+        await using observer = await clientOn(others);
+        await observer.sync(path);
+        const { data, stat } = await observer.getData(path);
+        assert.equal(data.toString(), 'after');
+        assert.equal(stat.ephemeralOwner.toString(16), sessionHex, 'its ephemeral survives');
+      } finally {
+        await closeCClient(c);
+      }
+    });
+  });
+}
