@@ -88,4 +88,13 @@ describe('linearizability checker for a versioned register', () => {
     }
     assert.equal(verdict(history), true);
   });
+
+  it('stays fast with many unknown operations pending at once', () => {
+    // Forty CAS attempts lost their connections (pending forever) while a reader kept reading.
+    const history: HistoryOp[] = [];
+    for (let i = 0; i < 40; i++) history.push(op(`u${i}`, cas(i % 3, `lost${i}`), i, Infinity, 'unknown'));
+    history.push(op('a', cas(0, 'x'), 100, 101));
+    for (let i = 0; i < 30; i++) history.push(op('r', read('x', 1), 200 + i * 2, 201 + i * 2));
+    assert.equal(verdict(history), true);
+  });
 });

@@ -20,14 +20,18 @@ export type RegisterOp =
   /** setData with a version: ok (new version = expected + 1), badVersion, or unknown. */
   | { readonly kind: 'cas'; readonly expectedVersion: number; readonly value: string };
 
-export type Outcome = 'ok' | 'fail' | 'unknown';
+/**
+ * ok: it happened as recorded; fail: the server refused it (a CAS's BadVersion), so it changed nothing;
+ * unknown: it may have happened (the connection was lost, or we stopped waiting); unapplied: it
+ * certainly never reached the register (refused before it was sent, or a read that failed).
+ */
+export type Outcome = 'ok' | 'fail' | 'unknown' | 'unapplied';
 
 /** One completed or pending operation of one client, times in ms on a clock all clients share. */
 export interface HistoryOp {
   readonly client: string;
   readonly key: string;
   readonly op: RegisterOp;
-  /** ok: it happened as recorded; fail: it definitely did not change anything; unknown: either. */
   readonly outcome: Outcome;
   readonly invokedAt: number;
   /** Infinity for unknown outcomes. */
@@ -45,18 +49,24 @@ export interface KeyVerdict {
 }
 
 export interface CheckOptions {
-  /** Bound on explored (linearized set, state) pairs per key. Default 2 000 000. */
+  /** Bound on explored (linearized set, state) pairs per key. Default 500 000. */
   statesMax?: number;
 }
 
-/** Every successor state of `state` consistent with `op` having happened with `outcome`. */
+/**
+ * Every successor state of `state` consistent with `op` having happened with `outcome`. An unknown
+ * operation is offered only as having taken effect: "it never happened" needs no step, since the
+ * search may leave it unlinearized to the end (exploring it as a no-op would double the states for
+ * every pending operation).
+ */
 export function registerSteps(state: RegisterState, op: RegisterOp, outcome: Outcome): RegisterState[] {
   switch (op.kind) {
     case 'read':
       return state.value === op.value && state.version === op.version ? [state] : [];
     case 'write': {
       const next = { value: op.value, version: state.version + 1 };
-      if (outcome === 'unknown') return [next, state];
+      if (outcome === 'unknown') return [next];
+      if (outcome !== 'ok') return [state];
       return op.newVersion === undefined || op.newVersion === next.version ? [next] : [];
     }
     case 'cas': {
@@ -64,7 +74,8 @@ export function registerSteps(state: RegisterState, op: RegisterOp, outcome: Out
       const next = { value: op.value, version: state.version + 1 };
       if (outcome === 'ok') return matches ? [next] : [];
       if (outcome === 'fail') return matches ? [] : [state];
-      return matches ? [next, state] : [state];
+      if (outcome === 'unapplied') return [state];
+      return matches ? [next] : [];
     }
   }
 }
@@ -78,13 +89,13 @@ export function checkHistory(
   const byKey = new Map<string, HistoryOp[]>();
   for (const op of history) {
     // A failed read, or a write that never reached a server, constrains nothing.
-    if (op.outcome === 'fail' && op.op.kind !== 'cas') continue;
-    if (op.outcome === 'unknown' && op.op.kind === 'read') continue;
+    if (op.outcome === 'unapplied') continue;
+    if (op.outcome !== 'ok' && op.op.kind === 'read') continue;
     const list = byKey.get(op.key) ?? [];
     list.push(op);
     byKey.set(op.key, list);
   }
-  return [...byKey.entries()].map(([key, ops]) => checkKey(key, ops, initial, options.statesMax ?? 2_000_000));
+  return [...byKey.entries()].map(([key, ops]) => checkKey(key, ops, initial, options.statesMax ?? 500_000));
 }
 
 /** A doubly linked list of call and return entries in time order (returns first on ties). */
@@ -155,6 +166,8 @@ function checkKey(key: string, ops: readonly HistoryOp[], initial: RegisterState
   const stack: Frame[] = [];
   let state = initial;
   let entry = head.next;
+  // Operations that returned and are not linearized yet; at 0 the rest are unknown ones left out.
+  let remaining = ops.filter((op) => Number.isFinite(op.completedAt)).length;
   let deepest: readonly Frame[] = [];
   const memoKey = (s: RegisterState) => `${linearized.join(',')}|${s.version}|${s.value}`;
   const flip = (opIndex: number) => (linearized[opIndex >>> 5]! ^= 1 << (opIndex & 31));
@@ -172,10 +185,11 @@ function checkKey(key: string, ops: readonly HistoryOp[], initial: RegisterState
     if (stack.length > deepest.length) deepest = [...stack];
     state = next;
     lift(call);
+    if (call.match) remaining--;
     return true;
   };
 
-  while (head.next !== undefined) {
+  while (remaining > 0) {
     if (seen.size > statesMax) return { key, ops: ops.length, linearizable: false, inconclusive: true };
     if (entry !== undefined && entry.isCall) {
       const op = ops[entry.opIndex]!;
@@ -193,6 +207,7 @@ function checkKey(key: string, ops: readonly HistoryOp[], initial: RegisterState
       return { key, ops: ops.length, linearizable: false, explanation: explain(ops, deepest, entry) };
     }
     unlift(frame.call);
+    if (frame.call.match) remaining++;
     flip(frame.call.opIndex);
     state = frame.stateBefore;
     let retried = false;

@@ -372,6 +372,13 @@ class Member implements EnsembleMember {
   }
 
   #spawn(): ChildProcess {
+    const child = this.#spawnProcess();
+    liveChildren.add(child);
+    child.once('exit', () => liveChildren.delete(child));
+    return child;
+  }
+
+  #spawnProcess(): ChildProcess {
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     this.#output += `\n=== start ${new Date().toISOString()}\n`;
     if (this.options.kind === 'menagerie') {
@@ -394,6 +401,12 @@ class Member implements EnsembleMember {
     return spawn('/usr/bin/java', args, { stdio });
   }
 }
+
+// Members must not outlive the test process, even when it dies without stopping its ensembles.
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
