@@ -21,6 +21,7 @@ const OUR_CLI = path.join(REPO_ROOT, 'server', 'cli.ts');
 const OUTPUT_CHARS_MAX = 20_000;
 const SRVR_TIMEOUT_MS = 1_500;
 const START_ATTEMPTS = 3;
+const START_MARKER = '=== member started';
 
 export interface EnsembleOptions {
   kind: EnsembleKind;
@@ -72,7 +73,11 @@ export interface EnsembleMember {
   restart(): Promise<void>;
   /** The tail of what the member printed. */
   output(): string;
+  /** How the member synchronised with a leader since it last started, as its log says. */
+  syncModes(): SyncMode[];
 }
+
+export type SyncMode = 'DIFF' | 'SNAP' | 'TRUNC';
 
 export interface Ensemble extends AsyncDisposable {
   readonly kind: EnsembleKind;
@@ -294,6 +299,24 @@ class Member implements EnsembleMember {
     return this.#output;
   }
 
+  syncModes(): SyncMode[] {
+    const started = this.#output.lastIndexOf(START_MARKER);
+    const sinceStart = started < 0 ? this.#output : this.#output.slice(started);
+    const modes: SyncMode[] = [];
+    // Apache's Learner lines; ours: any log line naming the mode with 'sync' in it.
+    const patterns: [SyncMode, RegExp][] = [
+      ['DIFF', /Getting a diff from the leader|sync[^\n]*\bDIFF\b/gi],
+      ['SNAP', /Getting a snapshot from leader|sync[^\n]*\bSNAP\b/gi],
+      ['TRUNC', /Truncating log to get in sync|sync[^\n]*\bTRUNC\b/gi],
+    ];
+    const found: { at: number; mode: SyncMode }[] = [];
+    for (const [mode, pattern] of patterns) {
+      for (const match of sinceStart.matchAll(pattern)) found.push({ at: match.index ?? 0, mode });
+    }
+    for (const { mode } of found.sort((a, b) => a.at - b.at)) modes.push(mode);
+    return modes;
+  }
+
   async mode(): Promise<MemberMode> {
     if (this.#child === undefined || this.#paused) return '';
     const answer = await fourLetterWord(this.clientPort, 'srvr', HOST, SRVR_TIMEOUT_MS).catch(() => '');
@@ -380,7 +403,7 @@ class Member implements EnsembleMember {
 
   #spawnProcess(): ChildProcess {
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
-    this.#output += `\n=== start ${new Date().toISOString()}\n`;
+    this.#output += `\n${START_MARKER} ${new Date().toISOString()}\n`;
     if (this.options.kind === 'menagerie') {
       const args = ['--import', 'tsx', OUR_CLI, 'start-foreground', this.configFile];
       const env = { ...process.env, ZK_SERVER_LOG_LEVEL: process.env.ZK_SERVER_LOG_LEVEL ?? 'info' };
@@ -392,6 +415,9 @@ class Member implements EnsembleMember {
       '-XX:+UseSerialGC',
       '-XX:TieredStopAtLevel=1',
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      // The learner says how it synchronised (DIFF, SNAP, TRUNC) at info: syncModes() reads it.
+      '-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.quorum.Learner=info',
+      '-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.quorum.LearnerHandler=info',
       ...properties,
       '-cp',
       `${APACHE_JAR}:${SLF4J_SIMPLE}`,

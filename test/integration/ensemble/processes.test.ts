@@ -13,8 +13,13 @@ import {
   type Ensemble,
   type EnsembleKind,
   type EnsembleMember,
+  type SyncMode,
 } from '../../support/ensemble.js';
 import { closeCClient, connectCClient, ZooKeeperC } from './c-client.js';
+
+// Apache keeps 100 committed proposals in memory and never diffs from its txn log: a follower more
+// than 100 writes behind gets a snapshot (SNAP), one fewer behind a DIFF.
+const APACHE_SYNC_PROPERTIES = { 'zookeeper.commitLogCount': '100', 'zookeeper.snapshotSizeFactor': '-1' };
 
 const KINDS: readonly EnsembleKind[] = ['apache', 'menagerie'];
 let rootCounter = 0;
@@ -34,6 +39,19 @@ async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 30_
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** `count` creates under `prefix`, pipelined. */
+async function writeMany(client: ZooKeeperClient, prefix: string, count: number): Promise<void> {
+  await Promise.all(Array.from({ length: count }, (_, i) => client.create(`${prefix}-${i}`, String(i))));
+}
+
+/** The children of `root` as every member sees them after a sync: all the same, returned once. */
+async function agreedChildren(members: readonly EnsembleMember[], root: string): Promise<string[]> {
+  const views = await childrenOnEach(members, root);
+  const distinct = new Set([...views.values()].map((c) => c.join()));
+  assert.equal(distinct.size, 1, `members disagree on ${root}: ${[...views].map(([id, c]) => `${id}: ${c.length}`)}`);
+  return [...views.values()][0]!;
 }
 
 /** Every acknowledged create of a write load, per member, read after a sync. */
@@ -71,7 +89,13 @@ for (const kind of KINDS) {
           this.skip();
         }
       }
-      ensemble = await startEnsemble({ kind, voters: 3, observers: 1 });
+      ensemble = await startEnsemble({
+        kind,
+        voters: 3,
+        observers: 1,
+        systemProperties: APACHE_SYNC_PROPERTIES,
+        config: { maxSessionTimeout: 30_000 },
+      });
     });
 
     // Each spec leaves the ensemble whole again: paused members resumed, dead ones restarted.
@@ -204,6 +228,72 @@ for (const kind of KINDS) {
       await client.create(`${root}-after`, 'majority');
       await client.sync('/');
       assert.equal((await client.getData(`${root}-after`)).data.toString(), 'majority');
+    });
+
+    it('resynchronises restarted members by DIFF, SNAP and TRUNC, dropping a proposal that never committed', async () => {
+      const ens = current();
+      const root = fresh('resync');
+      let unlogged = false;
+      const syncedBy = async (member: EnsembleMember, mode: SyncMode) => {
+        const modes = member.syncModes();
+        if (kind === 'menagerie' && modes.length === 0) {
+          if (!unlogged) console.log('    (our member does not log its sync mode: only the data is checked)');
+          unlogged = true;
+          return;
+        }
+        const how = modes.join(',') || '?';
+        assert.ok(modes.includes(mode), `member ${member.id} synchronised by ${how}, not ${mode}\n${await ens.describe()}`);
+      };
+      await using client = await clientOn(ens.members);
+      await client.create(root);
+
+      // DIFF: a follower misses a few writes.
+      let leader = await ens.leader();
+      const behind = voters().find((m) => m !== leader)!;
+      await behind.kill9();
+      await writeMany(client, `${root}/diff`, 20);
+      await behind.restart();
+      await behind.waitMode(['follower']);
+      await syncedBy(behind, 'DIFF');
+      assert.equal((await agreedChildren(ens.members, root)).length, 20);
+
+      // TRUNC: the leader logs a proposal no follower receives, dies, and comes back to a new epoch.
+      // (Before SNAP: a member that took a snapshot restarts with too few proposals to TRUNC from.)
+      leader = await ens.leader();
+      const [first, second] = voters().filter((m) => m !== leader);
+      const onLeader = await clientOn([leader], 30_000);
+      first!.pause();
+      second!.pause();
+      const orphan = onLeader.create(`${root}/orphan`, 'never committed').then(
+        () => 'acknowledged',
+        () => 'failed',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the leader logs it meanwhile
+      await Promise.all([first!.kill9(), second!.kill9(), leader.kill9()]);
+      assert.equal(await orphan, 'failed', 'a write without a quorum was acknowledged');
+      await onLeader.close();
+      await Promise.all([first!.restart(), second!.restart()]);
+      await ens.leader();
+      // Apache truncates only while the new leader has committed nothing newer (else it sends SNAP):
+      // the old leader returns before any write of the new epoch (its session outlives this).
+      await leader.restart();
+      assert.equal(await leader.waitMode(['follower']), 'follower');
+      await syncedBy(leader, 'TRUNC');
+      await client.create(`${root}/new-epoch`);
+      const children = await agreedChildren(ens.members, root);
+      assert.ok(children.includes('new-epoch'));
+      assert.ok(!children.includes('orphan'), 'the uncommitted proposal survived on some member');
+      assert.equal(children.length, 21);
+
+      // SNAP: a follower misses more writes than the leader keeps proposals for.
+      leader = await ens.leader();
+      const lagging = voters().find((m) => m !== leader)!;
+      await lagging.kill9();
+      await writeMany(client, `${root}/snap`, 600);
+      await lagging.restart();
+      await lagging.waitMode(['follower']);
+      await syncedBy(lagging, 'SNAP');
+      assert.equal((await agreedChildren(ens.members, root)).length, 621);
     });
 
     it('keeps the official C client session across a leader kill', async () => {
