@@ -17,7 +17,9 @@ export type EnsembleKind = 'apache' | 'menagerie';
 const HOST = '127.0.0.1';
 const SLF4J_SIMPLE = '/usr/share/java/slf4j-simple.jar';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUR_CLI = path.join(REPO_ROOT, 'server', 'cli.ts');
+// MENAGERIE_SERVER_ROOT runs the zk-server of another checkout (a branch still being built).
+const OUR_ROOT = process.env.MENAGERIE_SERVER_ROOT ?? REPO_ROOT;
+const OUR_CLI = path.join(OUR_ROOT, 'server', 'cli.ts');
 const OUTPUT_CHARS_MAX = 20_000;
 const SRVR_TIMEOUT_MS = 1_500;
 const START_ATTEMPTS = 3;
@@ -407,7 +409,7 @@ class Member implements EnsembleMember {
     if (this.options.kind === 'menagerie') {
       const args = ['--import', 'tsx', OUR_CLI, 'start-foreground', this.configFile];
       const env = { ...process.env, ZK_SERVER_LOG_LEVEL: process.env.ZK_SERVER_LOG_LEVEL ?? 'info' };
-      return spawn(process.execPath, args, { stdio, cwd: REPO_ROOT, env });
+      return spawn(process.execPath, args, { stdio, cwd: OUR_ROOT, env });
     }
     const properties = Object.entries(this.options.systemProperties ?? {}).map(([k, v]) => `-D${k}=${v}`);
     const args = [
