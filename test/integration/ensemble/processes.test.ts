@@ -54,6 +54,54 @@ async function agreedChildren(members: readonly EnsembleMember[], root: string):
   return [...views.values()][0]!;
 }
 
+interface WriteLoad {
+  readonly acknowledged: readonly string[];
+  readonly failures: number;
+  /** Resolves once `count` creates were acknowledged (bounded). */
+  waitFor(count: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Four writers creating children of `root` one after another through `client`, until stopped. */
+function startWriteLoad(client: ZooKeeperClient, root: string): WriteLoad {
+  const acknowledged: string[] = [];
+  let failures = 0;
+  let running = true;
+  const writers = Array.from({ length: 4 }, async (_, w) => {
+    for (let n = 0; running; n++) {
+      const name = `w${w}-${n}`;
+      try {
+        await client.create(`${root}/${name}`, String(n), { signal: AbortSignal.timeout(15_000) });
+        acknowledged.push(name);
+      } catch {
+        failures++; // in flight at a crash: may or may not have happened
+      }
+    }
+  });
+  return {
+    acknowledged,
+    get failures() {
+      return failures;
+    },
+    waitFor: (count) => waitUntil(`${count} acknowledged writes`, () => acknowledged.length >= count),
+    async stop() {
+      running = false;
+      await Promise.all(writers);
+    },
+  };
+}
+
+/** Every member (after a sync) has every acknowledged create of `load`, and they all agree. */
+async function assertNothingLost(members: readonly EnsembleMember[], root: string, load: WriteLoad): Promise<void> {
+  const views = await childrenOnEach(members, root);
+  for (const [id, children] of views) {
+    const present = new Set(children);
+    const lost = load.acknowledged.filter((name) => !present.has(name));
+    assert.deepEqual(lost, [], `member ${id} lacks acknowledged writes (${load.failures} writes failed)`);
+  }
+  assert.equal(new Set([...views.values()].map((c) => c.join())).size, 1, 'members agree');
+}
+
 /** Every acknowledged create of a write load, per member, read after a sync. */
 async function childrenOnEach(members: readonly EnsembleMember[], root: string): Promise<Map<number, string[]>> {
   const seen = new Map<number, string[]>();
@@ -152,40 +200,19 @@ for (const kind of KINDS) {
       await writer.create(root);
       await writer.create(`${root}-owner`, null, { mode: 'EPHEMERAL' });
       const sessionId = writer.sessionId;
-      const acknowledged: string[] = [];
-      let failures = 0;
-      let running = true;
-      const load = Array.from({ length: 4 }, async (_, w) => {
-        for (let n = 0; running; n++) {
-          const name = `w${w}-${n}`;
-          try {
-            await writer.create(`${root}/${name}`, String(n), { signal: AbortSignal.timeout(15_000) });
-            acknowledged.push(name);
-          } catch {
-            failures++; // in flight at the crash: may or may not have happened
-          }
-        }
-      });
+      const load = startWriteLoad(writer, root);
       try {
-        await waitUntil('writes before the crash', () => acknowledged.length >= 40);
+        await load.waitFor(40);
         await oldLeader.kill9();
-        const before = acknowledged.length;
         const newLeader = await ens.leader();
         assert.notEqual(newLeader.id, oldLeader.id);
-        await waitUntil('writes after the crash', () => acknowledged.length >= before + 40);
+        await load.waitFor(load.acknowledged.length + 40);
       } finally {
-        running = false;
-        await Promise.all(load);
+        await load.stop();
       }
       await oldLeader.restart();
       assert.match(await oldLeader.waitMode(['follower']), /follower/);
-      const views = await childrenOnEach(ens.members, root);
-      for (const [id, children] of views) {
-        const present = new Set(children);
-        const lost = acknowledged.filter((name) => !present.has(name));
-        assert.deepEqual(lost, [], `member ${id} lacks acknowledged writes (${failures} writes failed)`);
-      }
-      assert.equal(new Set([...views.values()].map((c) => c.join())).size, 1, 'members agree');
+      await assertNothingLost(ens.members, root, load);
       assert.equal(writer.sessionId, sessionId, 'our client kept its session');
       assert.equal((await writer.exists(`${root}-owner`))?.ephemeralOwner, sessionId);
     });
@@ -320,6 +347,64 @@ for (const kind of KINDS) {
       } finally {
         await closeCClient(c);
       }
+    });
+  });
+}
+
+for (const kind of KINDS) {
+  describe(`ensemble of real processes, 5 voters + 1 observer [${kind}]`, function () {
+    this.timeout(90_000);
+    let ensemble: Ensemble | undefined;
+    const current = () => {
+      if (ensemble === undefined) throw new Error('ensemble not started');
+      return ensemble;
+    };
+
+    before(async function () {
+      this.timeout(120_000);
+      if (kind === 'apache' && !apacheAvailable()) this.skip();
+      if (kind === 'menagerie' && !(await ourEnsembleSupport()).supported) this.skip();
+      ensemble = await startEnsemble({ kind, voters: 5, observers: 1, config: { maxSessionTimeout: 30_000 } });
+    });
+
+    after(async function () {
+      this.timeout(30_000);
+      await ensemble?.stop();
+    });
+
+    it('survives three leader kills in a row under a write load and a paused follower, losing nothing', async () => {
+      const ens = current();
+      const root = `/five-${kind}-${++rootCounter}`;
+      await using writer = await clientOn(ens.members, 10_000);
+      await writer.create(root);
+      const sessionId = writer.sessionId;
+      const load = startWriteLoad(writer, root);
+      let paused: EnsembleMember | undefined;
+      try {
+        await load.waitFor(30);
+        for (let round = 0; round < 3; round++) {
+          const leader = await ens.leader();
+          if (round === 1) {
+            // From the second kill on, a follower is also paused (stopped, not dead): two voters down.
+            paused = ens.members.find((m) => m.role === 'participant' && m !== leader)!;
+            paused.pause();
+          }
+          await leader.kill9();
+          const next = await ens.leader();
+          assert.notEqual(next.id, leader.id);
+          await load.waitFor(load.acknowledged.length + 30);
+          await leader.restart(); // back before the next round, so never more than two voters are down
+          await leader.waitMode(['follower', 'leader']);
+        }
+      } finally {
+        await load.stop();
+        paused?.resume();
+      }
+      await ens.waitServing(45_000);
+      await ens.leader();
+      if (paused !== undefined) assert.equal(await paused.waitMode(['follower']), 'follower');
+      await assertNothingLost(ens.members, root, load);
+      assert.equal(writer.sessionId, sessionId, 'our client kept its session through three failovers');
     });
   });
 }
