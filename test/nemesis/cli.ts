@@ -6,7 +6,9 @@ import { formatReports, runNemesis } from './run.js';
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 const [kind = 'apache', voters = '3', seconds = '20', seed = '1'] = process.argv.slice(2);
-if (kind !== 'apache' && kind !== 'menagerie') throw new Error(`kind must be apache or menagerie, not ${kind}`);
+if (kind !== 'apache' && kind !== 'menagerie') {
+  throw new Error(`kind must be apache or menagerie, not ${kind}`);
+}
 if (voters !== '3' && voters !== '5' && voters !== '7') throw new Error('voters must be 3, 5 or 7');
 const report = await runNemesis({
   kind,

@@ -7,7 +7,13 @@ import { checkHistory, type HistoryOp, type Outcome, type RegisterOp } from './l
 
 const initial = { value: '0', version: 0 };
 
-function op(client: string, o: RegisterOp, invokedAt: number, completedAt: number, outcome: Outcome = 'ok'): HistoryOp {
+function op(
+  client: string,
+  o: RegisterOp,
+  invokedAt: number,
+  completedAt: number,
+  outcome: Outcome = 'ok',
+): HistoryOp {
   return { client, key: '/r', op: o, outcome, invokedAt, completedAt };
 }
 const read = (value: string, version: number): RegisterOp => ({ kind: 'read', value, version });
@@ -22,7 +28,8 @@ function verdict(history: HistoryOp[]): boolean {
 
 describe('linearizability checker for a versioned register', () => {
   it('accepts a sequential history', () => {
-    assert.equal(verdict([op('a', cas(0, 'x'), 0, 1), op('a', read('x', 1), 2, 3), op('b', write('y', 2), 4, 5)]), true);
+    const history = [op('a', cas(0, 'x'), 0, 1), op('a', read('x', 1), 2, 3), op('b', write('y', 2), 4, 5)];
+    assert.equal(verdict(history), true);
   });
 
   it('accepts overlapping operations in whichever order explains them', () => {

@@ -159,7 +159,12 @@ interface Frame {
   readonly alternatives: RegisterState[];
 }
 
-function checkKey(key: string, ops: readonly HistoryOp[], initial: RegisterState, statesMax: number): KeyVerdict {
+function checkKey(
+  key: string,
+  ops: readonly HistoryOp[],
+  initial: RegisterState,
+  statesMax: number,
+): KeyVerdict {
   const head = buildEntries(ops);
   const linearized = new Uint32Array(Math.ceil(ops.length / 32) + 1);
   const seen = new Set<string>();
@@ -194,7 +199,10 @@ function checkKey(key: string, ops: readonly HistoryOp[], initial: RegisterState
     if (entry !== undefined && entry.isCall) {
       const op = ops[entry.opIndex]!;
       const [first, ...rest] = registerSteps(state, op.op, op.outcome);
-      if (first !== undefined && (push(entry, first, rest) || rest.some((s, i) => push(entry!, s, rest.slice(i + 1))))) {
+      const call = entry;
+      const pushAlternative = (s: RegisterState, i: number) => push(call, s, rest.slice(i + 1));
+      const placed = first !== undefined && (push(call, first, rest) || rest.some(pushAlternative));
+      if (placed) {
         entry = head.next;
       } else {
         entry = entry.next;
@@ -235,6 +243,6 @@ function describeOp(op: HistoryOp): string {
 function explain(ops: readonly HistoryOp[], deepest: readonly Frame[], stuck: Entry | undefined): string {
   const order = deepest.slice(-8).map((f) => `  ${describeOp(ops[f.call.opIndex]!)}`);
   const blocking = stuck !== undefined && stuck.opIndex >= 0 ? describeOp(ops[stuck.opIndex]!) : '(none)';
-  return [`longest linearizable prefix (${deepest.length} ops) ends with:`, ...order, `cannot place: ${blocking}`]
-    .join('\n');
+  const header = `longest linearizable prefix (${deepest.length} ops) ends with:`;
+  return [header, ...order, `cannot place: ${blocking}`].join('\n');
 }

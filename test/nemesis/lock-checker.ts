@@ -29,7 +29,8 @@ export function checkLock(records: readonly IncrementRecord[], finalCounter: num
     const earlier = valuesSeen.get(record.valueWritten);
     if (earlier !== undefined) {
       lostIncrements++;
-      problems.push(`${earlier.client} and ${record.client} both wrote ${record.valueWritten}: an increment was lost`);
+      const who = `${earlier.client} and ${record.client}`;
+      problems.push(`${who} both wrote ${record.valueWritten}: an increment was lost`);
     }
     valuesSeen.set(record.valueWritten, record);
   }
@@ -44,7 +45,8 @@ export function checkLock(records: readonly IncrementRecord[], finalCounter: num
       overlaps++;
       problems.push(
         `${after.client} (token ${after.token}) acquired at ${after.acquiredAt.toFixed(1)} while ` +
-          `${before.client} (token ${before.token}) still held it (guarded write at ${before.guardInvokedAt.toFixed(1)})`,
+          `${before.client} (token ${before.token}) still held it ` +
+          `(guarded write at ${before.guardInvokedAt.toFixed(1)})`,
       );
     }
     if (compareBig(after.token, before.token) <= 0) {
@@ -55,11 +57,13 @@ export function checkLock(records: readonly IncrementRecord[], finalCounter: num
 
   // Every acknowledged increment counts; an unknown one may or may not have.
   if (finalCounter < acknowledged.length || finalCounter > acknowledged.length + unknown) {
-    problems.push(`counter is ${finalCounter}: ${acknowledged.length} acknowledged, ${unknown} unknown increments`);
+    const counts = `${acknowledged.length} acknowledged, ${unknown} unknown increments`;
+    problems.push(`counter is ${finalCounter}: ${counts}`);
   }
   const last = byCommit.at(-1);
   if (last !== undefined && finalCounter < last.valueWritten) {
-    problems.push(`counter is ${finalCounter} but ${last.client} was acknowledged writing ${last.valueWritten}`);
+    const acknowledgedWrite = `${last.client} was acknowledged writing ${last.valueWritten}`;
+    problems.push(`counter is ${finalCounter} but ${acknowledgedWrite}`);
   }
   return {
     ok: problems.length === 0,

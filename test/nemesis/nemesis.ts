@@ -62,7 +62,12 @@ export interface NemesisRun {
 const now = () => performance.now();
 
 /** Carries out `plan` on `ensemble`, writing to `probePath` to time recoveries. */
-export function runFaults(ensemble: Ensemble, plan: readonly PlannedFault[], probePath: string, seed: number): NemesisRun {
+export function runFaults(
+  ensemble: Ensemble,
+  plan: readonly PlannedFault[],
+  probePath: string,
+  seed: number,
+): NemesisRun {
   const faults: FaultRecord[] = [];
   const random = new Prng(seed ^ 0x5eed);
   const done = (async () => {
@@ -108,7 +113,8 @@ async function inject(
       if (fault.action === 'kill9') await member.restart();
       else member.resume();
     }
-    await Promise.all(targets.map(({ member }) => member.waitMode(['leader', 'follower', 'observer'], 45_000)));
+    const serving = ['leader', 'follower', 'observer'] as const;
+    await Promise.all(targets.map(({ member }) => member.waitMode(serving, 45_000)));
     // A resumed leader goes on saying 'leader' until it notices it was replaced: wait for one leader.
     await ensemble.leader(45_000);
     rejoinMs = now() - healedAt;
@@ -116,7 +122,8 @@ async function inject(
     error = String(failure).split('\n')[0];
   }
   const writeRecoveryMs = await recovery;
-  return { action: fault.action, members: names, atMs, writeRecoveryMs, rejoinMs, ...(error ? { error } : {}) };
+  const record = { action: fault.action, members: names, atMs, writeRecoveryMs, rejoinMs };
+  return error === undefined ? record : { ...record, error };
 }
 
 async function chooseTargets(

@@ -57,7 +57,8 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   const lockPath = `${root}/lock`;
   const counterPath = `${root}/counter`;
   {
-    await using setup = new ZooKeeperClient({ connectString: ensemble.connectString, sessionTimeoutMs: 8_000 });
+    const connectString = ensemble.connectString;
+    await using setup = new ZooKeeperClient({ connectString, sessionTimeoutMs: 8_000 });
     await setup.connect({ timeoutMs: 15_000 });
     await setup.create(root);
     for (const key of keys) await setup.create(key, '0');
@@ -123,7 +124,8 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   problems.push(...lost.problems);
   const keyVerdicts = checkHistory(history, { value: '0', version: 0 });
   for (const verdict of keyVerdicts) {
-    if (!verdict.linearizable) problems.push(`${verdict.key} not linearizable:\n${verdict.explanation ?? '(search bound)'}`);
+    if (verdict.linearizable) continue;
+    problems.push(`${verdict.key} not linearizable:\n${verdict.explanation ?? '(search bound reached)'}`);
   }
   const records = lockOutputs.flat().filter((r) => 'token' in (r as object)) as IncrementRecord[];
   const lock = checkLock(records, Number(final.values.get(counterPath)!.value));
@@ -157,6 +159,9 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   };
 }
 
+/** A register as read at the end. */
+type Register = { value: string; version: number };
+
 function fromLine(line: HistoryLine): HistoryOp {
   return { ...line, completedAt: line.completedAt ?? Infinity };
 }
@@ -167,7 +172,7 @@ function fromLine(line: HistoryLine): HistoryOp {
  */
 function lostAcknowledged(
   history: readonly HistoryOp[],
-  finals: ReadonlyMap<string, { value: string; version: number }>,
+  finals: ReadonlyMap<string, Register>,
 ): { count: number; problems: string[] } {
   const problems: string[] = [];
   const versions = new Map<string, string>();
@@ -192,12 +197,12 @@ function lostAcknowledged(
 async function finalState(
   connectStrings: readonly string[],
   keys: readonly string[],
-): Promise<{ values: Map<string, { value: string; version: number }>; agree: boolean; disagreement: string }> {
-  const views: Map<string, { value: string; version: number }>[] = [];
+): Promise<{ values: Map<string, Register>; agree: boolean; disagreement: string }> {
+  const views: Map<string, Register>[] = [];
   for (const connectString of connectStrings) {
     await using client = new ZooKeeperClient({ connectString, sessionTimeoutMs: 8_000 });
     await client.connect({ timeoutMs: 15_000 });
-    const view = new Map<string, { value: string; version: number }>();
+    const view = new Map<string, Register>();
     for (const key of keys) {
       await client.sync(key);
       const { data, stat } = await client.getData(key);
@@ -205,7 +210,7 @@ async function finalState(
     }
     views.push(view);
   }
-  const render = (v: Map<string, { value: string; version: number }>) =>
+  const render = (v: Map<string, Register>) =>
     [...v].map(([k, { value, version }]) => `${k}=${value}@${version}`).join(' ');
   const rendered = views.map(render);
   const agree = new Set(rendered).size === 1;
@@ -248,7 +253,7 @@ export function formatReports(reports: readonly NemesisReport[]): string {
     ['linearizable', (r) => r.linearizable],
     ['members agree at the end', (r) => (r.membersAgree ? 'yes' : 'NO')],
     ['lock increments ok / unknown', (r) => `${r.lock.acknowledged} / ${r.lock.unknown}`],
-    ['lock: lost / overlaps / token regr.', (r) => `${r.lock.lostIncrements} / ${r.lock.overlaps} / ${r.lock.tokenRegressions}`],
+    ['lock: lost / overlaps / token regr.', (r) => lockCounts(r.lock)],
     ['write recovery ms (median / max)', (r) => stats(r.faults.map((f) => f.writeRecoveryMs))],
     ['rejoin ms (median / max)', (r) => stats(r.faults.map((f) => f.rejoinMs))],
     ['verdict', (r) => (r.problems.length === 0 ? 'PASS' : `FAIL (${r.problems.length})`)],
@@ -263,13 +268,17 @@ export function formatReports(reports: readonly NemesisReport[]): string {
     lines.push('', `faults of ${r.kind} ${r.voters}+${r.observers} (seed ${r.seed}):`);
     for (const f of r.faults) {
       const recovery = f.writeRecoveryMs === undefined ? 'none' : `${Math.round(f.writeRecoveryMs)} ms`;
-      const rejoin = f.rejoinMs === undefined ? `not rejoined: ${f.error ?? ''}` : `${Math.round(f.rejoinMs)} ms`;
+      const rejoin = f.rejoinMs === undefined ? `never: ${f.error ?? ''}` : `${Math.round(f.rejoinMs)} ms`;
       lines.push(`  ${(f.atMs / 1000).toFixed(1)} s ${f.action} ${f.members.join(', ')}: ` +
         `first write after ${recovery}, rejoined after ${rejoin}`);
     }
     for (const p of r.problems.slice(0, 10)) lines.push(`  PROBLEM: ${p}`);
   }
   return lines.join('\n');
+}
+
+function lockCounts(lock: LockVerdict): string {
+  return [lock.lostIncrements, lock.overlaps, lock.tokenRegressions].join(' / ');
 }
 
 function faultSummary(faults: readonly FaultRecord[]): string {

@@ -34,8 +34,8 @@ export function describeNemesis(suite: NemesisSuite): void {
         });
         for (const run of suite.runs) {
           const title =
-            `${run.voters} voters + ${run.observers ?? 1} observer, ${run.durationMs / 1000} s of kill -9 and ` +
-            `SIGSTOP (seed ${run.seed}): linearizable, no acknowledged write lost, the lock holds`;
+            `${run.voters} voters + ${run.observers ?? 1} observer, ${run.durationMs / 1000} s of kill -9 ` +
+            `and SIGSTOP (seed ${run.seed}): linearizable, no acknowledged write lost, the lock holds`;
           it(title, async function () {
             this.timeout(run.durationMs + 180_000);
             const report = await runNemesis({ ...run, kind });

@@ -116,9 +116,8 @@ export async function startEnsemble(options: EnsembleOptions): Promise<Ensemble>
       await ensemble.stop();
       // A member that lost a port race exits at once: another start on fresh ports is worth it.
       if (attempt >= START_ATTEMPTS || options.kind === 'menagerie') {
-        throw new Error(`${options.kind} ensemble did not start (attempt ${attempt}): ${String(error)}\n${report}`, {
-          cause: error,
-        });
+        const message = `${options.kind} ensemble did not start (attempt ${attempt}): ${String(error)}`;
+        throw new Error(`${message}\n${report}`, { cause: error });
       }
     }
   }
@@ -333,7 +332,8 @@ class Member implements EnsembleMember {
       if (modes.includes(mode)) return mode;
       if (Date.now() > deadline) {
         const tail = this.#output.slice(-3000);
-        throw new Error(`member ${this.id} is '${mode}', not ${modes.join('|')}, after ${timeoutMs} ms:\n${tail}`);
+        const wanted = modes.join('|');
+        throw new Error(`member ${this.id} is '${mode}', not ${wanted}, after ${timeoutMs} ms:\n${tail}`);
       }
       await sleep(100);
     }
@@ -445,7 +445,7 @@ function sleep(ms: number): Promise<void> {
  * starts a 3-member ensemble of ours and sees whether every member shows a Mode within `timeoutMs`.
  * The answer is cached for the process. `reason` says why not, for the skip notice.
  */
-export async function ourEnsembleSupport(timeoutMs = 20_000): Promise<{ supported: boolean; reason: string }> {
+export async function ourEnsembleSupport(timeoutMs = 20_000): Promise<EnsembleSupport> {
   probing ??= (async () => {
     const forced = process.env.MENAGERIE_ENSEMBLE;
     if (forced === '1') return { supported: true, reason: 'MENAGERIE_ENSEMBLE=1' };
@@ -462,4 +462,9 @@ export async function ourEnsembleSupport(timeoutMs = 20_000): Promise<{ supporte
   })();
   return await probing;
 }
-let probing: Promise<{ supported: boolean; reason: string }> | undefined;
+let probing: Promise<EnsembleSupport> | undefined;
+
+export interface EnsembleSupport {
+  readonly supported: boolean;
+  readonly reason: string;
+}

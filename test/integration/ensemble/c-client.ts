@@ -38,7 +38,8 @@ export async function connectCClient(
   let timer: NodeJS.Timeout | undefined;
   const connected = new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
-    timer = setTimeout(() => reject(new Error(`C client not connected to ${connectString}`)), connectTimeoutMs);
+    const fail = () => reject(new Error(`C client not connected to ${connectString}`));
+    timer = setTimeout(fail, connectTimeoutMs);
   });
   client.init({});
   try {

@@ -25,7 +25,10 @@ const KINDS: readonly EnsembleKind[] = ['apache', 'menagerie'];
 let rootCounter = 0;
 
 /** A session on exactly one member (no failover), or on several. */
-async function clientOn(members: readonly EnsembleMember[], sessionTimeoutMs = 6_000): Promise<ZooKeeperClient> {
+async function clientOn(
+  members: readonly EnsembleMember[],
+  sessionTimeoutMs = 6_000,
+): Promise<ZooKeeperClient> {
   const connectString = members.map((m) => m.connectString).join(',');
   const client = new ZooKeeperClient({ connectString, sessionTimeoutMs, reconnectDelayMaxMs: 200 });
   await client.connect({ timeoutMs: 15_000 });
@@ -50,7 +53,8 @@ async function writeMany(client: ZooKeeperClient, prefix: string, count: number)
 async function agreedChildren(members: readonly EnsembleMember[], root: string): Promise<string[]> {
   const views = await childrenOnEach(members, root);
   const distinct = new Set([...views.values()].map((c) => c.join()));
-  assert.equal(distinct.size, 1, `members disagree on ${root}: ${[...views].map(([id, c]) => `${id}: ${c.length}`)}`);
+  const sizes = [...views].map(([id, c]) => `member ${id}: ${c.length}`).join(', ');
+  assert.equal(distinct.size, 1, `members disagree on ${root}: ${sizes}`);
   return [...views.values()][0]!;
 }
 
@@ -92,7 +96,11 @@ function startWriteLoad(client: ZooKeeperClient, root: string): WriteLoad {
 }
 
 /** Every member (after a sync) has every acknowledged create of `load`, and they all agree. */
-async function assertNothingLost(members: readonly EnsembleMember[], root: string, load: WriteLoad): Promise<void> {
+async function assertNothingLost(
+  members: readonly EnsembleMember[],
+  root: string,
+  load: WriteLoad,
+): Promise<void> {
   const views = await childrenOnEach(members, root);
   for (const [id, children] of views) {
     const present = new Set(children);
@@ -103,7 +111,10 @@ async function assertNothingLost(members: readonly EnsembleMember[], root: strin
 }
 
 /** Every acknowledged create of a write load, per member, read after a sync. */
-async function childrenOnEach(members: readonly EnsembleMember[], root: string): Promise<Map<number, string[]>> {
+async function childrenOnEach(
+  members: readonly EnsembleMember[],
+  root: string,
+): Promise<Map<number, string[]>> {
   const seen = new Map<number, string[]>();
   for (const member of members) {
     await using client = await clientOn([member]);
@@ -192,7 +203,7 @@ for (const kind of KINDS) {
       assert.equal(agreed.values.length, members.length);
     });
 
-    it('replaces a killed leader under a write load, loses no acknowledged write, and the old one catches up', async () => {
+    it('replaces a killed leader under load, loses no write; the old one catches up', async () => {
       const ens = current();
       const root = fresh('load');
       const oldLeader = await ens.leader();
@@ -217,7 +228,7 @@ for (const kind of KINDS) {
       assert.equal((await writer.exists(`${root}-owner`))?.ephemeralOwner, sessionId);
     });
 
-    it('elects a new leader when the leader is paused (SIGSTOP) and takes it back as a follower (SIGCONT)', async () => {
+    it('replaces a paused leader (SIGSTOP) and takes it back as follower (SIGCONT)', async () => {
       const ens = current();
       const root = fresh('paused');
       const oldLeader = await ens.leader();
@@ -257,7 +268,7 @@ for (const kind of KINDS) {
       assert.equal((await client.getData(`${root}-after`)).data.toString(), 'majority');
     });
 
-    it('resynchronises restarted members by DIFF, SNAP and TRUNC, dropping a proposal that never committed', async () => {
+    it('resynchronises by DIFF, SNAP and TRUNC, dropping a proposal that never committed', async () => {
       const ens = current();
       const root = fresh('resync');
       let unlogged = false;
@@ -269,7 +280,8 @@ for (const kind of KINDS) {
           return;
         }
         const how = modes.join(',') || '?';
-        assert.ok(modes.includes(mode), `member ${member.id} synchronised by ${how}, not ${mode}\n${await ens.describe()}`);
+        const problem = `member ${member.id} synchronised by ${how}, not ${mode}`;
+        assert.ok(modes.includes(mode), `${problem}\n${await ens.describe()}`);
       };
       await using client = await clientOn(ens.members);
       await client.create(root);
@@ -364,7 +376,8 @@ for (const kind of KINDS) {
       this.timeout(120_000);
       if (kind === 'apache' && !apacheAvailable()) this.skip();
       if (kind === 'menagerie' && !(await ourEnsembleSupport()).supported) this.skip();
-      ensemble = await startEnsemble({ kind, voters: 5, observers: 1, config: { maxSessionTimeout: 30_000 } });
+      const config = { maxSessionTimeout: 30_000 };
+      ensemble = await startEnsemble({ kind, voters: 5, observers: 1, config });
     });
 
     after(async function () {
@@ -372,7 +385,7 @@ for (const kind of KINDS) {
       await ensemble?.stop();
     });
 
-    it('survives three leader kills in a row under a write load and a paused follower, losing nothing', async () => {
+    it('survives three leader kills in a row under load and a paused follower, losing nothing', async () => {
       const ens = current();
       const root = `/five-${kind}-${++rootCounter}`;
       await using writer = await clientOn(ens.members, 10_000);
