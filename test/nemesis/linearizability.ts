@@ -46,6 +46,8 @@ export interface KeyVerdict {
   readonly explanation?: string;
   /** The search gave up (too many states): neither proven nor refuted. */
   readonly inconclusive?: boolean;
+  /** (linearized set, state) pairs explored. */
+  readonly states: number;
 }
 
 export interface CheckOptions {
@@ -195,7 +197,9 @@ function checkKey(
   };
 
   while (remaining > 0) {
-    if (seen.size > statesMax) return { key, ops: ops.length, linearizable: false, inconclusive: true };
+    if (seen.size > statesMax) {
+      return { key, ops: ops.length, linearizable: false, inconclusive: true, states: seen.size };
+    }
     if (entry !== undefined && entry.isCall) {
       const op = ops[entry.opIndex]!;
       const [first, ...rest] = registerSteps(state, op.op, op.outcome);
@@ -212,7 +216,8 @@ function checkKey(
     // A return of an operation not linearized yet (or the end): undo the last choice.
     const frame = stack.pop();
     if (frame === undefined) {
-      return { key, ops: ops.length, linearizable: false, explanation: explain(ops, deepest, entry) };
+      const explanation = explain(ops, deepest, entry);
+      return { key, ops: ops.length, linearizable: false, explanation, states: seen.size };
     }
     unlift(frame.call);
     if (frame.call.match) remaining++;
@@ -225,7 +230,7 @@ function checkKey(
     }
     entry = retried ? head.next : frame.call.next;
   }
-  return { key, ops: ops.length, linearizable: true };
+  return { key, ops: ops.length, linearizable: true, states: seen.size };
 }
 
 function describeOp(op: HistoryOp): string {

@@ -30,6 +30,8 @@ export interface FaultRecord {
   readonly writeRecoveryMs: number | undefined;
   /** From the heal (restart / SIGCONT) until every faulted member serves again. */
   readonly rejoinMs: number | undefined;
+  /** The probe's session expired during this fault (it then starts a new one). */
+  readonly probeSessionExpired: boolean;
   readonly error?: string;
 }
 
@@ -71,18 +73,13 @@ export function runFaults(
   const faults: FaultRecord[] = [];
   const random = new Prng(seed ^ 0x5eed);
   const done = (async () => {
-    await using probe = new ZooKeeperClient({
-      connectString: ensemble.connectString,
-      sessionTimeoutMs: 8_000,
-      reconnectDelayMaxMs: 200,
-    });
-    await probe.connect({ timeoutMs: 15_000 });
+    await using probe = new Probe(ensemble.connectString, probePath);
     const start = now();
     for (const fault of plan) {
       if (now() - start > fault.atMs + 2_000) continue; // the previous fault overran this one's slot
       const wait = start + fault.atMs - now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      faults.push(await inject(ensemble, fault, probe, probePath, random, now() - start));
+      faults.push(await inject(ensemble, fault, probe, random, now() - start));
     }
   })();
   return { faults, done };
@@ -91,8 +88,7 @@ export function runFaults(
 async function inject(
   ensemble: Ensemble,
   fault: PlannedFault,
-  probe: ZooKeeperClient,
-  probePath: string,
+  probe: Probe,
   random: Prng,
   atMs: number,
 ): Promise<FaultRecord> {
@@ -103,7 +99,8 @@ async function inject(
     if (fault.action === 'kill9') await member.kill9();
     else member.pause();
   }
-  const recovery = timeFirstWrite(probe, probePath, injectedAt, 30_000);
+  const expiredBefore = probe.sessionsExpired;
+  const recovery = probe.timeFirstWrite(injectedAt, 30_000);
   await new Promise((resolve) => setTimeout(resolve, fault.holdMs));
   const healedAt = now();
   let rejoinMs: number | undefined;
@@ -122,8 +119,10 @@ async function inject(
     error = String(failure).split('\n')[0];
   }
   const writeRecoveryMs = await recovery;
+  const probeSessionExpired = probe.sessionsExpired > expiredBefore;
   const record = { action: fault.action, members: names, atMs, writeRecoveryMs, rejoinMs };
-  return error === undefined ? record : { ...record, error };
+  const full = { ...record, probeSessionExpired };
+  return error === undefined ? full : { ...full, error };
 }
 
 async function chooseTargets(
@@ -146,20 +145,52 @@ async function chooseTargets(
   return chosen;
 }
 
-/** Writes until one succeeds; resolves with the time since `fromMs`, or undefined after `boundMs`. */
-async function timeFirstWrite(
-  probe: ZooKeeperClient,
-  path: string,
-  fromMs: number,
-  boundMs: number,
-): Promise<number | undefined> {
-  for (let attempt = 0; now() - fromMs < boundMs; attempt++) {
-    try {
-      await probe.setData(path, String(attempt), { signal: AbortSignal.timeout(2_000) });
-      return now() - fromMs;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+/** The client whose writes time recoveries; a new session replaces one that expired. */
+class Probe implements AsyncDisposable {
+  sessionsExpired = 0;
+  #client: ZooKeeperClient | undefined;
+
+  constructor(
+    private readonly connectString: string,
+    private readonly path: string,
+  ) {}
+
+  /** Writes until one succeeds; resolves with the time since `fromMs`, or undefined after `boundMs`. */
+  async timeFirstWrite(fromMs: number, boundMs: number): Promise<number | undefined> {
+    for (let attempt = 0; now() - fromMs < boundMs; attempt++) {
+      try {
+        const client = await this.#session();
+        await client.setData(this.path, String(attempt), { signal: AbortSignal.timeout(2_000) });
+        return now() - fromMs;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
+    return undefined;
   }
-  return undefined;
+
+  async #session(): Promise<ZooKeeperClient> {
+    const state = this.#client?.state.type;
+    if (this.#client !== undefined && state !== 'expired' && state !== 'closed') return this.#client;
+    if (state === 'expired') this.sessionsExpired++;
+    await this.#client?.close();
+    this.#client = undefined;
+    const client = new ZooKeeperClient({
+      connectString: this.connectString,
+      sessionTimeoutMs: 8_000,
+      reconnectDelayMaxMs: 200,
+    });
+    try {
+      await client.connect({ timeoutMs: 2_000 });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    this.#client = client;
+    return client;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#client?.close();
+  }
 }

@@ -256,6 +256,7 @@ export function formatReports(reports: readonly NemesisReport[]): string {
     ['lock: lost / overlaps / token regr.', (r) => lockCounts(r.lock)],
     ['write recovery ms (median / max)', (r) => stats(r.faults.map((f) => f.writeRecoveryMs))],
     ['rejoin ms (median / max)', (r) => stats(r.faults.map((f) => f.rejoinMs))],
+    ['probe sessions expired', (r) => String(r.faults.filter((f) => f.probeSessionExpired).length)],
     ['verdict', (r) => (r.problems.length === 0 ? 'PASS' : `FAIL (${r.problems.length})`)],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -269,8 +270,9 @@ export function formatReports(reports: readonly NemesisReport[]): string {
     for (const f of r.faults) {
       const recovery = f.writeRecoveryMs === undefined ? 'none' : `${Math.round(f.writeRecoveryMs)} ms`;
       const rejoin = f.rejoinMs === undefined ? `never: ${f.error ?? ''}` : `${Math.round(f.rejoinMs)} ms`;
+      const expired = f.probeSessionExpired ? ' (the probe session expired)' : '';
       lines.push(`  ${(f.atMs / 1000).toFixed(1)} s ${f.action} ${f.members.join(', ')}: ` +
-        `first write after ${recovery}, rejoined after ${rejoin}`);
+        `first write after ${recovery}${expired}, rejoined after ${rejoin}`);
     }
     for (const p of r.problems.slice(0, 10)) lines.push(`  PROBLEM: ${p}`);
   }
