@@ -4,7 +4,7 @@
 // restarted; every wait is bounded and fails with the members' modes and log tails; stop() kills
 // every process and removes every temporary directory, also after a failed start.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -156,6 +156,7 @@ async function createEnsemble(options: EnsembleOptions): Promise<Ensemble> {
       const id = i + 1;
       const dataDir = await mkdtemp(path.join(tmpdir(), `${options.kind}-ens-${id}-`));
       dirs.push(dataDir);
+      liveDirs.add(dataDir);
       await writeFile(path.join(dataDir, 'myid'), `${id}\n`);
       const lines: Record<string, string | number | boolean> = {
         tickTime: options.tickTimeMs ?? 200,
@@ -245,6 +246,7 @@ class RunningEnsemble implements Ensemble {
     this.#stopping ??= (async () => {
       await Promise.all(this.members.map((m) => m.kill9()));
       await Promise.all(this.dirs.map((d) => rm(d, { recursive: true, force: true })));
+      for (const dir of this.dirs) liveDirs.delete(dir);
     })();
     return this.#stopping;
   }
@@ -430,10 +432,13 @@ class Member implements EnsembleMember {
   }
 }
 
-// Members must not outlive the test process, even when it dies without stopping its ensembles.
+// Members and their dataDirs must not outlive the test process, even when it exits without stopping
+// its ensembles.
 const liveChildren = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function sleep(ms: number): Promise<void> {
