@@ -1,0 +1,297 @@
+// One nemesis run: an ensemble of real processes, register workers doing compare-and-set and reads on
+// a few znodes and lock workers incrementing a counter under the mutex recipe (each its own process),
+// the nemesis killing and pausing members on a seeded schedule, then the checks: linearizability of
+// the register histories, acknowledged writes lost, the lock checker, and the recovery times.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { ZooKeeperClient } from '../../src/index.js';
+import { startEnsemble, type EnsembleKind } from '../support/ensemble.js';
+import { checkLock, type LockVerdict } from './lock-checker.js';
+import type { IncrementRecord, LockWorkerConfig } from './lock-worker.js';
+import { checkHistory, type HistoryOp, type KeyVerdict } from './linearizability.js';
+import { planFaults, runFaults, type FaultRecord } from './nemesis.js';
+import type { HistoryLine, RegisterWorkerConfig } from './register-worker.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(HERE, '../..');
+
+export interface NemesisOptions {
+  kind: EnsembleKind;
+  voters: 3 | 5 | 7;
+  observers?: number;
+  /** How long the workers run and the nemesis acts. */
+  durationMs: number;
+  seed: number;
+  registerClients?: number;
+  lockClients?: number;
+  keys?: number;
+}
+
+export interface NemesisReport {
+  readonly kind: EnsembleKind;
+  readonly voters: number;
+  readonly observers: number;
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly operations: { total: number; ok: number; fail: number; unknown: number; unapplied: number };
+  readonly faults: readonly FaultRecord[];
+  readonly lostAcknowledgedWrites: number;
+  readonly linearizable: 'yes' | 'no' | 'inconclusive';
+  readonly keyVerdicts: readonly KeyVerdict[];
+  readonly lock: LockVerdict;
+  /** Every member shows the same data for every key at the end. */
+  readonly membersAgree: boolean;
+  readonly problems: readonly string[];
+  readonly wallMs: number;
+}
+
+export async function runNemesis(options: NemesisOptions): Promise<NemesisReport> {
+  const started = performance.now();
+  const observers = options.observers ?? 1;
+  await using ensemble = await startEnsemble({ kind: options.kind, voters: options.voters, observers });
+  const root = `/nemesis-${options.seed}`;
+  const keys = Array.from({ length: options.keys ?? 3 }, (_, i) => `${root}/r${i}`);
+  const lockPath = `${root}/lock`;
+  const counterPath = `${root}/counter`;
+  {
+    const connectString = ensemble.connectString;
+    await using setup = new ZooKeeperClient({ connectString, sessionTimeoutMs: 8_000 });
+    await setup.connect({ timeoutMs: 15_000 });
+    await setup.create(root);
+    for (const key of keys) await setup.create(key, '0');
+    await setup.create(counterPath, '0');
+    await setup.create(`${root}/probe`, '');
+  }
+  // Workers start in about a second (tsx); the clock starts once they could be running.
+  const startAtMs = performance.timeOrigin + performance.now() + 1_500;
+  const endAtMs = startAtMs + options.durationMs;
+  const registerWorkers = Array.from({ length: options.registerClients ?? 4 }, (_, i) => {
+    const config: RegisterWorkerConfig = {
+      client: `c${i}`,
+      connectString: ensemble.connectString,
+      keys,
+      endAtMs,
+      seed: options.seed * 100 + i,
+      sessionTimeoutMs: 6_000,
+      opTimeoutMs: 4_000,
+    };
+    return runWorker('register-worker.ts', config, endAtMs);
+  });
+  const lockWorkers = Array.from({ length: options.lockClients ?? 3 }, (_, i) => {
+    const config: LockWorkerConfig = {
+      client: `l${i}`,
+      connectString: ensemble.connectString,
+      lockPath,
+      counterPath,
+      endAtMs,
+      sessionTimeoutMs: 6_000,
+    };
+    return runWorker('lock-worker.ts', config, endAtMs);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const plan = planFaults(options.seed, options.durationMs, options.voters);
+  const nemesis = runFaults(ensemble, plan, `${root}/probe`, options.seed);
+  const [registerOutputs, lockOutputs] = await Promise.all([
+    Promise.all(registerWorkers),
+    Promise.all(lockWorkers),
+    nemesis.done,
+  ]);
+  for (const member of ensemble.members) {
+    if (member.state === 'paused') member.resume();
+    if (member.state === 'stopped') await member.restart();
+  }
+  await ensemble.waitServing(45_000);
+
+  const problems: string[] = [];
+  const history = registerOutputs.flat().map((line) => fromLine(line as HistoryLine));
+  const final = await finalState(ensemble.members.map((m) => m.connectString), [...keys, counterPath]);
+  if (!final.agree) problems.push(`members disagree at the end: ${final.disagreement}`);
+  // The final reads (after every worker stopped) join the history: a lost write shows as a violation.
+  const finalAt = performance.timeOrigin + performance.now();
+  for (const key of keys) {
+    const { value, version } = final.values.get(key)!;
+    history.push({ client: 'final', key, op: { kind: 'read', value, version }, outcome: 'ok',
+      invokedAt: finalAt, completedAt: finalAt + 1 });
+  }
+  if (process.env.NEMESIS_DUMP) {
+    const file = `${process.env.NEMESIS_DUMP}-${options.kind}-${options.voters}-${options.seed}.json`;
+    await writeFile(file, JSON.stringify({ history, lock: lockOutputs.flat() }));
+  }
+  const lost = lostAcknowledged(history, final.values);
+  problems.push(...lost.problems);
+  const keyVerdicts = checkHistory(history, { value: '0', version: 0 });
+  for (const verdict of keyVerdicts) {
+    if (verdict.linearizable) continue;
+    problems.push(`${verdict.key} not linearizable:\n${verdict.explanation ?? '(search bound reached)'}`);
+  }
+  const records = lockOutputs.flat().filter((r) => 'token' in (r as object)) as IncrementRecord[];
+  const lock = checkLock(records, Number(final.values.get(counterPath)!.value));
+  problems.push(...lock.problems.map((p) => `lock: ${p}`));
+  const count = (o: string) => history.filter((h) => h.client !== 'final' && h.outcome === o).length;
+  return {
+    kind: options.kind,
+    voters: options.voters,
+    observers,
+    seed: options.seed,
+    durationMs: options.durationMs,
+    operations: {
+      total: history.length - keys.length,
+      ok: count('ok'),
+      fail: count('fail'),
+      unknown: count('unknown'),
+      unapplied: count('unapplied'),
+    },
+    faults: nemesis.faults,
+    lostAcknowledgedWrites: lost.count,
+    linearizable: keyVerdicts.some((v) => v.inconclusive)
+      ? 'inconclusive'
+      : keyVerdicts.every((v) => v.linearizable)
+        ? 'yes'
+        : 'no',
+    keyVerdicts,
+    lock,
+    membersAgree: final.agree,
+    problems,
+    wallMs: performance.now() - started,
+  };
+}
+
+/** A register as read at the end. */
+type Register = { value: string; version: number };
+
+function fromLine(line: HistoryLine): HistoryOp {
+  return { ...line, completedAt: line.completedAt ?? Infinity };
+}
+
+/**
+ * Acknowledged writes missing at the end: every acknowledged write got a version; two with the same
+ * version on one key, or a version above the final one, mean one was lost.
+ */
+function lostAcknowledged(
+  history: readonly HistoryOp[],
+  finals: ReadonlyMap<string, Register>,
+): { count: number; problems: string[] } {
+  const problems: string[] = [];
+  const versions = new Map<string, string>();
+  let count = 0;
+  for (const h of history) {
+    if (h.outcome !== 'ok' || h.op.kind === 'read') continue;
+    const version = h.op.kind === 'cas' ? h.op.expectedVersion + 1 : h.op.newVersion!;
+    const slot = `${h.key}@${version}`;
+    const earlier = versions.get(slot);
+    const finalVersion = finals.get(h.key)!.version;
+    if (earlier !== undefined || version > finalVersion) {
+      count++;
+      problems.push(`acknowledged write ${h.op.value} to ${h.key} (version ${version}) lost` +
+        (earlier ? `: ${earlier} has the same version` : `: the final version is ${finalVersion}`));
+    }
+    versions.set(slot, h.op.value);
+  }
+  return { count, problems: problems.slice(0, 10) };
+}
+
+/** Every key read on every member after a sync; whether they all agree. */
+async function finalState(
+  connectStrings: readonly string[],
+  keys: readonly string[],
+): Promise<{ values: Map<string, Register>; agree: boolean; disagreement: string }> {
+  const views: Map<string, Register>[] = [];
+  for (const connectString of connectStrings) {
+    await using client = new ZooKeeperClient({ connectString, sessionTimeoutMs: 8_000 });
+    await client.connect({ timeoutMs: 15_000 });
+    const view = new Map<string, Register>();
+    for (const key of keys) {
+      await client.sync(key);
+      const { data, stat } = await client.getData(key);
+      view.set(key, { value: data.toString(), version: stat.version });
+    }
+    views.push(view);
+  }
+  const render = (v: Map<string, Register>) =>
+    [...v].map(([k, { value, version }]) => `${k}=${value}@${version}`).join(' ');
+  const rendered = views.map(render);
+  const agree = new Set(rendered).size === 1;
+  return { values: views[0]!, agree, disagreement: agree ? '' : rendered.join(' | ') };
+}
+
+/** Runs one worker process; resolves with its JSON lines. Killed if it outlives its end by far. */
+function runWorker(file: string, config: object, endAtMs: number): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const args = ['--import', 'tsx', path.join(HERE, file), JSON.stringify(config)];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    const overdue = setTimeout(() => child.kill('SIGKILL'), endAtMs - Date.now() + 60_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(overdue);
+      if (code !== 0) {
+        reject(new Error(`${file} exited with ${code ?? signal}:\n${err}`));
+        return;
+      }
+      const lines = out.split('\n').filter((l) => l.startsWith('{'));
+      resolve(lines.map((l) => JSON.parse(l) as unknown));
+    });
+  });
+}
+
+/** The runs side by side, then each run's faults. */
+export function formatReports(reports: readonly NemesisReport[]): string {
+  const rows: [string, (r: NemesisReport) => string][] = [
+    ['ensemble', (r) => `${r.kind} ${r.voters}+${r.observers}`],
+    ['seed / duration', (r) => `${r.seed} / ${(r.durationMs / 1000).toFixed(0)} s`],
+    ['operations', (r) => String(r.operations.total)],
+    ['  ok / fail', (r) => `${r.operations.ok} / ${r.operations.fail}`],
+    ['  unknown / unapplied', (r) => `${r.operations.unknown} / ${r.operations.unapplied}`],
+    ['faults', (r) => faultSummary(r.faults)],
+    ['acknowledged writes lost', (r) => String(r.lostAcknowledgedWrites)],
+    ['linearizable', (r) => r.linearizable],
+    ['members agree at the end', (r) => (r.membersAgree ? 'yes' : 'NO')],
+    ['lock increments ok / unknown', (r) => `${r.lock.acknowledged} / ${r.lock.unknown}`],
+    ['lock: lost / overlaps / token regr.', (r) => lockCounts(r.lock)],
+    ['write recovery ms (median / max)', (r) => stats(r.faults.map((f) => f.writeRecoveryMs))],
+    ['rejoin ms (median / max)', (r) => stats(r.faults.map((f) => f.rejoinMs))],
+    ['probe sessions expired', (r) => String(r.faults.filter((f) => f.probeSessionExpired).length)],
+    ['verdict', (r) => (r.problems.length === 0 ? 'PASS' : `FAIL (${r.problems.length})`)],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const columns = reports.map((r) => rows.map(([, cell]) => cell(r)));
+  const columnWidth = columns.map((c) => Math.max(...c.map((s) => s.length)));
+  const lines = rows.map(([label], i) =>
+    [label.padEnd(width), ...columns.map((c, j) => c[i]!.padEnd(columnWidth[j]!))].join(' | '),
+  );
+  for (const r of reports) {
+    lines.push('', `faults of ${r.kind} ${r.voters}+${r.observers} (seed ${r.seed}):`);
+    for (const f of r.faults) {
+      const recovery = f.writeRecoveryMs === undefined ? 'none' : `${Math.round(f.writeRecoveryMs)} ms`;
+      const rejoin = f.rejoinMs === undefined ? `never: ${f.error ?? ''}` : `${Math.round(f.rejoinMs)} ms`;
+      const expired = f.probeSessionExpired ? ' (the probe session expired)' : '';
+      lines.push(`  ${(f.atMs / 1000).toFixed(1)} s ${f.action} ${f.members.join(', ')}: ` +
+        `first write after ${recovery}${expired}, rejoined after ${rejoin}`);
+    }
+    for (const p of r.problems.slice(0, 10)) lines.push(`  PROBLEM: ${p}`);
+  }
+  return lines.join('\n');
+}
+
+function lockCounts(lock: LockVerdict): string {
+  return [lock.lostIncrements, lock.overlaps, lock.tokenRegressions].join(' / ');
+}
+
+function faultSummary(faults: readonly FaultRecord[]): string {
+  const kills = faults.filter((f) => f.action === 'kill9').length;
+  return `${faults.length} (${kills} kill -9, ${faults.length - kills} SIGSTOP)`;
+}
+
+function stats(values: readonly (number | undefined)[]): string {
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const missing = values.length - known.length;
+  if (known.length === 0) return missing > 0 ? `none (${missing} missing)` : '-';
+  const median = known[Math.floor(known.length / 2)]!;
+  return `${Math.round(median)} / ${Math.round(known.at(-1)!)}${missing > 0 ? ` (${missing} missing)` : ''}`;
+}

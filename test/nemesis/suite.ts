@@ -1,0 +1,65 @@
+// Declares nemesis runs as mocha specs, one describe per ensemble kind (ours only when our zk-server
+// runs ensembles), and prints every run's report side by side at the end.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'mocha';
+import { apacheAvailable } from '../support/apache.js';
+import { ourEnsembleSupport, type EnsembleKind } from '../support/ensemble.js';
+import { formatReports, runNemesis, type NemesisOptions, type NemesisReport } from './run.js';
+
+const KINDS: readonly EnsembleKind[] = ['apache', 'menagerie'];
+
+export interface NemesisSuite {
+  title: string;
+  runs: readonly Omit<NemesisOptions, 'kind'>[];
+}
+
+export function describeNemesis(suite: NemesisSuite): void {
+  describe(suite.title, function () {
+    const reports: NemesisReport[] = [];
+    for (const kind of KINDS) {
+      describe(`[${kind}]`, function () {
+        before(async function () {
+          this.timeout(60_000);
+          if (kind === 'apache' && !apacheAvailable()) {
+            console.log('    (Apache ZooKeeper is not installed: no reference runs)');
+            this.skip();
+          }
+          if (kind === 'menagerie') {
+            const support = await ourEnsembleSupport();
+            if (!support.supported) {
+              console.log(`    (our zk-server does not run ensembles yet, skipping: ${support.reason})`);
+              this.skip();
+            }
+          }
+        });
+        for (const run of suite.runs) {
+          const title =
+            `${run.voters} voters + ${run.observers ?? 1} observer, ${run.durationMs / 1000} s of kill -9 ` +
+            `and SIGSTOP (seed ${run.seed}): linearizable, no acknowledged write lost, the lock holds`;
+          it(title, async function () {
+            this.timeout(run.durationMs + 180_000);
+            const report = await runNemesis({ ...run, kind });
+            reports.push(report);
+            assert.ok(report.faults.length > 0, 'the nemesis injected faults');
+            assert.ok(report.operations.ok > 0 && report.lock.acknowledged > 0, 'the clients made progress');
+            assert.equal(report.lostAcknowledgedWrites, 0);
+            assert.equal(report.linearizable, 'yes');
+            assert.ok(report.lock.ok, report.lock.problems.join('\n'));
+            assert.deepEqual(report.problems, []);
+          });
+        }
+      });
+    }
+    after(() => {
+      if (reports.length > 0) console.log(`\n${formatReports(reports).replace(/^/gm, '    ')}\n`);
+    });
+  });
+}
+
+/** NEMESIS_SEED and NEMESIS_DURATION_MS override a suite's defaults (to replay or lengthen a run). */
+export function fromEnvironment(seed: number, durationMs: number): { seed: number; durationMs: number } {
+  return {
+    seed: Number(process.env.NEMESIS_SEED ?? seed),
+    durationMs: Number(process.env.NEMESIS_DURATION_MS ?? durationMs),
+  };
+}
