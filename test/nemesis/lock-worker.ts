@@ -45,7 +45,7 @@ async function main(config: LockWorkerConfig): Promise<void> {
       await using lease = await mutex.acquire({ timeoutMs: Math.max(1, config.endAtMs - now()) });
       const acquiredAt = now();
       const token = String(lease.fencingToken);
-      const value = Number((await fw.getData(config.counterPath)).data.toString());
+      const value = Number(String((await fw.getData(config.counterPath)).data));
       if (lease.state !== 'held') continue;
       const guardInvokedAt = now();
       const base = { client: config.client, token, acquiredAt, guardInvokedAt, valueWritten: value + 1 };

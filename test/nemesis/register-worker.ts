@@ -61,7 +61,7 @@ async function main(config: RegisterWorkerConfig): Promise<void> {
         await client.sync(key, { signal });
         const { data, stat } = await client.getData(key, { signal });
         lastVersion.set(key, stat.version);
-        const op: RegisterOp = { kind: 'read', value: data.toString(), version: stat.version };
+        const op: RegisterOp = { kind: 'read', value: String(data), version: stat.version };
         lines.push({ client: config.client, key, op, outcome: 'ok', invokedAt, completedAt: now() });
       } catch (error) {
         const op: RegisterOp = { kind: 'read', value: '', version: -1 };

@@ -206,7 +206,7 @@ async function finalState(
     for (const key of keys) {
       await client.sync(key);
       const { data, stat } = await client.getData(key);
-      view.set(key, { value: data.toString(), version: stat.version });
+      view.set(key, { value: String(data), version: stat.version });
     }
     views.push(view);
   }

@@ -193,9 +193,9 @@ for (const kind of KINDS) {
         const { children } = await client.getChildren(root);
         const values = [];
         for (const child of children.sort()) {
-          values.push(`${child}=${(await client.getData(`${root}/${child}`)).data.toString()}`);
+          values.push(`${child}=${String((await client.getData(`${root}/${child}`)).data)}`);
         }
-        views.push(JSON.stringify({ data: data.toString(), mzxid: String(stat.mzxid), values }));
+        views.push(JSON.stringify({ data: String(data), mzxid: String(stat.mzxid), values }));
       }
       assert.equal(new Set(views).size, 1, `members disagree:\n${views.join('\n')}`);
       const agreed = JSON.parse(views[0]!) as { data: string; values: string[] };
@@ -243,7 +243,7 @@ for (const kind of KINDS) {
       assert.equal(await oldLeader.waitMode(['follower']), 'follower');
       await using onOld = await clientOn([oldLeader]);
       await onOld.sync(root);
-      assert.equal((await onOld.getData(root)).data.toString(), 'written while the old leader slept');
+      assert.equal(String((await onOld.getData(root)).data), 'written while the old leader slept');
     });
 
     it('refuses writes in a minority and accepts them again once a majority is back', async () => {
@@ -265,7 +265,7 @@ for (const kind of KINDS) {
       await using client = await clientOn(ens.members.filter((m) => m.state === 'running'));
       await client.create(`${root}-after`, 'majority');
       await client.sync('/');
-      assert.equal((await client.getData(`${root}-after`)).data.toString(), 'majority');
+      assert.equal(String((await client.getData(`${root}-after`)).data), 'majority');
     });
 
     it('resynchronises by DIFF, SNAP and TRUNC, dropping a proposal that never committed', async () => {
@@ -354,7 +354,7 @@ for (const kind of KINDS) {
         await using observer = await clientOn(others);
         await observer.sync(path);
         const { data, stat } = await observer.getData(path);
-        assert.equal(data.toString(), 'after');
+        assert.equal(String(data), 'after');
         assert.equal(stat.ephemeralOwner.toString(16), sessionHex, 'its ephemeral survives');
       } finally {
         await closeCClient(c);
