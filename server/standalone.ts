@@ -7,7 +7,7 @@ import { AdminServer } from './admin/index.js';
 import { configFromOptions, type ServerConfig, type ServerOptions } from './config/index.js';
 import type { TxnPersister } from './core/api.js';
 import { ServerCore } from './core/server-core.js';
-import { DurableSeams, durableStoreOptions } from './durable/index.js';
+import { DurableSeams, dataDirOptions } from './durable/index.js';
 import { ClientListener } from './net/client-listener.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
 import { InMemoryPersister, PipelineGateway, WritePipeline } from './net/pipeline.js';
@@ -82,7 +82,7 @@ export async function startServerWithConfig(
   const onFsync = (elapsedMs: number) => observeFsync?.(elapsedMs);
   const durable =
     config.dataDir !== undefined && seams.persister === undefined && seams.recover === undefined
-      ? new DurableSeams(durableStoreOptions(config, { logger: log, onFsync }))
+      ? new DurableSeams(dataDirOptions(config, { logger: log, onFsync }))
       : undefined;
   await (seams.recover ?? durable?.recover)?.(core);
   let listener: ClientListener | undefined;

@@ -18,39 +18,11 @@ import type { TornTail } from '../persistence/recovery.js';
 import type { SnapshotWritten } from '../persistence/snapshot-files.js';
 import { PersistenceError } from '../persistence/types.js';
 import { CoreRecoveryTarget, coreSnapshotSource, killOrphanEphemerals } from './core-adapter.js';
+import type { DataDirOptions } from './from-config.js';
 
-export interface DurableStoreOptions {
-  /** Holds `version-2/snapshot.*` (and the logs, unless dataLogDir is given). */
-  readonly dataDir: string;
-  /** Holds `version-2/log.*`; dataDir when not given, as in Apache. */
-  readonly dataLogDir?: string;
+export interface DurableStoreOptions extends DataDirOptions {
   /** How to build the core, when open() is not given one to recover into. */
   readonly core?: ServerCoreOptions;
-  /** zoo.cfg forceSync (default true); false acknowledges before the disk has it, and says so. */
-  readonly forceSync?: boolean;
-  /** zookeeper.preAllocSize in bytes (default 64 MiB). */
-  readonly preAllocBytes?: number;
-  /** zoo.cfg snapCount (default 100,000; randomised as Apache does). */
-  readonly snapCount?: number;
-  /** zookeeper.snapSizeLimitInKb in bytes (default 4 GiB of log). */
-  readonly snapSizeBytes?: number;
-  /** zookeeper.snapshot.trust.empty: accept logs without any snapshot. */
-  readonly trustEmptySnapshot?: boolean;
-  /** autopurge.snapRetainCount (default 3, at least 3). */
-  readonly autopurgeSnapRetainCount?: number;
-  /** autopurge.purgeInterval in ms; 0 or absent: no autopurge (Apache's default). */
-  readonly autopurgeIntervalMs?: number;
-  /** Write the tree digest into snapshots (default true, as Apache 3.8's zookeeper.digest.enabled). */
-  readonly snapshotDigest?: boolean;
-  /** Uniform in [0, 1) for the snapshot schedule (default Math.random). */
-  readonly random?: () => number;
-  /** The clock restored sessions are re-armed on (default Date.now; the shell's expiry clock). */
-  readonly nowMs?: () => number;
-  readonly logger?: PersistenceLogger;
-  /** Told how long each fsync of the transaction log took (the fsynctime metric). */
-  readonly onFsync?: (elapsedMs: number) => void;
-  /** The file system persistence writes through (tests inject disk-full and I/O faults). */
-  readonly fileSystem?: PersistenceFileSystem;
 }
 
 /** What open() found on disk. */

@@ -3,6 +3,6 @@
 
 export { CoreRecoveryTarget, coreDigest, coreSnapshotSource, killOrphanEphemerals } from './core-adapter.js';
 export { DurableStore, type DurableStoreOptions, type RecoveryReport } from './durable-store.js';
-export { durableStoreOptions } from './from-config.js';
+export { dataDirOptions, type DataDirOptions } from './from-config.js';
 export { DurableSeams } from './seams.js';
 export { dumpLog, dumpLogLines, dumpSnapshot, dumpSnapshotLines, purge } from './tools.js';

@@ -2,7 +2,7 @@
 // into the server's fresh core before the port is bound, `persister` appends through it, and
 // `close()` (after the server stopped) flushes the log and stops the timers.
 //
-//   const durable = new DurableSeams(durableStoreOptions(config, { logger }));
+//   const durable = new DurableSeams(dataDirOptions(config, { logger }));
 //   const { recover, persister } = durable;
 //   const server = await startServerWithConfig(config, { recover, persister });
 //   ...; await server.stop(); await durable.close();

@@ -18,6 +18,7 @@ import { OpCode } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../config/index.js';
 import { txnCodecFor, type ServerCore } from '../core/server-core.js';
 import { CoreRecoveryTarget, coreDigest, coreSnapshotSource } from '../durable/core-adapter.js';
+import { dataDirOptions, type DataDirOptions } from '../durable/from-config.js';
 import {
   ACCEPTED_EPOCH_FILE,
   CURRENT_EPOCH_FILE,
@@ -60,41 +61,9 @@ import type { DurableState, Txn as QuorumTxn } from '../quorum/index.js';
 import { epochOf } from '../quorum/zxid.js';
 import type { PeerStorage } from './seams.js';
 
-const HOUR_MS = 60 * 60 * 1000;
-
-export interface DiskPeerStorageOptions {
-  /** Holds `version-2/snapshot.*` and the epoch files (and the logs, unless dataLogDir is given). */
-  readonly dataDir: string;
-  /** Holds `version-2/log.*`; dataDir when not given, as in Apache. */
-  readonly dataLogDir?: string;
-  /** zoo.cfg forceSync (default true); false reports txns logged before the disk has them. */
-  readonly forceSync?: boolean;
-  /** zookeeper.preAllocSize in bytes (default 64 MiB). */
-  readonly preAllocBytes?: number;
-  /** zoo.cfg snapCount (default 100,000; randomised as Apache does). */
-  readonly snapCount?: number;
-  /** zookeeper.snapSizeLimitInKb in bytes (default 4 GiB of log). */
-  readonly snapSizeBytes?: number;
-  /** zookeeper.snapshot.trust.empty: accept logs without any snapshot. */
-  readonly trustEmptySnapshot?: boolean;
-  /** autopurge.snapRetainCount (default 3, at least 3). */
-  readonly autopurgeSnapRetainCount?: number;
-  /** autopurge.purgeInterval in ms; 0 or absent: no autopurge (Apache's default). */
-  readonly autopurgeIntervalMs?: number;
-  /** Write the tree digest into snapshots (default true, as 3.8's zookeeper.digest.enabled). */
-  readonly snapshotDigest?: boolean;
-  /** Uniform in [0, 1) for the snapshot schedule (default Math.random). */
-  readonly random?: () => number;
-  /** The clock restored sessions are re-armed on (default Date.now). */
-  readonly nowMs?: () => number;
-  /** A pino logger fits. */
-  readonly logger?: PersistenceLogger;
-  /** Told how long each fsync of the txn log took (the fsynctime metric). */
-  readonly onFsync?: (elapsedMs: number) => void;
+export interface DiskPeerStorageOptions extends DataDirOptions {
   /** Told once when a write or sync failed: nothing after it is durable; stop serving. */
   readonly onFailure?: (error: Error) => void;
-  /** Tests inject disk-full and I/O faults here. */
-  readonly fileSystem?: PersistenceFileSystem;
 }
 
 /** The storage options for `config` (which must have a dataDir); `extra` adds or overrides fields. */
@@ -102,17 +71,7 @@ export function diskPeerStorageOptions(
   config: ServerConfig,
   extra: Partial<DiskPeerStorageOptions> = {},
 ): DiskPeerStorageOptions {
-  if (config.dataDir === undefined) throw new PersistenceError('dataDir is not set: nothing to persist to');
-  return {
-    dataDir: config.dataDir,
-    dataLogDir: config.dataLogDir,
-    forceSync: config.forceSync,
-    preAllocBytes: config.preAllocSizeKb * 1024,
-    snapCount: config.snapCount,
-    autopurgeSnapRetainCount: config.autopurgeSnapRetainCount,
-    autopurgeIntervalMs: Math.max(0, config.autopurgePurgeIntervalHours) * HOUR_MS,
-    ...extra,
-  };
+  return dataDirOptions<DiskPeerStorageOptions>(config, extra);
 }
 
 /** What open() found on disk. */
