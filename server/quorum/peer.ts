@@ -124,6 +124,9 @@ export class QuorumPeer implements PeerContext {
       case 'touchSessions':
         if (this.role instanceof LearnerRole) this.role.touchSessions(input.payload);
         return;
+      case 'linkLost':
+        if (this.started && input.peer !== this.config.myId) this.role?.onLinkLost(input.peer);
+        return;
     }
   }
 
