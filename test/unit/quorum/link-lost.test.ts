@@ -36,6 +36,26 @@ describe('quorum: broken connections (linkLost)', () => {
     assert.deepEqual(cluster.node(b).applied, ['before', 'after']);
   });
 
+  it('an election decides without the finalize wait once every voter not known down agrees', () => {
+    const finalizeWaitMs = 3_000;
+    const reported = new Cluster([1, 2, 3], [], { finalizeWaitMs });
+    reported.start();
+    const leader = settle(reported, [1, 2, 3]);
+    const survivors = [1, 2, 3].filter((id) => id !== leader);
+    reported.kill(leader);
+    const startMs = reported.nowMs;
+    settle(reported, survivors);
+    assert.ok(reported.nowMs - startMs < finalizeWaitMs, `took ${reported.nowMs - startMs} ms`);
+    // The same crash unreported: the followers notice by timeout and the election waits in full.
+    const silent = new Cluster([1, 2, 3], [], { finalizeWaitMs });
+    silent.start();
+    const silentLeader = settle(silent, [1, 2, 3]);
+    silent.crash(silentLeader);
+    const silentStartMs = silent.nowMs;
+    settle(silent, [1, 2, 3].filter((id) => id !== silentLeader));
+    assert.ok(silent.nowMs - silentStartMs >= finalizeWaitMs, `took ${silent.nowMs - silentStartMs} ms`);
+  });
+
   it('a learner ignores reports about other peers than its leader; a looking peer ignores all', () => {
     const cluster = new Cluster([1, 2, 3]);
     cluster.start();
