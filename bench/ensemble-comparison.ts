@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { ZooKeeperClient } from '../src/client/index.js';
 import { connectClient } from './clients.js';
 import { comparison, type Comparison, type Figure, type RunMode, type Side } from './comparison.js';
-import { startBenchEnsemble, type BenchEnsemble, type EnsembleKind } from './ensembles.js';
+import {
+  modeOf, startBenchEnsemble, type BenchEnsemble, type EnsembleKind, type EnsembleMemberProcess,
+} from './ensembles.js';
 import { apacheAvailable } from './servers.js';
 import { lifecycleFigures, lifecycleRound, ZNODE_BYTES, type ClientOp } from './workload.js';
 
@@ -19,6 +21,7 @@ const WRITE_COUNTS = { quick: { 1: 100, 64: 1000 }, full: { 1: 400, 64: 5000 } }
 const WRITE_OPS: readonly ClientOp[] = ['create', 'setData'];
 const PLACEMENTS = ['via follower', 'via leader'] as const;
 const FAILOVER_KEY = 'leader kill → first write';
+const NEW_LEADER_KEY = 'leader kill → a new leader serves';
 const RETRY_PAUSE_MS = 2;
 
 async function skipReason(): Promise<string | undefined> {
@@ -89,8 +92,26 @@ function writeComparison(): Comparison {
   });
 }
 
-/** Kills the leader, then times the first setData that succeeds; restarts the member afterwards. */
-async function failoverRound(ensemble: BenchEnsemble, signal: AbortSignal): Promise<number> {
+/** Polls the members' `srvr` until one of them reports leading; resolves with the time it took. */
+async function newLeaderServes(
+  members: readonly EnsembleMemberProcess[],
+  startMs: number,
+  signal: AbortSignal,
+): Promise<number> {
+  for (;;) {
+    signal.throwIfAborted();
+    const modes = await Promise.all(members.map(modeOf));
+    if (modes.includes('leader')) return performance.now() - startMs;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+  }
+}
+
+/**
+ * Kills the leader, then times the first setData that succeeds, and (polling `srvr` beside it) the
+ * first survivor that reports leading, which leaves out the client's reconnect backoff. The killed
+ * member restarts afterwards.
+ */
+async function failoverRound(ensemble: BenchEnsemble, signal: AbortSignal): Promise<Record<string, number>> {
   const leader = await ensemble.settled(signal);
   const client = new ZooKeeperClient({ connectString: ensemble.connectString, sessionTimeoutMs: 30_000 });
   const path = `/failover-${randomBytes(6).toString('hex')}`;
@@ -98,17 +119,21 @@ async function failoverRound(ensemble: BenchEnsemble, signal: AbortSignal): Prom
   try {
     await client.connect({ timeoutMs: 20_000, signal });
     await client.create(path, data);
+    const survivors = ensemble.members.filter((m) => m !== leader);
     const startMs = performance.now();
     await ensemble.kill(leader);
+    const newLeaderMs = newLeaderServes(survivors, startMs, signal);
     for (;;) {
       signal.throwIfAborted();
       try {
         await client.setData(path, data);
-        return performance.now() - startMs;
+        break;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
       }
     }
+    const firstWriteMs = performance.now() - startMs;
+    return { [FAILOVER_KEY]: firstWriteMs, [NEW_LEADER_KEY]: await newLeaderMs };
   } finally {
     await client.close();
     ensemble.restart(leader);
@@ -120,7 +145,7 @@ function failoverComparison(): Comparison {
   const side = (index: number): Side<EnsemblesContext> => ({
     label: SIDES[index]!.label,
     async measure({ ensembles }, { signal }: RunMode) {
-      return { [FAILOVER_KEY]: await failoverRound(ensembles[index]!, signal) };
+      return await failoverRound(ensembles[index]!, signal);
     },
   });
   return comparison<EnsemblesContext>({
@@ -129,9 +154,15 @@ function failoverComparison(): Comparison {
       'Our client lists all three members; it is connected to whichever it picked (leader or not).',
       '  The time runs from SIGKILL of the leader to the first setData answered OK (retried every',
       `  ${RETRY_PAUSE_MS} ms after an error). The killed member restarts and rejoins between rounds.`,
+      'The client backs off up to 1 s (at random) after a refused connection, as Apache\'s does, so',
+      `  "${NEW_LEADER_KEY}" (the first survivor whose srvr says leader, polled every ${RETRY_PAUSE_MS} ms)`,
+      '  is given too: the servers\' part of the failover without the client\'s.',
       'Goal (issue 9): ≤ 0.75× Apache.',
     ],
-    figures: [{ key: FAILOVER_KEY, unit: 'ms', higherIsBetter: false }],
+    figures: [
+      { key: FAILOVER_KEY, unit: 'ms', higherIsBetter: false },
+      { key: NEW_LEADER_KEY, unit: 'ms', higherIsBetter: false },
+    ],
     sides: [side(0), side(1)],
     firstIsOurs: true,
     rounds: { quick: 4, full: 10 },
