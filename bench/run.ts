@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { killChildrenOnExit } from './children.js';
 import { clientComparisons } from './client-comparison.js';
 import type { Comparison, Floor, RunMode } from './comparison.js';
+import { ensembleComparisons } from './ensemble-comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
 import { recipeComparisons } from './recipes.js';
 import { machine, renderReport, type ComparisonResult } from './report.js';
@@ -26,6 +27,7 @@ async function registeredComparisons(): Promise<Comparison[]> {
     ...recipeComparisons(),
     // Registered only once server/index.ts exports startServer (from branch `server`).
     ...(await serverComparisons()),
+    ...ensembleComparisons(),
   ];
 }
 

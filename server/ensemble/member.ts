@@ -141,7 +141,11 @@ export class EnsembleMember implements RequestGateway {
     const durable = await storage.open(this.core);
     storage.onLogged = (zxid) => this.input({ type: 'logged', zxid });
     this.peer = new QuorumPeer(quorum, durable, this.options.incarnation ?? String(Date.now()));
-    await transport.start((from, message) => this.input({ type: 'message', from, message }));
+    await transport.start(
+      (from, message) => this.input({ type: 'message', from, message }),
+      // A broken ZAB connection: a follower of that leader looks again now, not after syncLimit.
+      (peer) => this.input({ type: 'linkLost', peer }),
+    );
     this.log().info({ myId: quorum.myId, appliedZxid: describeZxid(durable.appliedZxid) }, 'member started');
     this.input({ type: 'start' });
   }

@@ -21,8 +21,15 @@ export interface PeerAddress {
  * or blocks. Messages from one peer on one port arrive in the order sent while the connection lasts.
  */
 export interface PeerTransport extends AsyncDisposable {
-  /** Binds this peer's ports and starts delivering received messages to `onMessage`. */
-  start(onMessage: (from: number, message: PeerMessage) => void): Promise<void>;
+  /**
+   * Binds this peer's ports and starts delivering received messages to `onMessage`. A transport that
+   * can tell calls `onLinkLost(peer)` when an established connection carrying ZAB packets with `peer`
+   * ended (a killed peer closes them at once), so the member need not wait for a protocol timeout.
+   */
+  start(
+    onMessage: (from: number, message: PeerMessage) => void,
+    onLinkLost?: (peer: number) => void,
+  ): Promise<void>;
   send(to: number, message: PeerMessage): void;
   /** Closes every connection and listener; idempotent. */
   close(): Promise<void>;

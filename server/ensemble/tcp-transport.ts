@@ -326,6 +326,8 @@ export class TcpPeerTransport implements PeerTransport {
   private pending = 0;
   private readonly complaints: ThrottledWarnings;
   private onMessage: ((from: number, message: PeerMessage) => void) | undefined;
+  /** The member's listener (PeerTransport.start): quorum-port connections that ended. */
+  private onLinkLost: ((peer: number) => void) | undefined;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   /** Accepted connections closed before or at the handshake (strangers, garbage, misconfigured peers). */
@@ -350,10 +352,14 @@ export class TcpPeerTransport implements PeerTransport {
     this.me = this.adoptPeers(options.peers);
   }
 
-  async start(onMessage: (from: number, message: PeerMessage) => void): Promise<void> {
+  async start(
+    onMessage: (from: number, message: PeerMessage) => void,
+    onLinkLost?: (peer: number) => void,
+  ): Promise<void> {
     if (this.closing !== undefined) throw new ClosedError('the peer transport is closed');
     if (this.onMessage !== undefined) throw new InvalidArgumentError('the peer transport is already started');
     this.onMessage = onMessage;
+    this.onLinkLost = onLinkLost;
     // No host: Node listens on every address, IPv6 and IPv4 where it can, IPv4 only where it cannot.
     const host = this.listenOnAllIps ? undefined : this.me.host;
     // A close that comes while we bind waits for the binding, so no listener outlives it.
@@ -438,6 +444,7 @@ export class TcpPeerTransport implements PeerTransport {
   connectionLost(peerId: number, channel: PeerChannel, direction: 'inbound' | 'outbound'): void {
     try {
       this.onConnectionLost?.(peerId, channel, direction);
+      if (channel === 'quorum') this.onLinkLost?.(peerId);
     } catch (error) {
       this.log.error({ peer: peerId, err: error instanceof Error ? error.stack : String(error) },
         'connection-lost handler threw');

@@ -47,6 +47,8 @@ export class Election {
   private readonly outOfElection = new Map<number, Notification>();
   private finalizing = false;
   private intervalMs = 0;
+  /** Voters whose connection broke (linkLost) and that have not been heard from since. */
+  private readonly down = new Set<number>();
 
   constructor(private readonly ctx: PeerContext) {}
 
@@ -61,6 +63,16 @@ export class Election {
     this.broadcast();
     this.ctx.setTimer('election', this.intervalMs);
     return this.checkQuorum();
+  }
+
+  /** The connection to `peer` broke: until it is heard from again, no vote is expected from it. */
+  peerDown(peer: number): void {
+    if (isVoter(this.ctx.config, peer)) this.down.add(peer);
+  }
+
+  /** A message came from `peer`: it is up. */
+  heardFrom(peer: number): void {
+    this.down.delete(peer);
   }
 
   /** Our vote as a notification, for answers to LOOKING peers. */
@@ -130,14 +142,32 @@ export class Election {
     return undefined;
   }
 
-  /** When our own vote has a quorum, start the finalize wait (or decide at once if it is zero). */
+  /**
+   * When our own vote has a quorum, start the finalize wait (or decide at once if it is zero). The
+   * wait is for a better vote from a voter not heard yet; when every voter has agreed except those
+   * whose connection broke (a killed leader), there is none to wait for, and we decide now.
+   */
   private checkQuorum(): ElectionResult | undefined {
+    const target = this.notification('LOOKING');
+    if (!this.hasQuorumFor(this.received, target)) return undefined;
+    if (this.ctx.config.finalizeWaitMs === 0 || this.everyLiveVoterAgrees(target)) {
+      this.finalizing = false;
+      return { ...this.proposal, electionEpoch: this.logicalClock };
+    }
     if (this.finalizing) return undefined;
-    if (!this.hasQuorumFor(this.received, this.notification('LOOKING'))) return undefined;
-    if (this.ctx.config.finalizeWaitMs === 0) return { ...this.proposal, electionEpoch: this.logicalClock };
     this.finalizing = true;
     this.ctx.setTimer('finalize', this.ctx.config.finalizeWaitMs);
     return undefined;
+  }
+
+  private everyLiveVoterAgrees(target: Notification): boolean {
+    if (this.down.size === 0) return false; // nobody is known to be down: Apache's wait applies
+    for (const id of this.ctx.config.voters) {
+      if (this.down.has(id)) continue;
+      const vote = this.received.get(id);
+      if (vote === undefined || !sameVote(vote, target)) return false;
+    }
+    return true;
   }
 
   private hasQuorumFor(votes: Map<number, Notification>, target: Notification): boolean {

@@ -23,7 +23,14 @@ export type PeerInput =
   /** A client sync: answered by `syncDone` once this peer applied all the leader had committed. */
   | { readonly type: 'sync'; readonly requestId: RequestId }
   /** Learner only: session touches (opaque) to carry to the leader on the next ping reply. */
-  | { readonly type: 'touchSessions'; readonly payload: Uint8Array };
+  | { readonly type: 'touchSessions'; readonly payload: Uint8Array }
+  /**
+   * The connection carrying ZAB packets with peer `peer` broke (its process died, the network reset
+   * it). A learner of that leader looks again at once, as Apache's follower does on a socket error,
+   * instead of waiting syncLimit; a leader drops that learner and steps down only if the learners
+   * left no longer make a quorum. Spurious or late reports are safe: they act like a lost packet.
+   */
+  | { readonly type: 'linkLost'; readonly peer: number };
 
 /**
  * Outputs, in the order the shell must carry them out. Two kinds of persistence:

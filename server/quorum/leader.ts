@@ -336,6 +336,21 @@ export class LeaderRole {
     }
   }
 
+  /**
+   * The connection to a learner broke: drop its link at once (as Apache's LearnerHandler ends on the
+   * socket error; the learner comes back with a new hello), and step down if the synced learners left
+   * are no quorum (Apache notices that at its next half-tick check of the synced set).
+   */
+  onLinkLost(peer: number): void {
+    const link = this.links.get(peer);
+    if (link === undefined) return;
+    this.dropLink(link);
+    const { config } = this.ctx;
+    if (this.phase === 'broadcast' && !isQuorum(config, [config.myId, ...this.syncedLearners()])) {
+      this.ctx.lookAgain(`lost the connection to learner ${peer}: no quorum synced`);
+    }
+  }
+
   /** Learners currently synced or serving, for status reports. */
   syncedLearners(): number[] {
     const synced = [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced');

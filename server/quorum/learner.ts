@@ -204,6 +204,14 @@ export class LearnerRole {
     this.sessionTouches = payload;
   }
 
+  /**
+   * The connection to a peer broke: if it is our leader, this conversation is over (Apache's Follower
+   * leaves FOLLOWING on the socket error, long before syncLimit would notice the silence).
+   */
+  onLinkLost(peer: number): void {
+    if (peer === this.leader) this.ctx.lookAgain('the connection to the leader broke');
+  }
+
   /** Every tick: give up on a silent leader; keep knocking while the hello may have been lost. */
   onTick(): void {
     const { config, ticks } = this.ctx;

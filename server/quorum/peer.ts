@@ -98,6 +98,7 @@ export class QuorumPeer implements PeerContext {
         return;
       case 'message':
         if (this.started && isMember(this.config, input.from) && input.from !== this.config.myId) {
+          this.election.heardFrom(input.from);
           this.onMessage(input.from, input.message);
         }
         return;
@@ -123,6 +124,11 @@ export class QuorumPeer implements PeerContext {
         return;
       case 'touchSessions':
         if (this.role instanceof LearnerRole) this.role.touchSessions(input.payload);
+        return;
+      case 'linkLost':
+        if (!this.started || input.peer === this.config.myId) return;
+        this.election.peerDown(input.peer);
+        this.role?.onLinkLost(input.peer);
         return;
     }
   }

@@ -19,7 +19,7 @@ export function describeTotals(outcome: SeedsOutcome): string {
   const t = outcome.totals;
   return `${outcome.seedsRun} seeds: ${t.established} leaders established, ${t.elections} elections, ` +
     `${t.committedTxns} txns committed, ${t.writesAcked}/${t.writesSubmitted} writes acknowledged, ` +
-    `${t.crashes} crashes, ${t.partitions} partitions, ` +
+    `${t.crashes} crashes, ${t.partitions} partitions, ${t.linkLosses} broken connections reported, ` +
     `syncs ${t.diffs} DIFF / ${t.truncs} TRUNC / ${t.snaps} SNAP, ` +
     `${t.messages} messages, worst time to a write after healing ${t.worstLivenessMs} ms`;
 }

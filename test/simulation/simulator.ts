@@ -1,5 +1,6 @@
 // A seeded simulation of a whole ensemble: the unchanged QuorumPeer code on N peers, a network that
-// delays, drops, duplicates, reorders and partitions, disks that lose whatever was not fsynced when a
+// delays, drops, duplicates, reorders and partitions (and reports broken connections, as a
+// transport's connection-lost callback does), disks that lose whatever was not fsynced when a
 // peer crashes, and a virtual clock. After every step it checks the safety invariants; after the
 // faults stop it checks that the healed ensemble elects a leader, commits and converges in bounded time.
 
@@ -30,6 +31,13 @@ export interface SimParams {
   readonly oneWayCutChance: number;
   /** Each peer's timers run at a rate in [1 - drift, 1 + drift] of virtual time. */
   readonly clockDrift: number;
+  /**
+   * Chance that a crash, or a partition between two peers, is reported to the peers on the other end
+   * as a broken connection (`linkLost`), as TCP does for a killed process; otherwise only timeouts tell.
+   */
+  readonly linkLossReportChance: number;
+  /** Chance per chaos step that the connection between two live peers resets (both ends told). */
+  readonly linkResetChance: number;
   readonly healChance: number;
   readonly dropRate: number;
   readonly duplicateRate: number;
@@ -72,6 +80,8 @@ export function paramsForSeed(seed: number, overrides: Partial<SimParams> = {}):
     zxidCounterMax: rng.pick([0xfffffffen, 0xfffffffen, 40n]),
     oneWayCutChance: rng.pick([0, 0, 0.05, 0.2]),
     clockDrift: rng.pick([0, 0.1, 0.4]),
+    linkLossReportChance: rng.pick([0, 0.5, 0.9, 1]),
+    linkResetChance: rng.pick([0, 0, 0.05, 0.2]),
     ...overrides,
   };
 }
@@ -110,6 +120,8 @@ type SimEvent =
   | { type: 'message'; from: number; to: number; message: PeerMessage }
   | { type: 'timer'; node: number; incarnation: number; timer: TimerName; token: number }
   | { type: 'fsync'; node: number; incarnation: number }
+  /** `node`'s transport reports that its connection with `peer` broke. */
+  | { type: 'linkLost'; node: number; incarnation: number; peer: number }
   | { type: 'propose'; node: number; incarnation: number; write: string }
   | { type: 'write' }
   | { type: 'snapshot' }
@@ -127,6 +139,8 @@ export interface SimStats {
   committedTxns: number;
   crashes: number;
   partitions: number;
+  /** linkLost inputs delivered to a live peer. */
+  linkLosses: number;
   diffs: number;
   truncs: number;
   snaps: number;
@@ -145,7 +159,7 @@ export class Simulation {
   readonly nodes: Node[] = [];
   readonly stats: SimStats = {
     elections: 0, established: 0, writesSubmitted: 0, writesAcked: 0, committedTxns: 0, crashes: 0,
-    partitions: 0, diffs: 0, truncs: 0, snaps: 0, messages: 0, steps: 0, healedAtMs: -1,
+    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, messages: 0, steps: 0, healedAtMs: -1,
     livenessAtMs: -1, convergedAtMs: -1,
   };
   nowMs = 0;
@@ -219,6 +233,12 @@ export class Simulation {
       }
       case 'fsync':
         return this.onFsync(this.nodes[event.node - 1]!, event.incarnation);
+      case 'linkLost': {
+        const node = this.nodes[event.node - 1]!;
+        if (node.peer === undefined || node.incarnation !== event.incarnation) return;
+        this.stats.linkLosses++;
+        return this.step(node, { type: 'linkLost', peer: event.peer });
+      }
       case 'propose': {
         const node = this.nodes[event.node - 1]!;
         if (node.peer === undefined || node.incarnation !== event.incarnation) return;
@@ -275,6 +295,24 @@ export class Simulation {
     node.incarnation++;
     // Whatever was not fsynced is gone.
     node.disk.log.length = node.disk.durableCount;
+    // The killed process's connections end; the peers that can still hear it usually notice.
+    for (const other of this.nodes) {
+      if (other === node || !this.connected(node.id, other.id)) continue;
+      if (this.rng.chance(this.params.linkLossReportChance)) this.reportLinkLost(other, node.id);
+    }
+  }
+
+  /** `node`'s transport tells it, after a network delay, that its connection with `peer` broke. */
+  private reportLinkLost(node: Node, peer: number): void {
+    if (node.peer === undefined) return;
+    const at = this.nowMs + this.rng.int(this.params.delayMinMs, this.params.delayMaxMs);
+    this.queue.push(at, { type: 'linkLost', node: node.id, incarnation: node.incarnation, peer });
+  }
+
+  /** The connection between two peers broke: each end that is up hears of it. */
+  private breakConnection(a: Node, b: Node): void {
+    this.reportLinkLost(a, b.id);
+    this.reportLinkLost(b, a.id);
   }
 
   private step(node: Node, input: PeerInput): void {
@@ -524,7 +562,9 @@ export class Simulation {
     if (this.rng.chance(p.partitionChance)) {
       this.stats.partitions++;
       const groups = this.rng.int(2, 3);
+      const before = new Map(this.group);
       for (const node of this.nodes) this.group.set(node.id, this.rng.int(0, groups - 1));
+      this.reportPartition(before);
       if (this.trace !== undefined) this.trace.push(`${this.nowMs} partition ${[...this.group].join(' ')}`);
     } else if (this.rng.chance(p.healChance)) {
       for (const node of this.nodes) this.group.set(node.id, 0);
@@ -534,6 +574,25 @@ export class Simulation {
       const from = this.rng.pick(this.nodes).id;
       const to = this.rng.pick(this.nodes).id;
       if (from !== to) this.cutLinks.add(`${from}>${to}`);
+      if (from !== to && this.rng.chance(p.linkLossReportChance)) {
+        this.breakConnection(this.nodes[from - 1]!, this.nodes[to - 1]!);
+      }
+    }
+    if (this.rng.chance(p.linkResetChance)) {
+      const a = this.rng.pick(this.nodes);
+      const b = this.rng.pick(this.nodes);
+      if (a !== b) this.breakConnection(a, b);
+    }
+  }
+
+  /** Peers a new partition separated: their connections may break (keepalive, a reset). */
+  private reportPartition(before: Map<number, number>): void {
+    for (const a of this.nodes) {
+      for (const b of this.nodes) {
+        if (a.id >= b.id || before.get(a.id) !== before.get(b.id)) continue;
+        if (this.group.get(a.id) === this.group.get(b.id)) continue;
+        if (this.rng.chance(this.params.linkLossReportChance)) this.breakConnection(a, b);
+      }
     }
   }
 
@@ -613,6 +672,8 @@ function describeInput(input: PeerInput): string {
       return `timeout ${input.timer}`;
     case 'logged':
       return `logged ${describeZxid(input.zxid)}`;
+    case 'linkLost':
+      return `linkLost ${input.peer}`;
     default:
       return input.type;
   }

@@ -99,6 +99,18 @@ export class Cluster {
     node.peer = undefined; // this harness fsyncs at once, so the disk loses nothing
   }
 
+  /** `id`'s transport reports that its connection with `peer` broke (a linkLost input). */
+  linkLost(id: number, peer: number): void {
+    const node = this.node(id);
+    if (node.peer !== undefined) this.step(node, { type: 'linkLost', peer });
+  }
+
+  /** Crashes `id` and tells every live peer its connections to it broke, as TCP does for a killed process. */
+  kill(id: number): void {
+    this.crash(id);
+    for (const other of this.nodes.keys()) if (other !== id) this.linkLost(other, id);
+  }
+
   /** Cuts both directions between every node of `side` and every node not in it. */
   isolate(side: number[]): void {
     for (const a of side) {

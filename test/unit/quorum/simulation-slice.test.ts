@@ -19,6 +19,7 @@ describe('quorum: simulation slice', () => {
     // The slice must actually exercise what it claims to.
     assert.ok(outcome.totals.established > sliceSeeds, 'leaders were established');
     assert.ok(outcome.totals.crashes > 0 && outcome.totals.partitions > 0, 'faults were injected');
+    assert.ok(outcome.totals.linkLosses > 0, 'broken connections were reported');
     const { diffs, truncs, snaps } = outcome.totals;
     assert.ok(diffs > 0 && truncs > 0 && snaps > 0, 'every sync mode ran');
     assert.ok(outcome.totals.writesAcked > 0, 'writes were acknowledged');
