@@ -204,8 +204,10 @@ export class ServerCore {
    * removeWatches(18), setWatches(101), setWatches2(105), addWatch(106) (these need `watcher`).
    * `request` is the decoded request record from the opcode table. With `watcher`, a request whose
    * `watch` flag is set registers a one-shot watch for it (exists on a missing node sets a data watch;
-   * getData/getChildren on a missing node set nothing). READ is checked as Apache 3.8.4 does (exists
-   * only when the node exists). Any other opcode → err -6 (Unimplemented).
+   * getData/getChildren on a missing node set nothing). READ is checked as Apache 3.8.0 does: exists
+   * ignores it (the 3.8.4 ZOOKEEPER-2590 check is not our contract), so an exists watch is set on an
+   * unreadable node too. multiRead allows only getData/getChildren, which need READ. Any other opcode
+   * → err -6 (Unimplemented).
    */
   read(ctx: RequestContext, opcode: number, request: unknown, watcher?: Watcher): Reply {
     const body = request as any;
@@ -217,7 +219,7 @@ export class ServerCore {
     try {
       switch (opcode) {
         case OpCode.exists:
-          return ok({ stat: this.readExists(ctx, body.path, body.watch ? watcher : undefined) });
+          return ok({ stat: this.readExists(body.path, body.watch ? watcher : undefined) });
         case OpCode.getData:
           return ok(this.readData(ctx, body.path, body.watch ? watcher : undefined));
         case OpCode.getACL:
@@ -270,10 +272,10 @@ export class ServerCore {
     return node;
   }
 
-  private readExists(ctx: RequestContext, path: string, watcher: Watcher | undefined) {
+  /** No READ check: Apache 3.8.0 answers exists (and sets its watch) on any node. */
+  private readExists(path: string, watcher: Watcher | undefined) {
     if (typeof path !== 'string' || path.includes('\0')) throw new ReadError(ErrorCode.BAD_ARGUMENTS);
     const node = this.tree.getNode(path);
-    if (node !== undefined) this.readableNode(ctx, path);
     if (watcher !== undefined) this.tree.dataWatches.add(path, watcher);
     if (node === undefined) throw new ReadError(ErrorCode.NO_NODE);
     return this.tree.statOf(node);
