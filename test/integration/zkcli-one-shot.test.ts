@@ -1,6 +1,9 @@
 // zkCli.sh run as one-shot commands (`zkCli.sh -server host:port ls /`: one JVM per command, which
 // connects, sends the request while the handshake may still be under way, prints, and exits without
 // closing its session) must work against our server exactly as against Apache ZooKeeper 3.8.
+// The JVM must be spawned asynchronously: execFileSync/spawnSync would block this process's event
+// loop, and with it the in-process server, so zkCli.sh waits out its 30 s connect timeout and prints
+// "ConnectionLoss for /" (Apache, a separate process, answers regardless). That was the reported bug.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
