@@ -16,10 +16,11 @@ import { newStat, ttlOwner, type DataTree } from '../tree/data-tree.js';
 import type { Txn } from './api.js';
 import { txnCodecFor } from './prepare.js';
 
-/** What the digest needs of a node: its data and persisted stat (null: no node). */
+/** What the digest needs of a node: its data and persisted stat (null: no node), and its digest. */
 interface NodeState {
   readonly data: Buffer | null;
   readonly stat: StatPersisted;
+  digest?: bigint;
 }
 
 /** One forecast txn: its zxid and how to take it back (the states it replaced, the digest before). */
@@ -126,7 +127,8 @@ export class DigestForecast {
 
   private change(forecast: Forecast, path: string, next: NodeState | null): void {
     const before = this.stateOf(path);
-    const digestOf = (node: NodeState) => nodeDigest(path, node.data, node.stat);
+    // Tree nodes and pending states carry their digest: only the new state is computed.
+    const digestOf = (node: NodeState) => (node.digest ??= nodeDigest(path, node.data, node.stat));
     if (before !== null) this.digestAfter = addToTreeDigest(this.digestAfter, digestOf(before), -1);
     if (next !== null) this.digestAfter = addToTreeDigest(this.digestAfter, digestOf(next));
     forecast.replaced.push({ path, previous: this.pending.get(path) });

@@ -27,6 +27,8 @@ export interface DataNode {
   /** cversion here is the number of creates ever under this node (Apache's stored counter). */
   stat: MutableStat;
   readonly children: Set<string>;
+  /** This node's digest as the tree last counted it (the tree keeps it current; forecasts read it). */
+  digest?: bigint;
 }
 
 /** A ZooKeeper error met while applying (e.g. replaying a txn whose node is already gone). */
@@ -194,7 +196,8 @@ export class DataTree {
 
   /** Adds (1) or removes (-1) a node's digest; a node's change is a removal, the change, an addition. */
   private countDigest(path: string, node: DataNode, sign: 1 | -1): void {
-    this.treeDigest = addToTreeDigest(this.treeDigest, nodeDigest(path, node.data, node.stat), sign);
+    if (sign === 1 || node.digest === undefined) node.digest = nodeDigest(path, node.data, node.stat);
+    this.treeDigest = addToTreeDigest(this.treeDigest, node.digest, sign);
   }
 
   /** The node at `path`; "" is the root, as Apache's alias makes it. */
