@@ -11,6 +11,7 @@ import type { records } from '../../src/protocol/index.js';
 
 type Id = records.Id;
 type TxnHeader = records.TxnHeader;
+type TxnDigest = records.TxnDigest;
 type WatcherEvent = records.WatcherEvent;
 
 /** Who is asking: the session and what it has authenticated as. */
@@ -31,6 +32,11 @@ export interface Txn {
    * table's `txn` column says which).
    */
   readonly record: unknown;
+  /**
+   * Apache 3.8's TxnDigest: the tree digest once this txn is applied. The core sets it on every txn it
+   * prepares; the log writes it after the record; apply() checks it when present.
+   */
+  readonly digest?: TxnDigest;
 }
 
 /**

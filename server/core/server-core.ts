@@ -24,6 +24,8 @@ import { DataTree, TreeError, ttlOf, ttlOwner } from '../tree/data-tree.js';
 import { WatchMode } from '../tree/watch-table.js';
 import type { Reply, RequestContext, Txn, Watcher } from './api.js';
 import { RequestPreparer, txnCodecFor } from './prepare.js';
+import { DigestForecast, createdOwner } from './digest-forecast.js';
+import { TREE_DIGEST_VERSION } from '../persistence/digest.js';
 
 /** The txn record codec for a txn header type (for txn logs and replication). */
 export { txnCodecFor };
@@ -155,6 +157,9 @@ export class ServerCore {
   private readonly tree: DataTree;
   private readonly sessionTracker: SessionTracker;
   private readonly preparer: RequestPreparer;
+  private readonly digests: DigestForecast;
+  /** Applied txns whose logged TxnDigest differed from the tree after them (Apache logs each). */
+  digestMismatches = 0;
   private readonly options: Required<Omit<ServerCoreOptions, 'superDigest' | 'startTimeMs' | 'configData'>> &
     ServerCoreOptions;
   private lastZxid = 0n;
@@ -186,6 +191,7 @@ export class ServerCore {
       watchFilter: (watcher, acl) => this.options.skipACL || checkAcl(acl, Perms.READ, watcher.authIds),
     });
     this.sessionTracker = new SessionTracker(this.options.serverId, options.tickTimeMs, options.startTimeMs);
+    this.digests = new DigestForecast(this.tree);
     this.preparer = new RequestPreparer(this.tree, this.sessionTracker, {
       extendedTypesEnabled: this.options.extendedTypesEnabled,
       skipACL: this.options.skipACL,
@@ -204,8 +210,10 @@ export class ServerCore {
    * removeWatches(18), setWatches(101), setWatches2(105), addWatch(106) (these need `watcher`).
    * `request` is the decoded request record from the opcode table. With `watcher`, a request whose
    * `watch` flag is set registers a one-shot watch for it (exists on a missing node sets a data watch;
-   * getData/getChildren on a missing node set nothing). READ is checked as Apache 3.8.4 does (exists
-   * only when the node exists). Any other opcode → err -6 (Unimplemented).
+   * getData/getChildren on a missing node set nothing). READ is checked as Apache 3.8.0 does: exists
+   * ignores it (the 3.8.4 ZOOKEEPER-2590 check is not our contract), so an exists watch is set on an
+   * unreadable node too. multiRead allows only getData/getChildren, which need READ. Any other opcode
+   * → err -6 (Unimplemented).
    */
   read(ctx: RequestContext, opcode: number, request: unknown, watcher?: Watcher): Reply {
     const body = request as any;
@@ -217,7 +225,7 @@ export class ServerCore {
     try {
       switch (opcode) {
         case OpCode.exists:
-          return ok({ stat: this.readExists(ctx, body.path, body.watch ? watcher : undefined) });
+          return ok({ stat: this.readExists(body.path, body.watch ? watcher : undefined) });
         case OpCode.getData:
           return ok(this.readData(ctx, body.path, body.watch ? watcher : undefined));
         case OpCode.getACL:
@@ -270,10 +278,10 @@ export class ServerCore {
     return node;
   }
 
-  private readExists(ctx: RequestContext, path: string, watcher: Watcher | undefined) {
+  /** No READ check: Apache 3.8.0 answers exists (and sets its watch) on any node. */
+  private readExists(path: string, watcher: Watcher | undefined) {
     if (typeof path !== 'string' || path.includes('\0')) throw new ReadError(ErrorCode.BAD_ARGUMENTS);
     const node = this.tree.getNode(path);
-    if (node !== undefined) this.readableNode(ctx, path);
     if (watcher !== undefined) this.tree.dataWatches.add(path, watcher);
     if (node === undefined) throw new ReadError(ErrorCode.NO_NODE);
     return this.tree.statOf(node);
@@ -351,7 +359,7 @@ export class ServerCore {
    * accept it outside a multi at all is the shell's call.
    */
   prepare(ctx: RequestContext, opcode: number, request: unknown, nowMs: number): Txn {
-    return this.preparer.prepare(ctx, opcode, request, BigInt(Math.trunc(nowMs)));
+    return this.digests.withDigest(this.preparer.prepare(ctx, opcode, request, BigInt(Math.trunc(nowMs))));
   }
 
   /**
@@ -373,7 +381,28 @@ export class ServerCore {
     if (header.zxid > this.lastZxid) this.lastZxid = header.zxid;
     if (header.zxid > this.preparer.highestZxid) this.preparer.highestZxid = header.zxid;
     this.preparer.applied(header.zxid);
+    if (this.digests.applied(header.zxid)) this.checkDigest(txn);
     return reply;
+  }
+
+  /** The tree digest now (Apache's DigestCalculator version 2), kept up to date with every change. */
+  get treeDigest(): bigint {
+    return this.tree.digest;
+  }
+
+  /**
+   * A forecast digest that differs from the tree after its txn is reported (Apache logs its own
+   * mismatches likewise). Replayed txns are not checked here: recovery compares the last one.
+   */
+  private checkDigest(txn: Txn): void {
+    const { digest } = txn;
+    if (digest === undefined || digest.version !== TREE_DIGEST_VERSION) return;
+    if (digest.treeDigest === this.tree.digest) return;
+    this.digestMismatches++;
+    this.options.onWarning(
+      `digest mismatch at zxid 0x${txn.header.zxid.toString(16)}: ` +
+        `txn says ${digest.treeDigest}, the tree has ${this.tree.digest}`,
+    );
   }
 
   private applyOne(
@@ -398,14 +427,7 @@ export class ServerCore {
       case OpCode.create2:
       case OpCode.createContainer:
       case OpCode.createTTL: {
-        const owner =
-          type === OpCode.createContainer
-            ? CONTAINER_EPHEMERAL_OWNER
-            : type === OpCode.createTTL
-              ? ttlOwner(BigInt(record.ttl))
-              : record.ephemeral
-                ? clientId
-                : 0n;
+        const owner = createdOwner(type, record, clientId);
         const { path, data, acl, parentCVersion } = record;
         const stat = this.tree.createNode(path, data, acl, owner, parentCVersion, zxid, time);
         return ok(type === OpCode.create ? { path: record.path } : { path: record.path, stat });
@@ -472,7 +494,7 @@ export class ServerCore {
       time: BigInt(Math.trunc(nowMs)),
       type: OpCode.createSession,
     };
-    const txn = { header, record: { timeOut: timeoutMs } };
+    const txn = this.digests.withDigest({ header, record: { timeOut: timeoutMs } });
     return { txn, sessionId, passwd: sessionPassword(sessionId), timeoutMs };
   }
 
@@ -495,7 +517,7 @@ export class ServerCore {
       time: BigInt(Math.trunc(nowMs)),
       type: OpCode.createSession,
     };
-    return { header, record: { timeOut: timeoutMs } };
+    return this.digests.withDigest({ header, record: { timeOut: timeoutMs } });
   }
 
   /**
@@ -505,6 +527,7 @@ export class ServerCore {
    */
   beginEpoch(epoch: bigint, nowMs: number): void {
     this.preparer.reset(epoch << 32n);
+    this.digests.reset();
     for (const session of this.sessionTracker.all()) {
       session.closing = false;
       this.sessionTracker.touch(session.sessionId, nowMs);
@@ -514,6 +537,7 @@ export class ServerCore {
   /** Forgets every prepared-but-unapplied txn (this server stopped leading; they may never apply). */
   dropOutstanding(): void {
     this.preparer.reset(this.lastZxid);
+    this.digests.reset();
   }
 
   /**
@@ -522,6 +546,7 @@ export class ServerCore {
    */
   withdraw(txn: Txn, nowMs: number): void {
     this.preparer.withdraw(txn.header.zxid);
+    this.digests.withdraw(txn.header.zxid);
     if (txn.header.type === OpCode.closeSession) {
       const session = this.sessionTracker.get(txn.header.clientId);
       if (session === undefined) return;
@@ -539,7 +564,7 @@ export class ServerCore {
       time: BigInt(Math.trunc(nowMs)),
       type: OpCode.error,
     };
-    return { header, record: { err } };
+    return this.digests.withDigest({ header, record: { err } });
   }
 
   /** The session's negotiated timeout, if it is known and live. */
@@ -802,6 +827,7 @@ export class ServerCore {
     }
     this.lastZxid = snapshot.lastProcessedZxid;
     this.preparer.reset(snapshot.lastProcessedZxid);
+    this.digests.reset();
   }
 }
 

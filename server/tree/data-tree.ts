@@ -1,6 +1,8 @@
 // The znode tree as Apache 3.8's DataTree keeps it: nodes by path with their data, ACL reference
 // and persisted stat, the ephemerals of each session, the container and TTL sets, quota usage, and
 // the two watch tables, fired as each change is applied. Pure: zxids and times come from the txns.
+// It also keeps Apache 3.8's tree digest (the wrapping sum of every node's digest) up to date with each
+// change, so a txn's TxnDigest costs no tree walk.
 
 import {
   CONTAINER_EPHEMERAL_OWNER,
@@ -12,6 +14,7 @@ import {
   type StatPersisted,
 } from '../../src/protocol/index.js';
 import { READ_ACL_UNSAFE } from '../auth/acl.js';
+import { addToTreeDigest, nodeDigest } from '../persistence/digest.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF } from './acl-cache.js';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quota.js';
 import { WatchTable, type WatchFilter } from './watch-table.js';
@@ -24,6 +27,8 @@ export interface DataNode {
   /** cversion here is the number of creates ever under this node (Apache's stored counter). */
   stat: MutableStat;
   readonly children: Set<string>;
+  /** This node's digest as the tree last counted it (the tree keeps it current; forecasts read it). */
+  digest?: bigint;
 }
 
 /** A ZooKeeper error met while applying (e.g. replaying a txn whose node is already gone). */
@@ -143,6 +148,7 @@ export class DataTree {
   readonly dataWatches = new WatchTable();
   readonly childWatches = new WatchTable();
   private dataSize = 0;
+  private treeDigest = 0n;
 
   constructor(private readonly options: DataTreeOptions) {
     this.reset();
@@ -157,6 +163,7 @@ export class DataTree {
     this.quotaPaths.clear();
     this.acls.load(new Map());
     this.dataSize = 0;
+    this.treeDigest = 0n;
     const blank = (data: Buffer): DataNode => ({
       data,
       aclRef: OPEN_UNSAFE_ACL_REF,
@@ -179,6 +186,18 @@ export class DataTree {
   private putNode(path: string, node: DataNode): void {
     this.nodes.set(path, node);
     this.dataSize += path.length + (node.data?.length ?? 0);
+    this.countDigest(path, node, 1);
+  }
+
+  /** Apache's tree digest (DigestCalculator version 2) of the tree as it is now. */
+  get digest(): bigint {
+    return this.treeDigest;
+  }
+
+  /** Adds (1) or removes (-1) a node's digest; a node's change is a removal, the change, an addition. */
+  private countDigest(path: string, node: DataNode, sign: 1 | -1): void {
+    if (sign === 1 || node.digest === undefined) node.digest = nodeDigest(path, node.data, node.stat);
+    this.treeDigest = addToTreeDigest(this.treeDigest, node.digest, sign);
   }
 
   /** The node at `path`; "" is the root, as Apache's alias makes it. */
@@ -221,8 +240,10 @@ export class DataTree {
     const cversion = parentCVersion === -1 ? parent.stat.cversion + 1 : parentCVersion;
     // Replaying a create that a fuzzy snapshot already holds must not move cversion back.
     if (cversion > parent.stat.cversion) {
+      this.countDigest(parentName, parent, -1);
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
+      this.countDigest(parentName, parent, 1);
     }
     const stat = newStat(zxid, timeMs, ephemeralOwner);
     const node: DataNode = { data: ownCopy(data), aclRef: this.acls.acquire(acl), stat, children: new Set() };
@@ -256,11 +277,17 @@ export class DataTree {
     const { parent: parentName, child: childName } = splitPath(path);
     const parent = this.nodes.get(parentName);
     if (parent === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
+    // A fuzzy snapshot may already lack the child: the parent's pzxid still moves (as Apache).
     parent.children.delete(childName);
-    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    if (zxid > parent.stat.pzxid) {
+      this.countDigest(parentName, parent, -1);
+      parent.stat.pzxid = zxid;
+      this.countDigest(parentName, parent, 1);
+    }
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
     const acl = this.aclOf(node);
+    this.countDigest(path, node, -1);
     this.nodes.delete(path);
     this.acls.release(node.aclRef);
     this.dataSize -= path.length + (node.data?.length ?? 0);
@@ -289,10 +316,12 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
     const previous = node.data;
+    this.countDigest(path, node, -1);
     node.data = ownCopy(data);
     node.stat.mtime = timeMs;
     node.stat.mzxid = zxid;
     node.stat.version = version;
+    this.countDigest(path, node, 1);
     const updated = this.statOf(node); // taken before any quota usage update, as Apache's copyStat
     this.dataSize += (data?.length ?? 0) - (previous?.length ?? 0);
     const quotaPrefix = this.maxQuotaPrefix(path);
@@ -308,7 +337,9 @@ export class DataTree {
   setAcl(path: string, acl: readonly ACL[], aversion: number): Stat {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
+    this.countDigest(path, node, -1);
     node.stat.aversion = aversion;
+    this.countDigest(path, node, 1);
     this.acls.release(node.aclRef);
     node.aclRef = this.acls.acquire(acl);
     return this.statOf(node);
@@ -360,6 +391,7 @@ export class DataTree {
     this.replaceDataQuietly(node, stats.toBytes());
   }
 
+  /** Only for zookeeper_stats nodes: under /zookeeper/, so their digest is 0 and stays 0. */
   private replaceDataQuietly(node: DataNode, data: Buffer): void {
     this.dataSize += data.length - (node.data?.length ?? 0);
     node.data = data;
@@ -402,6 +434,7 @@ export class DataTree {
     this.quotaPaths.clear();
     this.acls.load(acls);
     this.dataSize = 0;
+    this.treeDigest = 0n;
   }
 
   /** After a snapshot load: puts back any reserved node the snapshot lacked, drops unused ACLs. */
@@ -424,6 +457,7 @@ export class DataTree {
     const existing = this.nodes.get(path);
     if (existing !== undefined) {
       this.dataSize -= path.length + (existing.data?.length ?? 0);
+      this.countDigest(path, existing, -1);
       this.acls.release(existing.aclRef);
     }
     const children = existing?.children ?? new Set<string>();

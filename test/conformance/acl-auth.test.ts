@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { it } from 'mocha';
 import { OpCode, type ACL } from '../../src/protocol/index.js';
-import { describeBothServers, knownDivergence } from '../support/servers.js';
+import { describeBothServers } from '../support/servers.js';
 import { create, exists, getChildren, getData, ok, remove, setData } from './ops.js';
 
 function digest(user: string, password: string): string {
@@ -39,14 +39,19 @@ describeBothServers('ACLs and auth', { config: SUPER }, (target) => {
     assert.equal(acl.header.err, -102, 'setACL needs ADMIN');
   });
 
-  it('lets exists through without READ (3.8.0)', async function () {
-    knownDivergence(this, target(), 'the core checks READ on exists (3.8.4/3.9 rule); Apache 3.8.0 does not');
+  it('lets exists through without READ (3.8.0), and sets its watch', async () => {
     await using alice = await target().connect();
     await using stranger = await target().connect();
     const root = target().path();
     ok(await alice.addAuth('digest', 'alice:secret'));
     ok(await create(alice, root, null, 0, [{ perms: 31, id: { scheme: 'digest', id: ALICE } }]));
-    assert.equal((await exists(stranger, root)).header.err, 0);
+    assert.equal((await getData(stranger, root)).header.err, -102, 'the control: getData needs READ');
+    const seen = await stranger.request(OpCode.exists, { path: root, watch: true });
+    assert.equal(seen.header.err, 0);
+    const stat = (seen.body as { stat: { version: number; dataLength: number } }).stat;
+    assert.deepEqual([stat.version, stat.dataLength], [0, 0]);
+    const watching = await stranger.request(OpCode.checkWatches, { path: root, type: 2 });
+    assert.equal(watching.header.err, 0, 'the exists watch is registered');
   });
 
   it('checks ACL lists: InvalidACL for empty, bad world id, auth without ids, malformed digest', async () => {

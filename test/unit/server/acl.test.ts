@@ -132,7 +132,7 @@ describe('server core: permissions per operation', () => {
     { perms: Perms.ALL, id: { scheme: 'digest', id: ALICE } },
   ];
 
-  it('needs READ for getData, getChildren, getAllChildrenNumber, and exists on an existing node', () => {
+  it('needs READ for getData, getChildren, getAllChildrenNumber, but not for exists (3.8.0)', () => {
     const { core, owner, stranger } = fixture();
     create(core, owner, '/r', { acl: only(Perms.WRITE) });
     for (const [opcode, request] of [
@@ -140,11 +140,11 @@ describe('server core: permissions per operation', () => {
       [OpCode.getChildren, { path: '/r', watch: false }],
       [OpCode.getChildren2, { path: '/r', watch: false }],
       [OpCode.getAllChildrenNumber, { path: '/r' }],
-      [OpCode.exists, { path: '/r', watch: false }],
     ] as const) {
       assert.equal(read(core, stranger, opcode, request).err, ErrorCode.NO_AUTH, `opcode ${opcode}`);
       assert.equal(read(core, owner, opcode, request).err, 0, `opcode ${opcode}`);
     }
+    assert.equal(read(core, stranger, OpCode.exists, { path: '/r', watch: false }).err, 0);
     assert.equal(
       read(core, stranger, OpCode.exists, { path: '/r/none', watch: false }).err,
       ErrorCode.NO_NODE,
