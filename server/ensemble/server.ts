@@ -309,7 +309,7 @@ export interface RunningEnsemble extends AsyncDisposable {
   expireSession(sessionId: bigint): Promise<void>;
   /** Stops one member (its disk is kept for restartMember). */
   stopMember(id: number): Promise<void>;
-  /** Starts a stopped member again from its disk, on a new client port. */
+  /** Starts a stopped member again from its disk, on its old client port (a new one if that is taken). */
   restartMember(id: number): Promise<RunningMember>;
   stop(): Promise<void>;
 }
@@ -355,15 +355,28 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
     options.storage === 'disk' ? await mkdtemp(path.join(os.tmpdir(), 'ensemble-')) : undefined;
   const silent = pino({ level: 'silent' });
   const members = new Map<number, RunningMember>();
+  // A restarted member binds its old client port again, so connect strings stay valid.
+  const clientPorts = new Map<number, number>();
   let incarnations = 0;
   const startMember = async (id: number) => {
+    const port = clientPorts.get(id);
+    if (port === undefined) return await startMemberOn(id, 0);
+    try {
+      return await startMemberOn(id, port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      options.logger?.warn({ myId: id, port }, 'the old client port is taken: restarting on a new one');
+      return await startMemberOn(id, 0);
+    }
+  };
+  const startMemberOn = async (id: number, clientPort: number) => {
     const config = configFromOptions({
       tickTimeMs: options.tickTimeMs ?? 100,
       initLimitTicks: options.initLimitTicks ?? 10,
       syncLimitTicks: options.syncLimitTicks ?? 5,
       clientPortAddress: '127.0.0.1',
       ...options.serverOptions,
-      clientPort: 0,
+      clientPort,
       servers,
       serverId: BigInt(id),
       peerType: id <= size ? 'participant' : 'observer',
@@ -387,6 +400,7 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
       readOnlyAfterMs: options.readOnlyAfterMs ?? 500,
     });
     members.set(id, running);
+    clientPorts.set(id, running.port);
     return running;
   };
   try {
