@@ -55,20 +55,28 @@ type MemberRef = TestingClusterMember | number;
 export class TestingCluster implements AsyncDisposable {
   /** Every member, in id order, running or not. */
   readonly members: readonly TestingClusterMember[];
+  private readonly lastPorts = new Map<number, number>();
 
   private constructor(
     private readonly ensemble: RunningEnsemble,
     roles: ReadonlyMap<number, 'participant' | 'observer'>,
   ) {
-    const ports = new Map([...ensemble.members].map(([id, running]) => [id, running.port]));
+    // The last port each member bound (a restart binds it again unless another process took it).
+    const portOf = (id: number) => {
+      const running = ensemble.members.get(id);
+      if (running !== undefined) this.lastPorts.set(id, running.port);
+      return this.lastPorts.get(id)!;
+    };
+    for (const [id, running] of ensemble.members) this.lastPorts.set(id, running.port);
     this.members = [...roles].map(([id, role]) => {
-      const port = ports.get(id)!;
       return {
         id,
         role,
-        connectString: `127.0.0.1:${port}`,
+        get connectString() {
+          return `127.0.0.1:${portOf(id)}`;
+        },
         get port() {
-          return ensemble.members.get(id)?.port ?? port;
+          return portOf(id);
         },
         get running() {
           return ensemble.members.has(id);
@@ -139,6 +147,7 @@ export class TestingCluster implements AsyncDisposable {
   async restart(member: MemberRef, options: { signal?: AbortSignal } = {}): Promise<TestingClusterMember> {
     const id = typeof member === 'number' ? member : member.id;
     const running = await this.ensemble.restartMember(this.member(id).id);
+    this.lastPorts.set(id, running.port);
     await running.serving(options);
     return this.member(id);
   }
