@@ -1,6 +1,6 @@
-// Checks menagerie/testing's TestingCluster: a 3-member ensemble over loopback TCP that finds its
-// leader, survives a killed and restarted member, keeps a framework's session and a Mutex working
-// across a leader kill, expires sessions on demand, and always cleans up.
+// Checks menagerie/testing's TestingCluster: an ensemble over loopback TCP that finds its leader,
+// runs observers, survives a killed and restarted member, keeps a framework's session and a Mutex
+// working across a leader kill, expires sessions on demand, and always cleans up.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { createFramework, exponentialBackoff, type Framework } from '../../../src/index.js';
@@ -31,6 +31,17 @@ describe('TestingCluster', function () {
     const srvr = await fourLetterWord(leader.port, 'srvr');
     assert.match(srvr, /^Mode: leader$/m);
     assert.equal(cluster.connectString.split(',').length, 3);
+  });
+
+  it('runs observers that serve clients and forward their writes', async () => {
+    await using cluster = await TestingCluster.start({ size: 1, observers: 1 });
+    const observer = cluster.member(2);
+    assert.equal(observer.role, 'observer');
+    assert.equal(observer.mode, 'observer');
+    await using zk = createFramework({ connectString: observer.connectString });
+    await zk.blockUntilConnected();
+    await zk.create('/via-observer'); // forwarded to the leader
+    assert.ok(await zk.exists('/via-observer'));
   });
 
   it('kills a member and restarts it on the same port, caught up', async () => {
