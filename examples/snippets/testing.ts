@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { ZooKeeperClient, createFramework, retryNTimes } from '../../src/index.js';
 import { LockTimeoutError, Mutex } from '../../recipes/index.js';
-import { InProcessServer, TestingServer, VirtualClock } from '../../server/testing/index.js';
+import { InProcessServer, TestingCluster, TestingServer, VirtualClock } from '../../server/testing/index.js';
 
 export async function realServer(): Promise<void> {
   await using server = await TestingServer.start();
@@ -48,4 +48,18 @@ export async function plainClient(): Promise<void> {
   await client.connect();
   await client.create('/a', 'x');
   await server.expireSession(client.sessionId); // the client ends: state 'expired', then 'closed'
+}
+
+export async function cluster(): Promise<void> {
+  await using cluster = await TestingCluster.start({ size: 3 }); // resolves once a leader serves
+  await using zk = createFramework({ connectString: cluster.connectString, sessionTimeoutMs: 10_000 });
+  await zk.blockUntilConnected();
+  await zk.create('/mine', { mode: 'EPHEMERAL' });
+
+  const leader = await cluster.leader(); // waits until a leader serves and every running member too
+  await cluster.kill(leader); // a crash: its connections and peer links close
+  const next = await cluster.leader(); // the others elected a new one (well under a second)
+  await zk.create('/after'); // the framework reconnected and kept its session
+  await cluster.restart(leader); // same id, same client port, caught up from the leader
+  assert.notEqual(next.id, leader.id);
 }

@@ -23,7 +23,10 @@ import { MemoryDisk, MemoryNetwork, MemoryStorage } from './memory.js';
 import type { PeerAddress, PeerStorage, PeerTransport } from './seams.js';
 import { TcpPeerTransport } from './tcp-transport.js';
 
-/** Quorum timing a caller may tune (tests shorten the election's waits). */
+/**
+ * Quorum timing a caller may tune beyond tickTime / initLimit / syncLimit (tests shorten the
+ * election's waits: `finalizeWaitMs`, `notificationIntervalMinMs`, `notificationIntervalMaxMs`).
+ */
 export type QuorumTuning = Partial<Omit<QuorumConfig, 'myId' | 'voters' | 'observers'>>;
 
 export interface StartMemberOptions {
@@ -44,12 +47,21 @@ export interface StartMemberOptions {
   readonly readOnlyAfterMs?: number;
 }
 
-/** A running member: a RunningServer whose Mode follows the ensemble. */
+/**
+ * A running ensemble member: a {@link RunningServer} (client port, `expireSession`, `stop`, `await
+ * using`) whose mode follows the ensemble. Stopping it twice is harmless.
+ */
 export interface RunningMember extends RunningServer {
+  /** Its server id (myid; N of its server.N line). */
   readonly myId: number;
-  /** leader | follower | observer while serving clients, else 'not serving'. */
+  /**
+   * 'leader', 'follower' or 'observer' while it serves clients, 'read-only' while it serves reads
+   * only (readonlymode.enabled, no quorum), else 'not serving' (as `srvr` shows it).
+   */
   readonly mode: ServerModeView;
+  /** @internal the runtime, for tests of the ensemble itself */
   readonly member: EnsembleMember;
+  /** The consensus state (LOOKING / FOLLOWING / LEADING / OBSERVING, epochs, zxids). */
   status(): PeerStatus | undefined;
   /** Resolves once the member serves clients (immediately if it does). */
   serving(options?: { signal?: AbortSignal }): Promise<ServerModeView>;
@@ -70,7 +82,11 @@ export function quorumConfigOf(config: ServerConfig, tuning: QuorumTuning = {}):
   });
 }
 
-/** Starts one member: recovers its storage, binds the client port, then joins the ensemble. */
+/**
+ * Starts one member on the seams given (its peer network and its disk): recovers the storage, binds
+ * the client port, then joins the ensemble. {@link startMemberFromConfig} picks TCP and dataDir.
+ * @internal
+ */
 export async function startEnsembleMember(options: StartMemberOptions): Promise<RunningMember> {
   const { config } = options;
   const log = options.logger ?? pino({ level: 'silent' });
@@ -158,13 +174,25 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
   };
 }
 
+/** What {@link startMemberFromConfig} takes besides the config. */
+export type StartMemberFromConfigOptions =
+  Pick<StartMemberOptions, 'logger' | 'onFatal' | 'quorum' | 'connectionLimits'>;
+
 /**
- * Starts a member as `zk-server start-foreground` does for a zoo.cfg with server.N lines: TCP between
- * the peers on the ports of server.N, and its dataDir on disk (in memory when there is none).
+ * Starts one ensemble member as `zk-server start-foreground` does for a zoo.cfg with server.N lines:
+ * TCP between the peers on the ports of its server.N lines, and its dataDir on disk (in memory when
+ * there is none). Start one per server.N line, each with its own myid (`serverId`); the members
+ * elect a leader and serve clients once a quorum of voters runs.
+ *
+ * ```ts
+ * const { config } = await loadZooCfg('/etc/zookeeper/zoo.cfg'); // server.1..3, dataDir/myid
+ * await using member = await startMemberFromConfig(config);
+ * await member.serving(); // 'leader' | 'follower' | 'observer'
+ * ```
  */
 export async function startMemberFromConfig(
   config: ServerConfig,
-  options: Pick<StartMemberOptions, 'logger' | 'onFatal' | 'quorum' | 'connectionLimits'> = {},
+  options: StartMemberFromConfigOptions = {},
 ): Promise<RunningMember> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const quorum = quorumConfigOf(config, options.quorum);
@@ -237,6 +265,7 @@ async function waitServing(member: EnsembleMember, listener: ClientListener, sig
 
 // ----- a whole ensemble in this process -----
 
+/** Options of {@link startEnsemble}. */
 export interface StartEnsembleOptions {
   /** Voting members (ids 1..size). */
   readonly size: number;
@@ -260,8 +289,12 @@ export interface StartEnsembleOptions {
   readonly logger?: Logger;
 }
 
-/** An ensemble in this process. Stop it with `stop()` or `await using`. */
+/**
+ * An ensemble running in this process (see {@link startEnsemble}). Stop it with `stop()` or
+ * `await using`; stopping twice is harmless, and removes the temporary data directories.
+ */
 export interface RunningEnsemble extends AsyncDisposable {
+  /** The in-process peer network (transport 'memory'): partition, isolate and heal peers. */
   readonly network: MemoryNetwork;
   /** Running members by id (a stopped member is absent until restarted). */
   readonly members: ReadonlyMap<number, RunningMember>;
@@ -276,7 +309,7 @@ export interface RunningEnsemble extends AsyncDisposable {
   expireSession(sessionId: bigint): Promise<void>;
   /** Stops one member (its disk is kept for restartMember). */
   stopMember(id: number): Promise<void>;
-  /** Starts a stopped member again from its disk, on a new client port. */
+  /** Starts a stopped member again from its disk, on its old client port (a new one if that is taken). */
   restartMember(id: number): Promise<RunningMember>;
   stop(): Promise<void>;
 }
@@ -288,6 +321,19 @@ const IN_PROCESS_TUNING: QuorumTuning = {
   notificationIntervalMaxMs: 800,
 };
 
+/**
+ * Starts a whole ensemble in this process, on loopback client ports the OS picks: `size` voters and
+ * `observers` observers, with ids 1..size+observers. Peers talk over an in-memory network (default)
+ * or real TCP on free loopback ports; their disks are in memory (default, kept across
+ * `restartMember`) or temporary directories. For tests and demos; `menagerie/testing`'s
+ * `TestingCluster` wraps it. Resolves once every member has started; `settled()` waits for a leader.
+ *
+ * ```ts
+ * await using ensemble = await startEnsemble({ size: 3 });
+ * const leader = await ensemble.settled();
+ * const zk = createFramework({ connectString: ensemble.connectString });
+ * ```
+ */
 export async function startEnsemble(options: StartEnsembleOptions): Promise<RunningEnsemble> {
   const { size, observers = 0 } = options;
   if (!Number.isInteger(size) || size < 1 || !Number.isInteger(observers) || observers < 0) {
@@ -309,15 +355,28 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
     options.storage === 'disk' ? await mkdtemp(path.join(os.tmpdir(), 'ensemble-')) : undefined;
   const silent = pino({ level: 'silent' });
   const members = new Map<number, RunningMember>();
+  // A restarted member binds its old client port again, so connect strings stay valid.
+  const clientPorts = new Map<number, number>();
   let incarnations = 0;
   const startMember = async (id: number) => {
+    const port = clientPorts.get(id);
+    if (port === undefined) return await startMemberOn(id, 0);
+    try {
+      return await startMemberOn(id, port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      options.logger?.warn({ myId: id, port }, 'the old client port is taken: restarting on a new one');
+      return await startMemberOn(id, 0);
+    }
+  };
+  const startMemberOn = async (id: number, clientPort: number) => {
     const config = configFromOptions({
       tickTimeMs: options.tickTimeMs ?? 100,
       initLimitTicks: options.initLimitTicks ?? 10,
       syncLimitTicks: options.syncLimitTicks ?? 5,
       clientPortAddress: '127.0.0.1',
       ...options.serverOptions,
-      clientPort: 0,
+      clientPort,
       servers,
       serverId: BigInt(id),
       peerType: id <= size ? 'participant' : 'observer',
@@ -341,6 +400,7 @@ export async function startEnsemble(options: StartEnsembleOptions): Promise<Runn
       readOnlyAfterMs: options.readOnlyAfterMs ?? 500,
     });
     members.set(id, running);
+    clientPorts.set(id, running.port);
     return running;
   };
   try {

@@ -2,6 +2,7 @@
 // a free loopback port, with the helpers tests need: expire a session, drop every connection.
 // `InProcessServer` is the same server core reached over in-memory sockets on a `VirtualClock`, for
 // tests that must expire sessions and time out waits deterministically, without sleeping.
+// `TestingCluster` is a replicated ensemble in this process (kill, restart, find the leader).
 //
 //   await using server = await TestingServer.start();
 //   const client = connect(server.connectString);
@@ -44,6 +45,11 @@ export class TestingServer implements AsyncDisposable {
 }
 
 export { startServer, type RunningServer, type StartServerOptions } from '../standalone.js';
+export {
+  TestingCluster,
+  type TestingClusterMember,
+  type TestingClusterOptions,
+} from './cluster.js';
 export { InProcessServer, type InProcessServerOptions } from './in-process.js';
 export { VirtualClock } from './virtual-clock.js';
 export { expireSession } from '../../src/client/testing.js';
