@@ -1,8 +1,9 @@
 // Failover in a real 3-member ensemble, run against Apache ZooKeeper 3.8 and against our server:
 // kill the member a client is connected to and check that its session, its ephemerals and its
-// watches survive on another member; read-only mode: with quorum lost a canBeReadOnly client reads
-// from the lone member, then moves to read-write when the quorum is back; getConfig lists every
-// member; and reconfig, which stays Apache-only (our server has no dynamic reconfig yet, issue 9).
+// watches survive on another member, also when that member is the leader (a new election);
+// read-only mode: with quorum lost a canBeReadOnly client reads from the lone member, then moves to
+// read-write when the quorum is back; getConfig lists every member; and reconfig, which stays
+// Apache-only (our server has no dynamic reconfig yet, issue 9).
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
@@ -127,6 +128,38 @@ for (const kind of KINDS) {
       // The client never goes back in time: its last zxid is at least the observer's write.
       assert.ok(client.lastZxidSeen > 0n);
       assert.equal((await client.getData('/fail')).data?.toString(), 'v1');
+    });
+
+    it('keeps the session and its ephemeral when the leader it is connected to dies', async () => {
+      await restartStopped(ensemble());
+      const leader = await ensemble().leader();
+      const others = ensemble().members.filter((m) => m !== leader);
+      // A random() just below 1 keeps the connect string's order: the client starts on the leader.
+      await using client = new ZooKeeperClient({
+        connectString: [leader, ...others].map((m) => m.connectString).join(','),
+        sessionTimeoutMs: 8000,
+        random: () => 0.999,
+      });
+      await client.connect();
+      const state = client.state;
+      assert.ok(state.type === 'connected' && state.host.port === leader.clientPort);
+      const sessionId = client.sessionId;
+      await client.create('/lead', 'v0');
+      await client.create('/lead/eph', null, { mode: 'EPHEMERAL' });
+      const { watch } = await client.exists('/lead/later', { watch: true });
+
+      await leader.kill9();
+      const reconnected = await waitForState(client, 'connected', 30_000);
+      assert.ok(reconnected.type === 'connected' && reconnected.host.port !== leader.clientPort);
+      assert.equal(client.sessionId, sessionId);
+      const successor = await ensemble().leader();
+      assert.notEqual(successor, leader);
+
+      // The new leader took over the session and the data: writes commit and the watch fires.
+      await client.create('/lead/later');
+      assert.deepEqual(await watch, { type: 'nodeCreated', path: '/lead/later' });
+      assert.equal((await client.exists('/lead/eph'))?.ephemeralOwner, sessionId);
+      assert.deepEqual((await client.getChildren('/lead')).children.sort(), ['eph', 'later']);
     });
 
     it('reads the config listing every member', async () => {
