@@ -3,6 +3,8 @@
 // be killed and started again) and a standalone server. Every wait is bounded: a four-letter word
 // gets a timeout, a member that dies while starting (a port taken by someone else between
 // freePort() and its bind) makes the start retry on fresh ports, and stop() always finishes.
+// Superseded by test/support/ensemble.ts (both kinds); only test/integration/recipes/locks-processes
+// still uses it: move that suite over, then delete this file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
