@@ -4,35 +4,10 @@
 // the lock shells refuse bad arguments.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import type { ConnectionStateChange, Framework, FrameworkClock, Stat } from '../../../../src/index.js';
+import type { ConnectionStateChange, Framework, Stat } from '../../../../src/index.js';
 import { HeldLease } from '../../../../recipes/locks/lease.js';
 import { Lease, Mutex, MultiLock, Semaphore } from '../../../../recipes/index.js';
-
-class VirtualClock implements FrameworkClock {
-  nowMsValue = 1000;
-  timers = new Map<number, { atMs: number; callback: () => void }>();
-  nextId = 1;
-  nowMs(): number {
-    return this.nowMsValue;
-  }
-  setTimer(callback: () => void, delayMs: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { atMs: this.nowMsValue + delayMs, callback });
-    return id;
-  }
-  clearTimer(timer: unknown): void {
-    this.timers.delete(timer as number);
-  }
-  advanceTo(atMs: number): void {
-    this.nowMsValue = atMs;
-    for (const [id, timer] of [...this.timers]) {
-      if (timer.atMs <= atMs) {
-        this.timers.delete(id);
-        timer.callback();
-      }
-    }
-  }
-}
+import { VirtualClock } from '../../../../server/testing/index.js';
 
 const SESSION = 0x10n;
 const TIMEOUT_MS = 3000;
@@ -74,8 +49,8 @@ const node = { path: `/l/${nodeName}`, nodeName, sessionId: SESSION, czxid: 7n }
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('lease shell on a virtual clock', () => {
-  it('SUSPENDED → uncertain with a deadline from the last response; the deadline → lost', () => {
-    const clock = new VirtualClock();
+  it('SUSPENDED → uncertain with a deadline from the last response; the deadline → lost', async () => {
+    const clock = new VirtualClock(1000);
     const { fw, publish } = scriptedFramework({ current: SESSION });
     const lease = new Lease(new HeldLease(fw, node, { clock }), '/l');
     publish('SUSPENDED', 5000);
@@ -83,15 +58,15 @@ describe('lease shell on a virtual clock', () => {
     // Last response assumed one read timeout (2/3) before SUSPENDED; 10 % margin off the timeout.
     const deadline = 5000 - 2000 + 2700;
     assert.deepEqual(lease.detail, { kind: 'uncertain', deadlineMs: deadline });
-    clock.advanceTo(deadline - 1);
+    await clock.advance(deadline - 1 - clock.nowMs());
     assert.equal(lease.state, 'uncertain');
-    clock.advanceTo(deadline);
+    await clock.advance(1);
     assert.equal(lease.state, 'lost');
     assert.ok(lease.signal.aborted);
   });
 
   it('a reconnect with the same session and our node makes it held again', async () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(1000);
     const { fw, publish } = scriptedFramework({ current: SESSION });
     const lease = new Lease(new HeldLease(fw, node, { clock }), '/l');
     const states: string[] = [];
@@ -100,12 +75,12 @@ describe('lease shell on a virtual clock', () => {
     publish('RECONNECTED', 5100);
     await flush();
     assert.deepEqual(states, ['uncertain', 'held']);
-    assert.equal(clock.timers.size, 0, 'the deadline timer is gone');
+    assert.equal(clock.pendingTimers, 0, 'the deadline timer is gone');
     assert.equal(lease.signal.aborted, false);
   });
 
   it('a reconnect that finds our node gone or owned by another session makes it lost', async () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(1000);
     const owner = { current: undefined as bigint | undefined };
     const { fw, publish } = scriptedFramework(owner);
     const lease = new Lease(new HeldLease(fw, node, { clock }), '/l');
@@ -122,7 +97,7 @@ describe('lease shell on a virtual clock', () => {
   });
 
   it('a new session (RECONNECTED after LOST) makes it lost; onSuspended lose loses at SUSPENDED', () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(1000);
     const a = scriptedFramework({ current: SESSION });
     const lease = new Lease(new HeldLease(a.fw, node, { clock }), '/l');
     a.publish('RECONNECTED', 2000, 0x11n);
@@ -134,7 +109,7 @@ describe('lease shell on a virtual clock', () => {
   });
 
   it('release is idempotent and final; handles of a re-entered lease release the node once', async () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualClock(1000);
     let deletes = 0;
     const { fw } = scriptedFramework({ current: SESSION });
     (fw as unknown as { delete: () => Promise<void> }).delete = async () => void deletes++;
