@@ -40,6 +40,8 @@ export interface MemberHost {
   sessionClosed(sessionId: bigint, reason: string): void;
   /** Sessions may expire sooner (this member started leading). */
   sessionsChanged(): void;
+  /** Serving clients again: ConnectRequests held while electing are answered now. */
+  startedServing?(): void;
 }
 
 export interface EnsembleMemberOptions {
@@ -369,6 +371,7 @@ export class EnsembleMember implements RequestGateway {
       this.host?.sessionsChanged();
     }
     this.log().info({ epoch: String(epoch), mode: this.mode, leader: this.leaderId }, 'serving clients');
+    this.host?.startedServing?.();
     this.notifyRole();
   }
 

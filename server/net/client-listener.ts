@@ -1,7 +1,8 @@
 // The client listener: accepts TCP connections on the client port, enforces maxClientCnxns per IP,
 // owns the connection ↔ session map (a resumed session closes its old connection), and runs the two
 // timers of a standalone server: session expiry (closeSession for every expired session) and the
-// container manager (deleteContainer for empty containers and expired TTL nodes).
+// container manager (deleteContainer for empty containers and expired TTL nodes). An ensemble member
+// that is electing holds new ConnectRequests briefly and answers them once it serves again.
 
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -24,12 +25,27 @@ import { ServerStats } from './stats.js';
 /** The internal requests of the server itself (container manager) run as session 0. */
 const SERVER_CONTEXT: RequestContext = { sessionId: 0n, cxid: 0, authIds: [] };
 
+/**
+ * The longest a ConnectRequest waits for an electing member to serve: min(2 × tickTime, this). An
+ * election takes tens of ms; refused, the client sleeps up to a second before trying the next host.
+ */
+const CONNECT_HOLD_MAX_MS = 1000;
+/** ConnectRequests held at once; beyond this they are refused at once, as before. */
+const HELD_CONNECTS_MAX = 1000;
+
+interface HeldConnect {
+  readonly retry: () => void;
+  readonly refuse: () => void;
+  readonly timer: NodeJS.Timeout;
+}
+
 export class ClientListener implements ConnectionHost, FourLetterWordSource {
   readonly stats = new ServerStats();
   private readonly server: net.Server;
   private readonly connectionSet = new Set<ClientConnection>();
   private readonly connectionsPerIp = new Map<string, number>();
   private readonly sessionOwners = new Map<bigint, ClientConnection>();
+  private readonly heldConnects = new Map<ClientConnection, HeldConnect>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAtMs = Infinity;
   private containerTimer: NodeJS.Timeout | undefined;
@@ -101,11 +117,39 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   }
 
   closed(connection: ClientConnection): void {
+    this.unhold(connection);
     if (!this.connectionSet.delete(connection)) return;
     const ip = connection.remoteAddress;
     const held = (this.connectionsPerIp.get(ip) ?? 1) - 1;
     if (held <= 0) this.connectionsPerIp.delete(ip);
     else this.connectionsPerIp.set(ip, held);
+  }
+
+  /** Holds only while the gateway may serve again (not stopping, not failed); never standalone. */
+  holdConnect(connection: ClientConnection, retry: () => void, refuse: () => void): boolean {
+    if (this.stopping !== undefined || this.gateway.failed) return false;
+    if (this.heldConnects.size >= HELD_CONNECTS_MAX || this.heldConnects.has(connection)) return false;
+    const holdMs = Math.min(2 * this.config.tickTimeMs, CONNECT_HOLD_MAX_MS);
+    const timer = setTimeout(() => {
+      if (this.unhold(connection)) refuse();
+    }, holdMs);
+    this.heldConnects.set(connection, { retry, refuse, timer });
+    return true;
+  }
+
+  /** MemberHost: the member serves clients again; every held ConnectRequest is answered now. */
+  startedServing(): void {
+    for (const [connection, held] of [...this.heldConnects]) {
+      if (this.unhold(connection)) held.retry();
+    }
+  }
+
+  private unhold(connection: ClientConnection): boolean {
+    const held = this.heldConnects.get(connection);
+    if (held === undefined) return false;
+    clearTimeout(held.timer);
+    this.heldConnects.delete(connection);
+    return true;
   }
 
   /** Apache's globalOutstandingLimit: past it every connection stops reading; below half it resumes. */
@@ -278,6 +322,9 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
   private async stopOnce(): Promise<void> {
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     if (this.containerTimer !== undefined) clearInterval(this.containerTimer);
+    for (const [connection, held] of [...this.heldConnects]) {
+      if (this.unhold(connection)) held.refuse();
+    }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_TIMEOUT_MS)));

@@ -60,6 +60,11 @@ export interface ConnectionHost {
   outstandingChanged(delta: number): void;
   /** Over globalOutstandingLimit: every connection stops reading until half of it is left. */
   readonly throttled: boolean;
+  /**
+   * This server is not serving but may soon (an ensemble member electing): keep the ConnectRequest.
+   * True: held; later exactly one of `retry` (serving again) or `refuse` (the hold ran out) runs.
+   */
+  holdConnect(connection: ClientConnection, retry: () => void, refuse: () => void): boolean;
   /** Is the word one Apache knows (so the first 4 bytes are a command, not a frame length)? */
   isFourLetterWord(word: string): boolean;
   closed(connection: ClientConnection): void;
@@ -327,12 +332,27 @@ export class ClientConnection implements Watcher {
       this.destroy('malformed ConnectRequest');
       return;
     }
+    this.startSession(request, true);
+  }
+
+  /**
+   * Starts or resumes the request's session. A member that is not serving may hold the request
+   * briefly (an election ends within milliseconds; the client's reconnect backoff is far longer).
+   */
+  private startSession(request: records.ConnectRequest, mayHold: boolean): void {
     const core = this.host.core;
     const gateway = this.host.gateway;
     if (gateway.mode === undefined || (gateway.mode === 'read-only' && request.readOnly !== true)) {
-      // An ensemble member without a leader: the client tries another server (as Apache closes).
-      this.note('info', 'refusing session: this server is not serving requests');
-      this.destroy('not serving');
+      const retry = () => {
+        if (this.state === 'connecting') this.guarded(() => this.startSession(request, false));
+      };
+      const refuse = () => this.refuseNotServing();
+      if (mayHold && this.host.holdConnect(this, retry, refuse)) {
+        this.state = 'connecting'; // frames sent meanwhile wait (bounded), as for a session being made
+        this.note('info', 'holding ConnectRequest until this server serves');
+        return;
+      }
+      this.refuseNotServing();
       return;
     }
     if (request.lastZxidSeen > core.lastProcessedZxid) {
@@ -367,6 +387,13 @@ export class ClientConnection implements Watcher {
       this.established(sessionId, timeoutMs, ServerCore.sessionPassword(sessionId), 'resumed');
     };
     gateway.resumeSession(sessionId, request.passwd ?? Buffer.alloc(0), request.timeOut, resumed, refused);
+  }
+
+  /** An ensemble member without a leader: the client tries another server (as Apache closes). */
+  private refuseNotServing(): void {
+    if (this.state === 'closed') return;
+    this.note('info', 'refusing session: this server is not serving requests');
+    this.destroy('not serving');
   }
 
   /** Apache's answer to a wrong password or a gone session: timeout 0, id 0, zero password, close. */
