@@ -218,6 +218,23 @@ export class EnsembleMember implements RequestGateway {
     return this.peer?.status();
   }
 
+  /** mntr's quorum entries: quorum_size everywhere, and the learner gauges on a serving leader (Apache's). */
+  monitorEntries(): Array<[string, number]> {
+    const entries: Array<[string, number]> = [['quorum_size', this.options.quorum.voters.length]];
+    if (!this.leads) return entries;
+    const learners = [...this.quorumStats.learners.values()];
+    const synced = (observer: boolean) => learners.filter((l) => l.synced && l.observer === observer).length;
+    entries.push(
+      ['learners', learners.length],
+      ['synced_followers', synced(false)],
+      ['synced_non_voting_followers', 0],
+      ['synced_observers', synced(true)],
+      // Apache counts learners' syncs waiting at the leader; ours: the client syncs waiting here.
+      ['pending_syncs', this.syncs.size],
+    );
+    return entries;
+  }
+
   /** Resolves the next time the role or serving state changes. */
   roleChanged(): Promise<void> {
     return new Promise((resolve) => this.roleListeners.push(resolve));

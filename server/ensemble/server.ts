@@ -132,10 +132,7 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
       // The quorum's gauges and counters next to the standalone ones (learners, election_time, ...).
       registerQuorumMetrics(sideServers.metrics.registry, {
         quorumStats: member.quorumStats,
-        get leads() {
-          return member.leads;
-        },
-        votingMembers: quorum.voters.length,
+        monitorEntries: () => member.monitorEntries(),
       });
     }
   } catch (error) {

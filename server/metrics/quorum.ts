@@ -4,6 +4,12 @@
 
 import { Counter, Gauge, Summary, type Registry } from 'prom-client';
 
+/** The gauges registered here, which an ensemble member's mntr also reports (while leading, some). */
+export const QUORUM_GAUGE_NAMES: ReadonlySet<string> = new Set([
+  'quorum_size', 'learners', 'synced_followers', 'synced_non_voting_followers', 'synced_observers',
+  'pending_syncs',
+]);
+
 /** What the member counts (server/ensemble's MemberQuorumStats; declared here so metrics stays below). */
 export interface QuorumStatsView {
   readonly lookingCount: number;
@@ -18,10 +24,8 @@ export interface QuorumStatsView {
 
 export interface QuorumMetricsSource {
   readonly quorumStats: QuorumStatsView;
-  /** Leading and serving: the learner gauges are the leader's (0 elsewhere, as Apache has none there). */
-  readonly leads: boolean;
-  /** quorum_size: the voting members. */
-  readonly votingMembers: number;
+  /** mntr's quorum entries (QUORUM_GAUGE_NAMES); the leader's are absent elsewhere and read as 0 here. */
+  monitorEntries(): Array<[string, number]>;
 }
 
 /** Registers the quorum metrics on `registry`; the returned function stops feeding election_time. */
@@ -39,14 +43,10 @@ export function registerQuorumMetrics(registry: Registry, source: QuorumMetricsS
         this.inc(read());
       },
     });
-  const learners = () => (source.leads ? [...stats.learners.values()] : []);
-  const synced = (observer: boolean) => learners().filter((l) => l.synced && l.observer === observer).length;
-
-  gauge('quorum_size', 'Number of voting members', () => source.votingMembers);
-  gauge('learners', 'Learners connected to this leader', () => learners().length);
-  gauge('synced_followers', 'Followers synced with this leader', () => synced(false));
-  gauge('synced_observers', 'Observers synced with this leader', () => synced(true));
-  gauge('synced_non_voting_followers', 'Non-voting followers synced with this leader', () => 0);
+  for (const name of QUORUM_GAUGE_NAMES) {
+    const read = () => source.monitorEntries().find(([key]) => key === name)?.[1] ?? 0;
+    gauge(name, `${name}, as mntr reports it (0 where Apache has no such gauge)`, read);
+  }
   counter('looking_count', 'Times this server started looking for a leader', () => stats.lookingCount);
   counter('diff_count', 'Learner syncs by DIFF sent as leader', () => stats.syncsSent.DIFF);
   counter('snap_count', 'Learner syncs by SNAP sent as leader', () => stats.syncsSent.SNAP);

@@ -222,6 +222,10 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return this.connectionSet;
   }
 
+  quorumMonitorEntries(): Array<[string, number]> {
+    return this.gateway.monitorEntries?.() ?? [];
+  }
+
   metrics(): CoreMetrics {
     return this.core.metrics();
   }

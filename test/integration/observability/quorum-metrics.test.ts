@@ -1,7 +1,8 @@
 // Goal: an in-process ensemble with the Prometheus provider on serves Apache's quorum metric names on
 // each member's /metrics with values that match what happened (the leader's learners and synced
-// followers and observers, elections timed, proposals made and commits received), and its members log
-// each election's result and time and each learner's sync mode.
+// followers and observers, elections timed, proposals made and commits received), mntr shows the
+// leader's learner entries as Apache 3.8 names them, and the members log each election's result and
+// time and each learner's sync mode.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'mocha';
@@ -9,6 +10,16 @@ import { pino } from 'pino';
 import { ZooKeeperClient } from '../../../src/index.js';
 import { startEnsemble, type RunningMember } from '../../../server/ensemble/server.js';
 import { PROMETHEUS_PROVIDER_CLASS } from '../../../server/metrics/index.js';
+import { fourLetterWord } from '../../support/ports.js';
+
+/** mntr's lines as name → value (without the zk_ prefix). */
+async function mntr(member: RunningMember): Promise<Map<string, string>> {
+  const text = await fourLetterWord(member.port, 'mntr');
+  return new Map(text.split('\n').filter((l) => l.startsWith('zk_')).map((l) => {
+    const [name, value] = l.split('\t');
+    return [name!.slice(3), value ?? ''];
+  }));
+}
 
 /** Every unlabelled sample (and summary _count/_sum) of a scrape, by name. */
 async function scrape(member: RunningMember): Promise<Map<string, number>> {
@@ -48,6 +59,7 @@ describe('quorum metrics and logs of an ensemble member', function () {
         metricsProviderClassName: PROMETHEUS_PROVIDER_CLASS,
         metricsHttpHost: '127.0.0.1',
         metricsHttpPort: 0,
+        fourLetterWordsEnabled: new Set(['srvr', 'mntr']),
       },
     });
     const leader = await ensemble.settled();
@@ -79,6 +91,17 @@ describe('quorum metrics and logs of an ensemble member', function () {
     assert.ok(sample(onFollower, 'election_time_count') >= 1);
     assert.ok(sample(onFollower, 'learner_proposal_received_count') >= writes);
     assert.ok(sample(onFollower, 'learner_commit_received_count') >= writes);
+
+    // mntr: the leader's learner gauges as Apache's (zk_learners ...), quorum_size everywhere.
+    const leaderMntr = await mntr(leader);
+    assert.equal(leaderMntr.get('learners'), '3');
+    assert.equal(leaderMntr.get('synced_followers'), '2');
+    assert.equal(leaderMntr.get('synced_observers'), '1');
+    assert.equal(leaderMntr.get('pending_syncs'), '0');
+    assert.equal(leaderMntr.get('quorum_size'), '3');
+    const followerMntr = await mntr(follower);
+    assert.equal(followerMntr.get('quorum_size'), '3');
+    assert.equal(followerMntr.has('learners'), false);
 
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const elections = records.filter((r) => r['msg'] === 'election finished');
