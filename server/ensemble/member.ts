@@ -636,7 +636,7 @@ export class EnsembleMember implements RequestGateway {
     if (type === OpCode.closeSession) this.sessionOwners.delete(clientId);
     if (type === OpCode.createSession || type === OpCode.closeSession) {
       const what = type === OpCode.createSession ? 'session created' : 'session closed';
-      this.log().info({ sessionId: `0x${clientId.toString(16)}`, zxid: describeZxid(zxid) }, what);
+      this.log().info({ sessionId: clientId.toString(16), zxid: describeZxid(zxid) }, what);
     }
     const write = this.waiting.get(writeKey(clientId, cxid));
     if (write !== undefined) {

@@ -226,6 +226,10 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return this.gateway.monitorEntries?.() ?? [];
   }
 
+  quorumLeader(): number | undefined {
+    return this.gateway.leader;
+  }
+
   metrics(): CoreMetrics {
     return this.core.metrics();
   }

@@ -53,6 +53,8 @@ export interface FourLetterWordSource {
   boundClientPort?(): number;
   /** An ensemble member's entries after the standalone ones (Apache's quorum and leader gauges). */
   quorumMonitorEntries?(): Array<[string, number]>;
+  /** An ensemble member's leader id (-1 while looking); undefined standalone. */
+  quorumLeader?(): number | undefined;
 }
 
 /** Apache's default trace mask (ZooTrace's text trace level), what gtmk answers until stmk changes it. */

@@ -1,8 +1,8 @@
 // Goal: an in-process ensemble with the Prometheus provider on serves Apache's quorum metric names on
 // each member's /metrics with values that match what happened (the leader's learners and synced
 // followers and observers, elections timed, proposals made and commits received), mntr shows the
-// leader's learner entries as Apache 3.8 names them, and the members log each election's result and
-// time and each learner's sync mode.
+// leader's learner entries as Apache 3.8 names them, the AdminServer answers leader and voting_view,
+// and the members log each election's result and time and each learner's sync mode.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'mocha';
@@ -34,6 +34,13 @@ async function scrape(member: RunningMember): Promise<Map<string, number>> {
   return samples;
 }
 
+async function adminCommand(member: RunningMember, name: string): Promise<Record<string, unknown>> {
+  assert.ok(member.adminPort !== undefined, `member ${member.myId} runs no admin server`);
+  const response = await fetch(`http://127.0.0.1:${member.adminPort}/commands/${name}`);
+  assert.equal(response.status, 200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
 function sample(samples: Map<string, number>, name: string): number {
   const value = samples.get(name);
   assert.ok(value !== undefined, `no ${name} in the scrape`);
@@ -60,6 +67,9 @@ describe('quorum metrics and logs of an ensemble member', function () {
         metricsHttpHost: '127.0.0.1',
         metricsHttpPort: 0,
         fourLetterWordsEnabled: new Set(['srvr', 'mntr']),
+        adminServerEnabled: true,
+        adminServerAddress: '127.0.0.1',
+        adminServerPort: 0,
       },
     });
     const leader = await ensemble.settled();
@@ -102,6 +112,19 @@ describe('quorum metrics and logs of an ensemble member', function () {
     const followerMntr = await mntr(follower);
     assert.equal(followerMntr.get('quorum_size'), '3');
     assert.equal(followerMntr.has('learners'), false);
+
+    // AdminServer: leader and voting_view as Apache's (voters only), mntr with the leader's entries.
+    const leaderView = await adminCommand(leader, 'leader');
+    assert.deepEqual(leaderView, {
+      is_leader: true, leader_id: leader.myId, leader_ip: '127.0.0.1', command: 'leader', error: null,
+    });
+    const followerView = await adminCommand(follower, 'lead');
+    assert.equal(followerView['is_leader'], false);
+    assert.equal(followerView['leader_id'], leader.myId);
+    const voting = (await adminCommand(follower, 'voting_view'))['current_config'] as Record<string, string>;
+    assert.deepEqual(Object.keys(voting).sort(), ['1', '2', '3']);
+    assert.match(voting['1']!, /^127\.0\.0\.1:\d+:\d+:participant$/);
+    assert.equal((await adminCommand(leader, 'mntr'))['synced_followers'], 2);
 
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const elections = records.filter((r) => r['msg'] === 'election finished');
