@@ -70,7 +70,9 @@ const COMMANDS: readonly AdminCommand[] = [
   },
   { names: ['dump'], run: (source) => dump(source) },
   { names: ['environment', 'envi', 'env'], run: () => Object.fromEntries(environmentEntries()) },
-  { names: ['is_read_only', 'isro'], run: () => ({ read_only: false }) },
+  { names: ['is_read_only', 'isro'], run: (source) => ({ read_only: source.mode === 'read-only' }) },
+  { names: ['leader', 'lead'], run: (source) => leaderView(source) },
+  { names: ['voting_view'], run: (source) => ({ current_config: votingView(source) }) },
   {
     names: ['dirs'],
     run: (source) => {
@@ -198,4 +200,24 @@ function count(items: Iterable<unknown>): number {
   let n = 0;
   for (const _ of items) n++;
   return n;
+}
+
+/** leader: this member's view of the leader (Apache answers a standalone server with an error). */
+function leaderView(source: FourLetterWordSource): CommandBody {
+  const leaderId = source.quorumLeader?.();
+  if (leaderId === undefined) throw new Error('server is not initialized');
+  const leader = source.config.servers.find((server) => Number(server.id) === leaderId);
+  return { is_leader: source.mode === 'leader', leader_id: leaderId, leader_ip: leader?.host ?? '' };
+}
+
+/** voting_view: each voter as its server.N value (host:quorum:election:participant[;client]). */
+function votingView(source: FourLetterWordSource): Record<string, string> {
+  const view: Record<string, string> = {};
+  for (const server of source.config.servers) {
+    if (server.role !== 'participant') continue;
+    let value = `${server.host}:${server.quorumPort}:${server.electionPort}:participant`;
+    if (server.clientPort !== undefined) value += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
+    view[String(server.id)] = value;
+  }
+  return view;
 }

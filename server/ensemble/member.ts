@@ -93,6 +93,41 @@ const BACKLOG_MAX = 100_000;
 
 const writeKey = (sessionId: bigint, cxid: number) => `${sessionId}:${cxid}`;
 
+/** A learner as its leader sees it: followerInfo received; synced once UPTODATE went out to it. */
+export interface LearnerView {
+  readonly observer: boolean;
+  synced: boolean;
+}
+
+/**
+ * What a member counts for the metrics endpoint (Apache's ServerMetrics names in the comments).
+ * Counters only grow; `learners` is the leader's current view (empty elsewhere).
+ */
+export class MemberQuorumStats {
+  /** looking_count: times this member started looking for a leader. */
+  lookingCount = 0;
+  /** diff_count / snap_count (and TRUNC, which Apache does not count): syncs this leader sent. */
+  readonly syncsSent = { DIFF: 0, TRUNC: 0, SNAP: 0 };
+  /** proposal_count: proposals this member made as leader. */
+  proposalCount = 0;
+  /** learner_proposal_received_count, learner_commit_received_count (INFORM counts as a commit). */
+  learnerProposalReceivedCount = 0;
+  learnerCommitReceivedCount = 0;
+  readonly learners = new Map<number, LearnerView>();
+  /** The latest elections' durations in ms (from LOOKING to a settled vote), oldest first, bounded. */
+  readonly electionTimesMs: number[] = [];
+  /** election_time: called with each election's duration as it ends. */
+  onElectionTime: ((elapsedMs: number) => void) | undefined;
+
+  recordElection(elapsedMs: number): void {
+    this.electionTimesMs.push(elapsedMs);
+    if (this.electionTimesMs.length > ELECTION_TIMES_KEPT) this.electionTimesMs.shift();
+    this.onElectionTime?.(elapsedMs);
+  }
+}
+
+const ELECTION_TIMES_KEPT = 32;
+
 export class EnsembleMember implements RequestGateway {
   readonly core: ServerCore;
   private readonly options: EnsembleMemberOptions;
@@ -126,6 +161,9 @@ export class EnsembleMember implements RequestGateway {
   private readonly touched = new Set<bigint>();
   private idleWaiters: Array<() => void> = [];
   private roleListeners: Array<() => void> = [];
+  /** When this member last started looking (the election clock); undefined once settled. */
+  private lookingSinceMs: number | undefined;
+  readonly quorumStats = new MemberQuorumStats();
 
   constructor(options: EnsembleMemberOptions) {
     this.options = options;
@@ -149,6 +187,8 @@ export class EnsembleMember implements RequestGateway {
       (peer) => this.input({ type: 'linkLost', peer }),
     );
     this.log().info({ myId: quorum.myId, appliedZxid: describeZxid(durable.appliedZxid) }, 'member started');
+    this.lookingSinceMs = Date.now();
+    this.quorumStats.lookingCount++;
     this.input({ type: 'start' });
   }
 
@@ -180,6 +220,23 @@ export class EnsembleMember implements RequestGateway {
     return this.peer?.status();
   }
 
+  /** mntr's quorum entries: quorum_size everywhere, and the learner gauges on a serving leader (Apache's). */
+  monitorEntries(): Array<[string, number]> {
+    const entries: Array<[string, number]> = [['quorum_size', this.options.quorum.voters.length]];
+    if (!this.leads) return entries;
+    const learners = [...this.quorumStats.learners.values()];
+    const synced = (observer: boolean) => learners.filter((l) => l.synced && l.observer === observer).length;
+    entries.push(
+      ['learners', learners.length],
+      ['synced_followers', synced(false)],
+      ['synced_non_voting_followers', 0],
+      ['synced_observers', synced(true)],
+      // Apache counts learners' syncs waiting at the leader; ours: the client syncs waiting here.
+      ['pending_syncs', this.syncs.size],
+    );
+    return entries;
+  }
+
   /** Resolves the next time the role or serving state changes. */
   roleChanged(): Promise<void> {
     return new Promise((resolve) => this.roleListeners.push(resolve));
@@ -196,6 +253,9 @@ export class EnsembleMember implements RequestGateway {
     if (this.closed || this.peer === undefined) return;
     if (input.type === 'message' && input.message.type === 'zab') {
       this.noteSync(input.from, input.message.body);
+      this.noteReceived(input.from, input.message.body);
+    } else if (input.type === 'linkLost') {
+      this.quorumStats.learners.delete(input.peer);
     }
     let outputs: PeerOutput[];
     try {
@@ -207,6 +267,7 @@ export class EnsembleMember implements RequestGateway {
     for (const output of outputs) {
       switch (output.kind) {
         case 'proposed':
+          this.quorumStats.proposalCount++;
           this.onProposed(output.requestId, output.zxid);
           break;
         case 'refused':
@@ -220,6 +281,12 @@ export class EnsembleMember implements RequestGateway {
           if (output.kind === 'send' && output.message.type === 'zab') {
             const { body } = output.message;
             if (body.type === 'pingReply' && body.sessionTouches !== undefined) this.touched.clear();
+            this.noteSent(output.to, body);
+          } else if (output.kind === 'sendSnapshot') {
+            this.noteSent(output.to, output.message.body);
+          } else if (output.kind === 'role') {
+            // Now, not when carried out: hellos that arrive meanwhile are for the new role.
+            this.quorumStats.learners.clear();
           }
           this.queue.push(output);
       }
@@ -232,6 +299,31 @@ export class EnsembleMember implements RequestGateway {
     if (body.type !== 'diff' && body.type !== 'trunc' && body.type !== 'snap') return;
     const mode = body.type.toUpperCase();
     this.log().info({ leader: from, mode, zxid: describeZxid(body.zxid) }, `sync with the leader: ${mode}`);
+  }
+
+  /** Leader: learners as they say hello; learner: proposals and commits, for the metrics. */
+  private noteReceived(from: number, body: ZabBody): void {
+    const stats = this.quorumStats;
+    if (body.type === 'followerInfo') {
+      if (!stats.learners.has(from)) stats.learners.set(from, { observer: body.observer, synced: false });
+    } else if (body.type === 'proposal') {
+      stats.learnerProposalReceivedCount++;
+    } else if (body.type === 'commit' || body.type === 'inform') {
+      stats.learnerCommitReceivedCount++;
+    }
+  }
+
+  /** Leader: logs and counts how each learner is brought in line, and when it is up to date. */
+  private noteSent(to: number, body: ZabBody): void {
+    if (body.type === 'upToDate') {
+      const learner = this.quorumStats.learners.get(to);
+      if (learner !== undefined) learner.synced = true;
+      return;
+    }
+    if (body.type !== 'diff' && body.type !== 'trunc' && body.type !== 'snap') return;
+    const mode = body.type === 'diff' ? 'DIFF' : body.type === 'trunc' ? 'TRUNC' : 'SNAP';
+    this.quorumStats.syncsSent[mode]++;
+    this.log().info({ learner: to, mode, zxid: describeZxid(body.zxid) }, `sync of learner ${to}: ${mode}`);
   }
 
   private async drain(): Promise<void> {
@@ -331,6 +423,7 @@ export class EnsembleMember implements RequestGateway {
     this.leaderId = leader;
     this.serving = false;
     this.log().info({ state, leader, reason }, 'role changed');
+    this.timeElection(state, leader);
     if (wasLeading) {
       this.core.dropOutstanding();
       this.backlog = []; // the learners that sent them drop their clients too
@@ -342,6 +435,21 @@ export class EnsembleMember implements RequestGateway {
       this.readOnlyTimer = setTimeout(() => this.enterReadOnly(), delayMs);
     }
     this.notifyRole();
+  }
+
+  /** Starts the election clock on LOOKING; logs and reports the election when a vote settles. */
+  private timeElection(state: PeerState, leader: number): void {
+    const nowMs = Date.now();
+    if (state === 'LOOKING') {
+      if (this.lookingSinceMs === undefined) this.quorumStats.lookingCount++;
+      this.lookingSinceMs ??= nowMs;
+      return;
+    }
+    if (this.lookingSinceMs === undefined) return;
+    const electionMs = nowMs - this.lookingSinceMs;
+    this.lookingSinceMs = undefined;
+    this.log().info({ state, leader, electionMs }, 'election finished');
+    this.quorumStats.recordElection(electionMs);
   }
 
   private enterReadOnly(): void {
@@ -529,6 +637,10 @@ export class EnsembleMember implements RequestGateway {
     }
     // Matched by (session, cxid), as Apache's CommitProcessor matches its queued requests.
     if (type === OpCode.closeSession) this.sessionOwners.delete(clientId);
+    if (type === OpCode.createSession || type === OpCode.closeSession) {
+      const what = type === OpCode.createSession ? 'session created' : 'session closed';
+      this.log().info({ sessionId: clientId.toString(16), zxid: describeZxid(zxid) }, what);
+    }
     const write = this.waiting.get(writeKey(clientId, cxid));
     if (write !== undefined) {
       this.waiting.delete(write.key);

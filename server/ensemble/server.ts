@@ -12,6 +12,7 @@ import {
   configFromOptions, type QuorumServerConfig, type ServerConfig, type ServerOptions,
 } from '../config/index.js';
 import { ServerCore } from '../core/server-core.js';
+import { registerQuorumMetrics } from '../metrics/index.js';
 import { ClientListener } from '../net/client-listener.js';
 import type { ServerModeView } from '../net/four-letter-words.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../net/limits.js';
@@ -143,6 +144,13 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
   try {
     await member.start(running);
     sideServers = await startSideServers(running, boundConfig, log);
+    if (sideServers.metrics !== undefined) {
+      // The quorum's gauges and counters next to the standalone ones (learners, election_time, ...).
+      registerQuorumMetrics(sideServers.metrics.registry, {
+        quorumStats: member.quorumStats,
+        monitorEntries: () => member.monitorEntries(),
+      });
+    }
   } catch (error) {
     await stop();
     throw error;

@@ -6,3 +6,4 @@ export {
   serverMetricsRegistry,
   type MetricsServerOptions,
 } from './prometheus.js';
+export { registerQuorumMetrics, type QuorumMetricsSource, type QuorumStatsView } from './quorum.js';

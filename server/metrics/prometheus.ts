@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Gauge, Registry, Summary } from 'prom-client';
 import { operationFor } from '../../src/protocol/index.js';
 import { monitorEntries, type FourLetterWordSource } from '../net/four-letter-words.js';
+import { QUORUM_GAUGE_NAMES } from './quorum.js';
 
 /** The class name that turns the endpoint on, as in Apache's zoo.cfg. */
 export const PROMETHEUS_PROVIDER_CLASS = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
@@ -22,7 +23,8 @@ const QUANTILES = [0.5, 0.9, 0.99];
 export function serverMetricsRegistry(source: FourLetterWordSource): Registry {
   const registry = new Registry();
   for (const [name, value] of monitorEntries(source)) {
-    if (NOT_GAUGES.has(name) || typeof value !== 'number') continue;
+    // A member's quorum entries come and go with leadership: registerQuorumMetrics keeps them always.
+    if (NOT_GAUGES.has(name) || QUORUM_GAUGE_NAMES.has(name) || typeof value !== 'number') continue;
     new Gauge({
       name,
       help: `${name}, as mntr reports it`,

@@ -266,6 +266,14 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return this.connectionSet;
   }
 
+  quorumMonitorEntries(): Array<[string, number]> {
+    return this.gateway.monitorEntries?.() ?? [];
+  }
+
+  quorumLeader(): number | undefined {
+    return this.gateway.leader;
+  }
+
   metrics(): CoreMetrics {
     return this.core.metrics();
   }

@@ -51,6 +51,10 @@ export interface FourLetterWordSource {
   sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }>;
   /** The client port actually bound (config.clientPort may be 0); conf prints it. */
   boundClientPort?(): number;
+  /** An ensemble member's entries after the standalone ones (Apache's quorum and leader gauges). */
+  quorumMonitorEntries?(): Array<[string, number]>;
+  /** An ensemble member's leader id (-1 while looking); undefined standalone. */
+  quorumLeader?(): number | undefined;
 }
 
 /** Apache's default trace mask (ZooTrace's text trace level), what gtmk answers until stmk changes it. */
@@ -309,6 +313,7 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
     ['connection_rejected', source.stats.connectionsRejected],
     ['open_file_descriptor_count', count(source.connections()) + 1],
     ['max_file_descriptor_count', 0],
+    ...(source.quorumMonitorEntries?.() ?? []),
   ];
 }
 

@@ -141,6 +141,10 @@ export interface RequestGateway {
     onResumed: (timeoutMs: number | undefined) => void,
     onRefused: (reason: string) => void,
   ): void;
+  /** Extra mntr entries (an ensemble member's quorum_size; a leader's learners, synced_followers...). */
+  monitorEntries?(): Array<[string, number]>;
+  /** An ensemble member's leader id (-1 while looking); absent standalone. */
+  readonly leader?: number;
   /** A client sync: replies once this server has what the leader had committed when it asked. */
   sync(
     ctx: RequestContext,
