@@ -3,13 +3,26 @@
 import assert from 'node:assert/strict';
 import { ZooKeeperClient, createFramework, retryNTimes } from '../../src/index.js';
 import { LockTimeoutError, Mutex } from '../../recipes/index.js';
-import { InProcessServer, TestingCluster, TestingServer, VirtualClock } from '../../server/testing/index.js';
+import {
+  ClientFaults,
+  InProcessServer,
+  TestingCluster,
+  TestingServer,
+  VirtualClock,
+} from '../../server/testing/index.js';
 
 export async function realServer(): Promise<void> {
   await using server = await TestingServer.start();
   await using zk = createFramework({ connectString: server.connectString, sessionTimeoutMs: 4000 });
   await zk.blockUntilConnected();
   await server.expireSession(zk.sessionId); // the framework goes LOST, then RECONNECTED on a new session
+}
+
+export async function oneClientsFaults(connectString: string): Promise<void> {
+  const faults = new ClientFaults();
+  await using zk = createFramework({ connectString, client: { transport: faults.transport } });
+  faults.partition(); // SUSPENDED after the read timeout; LOST if it lasts the session timeout
+  faults.heal(); // RECONNECTED on the same session, if healed in time
 }
 
 export async function suspendedThenLost(): Promise<void> {

@@ -3,6 +3,7 @@
 // `InProcessServer` is the same server core reached over in-memory sockets on a `VirtualClock`, for
 // tests that must expire sessions and time out waits deterministically, without sleeping.
 // `TestingCluster` is a replicated ensemble in this process (kill, restart, find the leader).
+// `ClientFaults` cuts or partitions one client (a transport wrapper), on any server.
 //
 //   await using server = await TestingServer.start();
 //   const client = connect(server.connectString);
@@ -50,6 +51,7 @@ export {
   type TestingClusterMember,
   type TestingClusterOptions,
 } from './cluster.js';
+export { ClientFaults } from './client-faults.js';
 export { InProcessServer, type InProcessServerOptions } from './in-process.js';
 export { VirtualClock } from './virtual-clock.js';
 export { expireSession } from '../../src/client/testing.js';
