@@ -171,7 +171,13 @@ describe('durable: data dirs interchange with Apache ZooKeeper 3.8 through the s
       '/app/eph',
       '/app/eseq-0000000004',
     ]);
-    assert.equal(store.recovery.digestMatched, true, "Apache's snapshot digest equals ours");
+    // Apache compares a snapshot's digest only while replaying the txn of the digest's zxid. When its
+    // (randomly timed, fuzzy) snapshot was taken at the last zxid, nothing is replayed and Apache makes
+    // no comparison; we saw ours differ then about once in ten runs, with the tree served the same
+    // (checked above) and our running digest equal to a full recomputation. Compare as Apache does.
+    if (store.recovery.txnsReplayed > 0) {
+      assert.equal(store.recovery.digestMatched, true, "Apache's snapshot digest equals ours");
+    }
   });
 
   it('Apache starts on a data dir our store wrote and serves what our core served', async () => {
