@@ -1,11 +1,12 @@
-// zk-cli against Apache ZooKeeper 3.8, side by side with zkCli.sh: the same commands (the seed's
+// zk-cli side by side with zkCli.sh, on Apache ZooKeeper 3.8 and on our server: the same commands (the seed's
 // sequence, a watch fired from another session, then nearly every command and its errors) go to
 // both, and their merged stdout+stderr must match once times, zxids and session ids are masked.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { ZooKeeperClient } from '../../../src/index.js';
 import { freePort } from '../../support/ports.js';
-import { apacheAvailable, startApache, type ApacheServer } from '../../support/apache.js';
+import { apacheAvailable, startApache } from '../../support/apache.js';
+import { startServer } from '../../../server/index.js';
 import {
   CONNECTED,
   normalise,
@@ -115,9 +116,15 @@ stat /cli`
   .trim()
   .split('\n');
 
-describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
+/** The server both shells talk to: Apache 3.8, and ours (zkCli.sh must see no difference either). */
+const servers = [
+  { name: 'Apache 3.8', start: () => startApache() },
+  { name: 'our server', start: () => startServer({ tickTimeMs: 2000, extendedTypesEnabled: true }) },
+] as const;
+
+for (const target of servers) describe(`zk-cli beside zkCli.sh, on ${target.name}`, function () {
   this.timeout(60_000);
-  let server: ApacheServer | undefined;
+  let server: { connectString: string; stop(): Promise<void> } | undefined;
   let other: ZooKeeperClient | undefined;
 
   before(async function () {
@@ -125,7 +132,7 @@ describe('zk-cli beside zkCli.sh (Apache 3.8)', function () {
       console.log('    (Apache ZooKeeper is not installed: skipping the zkCli.sh comparison)');
       this.skip();
     }
-    server = await startApache();
+    server = await target.start();
     other = new ZooKeeperClient({ connectString: server.connectString });
     await other.connect();
   });
