@@ -2,17 +2,15 @@
 // state seen in a listing (the GH-1290 bypass), honour signal and timeout, and leave no nodes behind;
 // run against every server in RECIPE_SERVERS.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { it } from 'mocha';
 import { NoNodeError, TimeoutError, type Framework } from '../../../src/index.js';
 import { Barrier, DoubleBarrier } from '../../../recipes/index.js';
-import { curatorAvailable, startCurator } from '../../support/curator.js';
+import { startCurator } from '../../support/curator.js';
 import { fourLetterWord } from '../../support/ports.js';
 import {
   describeOnRecipeServers,
-  Fixtures,
   nextState,
-  RECIPE_SERVERS,
-  type RecipeServer,
+  describeWithCurator,
 } from './discovery-support/servers.js';
 
 /** A promise's state, observed without waiting for it. */
@@ -124,21 +122,11 @@ async function eventuallyChildren(zk: Framework, path: string, count: number): P
   throw new Error(`${path} never had ${count} children`);
 }
 
-describe('double barrier with real Curator 5.4 DistributedDoubleBarrier', function () {
-  this.timeout(60_000);
-  let server: RecipeServer;
-  const fx = new Fixtures(() => server);
-
-  before(async function () {
-    const factory = RECIPE_SERVERS[0]!;
-    if (!factory.available() || !curatorAvailable()) this.skip();
-    server = await factory.start();
-  });
-  afterEach(() => fx.closeAll());
-  after(() => server?.stop());
+describeWithCurator('double barrier with real Curator 5.4 DistributedDoubleBarrier', (suite) => {
+  const { fx } = suite;
 
   it('a Curator member and ours enter together and leave together, leaving no nodes', async () => {
-    await using curator = await startCurator(server.connectString);
+    await using curator = await startCurator(suite.server.connectString);
     const zk = await fx.framework();
     const ours = new DoubleBarrier(zk, '/interop/barrier', 2);
     const javaEnter = curator.barrierEnter('b', '/interop/barrier', 2, { waitMs: 10_000 });

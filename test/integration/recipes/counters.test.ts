@@ -2,7 +2,7 @@
 // real Curator's SharedCount), and the atomic long's no-lost-update guarantee, its results and its
 // promoted-lock fallback; run against every server in RECIPE_SERVERS.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { it } from 'mocha';
 import { BadVersionError, type Framework } from '../../../src/index.js';
 import {
   DistributedAtomicLong,
@@ -12,13 +12,11 @@ import {
 } from '../../../recipes/index.js';
 import { ephemeralsUnder } from '../../conformance/recipes/nodes.js';
 import { eventually } from '../framework/support/wait.js';
-import { curatorAvailable, startCurator } from '../../support/curator.js';
+import { startCurator } from '../../support/curator.js';
 import {
   describeOnRecipeServers,
-  Fixtures,
   nextState,
-  RECIPE_SERVERS,
-  type RecipeServer,
+  describeWithCurator,
   take,
 } from './discovery-support/servers.js';
 
@@ -124,21 +122,11 @@ describeOnRecipeServers('counters', '/counters/c', (suite) => {
   });
 });
 
-describe('counters with real Curator 5.4', function () {
-  this.timeout(60_000);
-  let server: RecipeServer;
-  const fx = new Fixtures(() => server);
-
-  before(async function () {
-    const factory = RECIPE_SERVERS[0]!;
-    if (!factory.available() || !curatorAvailable()) this.skip();
-    server = await factory.start();
-  });
-  afterEach(() => fx.closeAll());
-  after(() => server?.stop());
+describeWithCurator('counters with real Curator 5.4', (suite) => {
+  const { fx } = suite;
 
   it('SharedCount and DistributedAtomicLong are shared with Curator both ways', async () => {
-    await using curator = await startCurator(server.connectString);
+    await using curator = await startCurator(suite.server.connectString);
     const zk = await fx.framework();
     const count = fx.defer(await startSharedCount(zk, '/interop/count', 1));
     const changes = count.changes();

@@ -9,14 +9,14 @@ import {
   startPersistentTtlNode,
 } from '../../../recipes/index.js';
 import { apacheAvailable, startApache } from '../../support/apache.js';
-import { curatorAvailable, startCurator } from '../../support/curator.js';
+import { startCurator } from '../../support/curator.js';
 import {
   describeOnRecipeServers,
   eventually,
   expireSession,
   Fixtures,
   nextState,
-  RECIPE_SERVERS,
+  describeWithCurator,
   type RecipeServer,
 } from './discovery-support/servers.js';
 
@@ -78,21 +78,11 @@ describeOnRecipeServers('managed nodes', '/nodes/n', (suite) => {
   });
 });
 
-describe('group membership with real Curator 5.4 GroupMember', function () {
-  this.timeout(60_000);
-  let server: RecipeServer;
-  const fx = new Fixtures(() => server);
-
-  before(async function () {
-    const factory = RECIPE_SERVERS[0]!;
-    if (!factory.available() || !curatorAvailable()) this.skip();
-    server = await factory.start();
-  });
-  afterEach(() => fx.closeAll());
-  after(() => server?.stop());
+describeWithCurator('group membership with real Curator 5.4 GroupMember', (suite) => {
+  const { fx } = suite;
 
   it('Curator\'s member and ours see each other', async () => {
-    await using curator = await startCurator(server.connectString);
+    await using curator = await startCurator(suite.server.connectString);
     const ours = fx.defer(await joinGroup(await fx.framework(), '/interop/group', 'node-1', 'from node'));
     await curator.groupJoin('g', '/interop/group', 'java-1', 'from java');
     await eventually(() => ours.currentMembers().get('java-1')?.toString() === 'from java');

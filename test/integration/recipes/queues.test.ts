@@ -2,17 +2,15 @@
 // loses an item when a consumer fails or dies, and Curator's producers feed our consumers; run
 // against every server in RECIPE_SERVERS.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
+import { it } from 'mocha';
 import { TimeoutError } from '../../../src/index.js';
 import { DistributedQueue, QueueItemLockLostError } from '../../../recipes/index.js';
-import { curatorAvailable, startCurator } from '../../support/curator.js';
+import { startCurator } from '../../support/curator.js';
 import {
   describeOnRecipeServers,
   eventually,
   expireSession,
-  Fixtures,
-  RECIPE_SERVERS,
-  type RecipeServer,
+  describeWithCurator,
 } from './discovery-support/servers.js';
 
 const text = (message: { items: Buffer[] }) => message.items.map((b) => b.toString()).join('+');
@@ -114,21 +112,11 @@ describeOnRecipeServers('queues', '/queues/q', (suite) => {
   });
 });
 
-describe('queues with real Curator 5.4 producers and consumers', function () {
-  this.timeout(60_000);
-  let server: RecipeServer;
-  const fx = new Fixtures(() => server);
-
-  before(async function () {
-    const factory = RECIPE_SERVERS[0]!;
-    if (!factory.available() || !curatorAvailable()) this.skip();
-    server = await factory.start();
-  });
-  afterEach(() => fx.closeAll());
-  after(() => server?.stop());
+describeWithCurator('queues with real Curator 5.4 producers and consumers', (suite) => {
+  const { fx } = suite;
 
   it('lock-safe consumers of both kinds share a queue: Curator skips the item we hold', async () => {
-    await using curator = await startCurator(server.connectString);
+    await using curator = await startCurator(suite.server.connectString);
     const zk = await fx.framework();
     const lockPath = '/interop/lq-locks';
     const queue = new DistributedQueue(zk, '/interop/lq', { lockPath });
@@ -154,7 +142,7 @@ describe('queues with real Curator 5.4 producers and consumers', function () {
   });
 
   it('our consumers take what Curator put, in Curator\'s order', async () => {
-    await using curator = await startCurator(server.connectString);
+    await using curator = await startCurator(suite.server.connectString);
     const zk = await fx.framework();
     await curator.queuePut('/interop/q', 'first', { kind: 'plain' });
     await curator.queuePut('/interop/q', 'second', { kind: 'plain' });

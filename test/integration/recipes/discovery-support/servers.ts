@@ -18,6 +18,7 @@ import {
   type ServerUnderTest,
 } from '../../../conformance/recipes/servers.js';
 import { startControlledProxy, type ControlledProxy } from '../../../support/controlled-proxy.js';
+import { curatorAvailable } from '../../../support/curator.js';
 
 export type RecipeServer = ServerUnderTest;
 export type RecipeServerFactory = ServerFactory;
@@ -61,6 +62,31 @@ export function describeOnRecipeServers(title: string, pathPrefix: string, body:
       });
     });
   }
+}
+
+/**
+ * One describe for interop with real Curator 5.4, on the first recipe server (Apache): skipped with
+ * mocha's notice when that server or Curator is not installed; frameworks closed after each test.
+ */
+export function describeWithCurator(title: string, body: (suite: Omit<RecipeSuite, 'path'>) => void): void {
+  describe(title, function () {
+    this.timeout(60_000);
+    let server: RecipeServer | undefined;
+    const fx = new Fixtures(() => server!);
+    before(async function () {
+      const factory = RECIPE_SERVERS[0]!;
+      if (!factory.available() || !curatorAvailable()) this.skip();
+      server = await factory.start();
+    });
+    afterEach(() => fx.closeAll());
+    after(() => server?.stop());
+    body({
+      fx,
+      get server() {
+        return server!;
+      },
+    });
+  });
 }
 
 /** Frameworks and proxies made by a test, closed by `closeAll` (call it in afterEach). */
