@@ -1,5 +1,6 @@
 // A bounded queue read by async iteration: connection states and persistent-watch events are
-// pushed in by the client and pulled out by `for await`. When a slow reader lets the queue reach
+// pushed in by the client (and the framework's state changes and guaranteed-delete outcomes) and
+// pulled out by `for await`. When a slow reader lets the queue reach
 // its limit the channel ends with an error instead of growing without bound.
 
 import { MenagerieError } from '../protocol/index.js';
@@ -16,9 +17,14 @@ export class Channel<T> implements AsyncIterable<T> {
   private ended = false;
   private endError: unknown = undefined;
 
+  /**
+   * @param onReturn called when the reader leaves its loop (iterator `return`)
+   * @param onEnd called once when the channel ends for any reason: `end()`, overflow or `return`
+   */
   constructor(
     readonly itemsMax: number,
     private readonly onReturn?: () => void,
+    private readonly onEnd?: () => void,
   ) {}
 
   get done(): boolean {
@@ -44,6 +50,7 @@ export class Channel<T> implements AsyncIterable<T> {
     if (this.ended) return;
     this.ended = true;
     this.endError = error;
+    this.onEnd?.();
     for (const reader of this.readers.splice(0)) {
       if (error === undefined) reader.resolve({ value: undefined, done: true });
       else reader.reject(error);

@@ -20,7 +20,7 @@ import {
 import { FrameworkClosedError, connectionWaitTimedOut } from './errors.js';
 import { GuaranteedDeletes } from './guaranteed-delete.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { StateChannel } from './state-channel.js';
+import { Channel } from '../client/channel.js';
 import { WatchRegistry } from './watch-registry.js';
 
 /** Options of the ZooKeeperClient the framework makes for each session. */
@@ -68,7 +68,7 @@ export class FrameworkCore {
   private current!: ZooKeeperClient;
   private timer: unknown;
   private readonly stateListeners = new Set<(change: ConnectionStateChange) => void>();
-  private readonly stateChannels = new Set<StateChannel<ConnectionStateChange>>();
+  private readonly stateChannels = new Set<Channel<ConnectionStateChange>>();
   private lastChange: ConnectionStateChange | undefined;
   private connectWaiters = new Set<ConnectWaiter>();
   private closing: Promise<void> | undefined;
@@ -110,7 +110,7 @@ export class FrameworkCore {
 
   stateChanges(signal: AbortSignal | undefined): AsyncIterable<ConnectionStateChange> {
     const onAbort = () => channel.end();
-    const channel = new StateChannel<ConnectionStateChange>(this.options.eventsQueuedMax, () => {
+    const channel = new Channel<ConnectionStateChange>(this.options.eventsQueuedMax, undefined, () => {
       this.stateChannels.delete(channel);
       signal?.removeEventListener('abort', onAbort);
     });

@@ -44,4 +44,21 @@ describe('Channel', () => {
     assert.equal(returned, 1);
     assert.equal(channel.done, true);
   });
+
+  it('calls its end hook once, however it ends: end(), overflow, or a loop leaving', async () => {
+    let ended = 0;
+    const byEnd = new Channel<number>(10, undefined, () => ended++);
+    byEnd.end();
+    byEnd.end();
+    assert.equal(ended, 1);
+    const byOverflow = new Channel<number>(1, undefined, () => ended++);
+    byOverflow.push(1);
+    byOverflow.push(2);
+    assert.equal(ended, 2);
+    let returned = 0;
+    const byReturn = new Channel<number>(10, () => returned++, () => ended++);
+    byReturn.push(1);
+    for await (const item of byReturn) if (item === 1) break;
+    assert.deepEqual([ended, returned], [3, 1]);
+  });
 });
