@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { AdminServer } from './admin/index.js';
 import { configFromOptions, type ServerConfig, type ServerOptions } from './config/index.js';
 import type { TxnPersister } from './core/api.js';
-import { ServerCore } from './core/server-core.js';
+import { ServerCore, type ServerCoreOptions } from './core/server-core.js';
 import { DurableSeams, dataDirOptions } from './durable/index.js';
 import { ClientListener } from './net/client-listener.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './net/limits.js';
@@ -49,6 +49,24 @@ export interface RunningServer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** The core's options from a server config (standalone, or one ensemble member `serverId`). */
+export function coreOptionsOf(config: ServerConfig, serverId: number, log: Logger): ServerCoreOptions {
+  return {
+    serverId,
+    tickTimeMs: config.tickTimeMs,
+    minSessionTimeoutMs: config.minSessionTimeoutMs,
+    maxSessionTimeoutMs: config.maxSessionTimeoutMs,
+    extendedTypesEnabled: config.extendedTypesEnabled,
+    superDigest: config.superDigest,
+    skipACL: config.skipAcl,
+    enforceQuota: config.enforceQuota,
+    reconfigEnabled: config.reconfigEnabled,
+    containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
+    startTimeMs: Date.now(),
+    onWarning: (message) => log.warn(message),
+  };
+}
+
 /** Starts a standalone server; with clientPort 0 (the default in process) the OS picks a free port. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const { logger, persister, onFatal, connectionLimits, recover, ...serverOptions } = options;
@@ -63,20 +81,8 @@ export async function startServerWithConfig(
   seams: Pick<StartServerOptions, 'logger' | 'persister' | 'onFatal' | 'connectionLimits' | 'recover'> = {},
 ): Promise<RunningServer> {
   const log = seams.logger ?? pino({ level: 'silent' });
-  const core = new ServerCore({
-    serverId: config.serverId === undefined ? 1 : Number(config.serverId),
-    tickTimeMs: config.tickTimeMs,
-    minSessionTimeoutMs: config.minSessionTimeoutMs,
-    maxSessionTimeoutMs: config.maxSessionTimeoutMs,
-    extendedTypesEnabled: config.extendedTypesEnabled,
-    superDigest: config.superDigest,
-    skipACL: config.skipAcl,
-    enforceQuota: config.enforceQuota,
-    reconfigEnabled: config.reconfigEnabled,
-    containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
-    startTimeMs: Date.now(),
-    onWarning: (message) => log.warn(message),
-  });
+  const serverId = config.serverId === undefined ? 1 : Number(config.serverId);
+  const core = new ServerCore(coreOptionsOf(config, serverId, log));
   // A dataDir and no seams of the caller's: the txn log and snapshots there, as Apache's.
   let observeFsync: ((elapsedMs: number) => void) | undefined; // the metrics endpoint, once it runs
   const onFsync = (elapsedMs: number) => observeFsync?.(elapsedMs);

@@ -17,7 +17,7 @@ import { ClientListener } from '../net/client-listener.js';
 import type { ServerModeView } from '../net/four-letter-words.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../net/limits.js';
 import { quorumConfig, type PeerStatus, type QuorumConfig } from '../quorum/index.js';
-import { startSideServers, type RunningServer } from '../standalone.js';
+import { coreOptionsOf, startSideServers, type RunningServer } from '../standalone.js';
 import { DiskPeerStorage, diskPeerStorageOptions } from './disk-storage.js';
 import { EnsembleMember } from './member.js';
 import { MemoryDisk, MemoryNetwork, MemoryStorage } from './memory.js';
@@ -93,19 +93,8 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
   const log = options.logger ?? pino({ level: 'silent' });
   const quorum = quorumConfigOf(config, options.quorum);
   const core = new ServerCore({
-    serverId: quorum.myId,
-    tickTimeMs: config.tickTimeMs,
-    minSessionTimeoutMs: config.minSessionTimeoutMs,
-    maxSessionTimeoutMs: config.maxSessionTimeoutMs,
-    extendedTypesEnabled: config.extendedTypesEnabled,
-    superDigest: config.superDigest,
-    skipACL: config.skipAcl,
-    enforceQuota: config.enforceQuota,
-    reconfigEnabled: config.reconfigEnabled,
-    containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
-    startTimeMs: Date.now(),
+    ...coreOptionsOf(config, quorum.myId, log),
     configData: Buffer.from(ensembleConfigText(config)),
-    onWarning: (message) => log.warn(message),
   });
   let listener: ClientListener | undefined;
   const member = new EnsembleMember({
