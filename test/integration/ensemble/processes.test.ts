@@ -5,7 +5,7 @@
 // once our zk-server runs ensembles (MENAGERIE_ENSEMBLE=1 or the probe says so), against ours.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'mocha';
-import { ZooKeeperClient } from '../../../src/index.js';
+import { ConnectionLossError, NodeExistsError, ZooKeeperClient } from '../../../src/index.js';
 import { apacheAvailable } from '../../support/apache.js';
 import {
   ourEnsembleSupport,
@@ -46,7 +46,25 @@ async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 30_
 
 /** `count` creates under `prefix`, pipelined. */
 async function writeMany(client: ZooKeeperClient, prefix: string, count: number): Promise<void> {
-  await Promise.all(Array.from({ length: count }, (_, i) => client.create(`${prefix}-${i}`, String(i))));
+  await Promise.all(Array.from({ length: count }, (_, i) => createSurely(client, `${prefix}-${i}`, String(i))));
+}
+
+/**
+ * Creates `path`, retrying on connection loss as an application would: the client may still be on a
+ * member the test just killed (its socket's close is seen only after the first requests go out), and
+ * NodeExists after a lost reply means an earlier attempt was applied.
+ */
+async function createSurely(client: ZooKeeperClient, path: string, data: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.create(path, data);
+      return;
+    } catch (err) {
+      if (err instanceof NodeExistsError && attempt > 1) return;
+      if (!(err instanceof ConnectionLossError) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** The children of `root` as every member sees them after a sync: all the same, returned once. */
@@ -318,7 +336,7 @@ for (const kind of KINDS) {
       await leader.restart();
       assert.equal(await leader.waitMode(['follower']), 'follower');
       await syncedBy(leader, 'TRUNC');
-      await client.create(`${root}/new-epoch`);
+      await createSurely(client, `${root}/new-epoch`, '');
       const children = await agreedChildren(ens.members, root);
       assert.ok(children.includes('new-epoch'));
       assert.ok(!children.includes('orphan'), 'the uncommitted proposal survived on some member');
