@@ -5,7 +5,7 @@
 // connection that asked. It is the RequestGateway of the member's client listener.
 
 import type { Logger } from 'pino';
-import { ErrorCode, OpCode } from '../../src/protocol/index.js';
+import { ErrorCode, OpCode, createModeTraits } from '../../src/protocol/index.js';
 import type { Reply, RequestContext, Txn as CoreTxn } from '../core/api.js';
 import { ServerCore } from '../core/server-core.js';
 import type { ClientWrite, RequestGateway, ServerMode, StartedSession } from '../net/pipeline.js';
@@ -93,6 +93,21 @@ const BACKLOG_MAX = 100_000;
 
 const writeKey = (sessionId: bigint, cxid: number) => `${sessionId}:${cxid}`;
 
+/** Apache's EphemeralOnLocalSession: a local session may not own an ephemeral without upgrading. */
+const EPHEMERAL_ON_LOCAL = ErrorCode.EPHEMERAL_ON_LOCAL_SESSION;
+
+/** create / create2 / multi with an ephemeral create (Apache's checkUpgradeSession looks at these). */
+function createsEphemeral(opcode: number, request: unknown): boolean {
+  const ephemeral = (flags: unknown) => typeof flags === 'number' && createModeTraits(flags)?.ephemeral === true;
+  if (opcode === OpCode.create || opcode === OpCode.create2) {
+    return ephemeral((request as { flags?: unknown } | undefined)?.flags);
+  }
+  if (opcode !== OpCode.multi) return false;
+  const ops = (request as { ops?: Array<{ type: number; request: { flags?: unknown } }> } | undefined)?.ops;
+  return (ops ?? []).some((op) => (op.type === OpCode.create || op.type === OpCode.create2) &&
+    ephemeral(op.request.flags));
+}
+
 /** A learner as its leader sees it: followerInfo received; synced once UPTODATE went out to it. */
 export interface LearnerView {
   readonly observer: boolean;
@@ -145,6 +160,9 @@ export class EnsembleMember implements RequestGateway {
   private readOnlyTimer: NodeJS.Timeout | undefined;
   /** Sessions created while read-only: known to this member only, never replicated (as Apache's). */
   private readonly localSessions = new Map<bigint, number>();
+  /** localSessionsEnabled: when the earliest local session may expire (the core tracks them). */
+  private localExpiryTimer: NodeJS.Timeout | undefined;
+  private localExpiryAtMs = Infinity;
   private closed = false;
   private fatal: unknown;
   private nextRequestId = 1;
@@ -470,6 +488,15 @@ export class EnsembleMember implements RequestGateway {
     this.host?.dropConnections();
   }
 
+  /** Local sessions end with the serving term (Apache starts a new server, with a new tracker). */
+  private dropLocalSessions(): void {
+    if (this.localExpiryTimer !== undefined) clearTimeout(this.localExpiryTimer);
+    this.localExpiryTimer = undefined;
+    this.localExpiryAtMs = Infinity;
+    const dropped = this.core.dropLocalSessions();
+    if (dropped.length > 0) this.log().info({ count: dropped.length }, 'local sessions dropped');
+  }
+
   private onServing(epoch: bigint): void {
     this.serving = true;
     if (this.stateValue === 'LEADING') {
@@ -501,6 +528,7 @@ export class EnsembleMember implements RequestGateway {
     this.touched.clear();
     for (const write of writes) write.onRefused(reason);
     for (const sync of syncs) sync.onRefused(reason);
+    this.dropLocalSessions();
     this.host?.dropConnections();
     this.wakeIdle();
   }
@@ -566,8 +594,10 @@ export class EnsembleMember implements RequestGateway {
     }
     const owner = this.sessionOwners.get(sessionId);
     if (owner === undefined) this.sessionOwners.set(sessionId, from);
+    // Apache checks the owner for every write but closeSession (the session's last request).
+    const moved = owner !== undefined && owner !== from && type !== OpCode.closeSession;
     const txn =
-      owner !== undefined && owner !== from
+      moved
         ? this.core.prepareError(ctx, ErrorCode.SESSION_MOVED, nowMs)
         : this.core.prepare(ctx, type, forwardedBody(request), nowMs);
     this.propose({ txn });
@@ -670,10 +700,58 @@ export class EnsembleMember implements RequestGateway {
       this.localSessions.delete(ctx.sessionId);
       return onReply({ err: ErrorCode.OK });
     }
+    let answer = onReply;
+    if (this.core.isLocalSession(ctx.sessionId)) {
+      if (opcode === OpCode.closeSession && !this.core.isUpgradingSession(ctx.sessionId)) {
+        this.core.closeLocalSession(ctx.sessionId);
+        this.log().info({ sessionId: ctx.sessionId.toString(16) }, 'local session closed');
+        return onReply({ err: ErrorCode.OK });
+      }
+      if (createsEphemeral(opcode, write.request)) {
+        if (this.core.localSessionsUpgradingEnabled) {
+          this.upgradeSession(ctx.sessionId);
+        } else if (opcode !== OpCode.multi) {
+          // As Apache: the leader refuses the ephemeral (no global session); the client hears why.
+          answer = (reply) => onReply(reply.err === ErrorCode.OK ? reply : { err: EPHEMERAL_ON_LOCAL });
+        }
+      }
+    }
     const request = {
       sessionId: ctx.sessionId, cxid: ctx.cxid, type: opcode, authIds: [...ctx.authIds], timeoutMs: 0, frame,
     };
-    this.forward(request, onReply, onRefused);
+    this.forward(request, answer, onRefused);
+  }
+
+  /**
+   * A local session is about to create an ephemeral: a createSession for it goes to the leader
+   * first (Apache's upgrade), so every member knows it as global when the create applies.
+   */
+  private upgradeSession(sessionId: bigint): void {
+    if (!this.serving) return; // the write behind it is refused too
+    const timeoutMs = this.core.beginUpgrade(sessionId);
+    if (timeoutMs === undefined) return; // already on its way
+    this.log().info({ sessionId: sessionId.toString(16) }, 'upgrading a local session to a global one');
+    const request = { sessionId, cxid: 0, type: OpCode.createSession, authIds: [], timeoutMs, frame: null };
+    this.input({ type: 'forward', requestId: this.nextRequestId++, request: ForwardedRequest.encode(request) });
+  }
+
+  /** Expires local sessions on this member (the leader never hears of them). */
+  private armLocalExpiry(): void {
+    const next = this.core.nextLocalSessionExpiryMs();
+    if (next === undefined || next >= this.localExpiryAtMs || this.closed) return;
+    if (this.localExpiryTimer !== undefined) clearTimeout(this.localExpiryTimer);
+    this.localExpiryAtMs = next;
+    this.localExpiryTimer = setTimeout(() => this.expireLocalSessions(), Math.max(0, next - Date.now()));
+  }
+
+  private expireLocalSessions(): void {
+    this.localExpiryTimer = undefined;
+    this.localExpiryAtMs = Infinity;
+    for (const sessionId of this.core.expiredLocalSessions(Date.now())) {
+      this.log().info({ sessionId: sessionId.toString(16) }, 'local session expired');
+      this.host?.sessionClosed(sessionId, 'session expired');
+    }
+    this.armLocalExpiry();
   }
 
   createSession(
@@ -686,6 +764,13 @@ export class EnsembleMember implements RequestGateway {
     const sessionId = this.core.allocateSessionId(Date.now());
     if (this.readOnly) {
       this.localSessions.set(sessionId, timeoutMs);
+      return onCreated({ sessionId, timeoutMs });
+    }
+    if (this.core.localSessionsEnabled) {
+      // Apache's local session: no txn, known here only, until it needs the leader (an ephemeral).
+      this.core.createLocalSession(sessionId, timeoutMs, Date.now());
+      this.armLocalExpiry();
+      this.log().info({ sessionId: sessionId.toString(16), timeoutMs }, 'local session created');
       return onCreated({ sessionId, timeoutMs });
     }
     const request = { sessionId, cxid: 0, type: OpCode.createSession, authIds: [], timeoutMs, frame: null };
@@ -724,6 +809,11 @@ export class EnsembleMember implements RequestGateway {
     if (this.readOnly) {
       const known = this.localSessions.has(sessionId) || this.core.sessionTimeoutMs(sessionId) !== undefined;
       return onResumed(known ? this.core.negotiateTimeout(requestedTimeoutMs) : undefined);
+    }
+    if (this.core.isLocalSession(sessionId)) {
+      // A local session resumes on its own member only (elsewhere it is unknown: SessionExpired).
+      this.core.touchSession(sessionId, Date.now());
+      return onResumed(this.core.negotiateTimeout(requestedTimeoutMs));
     }
     const reopen = () => {
       const timeoutMs = this.core.reopenSession(sessionId, passwd, requestedTimeoutMs, Date.now());
@@ -765,7 +855,7 @@ export class EnsembleMember implements RequestGateway {
   touchSession(sessionId: bigint, nowMs: number): void {
     this.core.touchSession(sessionId, nowMs);
     if (!this.serving || this.stateValue === 'LEADING' || sessionId === 0n) return;
-    if (this.touched.has(sessionId)) return;
+    if (this.touched.has(sessionId) || this.core.isLocalSession(sessionId)) return;
     this.touched.add(sessionId);
     this.input({ type: 'touchSessions', payload: encodeSessionTouches(this.touched) });
   }
@@ -815,6 +905,7 @@ export class EnsembleMember implements RequestGateway {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    if (this.localExpiryTimer !== undefined) clearTimeout(this.localExpiryTimer);
     this.readOnly = false;
     if (this.serving) {
       this.serving = false;

@@ -308,7 +308,7 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
     ['min_latency', latency.minMs],
     ['max_latency', latency.maxMs],
     ['approximate_data_size', metrics.approximateDataSize],
-    ['local_sessions', 0],
+    ['local_sessions', metrics.localSessionCount],
     ['uptime', Date.now() - source.stats.startedAtMs],
     ['connection_rejected', source.stats.connectionsRejected],
     ['open_file_descriptor_count', count(source.connections()) + 1],
