@@ -4,6 +4,7 @@
 
 import type { ServerConfig } from '../config/index.js';
 import {
+  NOT_SERVING_ANSWER,
   ZOOKEEPER_VERSION,
   dataDirSizes,
   environmentEntries,
@@ -18,6 +19,8 @@ interface AdminCommand {
   /** The primary name (what "command" reports) and the other names it answers to. */
   readonly names: readonly string[];
   run(source: FourLetterWordSource, context: AdminContext): CommandBody;
+  /** False: answered while the server does not serve (Apache's serverRequired); default true. */
+  readonly serverRequired?: boolean;
 }
 
 /** What the commands need beyond the source. */
@@ -48,7 +51,11 @@ const COMMANDS: readonly AdminCommand[] = [
       secure_connections: [],
     }),
   },
-  { names: ['monitor', 'mntr'], run: (source) => Object.fromEntries(monitorEntries(source)) },
+  {
+    names: ['monitor', 'mntr'],
+    run: (source) => Object.fromEntries(monitorEntries(source)),
+    serverRequired: false,
+  },
   {
     names: ['watch_summary', 'wchs'],
     run: (source) => {
@@ -69,7 +76,11 @@ const COMMANDS: readonly AdminCommand[] = [
     run: (source) => ({ path_to_session_ids: keyedByString(source.watchesByPath()) }),
   },
   { names: ['dump'], run: (source) => dump(source) },
-  { names: ['environment', 'envi', 'env'], run: () => Object.fromEntries(environmentEntries()) },
+  {
+    names: ['environment', 'envi', 'env'],
+    run: () => Object.fromEntries(environmentEntries()),
+    serverRequired: false,
+  },
   { names: ['is_read_only', 'isro'], run: (source) => ({ read_only: source.mode === 'read-only' }) },
   { names: ['leader', 'lead'], run: (source) => leaderView(source) },
   { names: ['voting_view'], run: (source) => ({ current_config: votingView(source) }) },
@@ -97,6 +108,10 @@ export function runAdminCommand(
 ): CommandBody {
   const command = BY_NAME.get(name);
   if (command === undefined) return { command: name, error: `Unknown command: ${name}` };
+  if (source.mode === 'not serving' && command.serverRequired !== false) {
+    // As Apache's Commands.runCommand: the name as asked, HTTP 200, nothing else.
+    return { command: name, error: NOT_SERVING_ANSWER.trimEnd() };
+  }
   try {
     return { ...command.run(source, context), command: command.names[0], error: null };
   } catch (error) {

@@ -312,6 +312,14 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     return this.core.sessionExpiryBuckets();
   }
 
+  localSessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return this.core.localSessionExpiryBuckets();
+  }
+
+  sessionTimeouts(): Array<{ sessionId: bigint; timeoutMs: number }> {
+    return this.core.sessions();
+  }
+
   get connectionCount(): number {
     return this.connectionSet.size;
   }
