@@ -9,6 +9,7 @@ import {
   dataDirSizes,
   environmentEntries,
   monitorEntries,
+  proposalSizes,
   type ConnectionView,
   type FourLetterWordSource,
 } from '../net/four-letter-words.js';
@@ -124,9 +125,10 @@ function serverStats(source: FourLetterWordSource): CommandBody {
   const metrics = source.metrics();
   const clientResponse = { last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 };
   const sizes = dataDirSizes(source.config);
+  const proposals = proposalSizes(source);
   return {
     version: ZOOKEEPER_VERSION,
-    read_only: false,
+    read_only: source.mode === 'read-only',
     server_stats: {
       packets_sent: stats.packetsSent,
       packets_received: stats.packetsReceived,
@@ -135,7 +137,7 @@ function serverStats(source: FourLetterWordSource): CommandBody {
       provider_null: false,
       data_dir_size: sizes.dataDirBytes,
       log_dir_size: sizes.dataLogDirBytes,
-      server_state: 'standalone',
+      server_state: source.mode ?? 'standalone',
       last_processed_zxid: metrics.lastProcessedZxid,
       outstanding_requests: source.outstandingRequests(),
       avg_latency: stats.latency.avgMs,
@@ -148,6 +150,16 @@ function serverStats(source: FourLetterWordSource): CommandBody {
       non_mtlslocal_conn_count: 0,
     },
     client_response: clientResponse,
+    // Apache's leader adds its proposals' BufferStats.
+    ...(proposals === undefined
+      ? {}
+      : {
+          proposal_stats: {
+            last_buffer_size: proposals.last,
+            min_buffer_size: proposals.min,
+            max_buffer_size: proposals.max,
+          },
+        }),
     node_count: metrics.nodeCount,
   };
 }

@@ -125,6 +125,11 @@ export class MemberQuorumStats {
   readonly syncsSent = { DIFF: 0, TRUNC: 0, SNAP: 0 };
   /** proposal_count: proposals this member made as leader. */
   proposalCount = 0;
+  /**
+   * Bytes of this leader's proposals (the txn as replicated, digest included): the latest, the
+   * smallest and the largest since it started leading; -1 before the first (Apache's BufferStats).
+   */
+  readonly proposalSizes = { last: -1, min: -1, max: -1 };
   /** learner_proposal_received_count, learner_commit_received_count (INFORM counts as a commit). */
   learnerProposalReceivedCount = 0;
   learnerCommitReceivedCount = 0;
@@ -133,6 +138,18 @@ export class MemberQuorumStats {
   readonly electionTimesMs: number[] = [];
   /** election_time: called with each election's duration as it ends. */
   onElectionTime: ((elapsedMs: number) => void) | undefined;
+
+  recordProposalSize(bytes: number): void {
+    const sizes = this.proposalSizes;
+    sizes.last = bytes;
+    if (sizes.min === -1 || bytes < sizes.min) sizes.min = bytes;
+    if (bytes > sizes.max) sizes.max = bytes;
+  }
+
+  /** A new term as leader starts counting afresh (Apache makes a new Leader). */
+  resetProposalSizes(): void {
+    Object.assign(this.proposalSizes, { last: -1, min: -1, max: -1 });
+  }
 
   recordElection(elapsedMs: number): void {
     this.electionTimesMs.push(elapsedMs);
@@ -251,6 +268,9 @@ export class EnsembleMember implements RequestGateway {
       ['synced_observers', synced(true)],
       // Apache counts learners' syncs waiting at the leader; ours: the client syncs waiting here.
       ['pending_syncs', this.syncs.size],
+      ['last_proposal_size', this.quorumStats.proposalSizes.last],
+      ['min_proposal_size', this.quorumStats.proposalSizes.min],
+      ['max_proposal_size', this.quorumStats.proposalSizes.max],
     );
     return entries;
   }
@@ -442,6 +462,7 @@ export class EnsembleMember implements RequestGateway {
     this.serving = false;
     this.log().info({ state, leader, reason }, 'role changed');
     this.timeElection(state, leader);
+    if (state === 'LEADING') this.quorumStats.resetProposalSizes();
     if (wasLeading) {
       this.core.dropOutstanding();
       this.backlog = []; // the learners that sent them drop their clients too
@@ -607,7 +628,9 @@ export class EnsembleMember implements RequestGateway {
   private propose(proposal: OwnProposal): void {
     const requestId = this.nextRequestId++;
     this.proposals.set(requestId, proposal);
-    this.input({ type: 'propose', requestId, payload: encodeTxnPayload(proposal.txn) });
+    const payload = encodeTxnPayload(proposal.txn);
+    this.quorumStats.recordProposalSize(payload.length);
+    this.input({ type: 'propose', requestId, payload });
   }
 
   private onProposed(requestId: RequestId, zxid: bigint): void {

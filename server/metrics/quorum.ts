@@ -7,7 +7,7 @@ import { Counter, Gauge, Summary, type Registry } from 'prom-client';
 /** The gauges registered here, which an ensemble member's mntr also reports (while leading, some). */
 export const QUORUM_GAUGE_NAMES: ReadonlySet<string> = new Set([
   'quorum_size', 'learners', 'synced_followers', 'synced_non_voting_followers', 'synced_observers',
-  'pending_syncs',
+  'pending_syncs', 'last_proposal_size', 'min_proposal_size', 'max_proposal_size',
 ]);
 
 /** What the member counts (server/ensemble's MemberQuorumStats; declared here so metrics stays below). */

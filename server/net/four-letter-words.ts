@@ -149,8 +149,24 @@ function serverSummary(source: FourLetterWordSource): string {
     `Zxid: ${hexId(metrics.lastProcessedZxid)}`,
     `Mode: ${source.mode ?? 'standalone'}`,
     `Node count: ${metrics.nodeCount}`,
+    ...proposalSizesLine(source),
     '',
   ].join('\n');
+}
+
+/** A leader's sizes of its proposals in bytes, -1 before the first; undefined elsewhere. */
+export function proposalSizes(source: FourLetterWordSource): { last: number; min: number; max: number } | undefined {
+  if (source.mode !== 'leader') return undefined;
+  const entries = new Map(source.quorumMonitorEntries?.() ?? []);
+  const [last, min, max] = ['last', 'min', 'max'].map((k) => entries.get(`${k}_proposal_size`));
+  if (last === undefined || min === undefined || max === undefined) return undefined;
+  return { last, min, max };
+}
+
+/** Apache 3.8's leader adds "Proposal sizes last/min/max: 48/48/1087" after the node count. */
+function proposalSizesLine(source: FourLetterWordSource): string[] {
+  const sizes = proposalSizes(source);
+  return sizes === undefined ? [] : [`Proposal sizes last/min/max: ${sizes.last}/${sizes.min}/${sizes.max}`];
 }
 
 function count(items: Iterable<unknown>): number {
