@@ -40,7 +40,7 @@ export interface MemberHost {
   sessionClosed(sessionId: bigint, reason: string): void;
   /** Sessions may expire sooner (this member started leading). */
   sessionsChanged(): void;
-  /** Serving clients again: ConnectRequests held while electing are answered now. */
+  /** Serving clients (or read-only ones) again: ConnectRequests held while electing are answered now. */
   startedServing?(): void;
 }
 
@@ -496,6 +496,9 @@ export class EnsembleMember implements RequestGateway {
     if (this.closed || this.stateValue !== 'LOOKING') return;
     this.readOnly = true;
     this.log().info('no quorum: serving read-only clients');
+    // ConnectRequests held while electing are answered now: read-only ones get a session, the
+    // others are refused (they look for a read-write member) rather than waiting out the hold.
+    this.host?.startedServing?.();
     this.notifyRole();
   }
 
