@@ -108,15 +108,9 @@ function createsEphemeral(opcode: number, request: unknown): boolean {
     ephemeral(op.request.flags));
 }
 
-/** A learner as its leader sees it: followerInfo received; synced once UPTODATE went out to it. */
-export interface LearnerView {
-  readonly observer: boolean;
-  synced: boolean;
-}
-
 /**
  * What a member counts for the metrics endpoint (Apache's ServerMetrics names in the comments).
- * Counters only grow; `learners` is the leader's current view (empty elsewhere).
+ * Counters only grow (the learner gauges are read from the peer: EnsembleMember.monitorEntries).
  */
 export class MemberQuorumStats {
   /** looking_count: times this member started looking for a leader. */
@@ -133,7 +127,6 @@ export class MemberQuorumStats {
   /** learner_proposal_received_count, learner_commit_received_count (INFORM counts as a commit). */
   learnerProposalReceivedCount = 0;
   learnerCommitReceivedCount = 0;
-  readonly learners = new Map<number, LearnerView>();
   /** The latest elections' durations in ms (from LOOKING to a settled vote), oldest first, bounded. */
   readonly electionTimesMs: number[] = [];
   /** election_time: called with each election's duration as it ends. */
@@ -259,15 +252,18 @@ export class EnsembleMember implements RequestGateway {
   monitorEntries(): Array<[string, number]> {
     const entries: Array<[string, number]> = [['quorum_size', this.options.quorum.voters.length]];
     if (!this.leads) return entries;
-    const learners = [...this.quorumStats.learners.values()];
-    const synced = (observer: boolean) => learners.filter((l) => l.synced && l.observer === observer).length;
+    // As Apache's leader counts them: learners connected, those the broadcast goes to (synced),
+    // and the distinct zxids that learners' syncs wait for.
+    const status = this.peer?.status();
+    const learners = status?.learners ?? [];
+    const voters = new Set(this.options.quorum.voters);
+    const forwarding = learners.filter((l) => l.forwarding && !l.observer);
     entries.push(
       ['learners', learners.length],
-      ['synced_followers', synced(false)],
-      ['synced_non_voting_followers', 0],
-      ['synced_observers', synced(true)],
-      // Apache counts learners' syncs waiting at the leader; ours: the client syncs waiting here.
-      ['pending_syncs', this.syncs.size],
+      ['synced_followers', forwarding.length],
+      ['synced_non_voting_followers', forwarding.filter((l) => !voters.has(l.id)).length],
+      ['synced_observers', learners.filter((l) => l.forwarding && l.observer).length],
+      ['pending_syncs', status?.pendingSyncs ?? 0],
       ['last_proposal_size', this.quorumStats.proposalSizes.last],
       ['min_proposal_size', this.quorumStats.proposalSizes.min],
       ['max_proposal_size', this.quorumStats.proposalSizes.max],
@@ -291,9 +287,7 @@ export class EnsembleMember implements RequestGateway {
     if (this.closed || this.peer === undefined) return;
     if (input.type === 'message' && input.message.type === 'zab') {
       this.noteSync(input.from, input.message.body);
-      this.noteReceived(input.from, input.message.body);
-    } else if (input.type === 'linkLost') {
-      this.quorumStats.learners.delete(input.peer);
+      this.noteReceived(input.message.body);
     }
     let outputs: PeerOutput[];
     try {
@@ -322,9 +316,6 @@ export class EnsembleMember implements RequestGateway {
             this.noteSent(output.to, body);
           } else if (output.kind === 'sendSnapshot') {
             this.noteSent(output.to, output.message.body);
-          } else if (output.kind === 'role') {
-            // Now, not when carried out: hellos that arrive meanwhile are for the new role.
-            this.quorumStats.learners.clear();
           }
           this.queue.push(output);
       }
@@ -339,12 +330,10 @@ export class EnsembleMember implements RequestGateway {
     this.log().info({ leader: from, mode, zxid: describeZxid(body.zxid) }, `sync with the leader: ${mode}`);
   }
 
-  /** Leader: learners as they say hello; learner: proposals and commits, for the metrics. */
-  private noteReceived(from: number, body: ZabBody): void {
+  /** Learner: proposals and commits received, for the metrics. */
+  private noteReceived(body: ZabBody): void {
     const stats = this.quorumStats;
-    if (body.type === 'followerInfo') {
-      if (!stats.learners.has(from)) stats.learners.set(from, { observer: body.observer, synced: false });
-    } else if (body.type === 'proposal') {
+    if (body.type === 'proposal') {
       stats.learnerProposalReceivedCount++;
     } else if (body.type === 'commit' || body.type === 'inform') {
       stats.learnerCommitReceivedCount++;
@@ -353,11 +342,6 @@ export class EnsembleMember implements RequestGateway {
 
   /** Leader: logs and counts how each learner is brought in line, and when it is up to date. */
   private noteSent(to: number, body: ZabBody): void {
-    if (body.type === 'upToDate') {
-      const learner = this.quorumStats.learners.get(to);
-      if (learner !== undefined) learner.synced = true;
-      return;
-    }
     if (body.type !== 'diff' && body.type !== 'trunc' && body.type !== 'snap') return;
     const mode = body.type === 'diff' ? 'DIFF' : body.type === 'trunc' ? 'TRUNC' : 'SNAP';
     this.quorumStats.syncsSent[mode]++;

@@ -17,7 +17,6 @@ export interface QuorumStatsView {
   readonly proposalCount: number;
   readonly learnerProposalReceivedCount: number;
   readonly learnerCommitReceivedCount: number;
-  readonly learners: ReadonlyMap<number, { readonly observer: boolean; readonly synced: boolean }>;
   readonly electionTimesMs: readonly number[];
   onElectionTime: ((elapsedMs: number) => void) | undefined;
 }
