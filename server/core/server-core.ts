@@ -128,6 +128,8 @@ export interface CoreMetrics {
   readonly sessionCount: number;
   /** Sessions local to this server (localSessionsEnabled). */
   readonly localSessionCount: number;
+  /** Applied txns whose logged digest differed from the tree (Apache's digest_mismatches_count). */
+  readonly digestMismatches: number;
   readonly lastProcessedZxid: bigint;
 }
 
@@ -878,6 +880,7 @@ export class ServerCore {
       watcherCount: dataWatches.watcherCount,
       sessionCount: this.sessionTracker.size,
       localSessionCount: this.localSessionTracker.size,
+      digestMismatches: this.digestMismatches,
       lastProcessedZxid: this.lastZxid,
     };
   }

@@ -119,6 +119,8 @@ export class MemberQuorumStats {
   readonly syncsSent = { DIFF: 0, TRUNC: 0, SNAP: 0 };
   /** proposal_count: proposals this member made as leader. */
   proposalCount = 0;
+  /** commit_count: proposals this member committed as leader. */
+  commitCount = 0;
   /**
    * Bytes of this leader's proposals (the txn as replicated, digest included): the latest, the
    * smallest and the largest since it started leading; -1 before the first (Apache's BufferStats).
@@ -131,6 +133,10 @@ export class MemberQuorumStats {
   readonly electionTimesMs: number[] = [];
   /** election_time: called with each election's duration as it ends. */
   onElectionTime: ((elapsedMs: number) => void) | undefined;
+  /** follower_sync_time / observer_sync_time: from following a leader to serving, as each ends. */
+  onSyncTime: ((role: 'follower' | 'observer', elapsedMs: number) => void) | undefined;
+  /** unavailable_time (and leader_unavailable_time when it leads): from looking to serving again. */
+  onUnavailableTime: ((elapsedMs: number, leading: boolean) => void) | undefined;
 
   recordProposalSize(bytes: number): void {
     const sizes = this.proposalSizes;
@@ -191,6 +197,10 @@ export class EnsembleMember implements RequestGateway {
   private roleListeners: Array<() => void> = [];
   /** When this member last started looking (the election clock); undefined once settled. */
   private lookingSinceMs: number | undefined;
+  /** When this member started following (sync time) or serving as leader (leader_uptime). */
+  private roleSinceMs = 0;
+  /** When this member last stopped serving (started looking); undefined while serving. */
+  private unavailableSinceMs: number | undefined;
   readonly quorumStats = new MemberQuorumStats();
 
   constructor(options: EnsembleMemberOptions) {
@@ -216,6 +226,7 @@ export class EnsembleMember implements RequestGateway {
     );
     this.log().info({ myId: quorum.myId, appliedZxid: describeZxid(durable.appliedZxid) }, 'member started');
     this.lookingSinceMs = Date.now();
+    this.unavailableSinceMs = this.lookingSinceMs;
     this.quorumStats.lookingCount++;
     this.input({ type: 'start' });
   }
@@ -252,6 +263,7 @@ export class EnsembleMember implements RequestGateway {
   monitorEntries(): Array<[string, number]> {
     const entries: Array<[string, number]> = [['quorum_size', this.options.quorum.voters.length]];
     if (!this.leads) return entries;
+    entries.push(['leader_uptime', Date.now() - this.roleSinceMs]);
     // As Apache's leader counts them: learners connected, those the broadcast goes to (synced),
     // and the distinct zxids that learners' syncs wait for.
     const status = this.peer?.status();
@@ -446,6 +458,7 @@ export class EnsembleMember implements RequestGateway {
     this.serving = false;
     this.log().info({ state, leader, reason }, 'role changed');
     this.timeElection(state, leader);
+    this.roleSinceMs = Date.now();
     if (state === 'LEADING') this.quorumStats.resetProposalSizes();
     if (wasLeading) {
       this.core.dropOutstanding();
@@ -464,6 +477,7 @@ export class EnsembleMember implements RequestGateway {
   private timeElection(state: PeerState, leader: number): void {
     const nowMs = Date.now();
     if (state === 'LOOKING') {
+      this.unavailableSinceMs ??= nowMs;
       if (this.lookingSinceMs === undefined) this.quorumStats.lookingCount++;
       this.lookingSinceMs ??= nowMs;
       return;
@@ -507,6 +521,16 @@ export class EnsembleMember implements RequestGateway {
 
   private onServing(epoch: bigint): void {
     this.serving = true;
+    const nowMs = Date.now();
+    if (this.stateValue === 'FOLLOWING' || this.stateValue === 'OBSERVING') {
+      const role = this.stateValue === 'FOLLOWING' ? 'follower' : 'observer';
+      this.quorumStats.onSyncTime?.(role, nowMs - this.roleSinceMs);
+    }
+    this.roleSinceMs = nowMs;
+    if (this.unavailableSinceMs !== undefined) {
+      this.quorumStats.onUnavailableTime?.(nowMs - this.unavailableSinceMs, this.stateValue === 'LEADING');
+      this.unavailableSinceMs = undefined;
+    }
     if (this.stateValue === 'LEADING') {
       // Proposal zxids are the peer's (epoch, counter); the core's preparer must hand out the same.
       this.core.beginEpoch(epoch, Date.now());
@@ -669,6 +693,7 @@ export class EnsembleMember implements RequestGateway {
     }
     const reply = this.core.apply(txn, Date.now());
     this.options.storage.applied(this.core, zxid);
+    if (this.stateValue === 'LEADING') this.quorumStats.commitCount++;
     const { clientId, cxid, type } = txn.header;
     const own = this.ownApplied.get(zxid);
     if (own !== undefined) {

@@ -336,6 +336,8 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
     ['local_sessions', metrics.localSessionCount],
     ['uptime', Date.now() - source.stats.startedAtMs],
     ['connection_rejected', source.stats.connectionsRejected],
+    ['digest_mismatches_count', metrics.digestMismatches],
+    ['stale_sessions_expired', source.stats.sessionsExpired],
     ['open_file_descriptor_count', count(source.connections()) + 1],
     ['max_file_descriptor_count', 0],
     ...(source.quorumMonitorEntries?.() ?? []),
