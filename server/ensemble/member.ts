@@ -98,7 +98,8 @@ const EPHEMERAL_ON_LOCAL = ErrorCode.EPHEMERAL_ON_LOCAL_SESSION;
 
 /** create / create2 / multi with an ephemeral create (Apache's checkUpgradeSession looks at these). */
 function createsEphemeral(opcode: number, request: unknown): boolean {
-  const ephemeral = (flags: unknown) => typeof flags === 'number' && createModeTraits(flags)?.ephemeral === true;
+  const ephemeral = (flags: unknown) =>
+    typeof flags === 'number' && createModeTraits(flags)?.ephemeral === true;
   if (opcode === OpCode.create || opcode === OpCode.create2) {
     return ephemeral((request as { flags?: unknown } | undefined)?.flags);
   }
@@ -767,7 +768,8 @@ export class EnsembleMember implements RequestGateway {
     if (timeoutMs === undefined) return; // already on its way
     this.log().info({ sessionId: sessionId.toString(16) }, 'upgrading a local session to a global one');
     const request = { sessionId, cxid: 0, type: OpCode.createSession, authIds: [], timeoutMs, frame: null };
-    this.input({ type: 'forward', requestId: this.nextRequestId++, request: ForwardedRequest.encode(request) });
+    const bytes = ForwardedRequest.encode(request);
+    this.input({ type: 'forward', requestId: this.nextRequestId++, request: bytes });
   }
 
   /** Expires local sessions on this member (the leader never hears of them). */

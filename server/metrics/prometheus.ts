@@ -44,7 +44,14 @@ export function serverMetricsRegistry(source: FourLetterWordSource): Registry {
       });
       continue;
     }
-    new Gauge({ name, help: `${name}, as mntr reports it`, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help: `${name}, as mntr reports it`,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
   const summary = (name: string, help: string) =>
     new Summary({

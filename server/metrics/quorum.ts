@@ -74,9 +74,11 @@ export function registerQuorumMetrics(registry: Registry, source: QuorumMetricsS
     follower: summary('follower_sync_time', 'Time from following a leader to serving, in milliseconds'),
     observer: summary('observer_sync_time', 'Time from observing a leader to serving, in milliseconds'),
   };
-  const observeSync = (role: 'follower' | 'observer', elapsedMs: number) => syncTimes[role].observe(elapsedMs);
+  const observeSync = (role: 'follower' | 'observer', elapsedMs: number) =>
+    syncTimes[role].observe(elapsedMs);
   stats.onSyncTime = observeSync;
-  const unavailable = summary('unavailable_time', 'Time from looking for a leader to serving, in milliseconds');
+  const unavailable = summary('unavailable_time',
+    'Time from looking for a leader to serving, in milliseconds');
   const leaderUnavailable = summary('leader_unavailable_time',
     'Time from looking for a leader to serving as the leader, in milliseconds');
   const observeUnavailable = (elapsedMs: number, leading: boolean) => {

@@ -155,7 +155,9 @@ function serverSummary(source: FourLetterWordSource): string {
 }
 
 /** A leader's sizes of its proposals in bytes, -1 before the first; undefined elsewhere. */
-export function proposalSizes(source: FourLetterWordSource): { last: number; min: number; max: number } | undefined {
+export function proposalSizes(
+  source: FourLetterWordSource,
+): { last: number; min: number; max: number } | undefined {
   if (source.mode !== 'leader') return undefined;
   const entries = new Map(source.quorumMonitorEntries?.() ?? []);
   const [last, min, max] = ['last', 'min', 'max'].map((k) => entries.get(`${k}_proposal_size`));

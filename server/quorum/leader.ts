@@ -356,7 +356,8 @@ export class LeaderRole {
    * followers and observing learners: from the start of its sync), for the metrics.
    */
   learnerViews(): Array<{ id: number; observer: boolean; forwarding: boolean }> {
-    return [...this.links.values()].map((l) => ({ id: l.id, observer: l.observer, forwarding: isForwarding(l) }));
+    const views = [...this.links.values()];
+    return views.map((l) => ({ id: l.id, observer: l.observer, forwarding: isForwarding(l) }));
   }
 
   /** Distinct zxids that learners' syncs wait to see committed (Apache's pendingSyncs.size()). */

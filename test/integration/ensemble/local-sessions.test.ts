@@ -25,7 +25,9 @@ async function clientOn(member: EnsembleMember, session?: ZooKeeperClient): Prom
   const client = new ZooKeeperClient({
     connectString: member.connectString,
     sessionTimeoutMs: 6_000,
-    ...(session === undefined ? {} : { sessionId: session.sessionId, sessionPassword: session.sessionPassword }),
+    ...(session === undefined
+      ? {}
+      : { sessionId: session.sessionId, sessionPassword: session.sessionPassword }),
   });
   try {
     await client.connect({ timeoutMs: 10_000 });
@@ -50,7 +52,8 @@ async function resumeOn(member: EnsembleMember, session: ZooKeeperClient): Promi
 }
 
 async function mntr(member: EnsembleMember, key: string): Promise<number> {
-  const line = (await fourLetterWord(member.clientPort, 'mntr')).split('\n').find((l) => l.startsWith(`${key}\t`));
+  const lines = (await fourLetterWord(member.clientPort, 'mntr')).split('\n');
+  const line = lines.find((l) => l.startsWith(`${key}\t`));
   assert.ok(line !== undefined, `mntr has ${key}`);
   return Number(line.split('\t')[1]);
 }
@@ -92,7 +95,7 @@ for (const kind of KINDS) {
         return client;
       }
 
-      it('keeps a new session on its member: writes go through, another member does not know it', async () => {
+      it('keeps a new session on its member: writes go through, other members do not know it', async () => {
         const client = await localClient();
         assert.ok((await mntr(follower, 'zk_local_sessions')) >= 1);
         await client.create(`/persistent-${upgrading}`, 'v');
@@ -121,7 +124,8 @@ for (const kind of KINDS) {
       } else {
         it('refuses an ephemeral with EphemeralOnLocalSession; the session lives on', async () => {
           const client = await localClient();
-          await assert.rejects(client.create('/ephemeral', 'e', { mode: 'EPHEMERAL' }), EphemeralOnLocalSessionError);
+          const create = client.create('/ephemeral', 'e', { mode: 'EPHEMERAL' });
+          await assert.rejects(create, EphemeralOnLocalSessionError);
           const reader = await clientOn(other);
           clients.push(reader);
           await reader.sync('/');

@@ -55,7 +55,8 @@ describe('a leader\'s proposal sizes, Apache and ours side by side', function ()
     const srvr = async (port: number | undefined) =>
       (await (await fetch(`http://127.0.0.1:${port}/commands/srvr`)).json()) as Record<string, unknown>;
     const stats = await srvr(leader.adminPort);
-    assert.deepEqual(stats.proposal_stats, { last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 });
+    const none = { last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 };
+    assert.deepEqual(stats.proposal_stats, none);
     assert.equal((stats.server_stats as Record<string, unknown>).server_state, 'leader');
     assert.ok(!('proposal_stats' in (await srvr(follower.adminPort))));
   });

@@ -9,7 +9,8 @@ import { startEnsemble, type RunningMember } from '../../../../server/ensemble/s
 import { fourLetterWord } from '../../../support/ports.js';
 
 async function gauge(member: RunningMember, name: string): Promise<number> {
-  const line = (await fourLetterWord(member.port, 'mntr')).split('\n').find((l) => l.startsWith(`zk_${name}\t`));
+  const lines = (await fourLetterWord(member.port, 'mntr')).split('\n');
+  const line = lines.find((l) => l.startsWith(`zk_${name}\t`));
   assert.ok(line !== undefined, `mntr has zk_${name}`);
   return Number(line.split('\t')[1]);
 }
@@ -50,7 +51,9 @@ describe('ensemble in process: the leader\'s learner gauges', function () {
 
     const clients = Array.from({ length: 4 }, () =>
       new ZooKeeperClient({ connectString: observer.connectString, sessionTimeoutMs: 20_000 }));
-    const [writer, syncA, syncB, syncC] = clients as [ZooKeeperClient, ZooKeeperClient, ZooKeeperClient, ZooKeeperClient];
+    const [writer, syncA, syncB, syncC] = clients as [
+      ZooKeeperClient, ZooKeeperClient, ZooKeeperClient, ZooKeeperClient,
+    ];
     // These never complete here; their failure when the ensemble stops is expected.
     const waiting: Array<Promise<unknown>> = [];
     const hold = (request: Promise<unknown>) => waiting.push(request.catch(() => undefined));

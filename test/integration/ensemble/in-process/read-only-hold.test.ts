@@ -29,7 +29,10 @@ function holdLog(count: number): { logger: pino.Logger; held: Promise<void> } {
 
 type Answer = ConnectResponse | 'closed';
 
-async function connectRaw(port: number, readOnly: boolean): Promise<{ answer: Promise<Answer>; socket: net.Socket }> {
+async function connectRaw(
+  port: number,
+  readOnly: boolean,
+): Promise<{ answer: Promise<Answer>; socket: net.Socket }> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
