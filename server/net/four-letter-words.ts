@@ -322,6 +322,7 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
   return [
     ['version', ZOOKEEPER_VERSION],
     ['server_state', source.mode ?? 'standalone'],
+    ...peerState(source),
     ['ephemerals_count', metrics.ephemeralsCount],
     ['num_alive_connections', count(source.connections())],
     ['avg_latency', latency.avgMs],
@@ -344,6 +345,19 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
     ['max_file_descriptor_count', 0],
     ...(source.quorumMonitorEntries?.() ?? []),
   ];
+}
+
+/** A member's "<peer state> - <zab phase>", as Apache's getDetailedPeerState (serving: broadcast). */
+const PEER_STATES: Partial<Record<ServerModeView, string>> = {
+  leader: 'leading - broadcast',
+  follower: 'following - broadcast',
+  observer: 'observing - broadcast',
+  'read-only': 'looking - election',
+};
+
+function peerState(source: FourLetterWordSource): Array<[string, string]> {
+  const state = source.mode === undefined ? undefined : PEER_STATES[source.mode];
+  return state === undefined ? [] : [['peer_state', state]];
 }
 
 function watchSummary(source: FourLetterWordSource): string {

@@ -1,6 +1,7 @@
 // Goal: an ensemble leader reports its proposals' sizes as Apache 3.8's does: srvr/stat's "Proposal
 // sizes last/min/max" line (-1/-1/-1 before the first), mntr's last/min/max_proposal_size, with the
-// same byte counts for the same writes on Apache's ensemble and ours; and our AdminServer's
+// same byte counts for the same writes on Apache's ensemble and ours (and mntr's peer_state on the
+// leader and a follower alike); and our AdminServer's
 // srvr carries proposal_stats on the leader only.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
@@ -25,7 +26,9 @@ async function sizesOf(kind: EnsembleKind): Promise<string[]> {
     await client.setData('/a', 'yy');
     seen.push(proposalLine(await fourLetterWord(leader.clientPort, 'stat')));
     const mntr = (await fourLetterWord(leader.clientPort, 'mntr')).split('\n');
-    seen.push(...mntr.filter((l) => /^zk_(last|min|max)_proposal_size\t/.test(l)).sort());
+    seen.push(...mntr.filter((l) => /^zk_((last|min|max)_proposal_size|peer_state)\t/.test(l)).sort());
+    const followerMntr = (await fourLetterWord(follower.clientPort, 'mntr')).split('\n');
+    seen.push(...followerMntr.filter((l) => l.startsWith('zk_peer_state\t')));
     seen.push(`follower: ${proposalLine(await fourLetterWord(follower.clientPort, 'srvr'))}`);
   } finally {
     await client.close();
