@@ -62,6 +62,9 @@ export function coreOptionsOf(config: ServerConfig, serverId: number, log: Logge
     enforceQuota: config.enforceQuota,
     reconfigEnabled: config.reconfigEnabled,
     containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
+    // Apache's standalone server has no local sessions; only an ensemble member's core gets them.
+    localSessionsEnabled: config.distributed && config.localSessionsEnabled,
+    localSessionsUpgradingEnabled: config.localSessionsUpgradingEnabled,
     startTimeMs: Date.now(),
     onWarning: (message) => log.warn(message),
   };

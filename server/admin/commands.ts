@@ -4,10 +4,12 @@
 
 import type { ServerConfig } from '../config/index.js';
 import {
+  NOT_SERVING_ANSWER,
   ZOOKEEPER_VERSION,
   dataDirSizes,
   environmentEntries,
   monitorEntries,
+  proposalSizes,
   type ConnectionView,
   type FourLetterWordSource,
 } from '../net/four-letter-words.js';
@@ -18,6 +20,8 @@ interface AdminCommand {
   /** The primary name (what "command" reports) and the other names it answers to. */
   readonly names: readonly string[];
   run(source: FourLetterWordSource, context: AdminContext): CommandBody;
+  /** False: answered while the server does not serve (Apache's serverRequired); default true. */
+  readonly serverRequired?: boolean;
 }
 
 /** What the commands need beyond the source. */
@@ -48,7 +52,11 @@ const COMMANDS: readonly AdminCommand[] = [
       secure_connections: [],
     }),
   },
-  { names: ['monitor', 'mntr'], run: (source) => Object.fromEntries(monitorEntries(source)) },
+  {
+    names: ['monitor', 'mntr'],
+    run: (source) => Object.fromEntries(monitorEntries(source)),
+    serverRequired: false,
+  },
   {
     names: ['watch_summary', 'wchs'],
     run: (source) => {
@@ -69,7 +77,11 @@ const COMMANDS: readonly AdminCommand[] = [
     run: (source) => ({ path_to_session_ids: keyedByString(source.watchesByPath()) }),
   },
   { names: ['dump'], run: (source) => dump(source) },
-  { names: ['environment', 'envi', 'env'], run: () => Object.fromEntries(environmentEntries()) },
+  {
+    names: ['environment', 'envi', 'env'],
+    run: () => Object.fromEntries(environmentEntries()),
+    serverRequired: false,
+  },
   { names: ['is_read_only', 'isro'], run: (source) => ({ read_only: source.mode === 'read-only' }) },
   { names: ['leader', 'lead'], run: (source) => leaderView(source) },
   { names: ['voting_view'], run: (source) => ({ current_config: votingView(source) }) },
@@ -97,6 +109,10 @@ export function runAdminCommand(
 ): CommandBody {
   const command = BY_NAME.get(name);
   if (command === undefined) return { command: name, error: `Unknown command: ${name}` };
+  if (source.mode === 'not serving' && command.serverRequired !== false) {
+    // As Apache's Commands.runCommand: the name as asked, HTTP 200, nothing else.
+    return { command: name, error: NOT_SERVING_ANSWER.trimEnd() };
+  }
   try {
     return { ...command.run(source, context), command: command.names[0], error: null };
   } catch (error) {
@@ -109,9 +125,10 @@ function serverStats(source: FourLetterWordSource): CommandBody {
   const metrics = source.metrics();
   const clientResponse = { last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 };
   const sizes = dataDirSizes(source.config);
+  const proposals = proposalSizes(source);
   return {
     version: ZOOKEEPER_VERSION,
-    read_only: false,
+    read_only: source.mode === 'read-only',
     server_stats: {
       packets_sent: stats.packetsSent,
       packets_received: stats.packetsReceived,
@@ -120,7 +137,7 @@ function serverStats(source: FourLetterWordSource): CommandBody {
       provider_null: false,
       data_dir_size: sizes.dataDirBytes,
       log_dir_size: sizes.dataLogDirBytes,
-      server_state: 'standalone',
+      server_state: source.mode ?? 'standalone',
       last_processed_zxid: metrics.lastProcessedZxid,
       outstanding_requests: source.outstandingRequests(),
       avg_latency: stats.latency.avgMs,
@@ -133,6 +150,16 @@ function serverStats(source: FourLetterWordSource): CommandBody {
       non_mtlslocal_conn_count: 0,
     },
     client_response: clientResponse,
+    // Apache's leader adds its proposals' BufferStats.
+    ...(proposals === undefined
+      ? {}
+      : {
+          proposal_stats: {
+            last_buffer_size: proposals.last,
+            min_buffer_size: proposals.min,
+            max_buffer_size: proposals.max,
+          },
+        }),
     node_count: metrics.nodeCount,
   };
 }

@@ -72,6 +72,10 @@ export interface ServerConfig {
   readonly reconfigEnabled: boolean;
   /** readonlymode.enabled */
   readonly readOnlyModeEnabled: boolean;
+  /** localSessionsEnabled: an ensemble member's new sessions stay its own until they need the leader. */
+  readonly localSessionsEnabled: boolean;
+  /** localSessionsUpgradingEnabled: a local session creating an ephemeral becomes global (default no). */
+  readonly localSessionsUpgradingEnabled: boolean;
   /** DigestAuthenticationProvider.superDigest ("super:<base64 sha1>"). */
   readonly superDigest: string | undefined;
   /** znode.container.checkIntervalMs / maxPerMinute / maxNeverUsedIntervalMs */
@@ -128,6 +132,8 @@ export function defaultConfig(tickTimeMs = 3000): ServerConfig {
     standaloneEnabled: true,
     reconfigEnabled: false,
     readOnlyModeEnabled: false,
+    localSessionsEnabled: false,
+    localSessionsUpgradingEnabled: false,
     superDigest: undefined,
     containerCheckIntervalMs: 60_000,
     containerMaxPerMinute: 10_000,
@@ -269,7 +275,7 @@ type KeyHandler = (draft: Draft, entry: Parsed) => void;
 
 /** Keys Apache accepts whose effect this server does not have (yet); accepted with a warning. */
 const ACCEPTED_WITHOUT_EFFECT = new Set([
-  'localSessionsEnabled', 'localSessionsUpgradingEnabled', 'observerMasterPort',
+  'observerMasterPort',
   'connectToLearnerMasterLimit',
   'quorumListenOnAllIPs', 'syncEnabled', 'dynamicConfigFile', 'sslQuorum', 'portUnification',
   'sslQuorumReloadCertFiles', 'quorum.cnxn.threads.size', 'multiAddress.enabled',
@@ -319,6 +325,8 @@ const handlers: ReadonlyMap<string, KeyHandler> = new Map<string, KeyHandler>([
   ['extendedTypesEnabled', (d, e) => (d.config.extendedTypesEnabled = parseBool(e))],
   ['4lw.commands.whitelist', (d, e) => (d.config.fourLetterWordsEnabled = parseWhitelist(e, d.warnings))],
   ['readonlymode.enabled', (d, e) => (d.config.readOnlyModeEnabled = parseBool(e))],
+  ['localSessionsEnabled', (d, e) => (d.config.localSessionsEnabled = parseBool(e))],
+  ['localSessionsUpgradingEnabled', (d, e) => (d.config.localSessionsUpgradingEnabled = parseBool(e))],
   ['DigestAuthenticationProvider.superDigest', (d, e) => (d.config.superDigest = parseSuperDigest(e))],
   ['znode.container.checkIntervalMs', int32Key((d, n) => (d.config.containerCheckIntervalMs = n), 1)],
   ['znode.container.maxPerMinute', int32Key((d, n) => (d.config.containerMaxPerMinute = n), 1)],

@@ -57,6 +57,11 @@ export interface PrepareOptions {
   readonly enforceQuota: boolean;
   readonly reconfigEnabled: boolean;
   readonly onWarning: (message: string) => void;
+  /**
+   * localSessionsEnabled: a session the (global) tracker does not know may still write, though not
+   * create ephemerals, when this says so (Apache's LeaderSessionTracker: local here or another's).
+   */
+  readonly acceptsLocalSession?: (sessionId: bigint) => boolean;
 }
 
 /** Apache names the parent of "/a" "" (the root's alias); we use "/". */
@@ -147,6 +152,7 @@ export class RequestPreparer {
   private checkSession(sessionId: bigint, forEphemeral = false): void {
     const session = this.sessions.get(sessionId);
     if (session === undefined) {
+      if (!forEphemeral && this.options.acceptsLocalSession?.(sessionId) === true) return;
       throw new PrepError(forEphemeral ? ErrorCode.SESSION_EXPIRED : ErrorCode.UNKNOWN_SESSION);
     }
     if (session.closing) throw new PrepError(ErrorCode.SESSION_EXPIRED);

@@ -58,6 +58,14 @@ export interface ServerCoreOptions {
   readonly startTimeMs?: number;
   /** The data of /zookeeper/config (empty in standalone). */
   readonly configData?: Buffer;
+  /**
+   * localSessionsEnabled (ensemble members only): new sessions are local to this server until
+   * upgraded; writes of sessions the tracker does not know pass preparation when local here or
+   * another server's (they may not create ephemerals: Apache's checkGlobalSession).
+   */
+  readonly localSessionsEnabled?: boolean;
+  /** localSessionsUpgradingEnabled: a local session creating an ephemeral is made global first. */
+  readonly localSessionsUpgradingEnabled?: boolean;
   /** Receives soft-quota warnings and other things Apache logs from the core. Must not throw. */
   readonly onWarning?: (message: string) => void;
 }
@@ -118,6 +126,10 @@ export interface CoreMetrics {
   readonly watchedPathCount: number;
   readonly watcherCount: number;
   readonly sessionCount: number;
+  /** Sessions local to this server (localSessionsEnabled). */
+  readonly localSessionCount: number;
+  /** Applied txns whose logged digest differed from the tree (Apache's digest_mismatches_count). */
+  readonly digestMismatches: number;
   readonly lastProcessedZxid: bigint;
 }
 
@@ -156,6 +168,10 @@ class ReadError extends Error {
 export class ServerCore {
   private readonly tree: DataTree;
   private readonly sessionTracker: SessionTracker;
+  /** localSessionsEnabled: sessions known to this server only (Apache's LocalSessionTracker). */
+  private readonly localSessionTracker: SessionTracker;
+  /** Local sessions whose createSession is on its way through the leader. */
+  private readonly upgrading = new Set<bigint>();
   private readonly preparer: RequestPreparer;
   private readonly digests: DigestForecast;
   /** Applied txns whose logged TxnDigest differed from the tree after them (Apache logs each). */
@@ -182,6 +198,8 @@ export class ServerCore {
       enforceQuota: false,
       reconfigEnabled: false,
       containerMaxNeverUsedIntervalMs: 0,
+      localSessionsEnabled: false,
+      localSessionsUpgradingEnabled: false,
       onWarning: () => {},
       ...options,
     };
@@ -191,6 +209,7 @@ export class ServerCore {
       watchFilter: (watcher, acl) => this.options.skipACL || checkAcl(acl, Perms.READ, watcher.authIds),
     });
     this.sessionTracker = new SessionTracker(this.options.serverId, options.tickTimeMs, options.startTimeMs);
+    this.localSessionTracker = new SessionTracker(this.options.serverId, options.tickTimeMs);
     this.digests = new DigestForecast(this.tree);
     this.preparer = new RequestPreparer(this.tree, this.sessionTracker, {
       extendedTypesEnabled: this.options.extendedTypesEnabled,
@@ -198,6 +217,9 @@ export class ServerCore {
       enforceQuota: this.options.enforceQuota,
       reconfigEnabled: this.options.reconfigEnabled,
       onWarning: this.options.onWarning,
+      acceptsLocalSession: this.options.localSessionsEnabled
+        ? (sessionId) => this.acceptsLocalSession(sessionId)
+        : undefined,
     });
   }
 
@@ -416,6 +438,9 @@ export class ServerCore {
     switch (type) {
       case OpCode.createSession:
         this.sessionTracker.track(clientId, record.timeOut, nowMs ?? Number(time));
+        // An upgraded local session is global from now on (Apache's commitSession).
+        this.localSessionTracker.remove(clientId);
+        this.upgrading.delete(clientId);
         return ok();
       case OpCode.closeSession:
         this.tree.killSession(clientId, record.paths2Delete, zxid);
@@ -607,7 +632,87 @@ export class ServerCore {
 
   /** Any packet from the client: pushes the session's expiry to the tick bucket after now + timeout. */
   touchSession(sessionId: bigint, nowMs: number): boolean {
-    return this.sessionTracker.touch(sessionId, nowMs);
+    return this.localSessionTracker.touch(sessionId, nowMs) || this.sessionTracker.touch(sessionId, nowMs);
+  }
+
+  // ----- local sessions (localSessionsEnabled) -----
+  // A member's new sessions stay its own (no txn, not replicated) until one creates an ephemeral:
+  // then the member sends a createSession through the leader first (the upgrade), and its apply
+  // makes the session global everywhere. A local session lives and expires on its member only.
+
+  get localSessionsEnabled(): boolean {
+    return this.options.localSessionsEnabled;
+  }
+
+  get localSessionsUpgradingEnabled(): boolean {
+    return this.options.localSessionsUpgradingEnabled;
+  }
+
+  /** Tracks a session allocated here as local (timeout already negotiated). */
+  createLocalSession(sessionId: bigint, timeoutMs: number, nowMs: number): void {
+    this.localSessionTracker.track(sessionId, timeoutMs, nowMs);
+  }
+
+  /** A live local session of this server (also while its upgrade is on its way). */
+  isLocalSession(sessionId: bigint): boolean {
+    return this.localSessionTracker.isLive(sessionId);
+  }
+
+  /** The local session's timeout, if it is one and live. */
+  localSessionTimeoutMs(sessionId: bigint): number | undefined {
+    const session = this.localSessionTracker.get(sessionId);
+    return session === undefined || session.closing ? undefined : session.timeoutMs;
+  }
+
+  /**
+   * Starts upgrading a local session: its timeout for the createSession to send to the leader, or
+   * undefined when it is not local or already upgrading (send nothing then).
+   */
+  beginUpgrade(sessionId: bigint): number | undefined {
+    if (this.upgrading.has(sessionId)) return undefined;
+    const timeoutMs = this.localSessionTimeoutMs(sessionId);
+    if (timeoutMs !== undefined) this.upgrading.add(sessionId);
+    return timeoutMs;
+  }
+
+  /** A local session whose createSession is on its way through the leader. */
+  isUpgradingSession(sessionId: bigint): boolean {
+    return this.upgrading.has(sessionId);
+  }
+
+  /** A local session closed by its client or expired: forgotten (it has no ephemerals). */
+  closeLocalSession(sessionId: bigint): void {
+    this.localSessionTracker.remove(sessionId);
+    this.upgrading.delete(sessionId);
+  }
+
+  /** Local sessions past their expiry: removed here and returned (the shell closes their connections). */
+  expiredLocalSessions(nowMs: number): bigint[] {
+    const expired = this.localSessionTracker.expire(nowMs).filter((id) => !this.upgrading.has(id));
+    for (const sessionId of expired) this.closeLocalSession(sessionId);
+    return expired;
+  }
+
+  nextLocalSessionExpiryMs(): number | undefined {
+    return this.localSessionTracker.nextExpiryMs();
+  }
+
+  /** Forgets every local session (the member stopped serving: Apache's new server starts without). */
+  dropLocalSessions(): bigint[] {
+    const ids = this.localSessionTracker.all().map((session) => session.sessionId);
+    for (const sessionId of ids) this.closeLocalSession(sessionId);
+    return ids;
+  }
+
+  /** dump's local session sets. */
+  localSessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return this.localSessionTracker.expiryBuckets();
+  }
+
+  /** Leader's check for a session its tracker does not know: local here, or another server's. */
+  private acceptsLocalSession(sessionId: bigint): boolean {
+    if (this.localSessionTracker.isLive(sessionId)) return true;
+    return Number(BigInt.asUintN(64, sessionId) >> 56n) !== this.options.serverId;
   }
 
   /**
@@ -774,6 +879,8 @@ export class ServerCore {
       watchedPathCount: dataWatches.pathCount,
       watcherCount: dataWatches.watcherCount,
       sessionCount: this.sessionTracker.size,
+      localSessionCount: this.localSessionTracker.size,
+      digestMismatches: this.digestMismatches,
       lastProcessedZxid: this.lastZxid,
     };
   }

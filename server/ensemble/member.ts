@@ -5,7 +5,7 @@
 // connection that asked. It is the RequestGateway of the member's client listener.
 
 import type { Logger } from 'pino';
-import { ErrorCode, OpCode } from '../../src/protocol/index.js';
+import { ErrorCode, OpCode, createModeTraits } from '../../src/protocol/index.js';
 import type { Reply, RequestContext, Txn as CoreTxn } from '../core/api.js';
 import { ServerCore } from '../core/server-core.js';
 import type { ClientWrite, RequestGateway, ServerMode, StartedSession } from '../net/pipeline.js';
@@ -40,7 +40,7 @@ export interface MemberHost {
   sessionClosed(sessionId: bigint, reason: string): void;
   /** Sessions may expire sooner (this member started leading). */
   sessionsChanged(): void;
-  /** Serving clients again: ConnectRequests held while electing are answered now. */
+  /** Serving clients (or read-only ones) again: ConnectRequests held while electing are answered now. */
   startedServing?(): void;
 }
 
@@ -93,15 +93,25 @@ const BACKLOG_MAX = 100_000;
 
 const writeKey = (sessionId: bigint, cxid: number) => `${sessionId}:${cxid}`;
 
-/** A learner as its leader sees it: followerInfo received; synced once UPTODATE went out to it. */
-export interface LearnerView {
-  readonly observer: boolean;
-  synced: boolean;
+/** Apache's EphemeralOnLocalSession: a local session may not own an ephemeral without upgrading. */
+const EPHEMERAL_ON_LOCAL = ErrorCode.EPHEMERAL_ON_LOCAL_SESSION;
+
+/** create / create2 / multi with an ephemeral create (Apache's checkUpgradeSession looks at these). */
+function createsEphemeral(opcode: number, request: unknown): boolean {
+  const ephemeral = (flags: unknown) =>
+    typeof flags === 'number' && createModeTraits(flags)?.ephemeral === true;
+  if (opcode === OpCode.create || opcode === OpCode.create2) {
+    return ephemeral((request as { flags?: unknown } | undefined)?.flags);
+  }
+  if (opcode !== OpCode.multi) return false;
+  const ops = (request as { ops?: Array<{ type: number; request: { flags?: unknown } }> } | undefined)?.ops;
+  return (ops ?? []).some((op) => (op.type === OpCode.create || op.type === OpCode.create2) &&
+    ephemeral(op.request.flags));
 }
 
 /**
  * What a member counts for the metrics endpoint (Apache's ServerMetrics names in the comments).
- * Counters only grow; `learners` is the leader's current view (empty elsewhere).
+ * Counters only grow (the learner gauges are read from the peer: EnsembleMember.monitorEntries).
  */
 export class MemberQuorumStats {
   /** looking_count: times this member started looking for a leader. */
@@ -110,14 +120,36 @@ export class MemberQuorumStats {
   readonly syncsSent = { DIFF: 0, TRUNC: 0, SNAP: 0 };
   /** proposal_count: proposals this member made as leader. */
   proposalCount = 0;
+  /** commit_count: proposals this member committed as leader. */
+  commitCount = 0;
+  /**
+   * Bytes of this leader's proposals (the txn as replicated, digest included): the latest, the
+   * smallest and the largest since it started leading; -1 before the first (Apache's BufferStats).
+   */
+  readonly proposalSizes = { last: -1, min: -1, max: -1 };
   /** learner_proposal_received_count, learner_commit_received_count (INFORM counts as a commit). */
   learnerProposalReceivedCount = 0;
   learnerCommitReceivedCount = 0;
-  readonly learners = new Map<number, LearnerView>();
   /** The latest elections' durations in ms (from LOOKING to a settled vote), oldest first, bounded. */
   readonly electionTimesMs: number[] = [];
   /** election_time: called with each election's duration as it ends. */
   onElectionTime: ((elapsedMs: number) => void) | undefined;
+  /** follower_sync_time / observer_sync_time: from following a leader to serving, as each ends. */
+  onSyncTime: ((role: 'follower' | 'observer', elapsedMs: number) => void) | undefined;
+  /** unavailable_time (and leader_unavailable_time when it leads): from looking to serving again. */
+  onUnavailableTime: ((elapsedMs: number, leading: boolean) => void) | undefined;
+
+  recordProposalSize(bytes: number): void {
+    const sizes = this.proposalSizes;
+    sizes.last = bytes;
+    if (sizes.min === -1 || bytes < sizes.min) sizes.min = bytes;
+    if (bytes > sizes.max) sizes.max = bytes;
+  }
+
+  /** A new term as leader starts counting afresh (Apache makes a new Leader). */
+  resetProposalSizes(): void {
+    Object.assign(this.proposalSizes, { last: -1, min: -1, max: -1 });
+  }
 
   recordElection(elapsedMs: number): void {
     this.electionTimesMs.push(elapsedMs);
@@ -145,6 +177,9 @@ export class EnsembleMember implements RequestGateway {
   private readOnlyTimer: NodeJS.Timeout | undefined;
   /** Sessions created while read-only: known to this member only, never replicated (as Apache's). */
   private readonly localSessions = new Map<bigint, number>();
+  /** localSessionsEnabled: when the earliest local session may expire (the core tracks them). */
+  private localExpiryTimer: NodeJS.Timeout | undefined;
+  private localExpiryAtMs = Infinity;
   private closed = false;
   private fatal: unknown;
   private nextRequestId = 1;
@@ -163,6 +198,10 @@ export class EnsembleMember implements RequestGateway {
   private roleListeners: Array<() => void> = [];
   /** When this member last started looking (the election clock); undefined once settled. */
   private lookingSinceMs: number | undefined;
+  /** When this member started following (sync time) or serving as leader (leader_uptime). */
+  private roleSinceMs = 0;
+  /** When this member last stopped serving (started looking); undefined while serving. */
+  private unavailableSinceMs: number | undefined;
   readonly quorumStats = new MemberQuorumStats();
 
   constructor(options: EnsembleMemberOptions) {
@@ -188,6 +227,7 @@ export class EnsembleMember implements RequestGateway {
     );
     this.log().info({ myId: quorum.myId, appliedZxid: describeZxid(durable.appliedZxid) }, 'member started');
     this.lookingSinceMs = Date.now();
+    this.unavailableSinceMs = this.lookingSinceMs;
     this.quorumStats.lookingCount++;
     this.input({ type: 'start' });
   }
@@ -224,15 +264,22 @@ export class EnsembleMember implements RequestGateway {
   monitorEntries(): Array<[string, number]> {
     const entries: Array<[string, number]> = [['quorum_size', this.options.quorum.voters.length]];
     if (!this.leads) return entries;
-    const learners = [...this.quorumStats.learners.values()];
-    const synced = (observer: boolean) => learners.filter((l) => l.synced && l.observer === observer).length;
+    entries.push(['leader_uptime', Date.now() - this.roleSinceMs]);
+    // As Apache's leader counts them: learners connected, those the broadcast goes to (synced),
+    // and the distinct zxids that learners' syncs wait for.
+    const status = this.peer?.status();
+    const learners = status?.learners ?? [];
+    const voters = new Set(this.options.quorum.voters);
+    const forwarding = learners.filter((l) => l.forwarding && !l.observer);
     entries.push(
       ['learners', learners.length],
-      ['synced_followers', synced(false)],
-      ['synced_non_voting_followers', 0],
-      ['synced_observers', synced(true)],
-      // Apache counts learners' syncs waiting at the leader; ours: the client syncs waiting here.
-      ['pending_syncs', this.syncs.size],
+      ['synced_followers', forwarding.length],
+      ['synced_non_voting_followers', forwarding.filter((l) => !voters.has(l.id)).length],
+      ['synced_observers', learners.filter((l) => l.forwarding && l.observer).length],
+      ['pending_syncs', status?.pendingSyncs ?? 0],
+      ['last_proposal_size', this.quorumStats.proposalSizes.last],
+      ['min_proposal_size', this.quorumStats.proposalSizes.min],
+      ['max_proposal_size', this.quorumStats.proposalSizes.max],
     );
     return entries;
   }
@@ -253,9 +300,7 @@ export class EnsembleMember implements RequestGateway {
     if (this.closed || this.peer === undefined) return;
     if (input.type === 'message' && input.message.type === 'zab') {
       this.noteSync(input.from, input.message.body);
-      this.noteReceived(input.from, input.message.body);
-    } else if (input.type === 'linkLost') {
-      this.quorumStats.learners.delete(input.peer);
+      this.noteReceived(input.message.body);
     }
     let outputs: PeerOutput[];
     try {
@@ -284,9 +329,6 @@ export class EnsembleMember implements RequestGateway {
             this.noteSent(output.to, body);
           } else if (output.kind === 'sendSnapshot') {
             this.noteSent(output.to, output.message.body);
-          } else if (output.kind === 'role') {
-            // Now, not when carried out: hellos that arrive meanwhile are for the new role.
-            this.quorumStats.learners.clear();
           }
           this.queue.push(output);
       }
@@ -301,12 +343,10 @@ export class EnsembleMember implements RequestGateway {
     this.log().info({ leader: from, mode, zxid: describeZxid(body.zxid) }, `sync with the leader: ${mode}`);
   }
 
-  /** Leader: learners as they say hello; learner: proposals and commits, for the metrics. */
-  private noteReceived(from: number, body: ZabBody): void {
+  /** Learner: proposals and commits received, for the metrics. */
+  private noteReceived(body: ZabBody): void {
     const stats = this.quorumStats;
-    if (body.type === 'followerInfo') {
-      if (!stats.learners.has(from)) stats.learners.set(from, { observer: body.observer, synced: false });
-    } else if (body.type === 'proposal') {
+    if (body.type === 'proposal') {
       stats.learnerProposalReceivedCount++;
     } else if (body.type === 'commit' || body.type === 'inform') {
       stats.learnerCommitReceivedCount++;
@@ -315,11 +355,6 @@ export class EnsembleMember implements RequestGateway {
 
   /** Leader: logs and counts how each learner is brought in line, and when it is up to date. */
   private noteSent(to: number, body: ZabBody): void {
-    if (body.type === 'upToDate') {
-      const learner = this.quorumStats.learners.get(to);
-      if (learner !== undefined) learner.synced = true;
-      return;
-    }
     if (body.type !== 'diff' && body.type !== 'trunc' && body.type !== 'snap') return;
     const mode = body.type === 'diff' ? 'DIFF' : body.type === 'trunc' ? 'TRUNC' : 'SNAP';
     this.quorumStats.syncsSent[mode]++;
@@ -424,6 +459,8 @@ export class EnsembleMember implements RequestGateway {
     this.serving = false;
     this.log().info({ state, leader, reason }, 'role changed');
     this.timeElection(state, leader);
+    this.roleSinceMs = Date.now();
+    if (state === 'LEADING') this.quorumStats.resetProposalSizes();
     if (wasLeading) {
       this.core.dropOutstanding();
       this.backlog = []; // the learners that sent them drop their clients too
@@ -441,6 +478,7 @@ export class EnsembleMember implements RequestGateway {
   private timeElection(state: PeerState, leader: number): void {
     const nowMs = Date.now();
     if (state === 'LOOKING') {
+      this.unavailableSinceMs ??= nowMs;
       if (this.lookingSinceMs === undefined) this.quorumStats.lookingCount++;
       this.lookingSinceMs ??= nowMs;
       return;
@@ -457,6 +495,9 @@ export class EnsembleMember implements RequestGateway {
     if (this.closed || this.stateValue !== 'LOOKING') return;
     this.readOnly = true;
     this.log().info('no quorum: serving read-only clients');
+    // ConnectRequests held while electing are answered now: read-only ones get a session, the
+    // others are refused (they look for a read-write member) rather than waiting out the hold.
+    this.host?.startedServing?.();
     this.notifyRole();
   }
 
@@ -470,8 +511,27 @@ export class EnsembleMember implements RequestGateway {
     this.host?.dropConnections();
   }
 
+  /** Local sessions end with the serving term (Apache starts a new server, with a new tracker). */
+  private dropLocalSessions(): void {
+    if (this.localExpiryTimer !== undefined) clearTimeout(this.localExpiryTimer);
+    this.localExpiryTimer = undefined;
+    this.localExpiryAtMs = Infinity;
+    const dropped = this.core.dropLocalSessions();
+    if (dropped.length > 0) this.log().info({ count: dropped.length }, 'local sessions dropped');
+  }
+
   private onServing(epoch: bigint): void {
     this.serving = true;
+    const nowMs = Date.now();
+    if (this.stateValue === 'FOLLOWING' || this.stateValue === 'OBSERVING') {
+      const role = this.stateValue === 'FOLLOWING' ? 'follower' : 'observer';
+      this.quorumStats.onSyncTime?.(role, nowMs - this.roleSinceMs);
+    }
+    this.roleSinceMs = nowMs;
+    if (this.unavailableSinceMs !== undefined) {
+      this.quorumStats.onUnavailableTime?.(nowMs - this.unavailableSinceMs, this.stateValue === 'LEADING');
+      this.unavailableSinceMs = undefined;
+    }
     if (this.stateValue === 'LEADING') {
       // Proposal zxids are the peer's (epoch, counter); the core's preparer must hand out the same.
       this.core.beginEpoch(epoch, Date.now());
@@ -501,6 +561,7 @@ export class EnsembleMember implements RequestGateway {
     this.touched.clear();
     for (const write of writes) write.onRefused(reason);
     for (const sync of syncs) sync.onRefused(reason);
+    this.dropLocalSessions();
     this.host?.dropConnections();
     this.wakeIdle();
   }
@@ -566,8 +627,10 @@ export class EnsembleMember implements RequestGateway {
     }
     const owner = this.sessionOwners.get(sessionId);
     if (owner === undefined) this.sessionOwners.set(sessionId, from);
+    // Apache checks the owner for every write but closeSession (the session's last request).
+    const moved = owner !== undefined && owner !== from && type !== OpCode.closeSession;
     const txn =
-      owner !== undefined && owner !== from
+      moved
         ? this.core.prepareError(ctx, ErrorCode.SESSION_MOVED, nowMs)
         : this.core.prepare(ctx, type, forwardedBody(request), nowMs);
     this.propose({ txn });
@@ -577,7 +640,9 @@ export class EnsembleMember implements RequestGateway {
   private propose(proposal: OwnProposal): void {
     const requestId = this.nextRequestId++;
     this.proposals.set(requestId, proposal);
-    this.input({ type: 'propose', requestId, payload: encodeTxnPayload(proposal.txn) });
+    const payload = encodeTxnPayload(proposal.txn);
+    this.quorumStats.recordProposalSize(payload.length);
+    this.input({ type: 'propose', requestId, payload });
   }
 
   private onProposed(requestId: RequestId, zxid: bigint): void {
@@ -629,6 +694,7 @@ export class EnsembleMember implements RequestGateway {
     }
     const reply = this.core.apply(txn, Date.now());
     this.options.storage.applied(this.core, zxid);
+    if (this.stateValue === 'LEADING') this.quorumStats.commitCount++;
     const { clientId, cxid, type } = txn.header;
     const own = this.ownApplied.get(zxid);
     if (own !== undefined) {
@@ -670,10 +736,59 @@ export class EnsembleMember implements RequestGateway {
       this.localSessions.delete(ctx.sessionId);
       return onReply({ err: ErrorCode.OK });
     }
+    let answer = onReply;
+    if (this.core.isLocalSession(ctx.sessionId)) {
+      if (opcode === OpCode.closeSession && !this.core.isUpgradingSession(ctx.sessionId)) {
+        this.core.closeLocalSession(ctx.sessionId);
+        this.log().info({ sessionId: ctx.sessionId.toString(16) }, 'local session closed');
+        return onReply({ err: ErrorCode.OK });
+      }
+      if (createsEphemeral(opcode, write.request)) {
+        if (this.core.localSessionsUpgradingEnabled) {
+          this.upgradeSession(ctx.sessionId);
+        } else if (opcode !== OpCode.multi) {
+          // As Apache: the leader refuses the ephemeral (no global session); the client hears why.
+          answer = (reply) => onReply(reply.err === ErrorCode.OK ? reply : { err: EPHEMERAL_ON_LOCAL });
+        }
+      }
+    }
     const request = {
       sessionId: ctx.sessionId, cxid: ctx.cxid, type: opcode, authIds: [...ctx.authIds], timeoutMs: 0, frame,
     };
-    this.forward(request, onReply, onRefused);
+    this.forward(request, answer, onRefused);
+  }
+
+  /**
+   * A local session is about to create an ephemeral: a createSession for it goes to the leader
+   * first (Apache's upgrade), so every member knows it as global when the create applies.
+   */
+  private upgradeSession(sessionId: bigint): void {
+    if (!this.serving) return; // the write behind it is refused too
+    const timeoutMs = this.core.beginUpgrade(sessionId);
+    if (timeoutMs === undefined) return; // already on its way
+    this.log().info({ sessionId: sessionId.toString(16) }, 'upgrading a local session to a global one');
+    const request = { sessionId, cxid: 0, type: OpCode.createSession, authIds: [], timeoutMs, frame: null };
+    const bytes = ForwardedRequest.encode(request);
+    this.input({ type: 'forward', requestId: this.nextRequestId++, request: bytes });
+  }
+
+  /** Expires local sessions on this member (the leader never hears of them). */
+  private armLocalExpiry(): void {
+    const next = this.core.nextLocalSessionExpiryMs();
+    if (next === undefined || next >= this.localExpiryAtMs || this.closed) return;
+    if (this.localExpiryTimer !== undefined) clearTimeout(this.localExpiryTimer);
+    this.localExpiryAtMs = next;
+    this.localExpiryTimer = setTimeout(() => this.expireLocalSessions(), Math.max(0, next - Date.now()));
+  }
+
+  private expireLocalSessions(): void {
+    this.localExpiryTimer = undefined;
+    this.localExpiryAtMs = Infinity;
+    for (const sessionId of this.core.expiredLocalSessions(Date.now())) {
+      this.log().info({ sessionId: sessionId.toString(16) }, 'local session expired');
+      this.host?.sessionClosed(sessionId, 'session expired');
+    }
+    this.armLocalExpiry();
   }
 
   createSession(
@@ -686,6 +801,13 @@ export class EnsembleMember implements RequestGateway {
     const sessionId = this.core.allocateSessionId(Date.now());
     if (this.readOnly) {
       this.localSessions.set(sessionId, timeoutMs);
+      return onCreated({ sessionId, timeoutMs });
+    }
+    if (this.core.localSessionsEnabled) {
+      // Apache's local session: no txn, known here only, until it needs the leader (an ephemeral).
+      this.core.createLocalSession(sessionId, timeoutMs, Date.now());
+      this.armLocalExpiry();
+      this.log().info({ sessionId: sessionId.toString(16), timeoutMs }, 'local session created');
       return onCreated({ sessionId, timeoutMs });
     }
     const request = { sessionId, cxid: 0, type: OpCode.createSession, authIds: [], timeoutMs, frame: null };
@@ -724,6 +846,11 @@ export class EnsembleMember implements RequestGateway {
     if (this.readOnly) {
       const known = this.localSessions.has(sessionId) || this.core.sessionTimeoutMs(sessionId) !== undefined;
       return onResumed(known ? this.core.negotiateTimeout(requestedTimeoutMs) : undefined);
+    }
+    if (this.core.isLocalSession(sessionId)) {
+      // A local session resumes on its own member only (elsewhere it is unknown: SessionExpired).
+      this.core.touchSession(sessionId, Date.now());
+      return onResumed(this.core.negotiateTimeout(requestedTimeoutMs));
     }
     const reopen = () => {
       const timeoutMs = this.core.reopenSession(sessionId, passwd, requestedTimeoutMs, Date.now());
@@ -765,7 +892,7 @@ export class EnsembleMember implements RequestGateway {
   touchSession(sessionId: bigint, nowMs: number): void {
     this.core.touchSession(sessionId, nowMs);
     if (!this.serving || this.stateValue === 'LEADING' || sessionId === 0n) return;
-    if (this.touched.has(sessionId)) return;
+    if (this.touched.has(sessionId) || this.core.isLocalSession(sessionId)) return;
     this.touched.add(sessionId);
     this.input({ type: 'touchSessions', payload: encodeSessionTouches(this.touched) });
   }
@@ -815,6 +942,7 @@ export class EnsembleMember implements RequestGateway {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     if (this.readOnlyTimer !== undefined) clearTimeout(this.readOnlyTimer);
+    if (this.localExpiryTimer !== undefined) clearTimeout(this.localExpiryTimer);
     this.readOnly = false;
     if (this.serving) {
       this.serving = false;

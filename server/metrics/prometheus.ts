@@ -1,13 +1,15 @@
 // The Prometheus endpoint, as Apache's PrometheusMetricsProvider serves it
 // (metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider,
-// metricsProvider.httpHost, metricsProvider.httpPort, GET /metrics). Metric names are Apache's: the mntr
-// gauges without the zk_ prefix (znode_count, watch_count, ...), and the readlatency / updatelatency
-// summaries and fsynctime in milliseconds. Built on prom-client, on a registry of its own (never the
-// global one).
+// metricsProvider.httpHost, metricsProvider.httpPort, GET /metrics). Names and types are Apache 3.8's:
+// the mntr entries without the zk_ prefix as gauges (znode_count, watch_count, avg_latency, ...) but for
+// the ServerMetrics counters among them (connection_rejected, ...), and the readlatency /
+// updatelatency / fsynctime summaries in milliseconds (test/integration/observability/
+// prometheus-names.test.ts checks them against Apache's jar and mntr). Built on prom-client, on a
+// registry of its own (never the global one).
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gauge, Registry, Summary } from 'prom-client';
+import { Counter, Gauge, Registry, Summary } from 'prom-client';
 import { operationFor } from '../../src/protocol/index.js';
 import { monitorEntries, type FourLetterWordSource } from '../net/four-letter-words.js';
 import { QUORUM_GAUGE_NAMES } from './quorum.js';
@@ -15,8 +17,12 @@ import { QUORUM_GAUGE_NAMES } from './quorum.js';
 /** The class name that turns the endpoint on, as in Apache's zoo.cfg. */
 export const PROMETHEUS_PROVIDER_CLASS = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
 
-/** mntr entries that are not numbers, or that the summaries already carry. */
-const NOT_GAUGES = new Set(['version', 'server_state', 'avg_latency', 'min_latency', 'max_latency']);
+/** mntr entries that are not numbers. */
+const NOT_GAUGES = new Set(['version', 'server_state']);
+/** mntr entries that Apache registers as counters (ServerMetrics), not gauges. */
+const COUNTER_NAMES: ReadonlySet<string> = new Set([
+  'connection_rejected', 'digest_mismatches_count', 'stale_sessions_expired',
+]);
 const QUANTILES = [0.5, 0.9, 0.99];
 
 /** Builds the registry: gauges read from `source` at each scrape, summaries fed by request latencies. */
@@ -25,13 +31,25 @@ export function serverMetricsRegistry(source: FourLetterWordSource): Registry {
   for (const [name, value] of monitorEntries(source)) {
     // A member's quorum entries come and go with leadership: registerQuorumMetrics keeps them always.
     if (NOT_GAUGES.has(name) || QUORUM_GAUGE_NAMES.has(name) || typeof value !== 'number') continue;
+    const read = () => Number(monitorEntries(source).find(([key]) => key === name)?.[1] ?? 0);
+    if (COUNTER_NAMES.has(name)) {
+      new Counter({
+        name,
+        help: `${name}, as mntr reports it`,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+      continue;
+    }
     new Gauge({
       name,
       help: `${name}, as mntr reports it`,
       registers: [registry],
       collect() {
-        const entry = monitorEntries(source).find(([key]) => key === name);
-        this.set(Number(entry?.[1] ?? 0));
+        this.set(read());
       },
     });
   }

@@ -7,7 +7,7 @@ import { Counter, Gauge, Summary, type Registry } from 'prom-client';
 /** The gauges registered here, which an ensemble member's mntr also reports (while leading, some). */
 export const QUORUM_GAUGE_NAMES: ReadonlySet<string> = new Set([
   'quorum_size', 'learners', 'synced_followers', 'synced_non_voting_followers', 'synced_observers',
-  'pending_syncs',
+  'pending_syncs', 'leader_uptime', 'last_proposal_size', 'min_proposal_size', 'max_proposal_size',
 ]);
 
 /** What the member counts (server/ensemble's MemberQuorumStats; declared here so metrics stays below). */
@@ -15,11 +15,13 @@ export interface QuorumStatsView {
   readonly lookingCount: number;
   readonly syncsSent: { readonly DIFF: number; readonly TRUNC: number; readonly SNAP: number };
   readonly proposalCount: number;
+  readonly commitCount: number;
   readonly learnerProposalReceivedCount: number;
   readonly learnerCommitReceivedCount: number;
-  readonly learners: ReadonlyMap<number, { readonly observer: boolean; readonly synced: boolean }>;
   readonly electionTimesMs: readonly number[];
   onElectionTime: ((elapsedMs: number) => void) | undefined;
+  onSyncTime: ((role: 'follower' | 'observer', elapsedMs: number) => void) | undefined;
+  onUnavailableTime: ((elapsedMs: number, leading: boolean) => void) | undefined;
 }
 
 export interface QuorumMetricsSource {
@@ -53,6 +55,7 @@ export function registerQuorumMetrics(registry: Registry, source: QuorumMetricsS
   // Apache counts no TRUNC syncs; the name follows diff_count and snap_count.
   counter('trunc_count', 'Learner syncs by TRUNC sent as leader', () => stats.syncsSent.TRUNC);
   counter('proposal_count', 'Proposals made as leader', () => stats.proposalCount);
+  counter('commit_count', 'Proposals committed as leader', () => stats.commitCount);
   counter('learner_proposal_received_count', 'Proposals received as learner',
     () => stats.learnerProposalReceivedCount);
   counter('learner_commit_received_count', 'Commits (and informs) received as learner',
@@ -66,7 +69,26 @@ export function registerQuorumMetrics(registry: Registry, source: QuorumMetricsS
   for (const elapsedMs of stats.electionTimesMs) electionTime.observe(elapsedMs); // before registration
   const observe = (elapsedMs: number) => electionTime.observe(elapsedMs);
   stats.onElectionTime = observe;
+  const summary = (name: string, help: string) => new Summary({ name, help, registers: [registry] });
+  const syncTimes = {
+    follower: summary('follower_sync_time', 'Time from following a leader to serving, in milliseconds'),
+    observer: summary('observer_sync_time', 'Time from observing a leader to serving, in milliseconds'),
+  };
+  const observeSync = (role: 'follower' | 'observer', elapsedMs: number) =>
+    syncTimes[role].observe(elapsedMs);
+  stats.onSyncTime = observeSync;
+  const unavailable = summary('unavailable_time',
+    'Time from looking for a leader to serving, in milliseconds');
+  const leaderUnavailable = summary('leader_unavailable_time',
+    'Time from looking for a leader to serving as the leader, in milliseconds');
+  const observeUnavailable = (elapsedMs: number, leading: boolean) => {
+    unavailable.observe(elapsedMs);
+    if (leading) leaderUnavailable.observe(elapsedMs);
+  };
+  stats.onUnavailableTime = observeUnavailable;
   return () => {
     if (stats.onElectionTime === observe) stats.onElectionTime = undefined;
+    if (stats.onSyncTime === observeSync) stats.onSyncTime = undefined;
+    if (stats.onUnavailableTime === observeUnavailable) stats.onUnavailableTime = undefined;
   };
 }

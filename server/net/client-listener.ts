@@ -192,6 +192,7 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
     try {
       for (const sessionId of this.core.expiredSessions(nowMs)) {
         this.log.info({ sessionId: sessionId.toString(16) }, 'session expired');
+        this.stats.sessionsExpired++;
         this.gateway.submitInternal(
           (preparedMs) => this.core.prepareCloseSession(sessionId, preparedMs),
           () => this.sessionClosed(sessionId, 'session expired'),
@@ -310,6 +311,14 @@ export class ClientListener implements ConnectionHost, FourLetterWordSource {
 
   sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
     return this.core.sessionExpiryBuckets();
+  }
+
+  localSessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }> {
+    return this.core.localSessionExpiryBuckets();
+  }
+
+  sessionTimeouts(): Array<{ sessionId: bigint; timeoutMs: number }> {
+    return this.core.sessions();
   }
 
   get connectionCount(): number {

@@ -30,8 +30,14 @@ export interface ConnectionView {
 export type ServerModeView =
   'standalone' | 'leader' | 'follower' | 'observer' | 'read-only' | 'not serving';
 
-/** Apache's answer to srvr, stat and mntr while the server does not serve clients. */
+/** Apache's answer to most words while the server does not serve clients. */
 export const NOT_SERVING_ANSWER = 'This ZooKeeper instance is not currently serving requests\n';
+
+/**
+ * The words Apache 3.8 answers while not serving (checked on a member of a 3-member ensemble whose
+ * two peers were killed): every other word gets NOT_SERVING_ANSWER; isro then says "null".
+ */
+const ANSWERED_WHEN_NOT_SERVING: ReadonlySet<string> = new Set(['ruok', 'isro', 'envi', 'gtmk', 'stmk']);
 
 /** What the 4lw read from the running server. */
 export interface FourLetterWordSource {
@@ -49,6 +55,10 @@ export interface FourLetterWordSource {
   ephemeralsBySession(): Map<bigint, string[]>;
   /** Which sessions expire at which tick, in time order. */
   sessionExpiryBuckets(): Array<{ expiryMs: number; sessionIds: bigint[] }>;
+  /** localSessionsEnabled: the same for the sessions local to this member. */
+  localSessionExpiryBuckets?(): Array<{ expiryMs: number; sessionIds: bigint[] }>;
+  /** Global sessions and their timeouts (a learner's dump lists these). */
+  sessionTimeouts?(): Array<{ sessionId: bigint; timeoutMs: number }>;
   /** The client port actually bound (config.clientPort may be 0); conf prints it. */
   boundClientPort?(): number;
   /** An ensemble member's entries after the standalone ones (Apache's quorum and leader gauges). */
@@ -76,13 +86,12 @@ export function answerFourLetterWord(
   if (!source.config.fourLetterWordsEnabled.has(word)) {
     return `${word} is not executed because it is not in the whitelist.\n`;
   }
-  if (source.mode === 'not serving' && (word === 'srvr' || word === 'stat' || word === 'mntr')) {
-    return NOT_SERVING_ANSWER;
-  }
+  if (source.mode === 'not serving' && !ANSWERED_WHEN_NOT_SERVING.has(word)) return NOT_SERVING_ANSWER;
   switch (word) {
     case 'ruok':
       return 'imok';
     case 'isro':
+      if (source.mode === 'not serving') return 'null'; // Apache: no ZooKeeperServer to ask
       return source.mode === 'read-only' ? 'ro' : 'rw';
     case 'srvr':
       return `Zookeeper version: ${ZOOKEEPER_VERSION}\n${serverSummary(source)}`;
@@ -140,8 +149,26 @@ function serverSummary(source: FourLetterWordSource): string {
     `Zxid: ${hexId(metrics.lastProcessedZxid)}`,
     `Mode: ${source.mode ?? 'standalone'}`,
     `Node count: ${metrics.nodeCount}`,
+    ...proposalSizesLine(source),
     '',
   ].join('\n');
+}
+
+/** A leader's sizes of its proposals in bytes, -1 before the first; undefined elsewhere. */
+export function proposalSizes(
+  source: FourLetterWordSource,
+): { last: number; min: number; max: number } | undefined {
+  if (source.mode !== 'leader') return undefined;
+  const entries = new Map(source.quorumMonitorEntries?.() ?? []);
+  const [last, min, max] = ['last', 'min', 'max'].map((k) => entries.get(`${k}_proposal_size`));
+  if (last === undefined || min === undefined || max === undefined) return undefined;
+  return { last, min, max };
+}
+
+/** Apache 3.8's leader adds "Proposal sizes last/min/max: 48/48/1087" after the node count. */
+function proposalSizesLine(source: FourLetterWordSource): string[] {
+  const sizes = proposalSizes(source);
+  return sizes === undefined ? [] : [`Proposal sizes last/min/max: ${sizes.last}/${sizes.min}/${sizes.max}`];
 }
 
 function count(items: Iterable<unknown>): number {
@@ -295,6 +322,7 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
   return [
     ['version', ZOOKEEPER_VERSION],
     ['server_state', source.mode ?? 'standalone'],
+    ...peerState(source),
     ['ephemerals_count', metrics.ephemeralsCount],
     ['num_alive_connections', count(source.connections())],
     ['avg_latency', latency.avgMs],
@@ -308,13 +336,28 @@ export function monitorEntries(source: FourLetterWordSource): Array<[string, str
     ['min_latency', latency.minMs],
     ['max_latency', latency.maxMs],
     ['approximate_data_size', metrics.approximateDataSize],
-    ['local_sessions', 0],
+    ['local_sessions', metrics.localSessionCount],
     ['uptime', Date.now() - source.stats.startedAtMs],
     ['connection_rejected', source.stats.connectionsRejected],
+    ['digest_mismatches_count', metrics.digestMismatches],
+    ['stale_sessions_expired', source.stats.sessionsExpired],
     ['open_file_descriptor_count', count(source.connections()) + 1],
     ['max_file_descriptor_count', 0],
     ...(source.quorumMonitorEntries?.() ?? []),
   ];
+}
+
+/** A member's "<peer state> - <zab phase>", as Apache's getDetailedPeerState (serving: broadcast). */
+const PEER_STATES: Partial<Record<ServerModeView, string>> = {
+  leader: 'leading - broadcast',
+  follower: 'following - broadcast',
+  observer: 'observing - broadcast',
+  'read-only': 'looking - election',
+};
+
+function peerState(source: FourLetterWordSource): Array<[string, string]> {
+  const state = source.mode === undefined ? undefined : PEER_STATES[source.mode];
+  return state === undefined ? [] : [['peer_state', state]];
 }
 
 function watchSummary(source: FourLetterWordSource): string {
@@ -342,14 +385,41 @@ export function javaDate(ms: number): string {
   return `${day} ${month} ${dayOfMonth} ${time} UTC ${year}`;
 }
 
-function dump(source: FourLetterWordSource): string {
-  const buckets = source.sessionExpiryBuckets();
+/** "Session Sets (buckets)/(sessions):" and each bucket's sessions (Apache's SessionTrackerImpl). */
+function sessionSets(buckets: Array<{ expiryMs: number; sessionIds: bigint[] }>): string {
   const sessionCount = buckets.reduce((sum, bucket) => sum + bucket.sessionIds.length, 0);
-  let out = `SessionTracker dump:\nSession Sets (${buckets.length})/(${sessionCount}):\n`;
+  let out = `Session Sets (${buckets.length})/(${sessionCount}):\n`;
   for (const bucket of buckets) {
     out += `${bucket.sessionIds.length} expire at ${javaDate(bucket.expiryMs)}:\n`;
     for (const sessionId of bucket.sessionIds) out += `\t${hexId(sessionId)}\n`;
   }
+  return out;
+}
+
+/**
+ * dump's session part as Apache's trackers print it: standalone and leader the expiry sets; a
+ * learner (which does not expire global sessions) lists them with their timeouts; with local
+ * sessions, "Local " sets come first and a leader's global sets say "Global ".
+ */
+function sessionTrackerDump(source: FourLetterWordSource): string {
+  const learner = source.mode === 'follower' || source.mode === 'observer';
+  const local = source.config.localSessionsEnabled && (learner || source.mode === 'leader');
+  let out = 'SessionTracker dump:\n';
+  if (local) out += `Local ${sessionSets(source.localSessionExpiryBuckets?.() ?? [])}`;
+  if (!learner || source.sessionTimeouts === undefined) {
+    return out + (local ? 'Global ' : '') + sessionSets(source.sessionExpiryBuckets());
+  }
+  const sessions = source.sessionTimeouts().sort((a, b) => {
+    const [x, y] = [BigInt.asIntN(64, a.sessionId), BigInt.asIntN(64, b.sessionId)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  out += `Global Sessions(${sessions.length}):\n`;
+  for (const { sessionId, timeoutMs } of sessions) out += `${hexId(sessionId)}\t${timeoutMs}ms\n`;
+  return out;
+}
+
+function dump(source: FourLetterWordSource): string {
+  let out = sessionTrackerDump(source);
   const ephemerals = source.ephemeralsBySession();
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${ephemerals.size}):\n`;
   for (const [sessionId, paths] of ephemerals) {

@@ -35,6 +35,8 @@ export class ServerStats {
   packetsSent = 0;
   authFailed = 0;
   connectionsRejected = 0;
+  /** Sessions this server expired (Apache's stale_sessions_expired; the leader's in an ensemble). */
+  sessionsExpired = 0;
   readonly startedAtMs = Date.now();
   /** Told of every answered request (the Prometheus latency summaries listen here). */
   onRequestLatency: ((latencyMs: number, opcode: number) => void) | undefined;

@@ -351,6 +351,20 @@ export class LeaderRole {
     }
   }
 
+  /**
+   * Every learner that said hello, and whether the broadcast stream goes to it (Apache's forwarding
+   * followers and observing learners: from the start of its sync), for the metrics.
+   */
+  learnerViews(): Array<{ id: number; observer: boolean; forwarding: boolean }> {
+    const views = [...this.links.values()];
+    return views.map((l) => ({ id: l.id, observer: l.observer, forwarding: isForwarding(l) }));
+  }
+
+  /** Distinct zxids that learners' syncs wait to see committed (Apache's pendingSyncs.size()). */
+  get pendingSyncCount(): number {
+    return new Set(this.pendingSyncReplies.map((reply) => reply.zxid)).size;
+  }
+
   /** Learners currently synced or serving, for status reports. */
   syncedLearners(): number[] {
     const synced = [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced');

@@ -27,6 +27,10 @@ export interface PeerStatus {
   readonly durableZxid: bigint;
   readonly committedZxid: bigint;
   readonly appliedZxid: bigint;
+  /** Leader only: its learners (hello received), forwarding once their sync started (metrics). */
+  readonly learners?: ReadonlyArray<{ id: number; observer: boolean; forwarding: boolean }>;
+  /** Leader only: distinct zxids learners' syncs wait for (Apache's pending_syncs). */
+  readonly pendingSyncs?: number;
 }
 
 export class QuorumPeer implements PeerContext {
@@ -85,6 +89,9 @@ export class QuorumPeer implements PeerContext {
       durableZxid: h.durableZxid,
       committedZxid: h.committedZxid,
       appliedZxid: h.appliedZxid,
+      ...(this.role instanceof LeaderRole
+        ? { learners: this.role.learnerViews(), pendingSyncs: this.role.pendingSyncCount }
+        : {}),
     };
   }
 

@@ -54,6 +54,7 @@ const APACHE_MONITOR_KEYS = new Set([
   'connection_drop_probability', 'watch_count', 'auth_failed_count', 'min_latency',
   'max_file_descriptor_count', 'approximate_data_size', 'open_file_descriptor_count', 'local_sessions',
   'uptime', 'max_latency', 'connection_rejected', 'proposal_count', 'commit_count',
+  'digest_mismatches_count', 'stale_sessions_expired',
 ]);
 
 async function command(server: RunningServer, name: string): Promise<{ json: any; text: string }> {

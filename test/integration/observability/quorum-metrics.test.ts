@@ -92,6 +92,9 @@ describe('quorum metrics and logs of an ensemble member', function () {
     assert.ok(sample(onLeader, 'election_time_count') >= 1, 'no election timed on the leader');
     // createSession, the creates, closeSession: all proposed by the leader.
     assert.ok(sample(onLeader, 'proposal_count') >= writes + 1);
+    assert.ok(sample(onLeader, 'commit_count') >= writes + 1, 'commits counted as the proposals');
+    assert.ok(sample(onLeader, 'leader_unavailable_time_count') >= 1);
+    assert.ok(sample(onLeader, 'leader_uptime') >= 0);
     const syncs = ['diff_count', 'snap_count', 'trunc_count'].map((n) => sample(onLeader, n));
     assert.equal(syncs.reduce((a, b) => a + b, 0), 3, 'one sync per learner');
 
@@ -101,6 +104,10 @@ describe('quorum metrics and logs of an ensemble member', function () {
     assert.ok(sample(onFollower, 'election_time_count') >= 1);
     assert.ok(sample(onFollower, 'learner_proposal_received_count') >= writes);
     assert.ok(sample(onFollower, 'learner_commit_received_count') >= writes);
+    assert.equal(sample(onFollower, 'commit_count'), 0);
+    assert.ok(sample(onFollower, 'follower_sync_time_count') >= 1, 'the follower\'s sync timed');
+    assert.ok(sample(onFollower, 'unavailable_time_count') >= 1);
+    assert.equal(sample(onFollower, 'leader_unavailable_time_count'), 0);
 
     // mntr: the leader's learner gauges as Apache's (zk_learners ...), quorum_size everywhere.
     const leaderMntr = await mntr(leader);
@@ -109,6 +116,7 @@ describe('quorum metrics and logs of an ensemble member', function () {
     assert.equal(leaderMntr.get('synced_observers'), '1');
     assert.equal(leaderMntr.get('pending_syncs'), '0');
     assert.equal(leaderMntr.get('quorum_size'), '3');
+    assert.ok(leaderMntr.has('leader_uptime'));
     const followerMntr = await mntr(follower);
     assert.equal(followerMntr.get('quorum_size'), '3');
     assert.equal(followerMntr.has('learners'), false);
