@@ -368,10 +368,13 @@ export class ClientConnection implements Watcher {
     this.state = 'connecting';
     const refused = (reason: string) => this.destroy(`session refused: ${reason}`);
     if (request.sessionId === 0n) {
+      const requestedMs = Date.now();
       const created = (session: { sessionId: bigint; timeoutMs: number }) => {
         this.host.sessionsChanged();
         const passwd = ServerCore.sessionPassword(session.sessionId);
         this.established(session.sessionId, session.timeoutMs, passwd, 'new');
+        // As Apache's `cons`: the createSession is the new connection's last op (SESS, cxid 0).
+        if (this.isOpen) this.recordLatency({ opcode: OpCode.createSession, xid: 0, receivedMs: requestedMs });
       };
       gateway.createSession(request.timeOut, created, refused);
       return;
@@ -642,7 +645,7 @@ export class ClientConnection implements Watcher {
     return responseRecordOf(opcode);
   }
 
-  private recordLatency(slot: Slot): void {
+  private recordLatency(slot: Pick<Slot, 'opcode' | 'xid' | 'receivedMs'>): void {
     const now = Date.now();
     const latency = now - slot.receivedMs;
     this.host.stats.latency.record(latency);

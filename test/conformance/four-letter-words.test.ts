@@ -77,6 +77,16 @@ describeBothServers('four-letter words', {}, (target) => {
     assert.ok(cons.includes(`sid=0x${client.sessionId.toString(16)},`));
   });
 
+  it('cons shows a session that only connected with its createSession as the last op', async () => {
+    await using client = await target().connect();
+    const cons = await target().fourLetterWord('cons');
+    const line = cons.split('\n').find((l) => l.includes(`sid=0x${client.sessionId.toString(16)},`));
+    assert.ok(line, cons);
+    assert.match(line, /,lop=SESS,/);
+    assert.match(line, /,lcxid=0x0,lzxid=0x[0-9a-f]+,/);
+    assert.doesNotMatch(line, /lzxid=0xffffffffffffffff/);
+  });
+
   it('conf, envi, dirs', async () => {
     const conf = await target().fourLetterWord('conf');
     const keys = ['clientPort', 'secureClientPort', 'dataDir', 'dataLogDir', 'tickTime', 'maxClientCnxns',
