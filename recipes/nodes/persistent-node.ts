@@ -11,19 +11,23 @@
 // of our earlier sessions is deleted at its version and replaced (the NodeExists trap), and a node
 // owned by another live session is waited out (watched until it goes), never stolen. Long pauses:
 // the same as a session loss once the server expired us. Only one create/check runs at a time.
-// Sequential modes are not supported: the node's name must be fixed to be kept.
+// Sequential modes are not supported: the node's name must be fixed to be kept. Start timeouts and the
+// retry pause after a failed pass run on `options.clock` (real time by default; a test kit passes its
+// virtual clock).
 import {
   ErrorCode,
   FrameworkClosedError,
   InvalidArgumentError,
   pathProblem,
+  realClock,
   type Data,
   type Framework,
+  type FrameworkClock,
   type WatchedEvent,
   type WatcherRemovingFramework,
 } from '../../src/index.js';
 import { decideRegistration, type ExistingNode } from '../discovery/registration.js';
-import { hasErrorCode, SerialTasks, trigger, waitFor } from '../cache/events.js';
+import { deadlineOf, hasErrorCode, SerialTasks, trigger, waitFor } from '../cache/events.js';
 
 export type PersistentNodeMode = 'EPHEMERAL' | 'PERSISTENT' | 'CONTAINER' | 'PERSISTENT_WITH_TTL';
 
@@ -37,6 +41,8 @@ export interface PersistentNodeOptions {
   deleteOnClose?: boolean;
   /** Where failures of background re-creation go; a warning by default. */
   onError?: (error: unknown) => void;
+  /** Where timeouts and retry pauses read the time and arm their timers. Default: real time. */
+  clock?: FrameworkClock;
 }
 
 /** Sessions remembered to recognise our own leftover nodes. */
@@ -59,7 +65,8 @@ export class PersistentNode implements AsyncDisposable {
   #watchArmed = false;
   #stopStates: (() => void) | undefined;
   #everCreated = false;
-  #retryTimer: NodeJS.Timeout | undefined;
+  #retryTimer: unknown;
+  readonly #clock: FrameworkClock;
 
   constructor(
     zk: Framework,
@@ -78,6 +85,7 @@ export class PersistentNode implements AsyncDisposable {
     this.#zk = zk.withWatcherRemoval();
     this.#mode = mode;
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
     this.#data = toBuffer(options.data);
     this.#tasks = new SerialTasks((error) => this.#reportError(error));
   }
@@ -107,7 +115,7 @@ export class PersistentNode implements AsyncDisposable {
 
   /** Resolves once the node has been created (or adopted) at least once. */
   waitForCreated(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
+    const deadline = deadlineOf(options.timeoutMs, this.#clock);
     const what = `creating ${this.path}`;
     return waitFor(this.#created.promise, { signal: options.signal, deadline, what });
   }
@@ -132,7 +140,7 @@ export class PersistentNode implements AsyncDisposable {
 
   async #close(): Promise<void> {
     this.#stopStates?.();
-    clearTimeout(this.#retryTimer);
+    this.#clearRetryTimer();
     this.#closing.abort(new InvalidArgumentError('the persistent node closed'));
     await this.#tasks.drained();
     await this.#zk.removeWatches().catch(() => undefined);
@@ -262,8 +270,16 @@ export class PersistentNode implements AsyncDisposable {
     report(error);
     if (error instanceof FrameworkClosedError) return;
     // A failed pass (retries exhausted) is tried again on the next reconnect; until then try later.
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#scheduleEnsure(), ENSURE_RETRY_DELAY_MS);
+    this.#clearRetryTimer();
+    this.#retryTimer = this.#clock.setTimer(() => {
+      this.#retryTimer = undefined;
+      this.#scheduleEnsure();
+    }, ENSURE_RETRY_DELAY_MS);
+  }
+
+  #clearRetryTimer(): void {
+    if (this.#retryTimer !== undefined) this.#clock.clearTimer(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 }
 
