@@ -10,7 +10,8 @@
 // loss (LOST, then RECONNECTED on a new session): the node is made again; a node still left by one
 // of our earlier sessions is deleted at its version and replaced (the NodeExists trap), and a node
 // owned by another live session is waited out (watched until it goes), never stolen. Long pauses:
-// the same as a session loss once the server expired us. Only one create/check runs at a time.
+// the same as a session loss once the server expired us. Only one create/check runs at a time; one
+// still running when the session is lost is dropped, so the node is back as soon as the new session is.
 // Sequential modes are not supported: the node's name must be fixed to be kept. Start timeouts and the
 // retry pause after a failed pass run on `options.clock` (real time by default; a test kit passes its
 // virtual clock).
@@ -66,6 +67,8 @@ export class PersistentNode implements AsyncDisposable {
   #stopStates: (() => void) | undefined;
   #everCreated = false;
   #retryTimer: unknown;
+  /** The pass running now, aborted when its session is lost. */
+  #pass: AbortController | undefined;
   readonly #clock: FrameworkClock;
 
   constructor(
@@ -106,7 +109,12 @@ export class PersistentNode implements AsyncDisposable {
     if (this.#closed !== undefined) throw new InvalidArgumentError('the persistent node is closed');
     this.#started = true;
     this.#stopStates = this.#zk.onConnectionStateChange(({ state }) => {
-      if (state === 'LOST') this.#watchArmed = false;
+      if (state === 'LOST') {
+        this.#watchArmed = false;
+        // A pass still running on the lost session (say, woken by our node's deletion at the expiry)
+        // would sit out its retry backoff; the pass queued at RECONNECTED makes the node at once.
+        this.#pass?.abort(new SessionPassAbandoned());
+      }
       if (state === 'RECONNECTED') this.#scheduleEnsure();
     });
     this.#scheduleEnsure();
@@ -165,8 +173,21 @@ export class PersistentNode implements AsyncDisposable {
     return this.#tasks.run(async () => {
       this.#ensureQueued = false;
       if (this.#closing.signal.aborted) return;
-      await this.#ensure(this.#closing.signal);
+      await this.#runPass((signal) => this.#ensure(signal));
     });
+  }
+
+  /** Runs one pass, abandoned (not reported) when the session is lost under it. */
+  async #runPass(pass: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    this.#pass = controller;
+    try {
+      await pass(AbortSignal.any([this.#closing.signal, controller.signal]));
+    } catch (error) {
+      if (!controller.signal.aborted || this.#closing.signal.aborted) throw error;
+    } finally {
+      if (this.#pass === controller) this.#pass = undefined;
+    }
   }
 
   #rememberSession(): bigint {
@@ -258,7 +279,9 @@ export class PersistentNode implements AsyncDisposable {
     }
     void this.#tasks.run(async () => {
       if (this.#closing.signal.aborted) return;
-      if (!(await this.#armWatch(this.#closing.signal))) await this.#ensure(this.#closing.signal);
+      await this.#runPass(async (signal) => {
+        if (!(await this.#armWatch(signal))) await this.#ensure(signal);
+      });
     });
   }
 
@@ -280,6 +303,14 @@ export class PersistentNode implements AsyncDisposable {
   #clearRetryTimer(): void {
     if (this.#retryTimer !== undefined) this.#clock.clearTimer(this.#retryTimer);
     this.#retryTimer = undefined;
+  }
+}
+
+/** Why a pass stopped: its session was lost and a new pass runs on the next one. */
+class SessionPassAbandoned extends Error {
+  constructor() {
+    super('the session was lost during this pass; the next session makes the node');
+    this.name = 'SessionPassAbandoned';
   }
 }
 
