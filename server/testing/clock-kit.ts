@@ -216,7 +216,7 @@ export interface RealClockKitOptions {
 }
 
 /** How early a real timer may appear by a clock read at a different instant (ms rounding). */
-const REAL_EARLY_MS_MAX = 5;
+const REAL_EARLY_MS_MAX = 20;
 /** Polling step of `until` on real time. */
 const REAL_POLL_MS = 5;
 
