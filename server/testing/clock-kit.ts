@@ -131,6 +131,12 @@ export abstract class ClockKit {
    */
   abstract assertElapsed(actualMs: number, expectedMs: number, what: string): void;
 
+  /**
+   * For what is known only within a range (another clock's tick bucket): `actualMs` is in
+   * [lowMs, highMs], on real time widened as assertElapsed widens an exact time.
+   */
+  abstract assertElapsedWithin(actualMs: number, lowMs: number, highMs: number, what: string): void;
+
   /** Closes everything the spec owned, then the kit's server. */
   async close(): Promise<void> {
     for (const thing of this.#owned.splice(0).reverse()) {
@@ -191,6 +197,13 @@ export class VirtualClockKit extends ClockKit {
 
   assertElapsed(actualMs: number, expectedMs: number, what: string): void {
     assert.equal(actualMs, expectedMs, `${what}: at +${actualMs} ms, expected exactly +${expectedMs} ms`);
+  }
+
+  assertElapsedWithin(actualMs: number, lowMs: number, highMs: number, what: string): void {
+    assert.ok(
+      actualMs >= lowMs && actualMs <= highMs,
+      `${what}: at +${actualMs} ms, expected +${lowMs}..${highMs} ms`,
+    );
   }
 
   protected async whileTimePasses<T>(promise: Promise<T>): Promise<T> {
@@ -263,11 +276,16 @@ export class RealClockKit extends ClockKit {
   }
 
   assertElapsed(actualMs: number, expectedMs: number, what: string): void {
-    const low = expectedMs - REAL_EARLY_MS_MAX;
-    const high = expectedMs + this.#lateMsMax;
+    this.assertElapsedWithin(actualMs, expectedMs, expectedMs, what);
+  }
+
+  assertElapsedWithin(actualMs: number, lowMs: number, highMs: number, what: string): void {
+    const low = lowMs - REAL_EARLY_MS_MAX;
+    const high = highMs + this.#lateMsMax;
+    const expected = lowMs === highMs ? `+${lowMs} ms` : `+${lowMs}..${highMs} ms`;
     assert.ok(
       actualMs >= low && actualMs <= high,
-      `${what}: at +${Math.round(actualMs)} ms, expected +${expectedMs} ms (real time: ${low}..${high})`,
+      `${what}: at +${Math.round(actualMs)} ms, expected ${expected} (real time: ${low}..${high})`,
     );
   }
 

@@ -1,13 +1,14 @@
 // Queue takes, persistent nodes and group members on both kinds of time (test/support/clock-kits.ts):
 // a take times out at its deadline and a delayed item comes out when it is due; after a session
 // expiry a PersistentNode and a GroupMember are back at the instant their framework reconnects on
-// its new session. Virtual time: exact; real time against Apache: the same spec as bounds.
+// its new session, and a partitioned owner's node goes at the server's expiry and is back at the heal.
+// Virtual time: exact; real time against Apache: the same spec as bounds.
 import assert from 'node:assert/strict';
 import { it } from 'mocha';
 import { TimeoutError, type Framework } from '../../../../src/index.js';
 import { DistributedQueue, GroupMember, PersistentNode } from '../../../../recipes/index.js';
 import type { ClockKit } from '../../../../server/testing/index.js';
-import { describeOnClocks } from '../../../support/clock-kits.js';
+import { describeOnClocks, KIT_TICK_MS } from '../../../support/clock-kits.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 
@@ -101,6 +102,36 @@ describeOnClocks('queues, persistent nodes and group members on the clock', (kit
     k.assertElapsed(seen[1]!.atMs - reconnected.atMs, 0, 'made again as the new session came');
     const { stat } = await observer.getData('/nodes/kept');
     assert.notEqual(stat.ephemeralOwner, oldSession);
+    assert.equal(stat.ephemeralOwner, owner.sessionId, 'owned by the new session');
+  });
+
+  it('a partitioned owner: its node goes at the server\'s expiry, and is back at the heal', async () => {
+    const k = kit();
+    const owner = await k.connect({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const observer = await k.connect({ sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const node = k.own(new PersistentNode(owner, '/nodes/cut', { data: 'x', clock: k.clock }));
+    await node.start({ timeoutMs: 2000 });
+    const seen = await watchNode(k, observer, '/nodes/cut');
+    const lastPacketMs = k.clock.nowMs();
+    k.partition(owner);
+    await k.until(() => seen.length >= 1, { limitMs: 10_000 });
+    assert.equal(seen[0]!.type, 'nodeDeleted');
+    // The server expires a session in the first tick bucket after its last packet + timeout: on
+    // virtual time we know the buckets; Apache's are on its own clock, so there it is within a tick.
+    const goneAfterMs = seen[0]!.atMs - lastPacketMs;
+    const expiry = [SESSION_TIMEOUT_MS, SESSION_TIMEOUT_MS + KIT_TICK_MS] as const;
+    k.assertElapsedWithin(goneAfterMs, ...expiry, 'deleted by the server\'s expiry');
+    if (k.exactTime) {
+      const expiryMs = (Math.floor((lastPacketMs + SESSION_TIMEOUT_MS) / KIT_TICK_MS) + 1) * KIT_TICK_MS;
+      assert.equal(seen[0]!.atMs, expiryMs, 'deleted at the expiry instant');
+    }
+    await k.advance(500);
+    const healedMs = k.clock.nowMs();
+    k.heal(owner);
+    await k.until(() => seen.length >= 2, { limitMs: 10_000 });
+    assert.equal(seen[1]!.type, 'nodeCreated');
+    k.assertElapsed(seen[1]!.atMs - healedMs, 0, 'made again as the partition healed');
+    const { stat } = await observer.getData('/nodes/cut');
     assert.equal(stat.ephemeralOwner, owner.sessionId, 'owned by the new session');
   });
 
