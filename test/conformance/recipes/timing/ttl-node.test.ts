@@ -12,7 +12,8 @@ describeOnClocks(
       const k = kit();
       const owner = await k.connect({ sessionTimeoutMs: 3000 });
       const observer = await k.connect({ sessionTimeoutMs: 3000 });
-      const node = k.own(new PersistentTtlNode(owner, '/ttl/job', { ttlMs: 1000, data: 'me', clock: k.clock }));
+      const options = { ttlMs: 1000, data: 'me', clock: k.clock };
+      const node = k.own(new PersistentTtlNode(owner, '/ttl/job', options));
       await node.start({ timeoutMs: 2000 });
       const startedMs = k.clock.nowMs();
       const touches: number[] = [];
