@@ -11,8 +11,21 @@
 // SUSPENDED: a waiter keeps waiting (its watch survives a reconnect on the same session); session
 // loss: the watch is gone, so it reads again on the new session. Abort / timeout: the waiter's watch
 // is removed and it rejects with the signal's reason / TimeoutError. Nothing of a waiter is left.
-import { ErrorCode, InvalidArgumentError, pathProblem, type Framework } from '../../src/index.js';
+// Timeouts run on `options.clock` (real time by default; a test kit passes its virtual clock).
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  pathProblem,
+  realClock,
+  type Framework,
+  type FrameworkClock,
+} from '../../src/index.js';
 import { deadlineOf, hasErrorCode, waitFor } from '../cache/events.js';
+
+export interface BarrierOptions {
+  /** Where wait timeouts read the time and arm their timers. Default: real time. */
+  clock?: FrameworkClock;
+}
 
 export interface BarrierWaitOptions {
   signal?: AbortSignal;
@@ -21,10 +34,14 @@ export interface BarrierWaitOptions {
 }
 
 export class Barrier {
+  readonly #clock: FrameworkClock;
+
   constructor(
     private readonly zk: Framework,
     readonly path: string,
+    options: BarrierOptions = {},
   ) {
+    this.#clock = options.clock ?? realClock;
     const problem = pathProblem(path);
     if (problem !== undefined) throw new InvalidArgumentError(`bad barrier path ${path}: ${problem}`);
   }
@@ -50,7 +67,7 @@ export class Barrier {
 
   /** Resolves once the barrier is down. */
   async wait(options: BarrierWaitOptions = {}): Promise<void> {
-    const deadline = deadlineOf(options.timeoutMs);
+    const deadline = deadlineOf(options.timeoutMs, this.#clock);
     await using scope = this.zk.withWatcherRemoval();
     for (;;) {
       options.signal?.throwIfAborted();

@@ -14,22 +14,34 @@
 // had not passed yet, `leave` continues without it. Abort / timeout in `enter`: our member node is
 // deleted and the watch removed, so a failed member leaves nothing behind; in `leave`: our node is
 // deleted if it still exists. The last member out deletes `ready`; the barrier's parent is a container.
+// Timeouts run on `options.clock` (real time by default; a test kit passes its virtual clock).
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, InvalidArgumentError, joinPath, pathProblem, type Framework } from '../../src/index.js';
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  joinPath,
+  pathProblem,
+  realClock,
+  type Framework,
+  type FrameworkClock,
+} from '../../src/index.js';
 import { deadlineOf, hasErrorCode, waitFor } from '../cache/events.js';
-import type { BarrierWaitOptions } from './barrier.js';
+import type { BarrierOptions, BarrierWaitOptions } from './barrier.js';
 import { decideEnter, decideLeave, READY_NODE } from './double-barrier.js';
 
 export class DoubleBarrier {
   readonly #ourNode = randomUUID();
   #entered = false;
   #sessionAtEnter = 0n;
+  readonly #clock: FrameworkClock;
 
   constructor(
     private readonly zk: Framework,
     readonly path: string,
     readonly memberQty: number,
+    options: BarrierOptions = {},
   ) {
+    this.#clock = options.clock ?? realClock;
     const problem = pathProblem(path);
     if (problem !== undefined) throw new InvalidArgumentError(`bad barrier path ${path}: ${problem}`);
     if (!Number.isSafeInteger(memberQty) || memberQty < 1) {
@@ -46,7 +58,7 @@ export class DoubleBarrier {
   async enter(options: BarrierWaitOptions = {}): Promise<void> {
     if (this.#entered) throw new InvalidArgumentError('this member has already entered');
     options.signal?.throwIfAborted();
-    const deadline = deadlineOf(options.timeoutMs);
+    const deadline = deadlineOf(options.timeoutMs, this.#clock);
     const ourPath = joinPath(this.path, this.#ourNode);
     const readyPath = joinPath(this.path, READY_NODE);
     try {
@@ -75,7 +87,7 @@ export class DoubleBarrier {
   /** Resolves once every member has left; the last one out removes `ready`. */
   async leave(options: BarrierWaitOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    const deadline = deadlineOf(options.timeoutMs);
+    const deadline = deadlineOf(options.timeoutMs, this.#clock);
     const ourPath = joinPath(this.path, this.#ourNode);
     let ourNodeExists = this.#entered && this.zk.sessionId === this.#sessionAtEnter;
     try {

@@ -1,7 +1,8 @@
 // Shared plumbing of the recipe shells: an event stream with listeners and bounded async iterators,
 // a serial task queue (watch events and reads processed strictly in order), and waiting for a watch,
-// a signal or a deadline, whichever comes first. No I/O of its own.
-import { KeeperError, TimeoutError } from '../../src/index.js';
+// a signal or a deadline, whichever comes first. No I/O of its own; time and timers come from a
+// clock (real by default), so a test kit can run every recipe wait on virtual time.
+import { KeeperError, realClock, TimeoutError, type FrameworkClock } from '../../src/index.js';
 
 /** Events an iterator buffers for a slow reader before it fails with an overflow error. */
 export const EVENTS_QUEUED_MAX_DEFAULT = 10_000;
@@ -147,11 +148,20 @@ export class SerialTasks {
   }
 }
 
-/** An absolute deadline (performance clock) for `timeoutMs`, or undefined for none. */
-export function deadlineOf(timeoutMs: number | undefined): number | undefined {
+/** A point in time on a clock: waits against it time out when that clock reaches `atMs`. */
+export interface Deadline {
+  readonly atMs: number;
+  readonly clock: FrameworkClock;
+}
+
+/** The deadline `timeoutMs` from now on `clock`, or undefined for none. */
+export function deadlineOf(
+  timeoutMs: number | undefined,
+  clock: FrameworkClock = realClock,
+): Deadline | undefined {
   if (timeoutMs === undefined) return undefined;
   if (!(timeoutMs >= 0)) throw new TypeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
-  return performance.now() + timeoutMs;
+  return { atMs: clock.nowMs() + timeoutMs, clock };
 }
 
 function timedOut(what: string): TimeoutError {
@@ -164,17 +174,17 @@ function timedOut(what: string): TimeoutError {
  */
 export function waitFor(
   wake: Promise<unknown>,
-  options: { signal?: AbortSignal | undefined; deadline?: number | undefined; what: string },
+  options: { signal?: AbortSignal | undefined; deadline?: Deadline | undefined; what: string },
 ): Promise<void> {
   const { signal, deadline, what } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  if (deadline !== undefined && performance.now() >= deadline) {
+  if (deadline !== undefined && deadline.clock.nowMs() >= deadline.atMs) {
     return Promise.reject(timedOut(what));
   }
   return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     const done = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) deadline!.clock.clearTimer(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => {
@@ -183,10 +193,11 @@ export function waitFor(
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     if (deadline !== undefined) {
-      timer = setTimeout(() => {
+      const { clock, atMs } = deadline;
+      timer = clock.setTimer(() => {
         done();
         reject(timedOut(what));
-      }, Math.max(0, deadline - performance.now()));
+      }, Math.max(0, atMs - clock.nowMs()));
     }
     wake.then(
       () => {
@@ -202,15 +213,15 @@ export function waitFor(
   });
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason; the timer never outlives either. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms` on `clock`, or rejects with the signal's reason; the timer never outlives either. */
+export function sleep(ms: number, signal?: AbortSignal, clock: FrameworkClock = realClock): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimer(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);

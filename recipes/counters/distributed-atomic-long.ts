@@ -15,8 +15,15 @@
 // calls wait for the connection within the framework's retry policy, then fail with its error. A
 // write whose reply was lost is resolved by the framework (read back) before being repeated, so a
 // reconnect does not add twice. Session loss and pauses: no session state is involved (the node is
-// persistent); only the promoted lock is session-bound and is released by the server if we die.
-import { ErrorCode, InvalidArgumentError, pathProblem, type Framework } from '../../src/index.js';
+// persistent); only the promoted lock is session-bound and is released by the server if we die. A
+// promoted lock made from a PromotedToLock waits on `options.clock` (real time by default).
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  pathProblem,
+  type Framework,
+  type FrameworkClock,
+} from '../../src/index.js';
 import { hasErrorCode } from '../cache/events.js';
 import { LockTimeoutError } from '../locks/lock-core.js';
 import type { Lease } from '../locks/lease.js';
@@ -45,6 +52,8 @@ export interface AtomicLongOptions {
   promotedLock?: PromotedToLock | Mutex;
   /** How long to wait for a promoted lock given as a Mutex. Default 30 000. */
   lockTimeoutMs?: number;
+  /** Where the lock made from a PromotedToLock times its wait. Default: real time. */
+  clock?: FrameworkClock;
 }
 
 const LOCK_TIMEOUT_MS_DEFAULT = 30_000;
@@ -196,7 +205,8 @@ function promotion(zk: Framework, options: AtomicLongOptions, attemptsMax: numbe
       `promotedLock.attemptsMax must be a positive integer, got ${lockAttemptsMax}`,
     );
   }
-  return { mutex: new Mutex(zk, given.lockPath), timeoutMs, attemptsMax: lockAttemptsMax };
+  const mutex = new Mutex(zk, given.lockPath, { clock: options.clock });
+  return { mutex, timeoutMs, attemptsMax: lockAttemptsMax };
 }
 
 function bigintArg(value: bigint, name: string): bigint {

@@ -23,6 +23,7 @@ import {
   InvalidArgumentError,
   observeRegistration,
   type Framework,
+  type FrameworkClock,
 } from '../../src/index.js';
 import { hasErrorCode } from '../cache/events.js';
 import { PersistentNode } from '../nodes/persistent-node.js';
@@ -54,6 +55,8 @@ export interface ServiceDiscoveryOptions {
   onBrokenInstance?: (broken: { name: string; id: string; problem: string }) => void;
   /** Failures of background re-registration; a warning by default. */
   onError?: (error: unknown) => void;
+  /** Where registration timeouts and retry pauses read the time. Default: real time. */
+  clock?: FrameworkClock;
 }
 
 /** What `register` takes: a name and whatever else differs from the defaults. */
@@ -161,6 +164,7 @@ export class ServiceDiscovery<P = unknown> implements AsyncDisposable {
       data: this.#encode(instance),
       deleteOnClose: instance.serviceType !== 'PERMANENT',
       onError: this.#onError,
+      clock: this.#options.clock,
     });
     this.#registered.set(instance.id, { instance, node });
     try {

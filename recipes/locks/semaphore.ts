@@ -20,6 +20,7 @@ import {
   KeeperError,
   baseName,
   joinPath,
+  observeLockWait,
   realClock,
   type Framework,
   type FrameworkClock,
@@ -122,7 +123,26 @@ export class Semaphore {
     return deadlineMs === undefined ? undefined : Math.max(1, deadlineMs);
   }
 
+  /**
+   * The whole lease wait (internal mutex, then the lease count), reported to the observers as a wait
+   * on the leases directory of kind 'lease', as a lease's hold is: the node is the first lease's.
+   */
   async #acquire(
+    qty: number,
+    signal: AbortSignal | undefined,
+    deadlineMs: number | undefined,
+    onQueued?: (nodePath: string) => void,
+  ): Promise<Lease[] | undefined> {
+    let leases: Lease[] | undefined;
+    await observeLockWait(this.paths.leasesPath, NodeMarker.lease, signal, async () => {
+      leases = await this.#acquireUnobserved(qty, signal, deadlineMs, onQueued);
+      const first = leases?.[0];
+      return first === undefined ? undefined : { path: first.nodePath, czxid: first.fencingToken };
+    });
+    return leases;
+  }
+
+  async #acquireUnobserved(
     qty: number,
     signal: AbortSignal | undefined,
     deadlineMs: number | undefined,

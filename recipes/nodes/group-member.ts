@@ -9,11 +9,17 @@
 // reconnects, re-created after a session loss or deletion, never taken from another live session with
 // the same id (waited out). The membership view is a TreeCache of depth 1: possibly stale while
 // SUSPENDED, caught up after RECONNECTED with events for what changed. We always count ourselves in
-// (Curator's rule), even before our node shows up in the cache.
-import { joinPath, type Data, type Framework } from '../../src/index.js';
+// (Curator's rule), even before our node shows up in the cache. The start timeout and the node's retry
+// pauses run on `options.clock` (real time by default; a test kit passes its virtual clock).
+import { joinPath, type Data, type Framework, type FrameworkClock } from '../../src/index.js';
 import { TreeCache, type TreeCacheEvent } from '../cache/tree-cache.js';
 import { currentMembers, groupMemberPath } from './formats.js';
 import { PersistentNode } from './persistent-node.js';
+
+export interface GroupMemberOptions {
+  /** Where timeouts and retry pauses read the time and arm their timers. Default: real time. */
+  clock?: FrameworkClock;
+}
 
 export class GroupMember implements AsyncDisposable {
   readonly #node: PersistentNode;
@@ -26,10 +32,12 @@ export class GroupMember implements AsyncDisposable {
     readonly groupPath: string,
     readonly memberId: string,
     payload: Data | null = null,
+    options: GroupMemberOptions = {},
   ) {
     this.#payload = toBuffer(payload);
     const path = groupMemberPath(groupPath, memberId);
-    this.#node = new PersistentNode(zk, path, { mode: 'EPHEMERAL', data: payload });
+    const nodeOptions = { mode: 'EPHEMERAL', data: payload, clock: options.clock } as const;
+    this.#node = new PersistentNode(zk, path, nodeOptions);
     this.#cache = new TreeCache(zk, groupPath, { maxDepth: 1 });
   }
 
@@ -75,11 +83,12 @@ export async function joinGroup(
   groupPath: string,
   memberId: string,
   payload: Data | null = null,
-  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  options: GroupMemberOptions & { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<GroupMember> {
-  const member = new GroupMember(zk, groupPath, memberId, payload);
+  const { signal, timeoutMs, ...memberOptions } = options;
+  const member = new GroupMember(zk, groupPath, memberId, payload, memberOptions);
   try {
-    await member.start(options);
+    await member.start({ signal, timeoutMs });
     return member;
   } catch (error) {
     await member.close();

@@ -10,20 +10,25 @@
 // loss (LOST, then RECONNECTED on a new session): the node is made again; a node still left by one
 // of our earlier sessions is deleted at its version and replaced (the NodeExists trap), and a node
 // owned by another live session is waited out (watched until it goes), never stolen. Long pauses:
-// the same as a session loss once the server expired us. Only one create/check runs at a time.
-// Sequential modes are not supported: the node's name must be fixed to be kept.
+// the same as a session loss once the server expired us. Only one create/check runs at a time; one
+// still running when the session is lost is dropped, so the node is back as soon as the new session is.
+// Sequential modes are not supported: the node's name must be fixed to be kept. Start timeouts and the
+// retry pause after a failed pass run on `options.clock` (real time by default; a test kit passes its
+// virtual clock).
 import {
   ErrorCode,
   FrameworkClosedError,
   InvalidArgumentError,
   pathProblem,
+  realClock,
   type Data,
   type Framework,
+  type FrameworkClock,
   type WatchedEvent,
   type WatcherRemovingFramework,
 } from '../../src/index.js';
 import { decideRegistration, type ExistingNode } from '../discovery/registration.js';
-import { hasErrorCode, SerialTasks, trigger, waitFor } from '../cache/events.js';
+import { deadlineOf, hasErrorCode, SerialTasks, trigger, waitFor } from '../cache/events.js';
 
 export type PersistentNodeMode = 'EPHEMERAL' | 'PERSISTENT' | 'CONTAINER' | 'PERSISTENT_WITH_TTL';
 
@@ -37,6 +42,8 @@ export interface PersistentNodeOptions {
   deleteOnClose?: boolean;
   /** Where failures of background re-creation go; a warning by default. */
   onError?: (error: unknown) => void;
+  /** Where timeouts and retry pauses read the time and arm their timers. Default: real time. */
+  clock?: FrameworkClock;
 }
 
 /** Sessions remembered to recognise our own leftover nodes. */
@@ -59,7 +66,10 @@ export class PersistentNode implements AsyncDisposable {
   #watchArmed = false;
   #stopStates: (() => void) | undefined;
   #everCreated = false;
-  #retryTimer: NodeJS.Timeout | undefined;
+  #retryTimer: unknown;
+  /** The pass running now, aborted when its session is lost. */
+  #pass: AbortController | undefined;
+  readonly #clock: FrameworkClock;
 
   constructor(
     zk: Framework,
@@ -78,6 +88,7 @@ export class PersistentNode implements AsyncDisposable {
     this.#zk = zk.withWatcherRemoval();
     this.#mode = mode;
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
     this.#data = toBuffer(options.data);
     this.#tasks = new SerialTasks((error) => this.#reportError(error));
   }
@@ -98,7 +109,12 @@ export class PersistentNode implements AsyncDisposable {
     if (this.#closed !== undefined) throw new InvalidArgumentError('the persistent node is closed');
     this.#started = true;
     this.#stopStates = this.#zk.onConnectionStateChange(({ state }) => {
-      if (state === 'LOST') this.#watchArmed = false;
+      if (state === 'LOST') {
+        this.#watchArmed = false;
+        // A pass still running on the lost session (say, woken by our node's deletion at the expiry)
+        // would sit out its retry backoff; the pass queued at RECONNECTED makes the node at once.
+        this.#pass?.abort(new SessionPassAbandoned());
+      }
       if (state === 'RECONNECTED') this.#scheduleEnsure();
     });
     this.#scheduleEnsure();
@@ -107,7 +123,7 @@ export class PersistentNode implements AsyncDisposable {
 
   /** Resolves once the node has been created (or adopted) at least once. */
   waitForCreated(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
+    const deadline = deadlineOf(options.timeoutMs, this.#clock);
     const what = `creating ${this.path}`;
     return waitFor(this.#created.promise, { signal: options.signal, deadline, what });
   }
@@ -132,7 +148,7 @@ export class PersistentNode implements AsyncDisposable {
 
   async #close(): Promise<void> {
     this.#stopStates?.();
-    clearTimeout(this.#retryTimer);
+    this.#clearRetryTimer();
     this.#closing.abort(new InvalidArgumentError('the persistent node closed'));
     await this.#tasks.drained();
     await this.#zk.removeWatches().catch(() => undefined);
@@ -157,8 +173,21 @@ export class PersistentNode implements AsyncDisposable {
     return this.#tasks.run(async () => {
       this.#ensureQueued = false;
       if (this.#closing.signal.aborted) return;
-      await this.#ensure(this.#closing.signal);
+      await this.#runPass((signal) => this.#ensure(signal));
     });
+  }
+
+  /** Runs one pass, abandoned (not reported) when the session is lost under it. */
+  async #runPass(pass: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    this.#pass = controller;
+    try {
+      await pass(AbortSignal.any([this.#closing.signal, controller.signal]));
+    } catch (error) {
+      if (!controller.signal.aborted || this.#closing.signal.aborted) throw error;
+    } finally {
+      if (this.#pass === controller) this.#pass = undefined;
+    }
   }
 
   #rememberSession(): bigint {
@@ -250,7 +279,9 @@ export class PersistentNode implements AsyncDisposable {
     }
     void this.#tasks.run(async () => {
       if (this.#closing.signal.aborted) return;
-      if (!(await this.#armWatch(this.#closing.signal))) await this.#ensure(this.#closing.signal);
+      await this.#runPass(async (signal) => {
+        if (!(await this.#armWatch(signal))) await this.#ensure(signal);
+      });
     });
   }
 
@@ -262,8 +293,24 @@ export class PersistentNode implements AsyncDisposable {
     report(error);
     if (error instanceof FrameworkClosedError) return;
     // A failed pass (retries exhausted) is tried again on the next reconnect; until then try later.
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.#scheduleEnsure(), ENSURE_RETRY_DELAY_MS);
+    this.#clearRetryTimer();
+    this.#retryTimer = this.#clock.setTimer(() => {
+      this.#retryTimer = undefined;
+      this.#scheduleEnsure();
+    }, ENSURE_RETRY_DELAY_MS);
+  }
+
+  #clearRetryTimer(): void {
+    if (this.#retryTimer !== undefined) this.#clock.clearTimer(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+}
+
+/** Why a pass stopped: its session was lost and a new pass runs on the next one. */
+class SessionPassAbandoned extends Error {
+  constructor() {
+    super('the session was lost during this pass; the next session makes the node');
+    this.name = 'SessionPassAbandoned';
   }
 }
 

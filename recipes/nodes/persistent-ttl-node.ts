@@ -10,10 +10,11 @@
 // is re-created if deleted). SUSPENDED / session loss: touches wait or fail and are retried on the
 // next tick; nothing is session-bound, so a session loss alone does not remove the node. A pause or
 // partition longer than ttlMs lets the node expire (by design: that is how others see we are gone);
-// we make it again when we are back. The expiry is the server's, measured on its clock.
-import type { Data, Framework } from '../../src/index.js';
+// we make it again when we are back. The expiry is the server's, measured on its clock; our touches
+// (and the node's retry pauses) run on `options.clock` (real time by default, or a test kit's).
+import type { Data, Framework, FrameworkClock } from '../../src/index.js';
 import { closeWithFramework, hasErrorCode } from '../cache/events.js';
-import { ErrorCode, FrameworkClosedError } from '../../src/index.js';
+import { ErrorCode, FrameworkClosedError, realClock } from '../../src/index.js';
 import { ttlNodeLayout, TTL_TOUCH_FACTOR_DEFAULT, type TtlNodeLayout } from './formats.js';
 import { PersistentNode } from './persistent-node.js';
 
@@ -23,6 +24,8 @@ export interface PersistentTtlNodeOptions {
   /** Touch every ttlMs / touchFactor (default 2, Curator's). */
   touchFactor?: number;
   onError?: (error: unknown) => void;
+  /** Where the touch timer and timeouts run. Default: real time. */
+  clock?: FrameworkClock;
 }
 
 export class PersistentTtlNode implements AsyncDisposable {
@@ -30,13 +33,16 @@ export class PersistentTtlNode implements AsyncDisposable {
   readonly #zk: Framework;
   readonly #node: PersistentNode;
   readonly #onError: (error: unknown) => void;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: FrameworkClock;
+  #timer: unknown;
+  #stopped = false;
   #touching: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(zk: Framework, path: string, options: PersistentTtlNodeOptions) {
     this.layout = ttlNodeLayout(path, options.ttlMs, options.touchFactor ?? TTL_TOUCH_FACTOR_DEFAULT);
     this.#zk = zk;
+    this.#clock = options.clock ?? realClock;
     this.#onError =
       options.onError ??
       ((e: unknown) => process.emitWarning(`TTL node ${path}: ${String(e)}`, 'RecipeWarning'));
@@ -44,6 +50,7 @@ export class PersistentTtlNode implements AsyncDisposable {
       mode: 'CONTAINER',
       data: options.data ?? null,
       onError: this.#onError,
+      clock: this.#clock,
     });
   }
 
@@ -57,10 +64,17 @@ export class PersistentTtlNode implements AsyncDisposable {
     await this.#touch(options.signal);
     // A framework that closes under us ends the touching (as a crash would: the node then expires).
     closeWithFramework(this.#zk, this);
-    this.#timer = setInterval(() => {
+    this.#armTouch();
+  }
+
+  /** Touches every `layout.touchEveryMs` (a timer re-armed at each firing, as an interval would). */
+  #armTouch(): void {
+    if (this.#stopped) return;
+    this.#timer = this.#clock.setTimer(() => {
       this.#touching ??= this.#touch(undefined)
         .catch((error: unknown) => this.#onError(error))
         .finally(() => (this.#touching = undefined));
+      this.#armTouch();
     }, Math.max(1, this.layout.touchEveryMs));
   }
 
@@ -71,7 +85,8 @@ export class PersistentTtlNode implements AsyncDisposable {
   /** Stops touching and deletes the node. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      clearInterval(this.#timer);
+      this.#stopped = true;
+      if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
       await this.#touching;
       await this.#zk.delete(this.layout.touchPath, { quietly: true }).catch((e: unknown) => {
         if (!(e instanceof FrameworkClosedError)) this.#onError(e); // closed with it: it expires

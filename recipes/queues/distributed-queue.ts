@@ -17,18 +17,21 @@
 // the handler's signal aborts with QueueItemLockLostError, and the item is neither completed nor its
 // new lock touched. Long pauses: the same as LOST once the session expired. A handler that throws
 // releases the lock (lock-safe: the item stays) and the error rejects `process`. Queues of more than
-// a few thousand items are slow to list (Curator's warning too).
+// a few thousand items are slow to list (Curator's warning too). Take timeouts, delay-queue waits and
+// consume's error pause run on `options.clock` (real time by default; a test kit passes its virtual one).
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   InvalidArgumentError,
   joinPath,
   pathProblem,
+  realClock,
   txn,
   type Data,
   type Framework,
+  type FrameworkClock,
 } from '../../src/index.js';
-import { hasErrorCode, sleep, waitFor } from '../cache/events.js';
+import { deadlineOf, hasErrorCode, sleep, waitFor } from '../cache/events.js';
 import { itemLockPath, nextQueueItems } from './consumer.js';
 import {
   cleanItemId,
@@ -56,8 +59,13 @@ export interface QueueOptions {
   kind?: QueueKind;
   /** Lock-safe consumption: lock nodes live under this path (Curator's lockPath). */
   lockPath?: string;
-  /** The clock the delay queue reads (ms since the epoch). Default Date.now. */
+  /**
+   * Wall time the delay queue compares item times with (ms since the epoch). Default: Date.now, or,
+   * with `clock`, the wall time at construction moved on by `clock` (so virtual time moves it too).
+   */
   nowMs?: () => number;
+  /** Where timeouts and waits read the time and arm their timers. Default: real time. */
+  clock?: FrameworkClock;
 }
 
 export interface QueuePutOptions {
@@ -86,6 +94,7 @@ export class DistributedQueue {
   readonly kind: QueueKind;
   readonly lockPath: string | undefined;
   readonly #nowMs: () => number;
+  readonly #clock: FrameworkClock;
 
   constructor(
     private readonly zk: Framework,
@@ -97,7 +106,8 @@ export class DistributedQueue {
     if (problem !== undefined) throw new InvalidArgumentError(`bad queue path: ${problem}`);
     this.kind = options.kind ?? 'plain';
     this.lockPath = options.lockPath;
-    this.#nowMs = options.nowMs ?? Date.now;
+    this.#clock = options.clock ?? realClock;
+    this.#nowMs = options.nowMs ?? (options.clock === undefined ? Date.now : wallTimeOn(options.clock));
   }
 
   /** Adds one item; resolves with its node name. */
@@ -156,7 +166,7 @@ export class DistributedQueue {
     handler: (message: QueueMessage, signal: AbortSignal | undefined) => Promise<R>,
     options: QueueTakeOptions = {},
   ): Promise<R> {
-    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
+    const deadline = deadlineOf(options.timeoutMs, this.#clock);
     await using scope = this.zk.withWatcherRemoval();
     for (;;) {
       options.signal?.throwIfAborted();
@@ -175,15 +185,16 @@ export class DistributedQueue {
         continue;
       }
       const wakes: Array<Promise<unknown>> = locks === undefined ? [watch] : [watch, locks.watch];
-      let timer: NodeJS.Timeout | undefined;
+      let timer: unknown;
       if (decision.kind === 'wait') {
-        wakes.push(new Promise((resolve) => (timer = setTimeout(resolve, decision.untilMs - this.#nowMs()))));
+        const delayMs = decision.untilMs - this.#nowMs();
+        wakes.push(new Promise<void>((resolve) => (timer = this.#clock.setTimer(resolve, delayMs))));
       }
       try {
         const what = `taking from ${this.path}`;
         await waitFor(Promise.race(wakes), { signal: options.signal, deadline, what });
       } finally {
-        clearTimeout(timer);
+        if (timer !== undefined) this.#clock.clearTimer(timer);
       }
     }
   }
@@ -203,7 +214,8 @@ export class DistributedQueue {
         if (options.signal?.aborted) return;
         report(error);
         // A handler that keeps failing on an item that stays (lock-safe) must not spin.
-        await sleep(options.errorDelayMs ?? CONSUME_ERROR_DELAY_MS, options.signal).catch(() => undefined);
+        const delayMs = options.errorDelayMs ?? CONSUME_ERROR_DELAY_MS;
+        await sleep(delayMs, options.signal, this.#clock).catch(() => undefined);
       }
     }
   }
@@ -307,6 +319,13 @@ export class DistributedQueue {
         return { kind: 'id', itemId: options.itemId };
     }
   }
+}
+
+/** Epoch milliseconds that move with `clock`: the wall time now, plus the clock's time since. */
+function wallTimeOn(clock: FrameworkClock): () => number {
+  const wallAtStartMs = Date.now();
+  const clockAtStartMs = clock.nowMs();
+  return () => wallAtStartMs + (clock.nowMs() - clockAtStartMs);
 }
 
 function itemBuffers(data: Uint8Array): Buffer[] {

@@ -4,6 +4,8 @@
 // tests that must expire sessions and time out waits deterministically, without sleeping.
 // `TestingCluster` is a replicated ensemble in this process (kill, restart, find the leader).
 // `ClientFaults` cuts or partitions one client (a transport wrapper), on any server.
+// `VirtualClockKit` / `RealClockKit` run one spec body on virtual time (in process, exact times) and on
+// real time against a real server (times become bounds).
 //
 //   await using server = await TestingServer.start();
 //   const client = connect(server.connectString);
@@ -54,4 +56,13 @@ export {
 export { ClientFaults } from './client-faults.js';
 export { InProcessServer, type InProcessServerOptions } from './in-process.js';
 export { VirtualClock } from './virtual-clock.js';
+export {
+  ClockKit,
+  RealClockKit,
+  VirtualClockKit,
+  type KitConnectOptions,
+  type RealClockKitOptions,
+  type Tracked,
+  type VirtualClockKitOptions,
+} from './clock-kit.js';
 export { expireSession } from '../../src/client/testing.js';

@@ -8,8 +8,13 @@
 // Metric names start with `prefix` (default 'menagerie_'). Lock and leader paths become a `path`
 // label through `pathLabel` (default: the path itself); past `pathLabelsMax` distinct values every new
 // path is counted as '_other', so locks named per entity cannot blow up the series count.
+//
+// prom-client is loaded on the first call here, not when the package loads: an application that does
+// not turn metrics on never loads it (its import costs start-up time and memory). It is a CommonJS
+// package, so it is required synchronously and the API stays synchronous.
 
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
 import { ErrorCode } from '../protocol/index.js';
 import { installObserver, type Observer } from './observer.js';
 
@@ -31,8 +36,17 @@ export const PATH_LABEL_OTHER = '_other';
 const REQUEST_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DURATION_BUCKETS_S = [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
+let promClientLoaded: typeof import('prom-client') | undefined;
+
+/** prom-client, loaded on first use. */
+function promClient(): typeof import('prom-client') {
+  promClientLoaded ??= createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+  return promClientLoaded;
+}
+
 /** The metrics one observer keeps, created on (and removed from) the application's registry. */
 function createMetrics(registry: Registry, prefix: string, options: PrometheusMetricsOptions) {
+  const { Counter, Gauge, Histogram } = promClient();
   const registers = [registry];
   const requestBuckets = options.requestBuckets ?? REQUEST_BUCKETS_S;
   const buckets = options.durationBuckets ?? DURATION_BUCKETS_S;

@@ -2,58 +2,45 @@
 // that strictly increase, leadership handed on when the leader closes or its session is lost, the
 // job's signal aborted on loss, and a selector that keeps re-queueing after a job throws.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
-import { createFramework, retryNTimes, type Framework } from '../../../src/index.js';
+import { it } from 'mocha';
+import { retryNTimes, type Framework } from '../../../src/index.js';
 import { LeaderLatch, runAsLeader, type LeadershipChange } from '../../../recipes/index.js';
-import { serverFactories, type ServerUnderTest } from '../../conformance/recipes/servers.js';
 import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
+import { describeOnRecipeServers } from './discovery-support/servers.js';
 import { eventually } from '../framework/support/wait.js';
 
-for (const factory of serverFactories) {
-  describe(`leader election on ${factory.name}`, function () {
-    this.timeout(20_000);
-    let server: ServerUnderTest;
-    const frameworks: Framework[] = [];
-    const latches: LeaderLatch[] = [];
-    const proxies: ControlledProxy[] = [];
-    let pathCounter = 0;
+describeOnRecipeServers('leader election', '/election/latch-', (suite) => {
+  const { fx, path: freshPath } = suite;
+  // The specs keep their indentation in this block, so specs added on other branches still merge.
+  {
+    const frameworkOptions = { retry: retryNTimes(3, 50), connectionTimeoutMs: 15_000 };
 
-    before(async function () {
-      if (!factory.available()) this.skip();
-      this.timeout(60_000);
-      server = await factory.start();
-    });
-
-    afterEach(async () => {
-      await Promise.all(latches.splice(0).map((l) => l.close({ mode: 'silent' })));
-      await Promise.all(frameworks.splice(0).map((f) => f.close()));
-      await Promise.all(proxies.splice(0).map((p) => p.close()));
-    });
-
-    after(async () => {
-      await server?.stop();
-    });
-
-    async function connect(options: { viaProxy?: ControlledProxy; sessionTimeoutMs?: number } = {}) {
-      const fw = createFramework({
-        connectString: options.viaProxy?.connectString ?? server.connectString,
+    function connect(options: { viaProxy?: ControlledProxy; sessionTimeoutMs?: number } = {}) {
+      return fx.framework({
+        ...frameworkOptions,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 4000,
-        retry: retryNTimes(3, 50),
-        ...(options.viaProxy ? { client: { connectTimeoutMs: 300, reconnectDelayMaxMs: 50 } } : {}),
+        ...(options.viaProxy === undefined
+          ? {}
+          : {
+              connectString: options.viaProxy.connectString,
+              client: { connectTimeoutMs: 300, reconnectDelayMaxMs: 50 },
+            }),
       });
-      frameworks.push(fw);
-      await fw.blockUntilConnected();
-      return fw;
+    }
+
+    /** A proxy to the server, closed after the test (after the frameworks using it). */
+    async function newProxy(): Promise<ControlledProxy> {
+      const proxy = await startControlledProxy(suite.server.port);
+      fx.defer({ [Symbol.asyncDispose]: () => proxy.close() });
+      return proxy;
     }
 
     function latch(fw: Framework, path: string, id: string, options = {}): LeaderLatch {
       const l = new LeaderLatch(fw, path, { id, ...options });
-      latches.push(l);
+      fx.defer({ [Symbol.asyncDispose]: () => l.close({ mode: 'silent' }) });
       l.start();
       return l;
     }
-
-    const freshPath = () => `/election/latch-${++pathCounter}`;
 
     it('elects exactly one leader, hands leadership on at close, with increasing terms', async () => {
       const path = freshPath();
@@ -110,8 +97,7 @@ for (const factory of serverFactories) {
 
     it('a leader cut off from its server loses its term; another leads with a higher term', async () => {
       const path = freshPath();
-      const proxy = await startControlledProxy(server.port);
-      proxies.push(proxy);
+      const proxy = await newProxy();
       const cut = latch(await connect({ viaProxy: proxy, sessionTimeoutMs: 1200 }), path, 'cut');
       const term = await cut.whenLeader();
       const other = latch(await connect(), path, 'other');
@@ -125,8 +111,7 @@ for (const factory of serverFactories) {
 
     it('a pausing latch stays leader, uncertain, through a short disconnect', async () => {
       const path = freshPath();
-      const proxy = await startControlledProxy(server.port);
-      proxies.push(proxy);
+      const proxy = await newProxy();
       const pausing = latch(await connect({ viaProxy: proxy }), path, 'p');
       const term = await pausing.whenLeader();
       const changes: LeadershipChange[] = [];
@@ -148,8 +133,7 @@ for (const factory of serverFactories) {
 
     it('a latch set to resign ends its term at SUSPENDED and leads again after reconnecting', async () => {
       const path = freshPath();
-      const proxy = await startControlledProxy(server.port);
-      proxies.push(proxy);
+      const proxy = await newProxy();
       const fw = await connect({ viaProxy: proxy });
       const resigning = latch(fw, path, 'r', { onSuspended: 'resign' });
       const first = await resigning.whenLeader();
@@ -229,5 +213,5 @@ for (const factory of serverFactories) {
       }
       assert.equal(running, 0, 'close waited for the job to return');
     });
-  });
-}
+  }
+});

@@ -3,8 +3,8 @@
 // unreachable server makes it lost (signal aborted) before another client can get the lock; a broken
 // lock is lost and guard() refuses; inspect, revocation, re-entrancy, read/write and semaphore rules.
 import assert from 'node:assert/strict';
-import { describe, it } from 'mocha';
-import { createFramework, retryNTimes, txn, type Framework } from '../../../src/index.js';
+import { it } from 'mocha';
+import { retryNTimes, txn, type Framework } from '../../../src/index.js';
 import {
   LeaseLostError,
   Mutex,
@@ -14,9 +14,9 @@ import {
   type Lease,
   type LeaseStateName,
 } from '../../../recipes/index.js';
-import { serverFactories, type ServerUnderTest } from '../../conformance/recipes/servers.js';
 import { ephemeralsUnder } from '../../conformance/recipes/nodes.js';
-import { startControlledProxy, type ControlledProxy } from '../../support/controlled-proxy.js';
+import type { ControlledProxy } from '../../support/controlled-proxy.js';
+import { describeOnRecipeServers } from './discovery-support/servers.js';
 
 function nextState(lease: Lease, state: LeaseStateName): Promise<void> {
   return new Promise((resolve) => {
@@ -29,48 +29,20 @@ function nextState(lease: Lease, state: LeaseStateName): Promise<void> {
   });
 }
 
-for (const factory of serverFactories) {
-  describe(`lock leases on ${factory.name}`, function () {
-    this.timeout(20_000);
-    let server: ServerUnderTest;
-    const frameworks: Framework[] = [];
-    const proxies: ControlledProxy[] = [];
-    let pathCounter = 0;
+describeOnRecipeServers('lock leases', '/leases/lock-', ({ fx, path: freshPath }) => {
+  // The specs keep their indentation in this block, so specs added on other branches still merge.
+  {
+    const frameworkOptions = { retry: retryNTimes(3, 50), connectionTimeoutMs: 15_000 };
 
-    before(async function () {
-      if (!factory.available()) this.skip();
-      this.timeout(60_000);
-      server = await factory.start();
-    });
-
-    afterEach(async () => {
-      await Promise.all(frameworks.splice(0).map((f) => f.close()));
-      await Promise.all(proxies.splice(0).map((p) => p.close()));
-    });
-
-    after(async () => {
-      await server?.stop();
-    });
-
-    async function connect(options: { viaProxy?: ControlledProxy; sessionTimeoutMs?: number } = {}) {
-      const fw = createFramework({
-        connectString: options.viaProxy?.connectString ?? server.connectString,
-        sessionTimeoutMs: options.sessionTimeoutMs ?? 4000,
-        retry: retryNTimes(3, 50),
-        ...(options.viaProxy ? { client: { connectTimeoutMs: 300, reconnectDelayMaxMs: 50 } } : {}),
-      });
-      frameworks.push(fw);
-      await fw.blockUntilConnected();
-      return fw;
+    function connect(options: { sessionTimeoutMs?: number } = {}): Promise<Framework> {
+      return fx.framework({ ...frameworkOptions, sessionTimeoutMs: options.sessionTimeoutMs ?? 4000 });
     }
 
     async function proxied(sessionTimeoutMs = 4000): Promise<{ fw: Framework; proxy: ControlledProxy }> {
-      const proxy = await startControlledProxy(server.port);
-      proxies.push(proxy);
-      return { fw: await connect({ viaProxy: proxy, sessionTimeoutMs }), proxy };
+      const client = { connectTimeoutMs: 300, reconnectDelayMaxMs: 50 };
+      const { zk, proxy } = await fx.proxied({ ...frameworkOptions, sessionTimeoutMs, client });
+      return { fw: zk, proxy };
     }
-
-    const freshPath = () => `/leases/lock-${++pathCounter}`;
 
     it('SUSPENDED makes a lease uncertain, and a reconnect with the same session makes it held', async () => {
       const path = freshPath();
@@ -243,5 +215,5 @@ for (const factory of serverFactories) {
       await lease.release();
       await two.release();
     });
-  });
-}
+  }
+});

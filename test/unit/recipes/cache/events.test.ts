@@ -8,9 +8,12 @@ import {
   EventStream,
   EventStreamOverflowError,
   SerialTasks,
+  deadlineOf,
+  sleep,
   trigger,
   waitFor,
 } from '../../../../recipes/cache/events.js';
+import { VirtualClock } from '../../../../server/testing/index.js';
 
 describe('recipe event plumbing', () => {
   it('an iterator gets the initial events, then live ones, and ends with the stream', async () => {
@@ -89,9 +92,29 @@ describe('recipe event plumbing', () => {
     const aborted = waitFor(new Promise(() => undefined), { signal: controller.signal, what: 'x' });
     controller.abort(new Error('aborted'));
     await assert.rejects(aborted, /aborted/);
-    const deadline = performance.now() + 10;
+    const deadline = deadlineOf(10);
     const never = new Promise(() => undefined);
     await assert.rejects(waitFor(never, { deadline, what: 'the thing' }), TimeoutError);
-    await assert.rejects(waitFor(Promise.resolve(), { deadline: 0, what: 'late' }), /late timed out/);
+    const past = { atMs: 0, clock: new VirtualClock(5) };
+    await assert.rejects(waitFor(Promise.resolve(), { deadline: past, what: 'late' }), /late timed out/);
+  });
+
+  it('a deadline and a sleep run on the clock they are given, to the millisecond', async () => {
+    const clock = new VirtualClock(1000);
+    const deadline = deadlineOf(250, clock);
+    assert.deepEqual(deadline, { atMs: 1250, clock });
+    let outcome = 'pending';
+    waitFor(new Promise(() => undefined), { deadline, what: 'w' }).catch((e: Error) => (outcome = e.name));
+    let slept = false;
+    void sleep(100, undefined, clock).then(() => (slept = true));
+    await clock.advance(99);
+    assert.equal(slept, false);
+    await clock.advance(1);
+    assert.equal(slept, true);
+    await clock.advance(149);
+    assert.equal(outcome, 'pending');
+    await clock.advance(1);
+    assert.equal(outcome, 'TimeoutError');
+    assert.equal(clock.pendingTimers, 0, 'no timer left behind');
   });
 });
