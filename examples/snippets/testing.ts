@@ -2,13 +2,15 @@
 // specs in test/unit/framework/virtual-time.test.ts.
 import assert from 'node:assert/strict';
 import { ZooKeeperClient, createFramework, retryNTimes } from '../../src/index.js';
-import { LockTimeoutError, Mutex } from '../../recipes/index.js';
+import { Barrier, LockTimeoutError, Mutex } from '../../recipes/index.js';
 import {
   ClientFaults,
   InProcessServer,
+  RealClockKit,
   TestingCluster,
   TestingServer,
   VirtualClock,
+  VirtualClockKit,
 } from '../../server/testing/index.js';
 
 export async function realServer(): Promise<void> {
@@ -75,4 +77,14 @@ export async function cluster(): Promise<void> {
   await zk.create('/after'); // the framework reconnected and kept its session
   await cluster.restart(leader); // same id, same client port, caught up from the leader
   assert.notEqual(next.id, leader.id);
+}
+
+export async function oneSpecTwoClocks(apache: { connectString: string }, onApache: boolean): Promise<void> {
+  const kit = onApache ? RealClockKit.on(apache.connectString, 'Apache') : VirtualClockKit.start();
+  const zk = await kit.connect({ sessionTimeoutMs: 3000 });
+  const startMs = kit.clock.nowMs();
+  const wait = kit.track(new Barrier(zk, '/b', { clock: kit.clock }).wait({ timeoutMs: 800 }));
+  await kit.settled(wait); // virtual: moves time; real: waits ~800 ms
+  kit.assertElapsed(wait.atMs! - startMs, 800, 'the barrier wait timed out');
+  await kit.close();
 }
