@@ -428,13 +428,32 @@ export async function waitForChange(
  * A signal for the reads of one node's round that also aborts when its session is lost: an answer on
  * a dead session is useless, and a read caught in the switch to a new session must not hold us up.
  */
-export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSignal) {
+export interface SessionScope {
+  /** Aborts when the session is lost or replaced. */
+  readonly sessionGone: AbortController;
+  /** Aborts with the caller's signal or when the session goes. */
+  readonly roundSignal: AbortSignal;
+  /** Stops listening (idempotent). */
+  offSession(): void;
+}
+
+export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSignal): SessionScope {
   const sessionGone = new AbortController();
-  const offSession = fw.onConnectionStateChange((change) => {
-    if (change.state === 'LOST' || fw.sessionId !== sessionId) sessionGone.abort();
+  // One controller for both causes (cheaper than AbortSignal.any, made once per acquire).
+  const round = new AbortController();
+  const onCallerAbort = () => round.abort(signal.reason);
+  const offState = fw.onConnectionStateChange((change) => {
+    if (change.state !== 'LOST' && fw.sessionId === sessionId) return;
+    sessionGone.abort();
+    round.abort(sessionGone.signal.reason);
   });
-  const roundSignal = AbortSignal.any([signal, sessionGone.signal]);
-  return { sessionGone, roundSignal, offSession };
+  if (signal.aborted) onCallerAbort();
+  else signal.addEventListener('abort', onCallerAbort, { once: true });
+  const offSession = () => {
+    offState();
+    signal.removeEventListener('abort', onCallerAbort);
+  };
+  return { sessionGone, roundSignal: round.signal, offSession };
 }
 
 /**
