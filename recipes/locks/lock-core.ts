@@ -349,17 +349,17 @@ function listBehind(fw: Framework, dir: string, signal: AbortSignal): Promise<st
   });
 }
 
-/** As listBehind, for the stat of `path` (undefined when it does not exist, or on any failure). */
+/**
+ * The stat of `path` (undefined when it does not exist, or on any failure), asked at once: called
+ * right after the transaction that creates it was started, it takes at least as many promise hops
+ * through the framework, so it reaches the connection after the transaction and shares its write.
+ * Had it gone first after all, it finds nothing and the caller lists the directory instead.
+ */
 function existsBehind(fw: Framework, path: string, signal: AbortSignal): Promise<Stat | undefined> {
-  return new Promise<Stat | undefined>((resolve) => {
-    setImmediate(() => {
-      if (signal.aborted) return resolve(undefined);
-      fw.exists(path, { signal }).then(
-        (stat) => resolve(stat ?? undefined),
-        () => resolve(undefined),
-      );
-    });
-  });
+  return fw.exists(path, { signal }).then(
+    (stat) => stat ?? undefined,
+    () => undefined,
+  );
 }
 
 /** `promise`, or the signal's reason as a rejection once it aborts. */
