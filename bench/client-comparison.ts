@@ -3,12 +3,36 @@
 // outstanding; and an A-vs-A run of our client against itself, so a reader knows which ratio means
 // something on this machine.
 import { CLIENT_KINDS, connectClient, type ClientKind } from './clients.js';
-import { comparison, type Comparison, type RunMode, type Side } from './comparison.js';
+import { comparison, type Comparison, type Figure, type RunMode, type Side } from './comparison.js';
 import { apacheAvailable, startApacheServer, type BenchServer } from './servers.js';
-import { lifecycleFigures, lifecycleRound, type ClientOp } from './workload.js';
+import {
+  CLIENT_OPS,
+  OUTSTANDING_LEVELS,
+  lifecycleFigures,
+  lifecycleRound,
+  type ClientOp,
+} from './workload.js';
 
 const COUNTS = { quick: { 1: 150, 64: 1500 }, full: { 1: 400, 64: 5000 } };
 const NOISE_OPS: readonly ClientOp[] = ['create', 'getData'];
+
+/**
+ * This process's CPU time (user + system, every thread: the C client's I/O thread too) per request
+ * over a whole round. Less disturbed by the other tenants of a shared machine than throughput; the
+ * server runs in its own process and is not counted (but the kernel's loopback work partly is).
+ */
+const CPU_FIGURE: Figure = {
+  key: 'client CPU per request (whole round)',
+  unit: 'µs',
+  higherIsBetter: false,
+};
+
+/** Requests a lifecycle round sends: unmeasured ops are skipped, except create and delete. */
+function requestsPerRound(counts: Record<number, number>, ops: readonly ClientOp[] | undefined): number {
+  const always: readonly ClientOp[] = ['create', 'delete'];
+  const sent = CLIENT_OPS.filter((op) => ops === undefined || ops.includes(op) || always.includes(op));
+  return OUTSTANDING_LEVELS.reduce((sum, level) => sum + counts[level]! * sent.length, 0);
+}
 
 interface Context {
   server: BenchServer;
@@ -29,7 +53,12 @@ function clientSide(kind: ClientKind, label: string, ops?: readonly ClientOp[]):
     async measure({ server }: Context, { quick, signal }: RunMode) {
       const client = await connectClient(kind, server.connectString);
       try {
-        return await lifecycleRound(client, COUNTS[quick ? 'quick' : 'full'], signal, ops);
+        const counts = COUNTS[quick ? 'quick' : 'full'];
+        const startCpu = process.cpuUsage();
+        const figures = await lifecycleRound(client, counts, signal, ops);
+        const cpu = process.cpuUsage(startCpu);
+        const requests = requestsPerRound(counts, ops);
+        return { ...figures, [CPU_FIGURE.key]: (cpu.user + cpu.system) / requests };
       } finally {
         await client.close();
       }
@@ -46,7 +75,7 @@ export function clientComparisons(): Comparison[] {
   return [
     comparison<Context>({
       name: 'A-vs-A noise: our client against itself (Apache 3.8 standalone)',
-      figures: lifecycleFigures(NOISE_OPS),
+      figures: [...lifecycleFigures(NOISE_OPS), CPU_FIGURE],
       sides: [clientSide('ours', 'ours', NOISE_OPS), clientSide('ours', 'ours again', NOISE_OPS)],
       firstIsOurs: true,
       skipReason,
@@ -62,8 +91,10 @@ export function clientComparisons(): Comparison[] {
         '  its callbacks; ours through its promises. Each adapter wraps one promise per request.',
         'Floor at 1 outstanding: a loopback round trip, plus a preallocated fdatasync for writes.',
         'Goal (issue 5): ×64 throughput ≥ 1.2× the better of the other two; ×1 p50 ≤ the C client.',
+        'Client CPU per request: process.cpuUsage() over the whole round (both levels, every op,',
+        '  every thread of this process) divided by the requests sent; the server is not counted.',
       ],
-      figures: lifecycleFigures(),
+      figures: [...lifecycleFigures(), CPU_FIGURE],
       sides: CLIENT_KINDS.map((kind) => clientSide(kind, labels[kind])),
       firstIsOurs: true,
       skipReason,

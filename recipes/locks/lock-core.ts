@@ -26,9 +26,11 @@ import {
   type Framework,
   type FrameworkClock,
   type Stat,
+  type WatchedEvent,
 } from '../../src/index.js';
 import { randomUUID } from 'node:crypto';
-import { decideContender, type LockPolicy } from './contenders.js';
+import { decideContender, policyMarkers, type LockPolicy } from './contenders.js';
+import { parseContenderName } from './node-names.js';
 
 /** What one contender node looks like: where it lives, how it is named, what it holds. */
 export interface ContenderSpec {
@@ -138,11 +140,16 @@ async function contendWithOneNode(
   onQueued: ((nodePath: string) => void) | undefined,
 ): Promise<HeldNode | 'restart' | 'not-acquired'> {
   const fw = spec.framework;
-  const creating = createContender(spec, signal);
+  // Curator's protection id (a UUID), for the folded create; the framework names an ordinary one.
+  const protectionId = spec.replaces === undefined ? undefined : randomUUID();
+  const successor = protectionId === undefined ? undefined : successorPath(spec, protectionId);
+  const creating = createContender(spec, signal, protectionId);
   // The first listing goes out right behind the create instead of after its reply: a session's
   // requests are answered in order, so it sees our node, and an uncontended acquire costs one round
-  // trip. A listing that went out first after all (or failed) is simply done again below.
-  let pipelined: Promise<string[] | undefined> | undefined = listBehind(fw, spec.dir, signal);
+  // trip. A listing that went out first after all (or failed) is simply done again below. Behind a
+  // folded create, the stat of the node it most likely made goes instead (see successorPath).
+  let pipelined = successor === undefined ? listBehind(fw, spec.dir, signal) : undefined;
+  const successorStat = successor === undefined ? undefined : existsBehind(fw, successor, signal);
   let created: Awaited<typeof creating>;
   try {
     created = await creating;
@@ -156,33 +163,64 @@ async function contendWithOneNode(
   const sessionId = created.stat?.ephemeralOwner ?? fw.sessionId;
   let keep = false;
   const { sessionGone, roundSignal, offSession } = sessionScope(fw, sessionId, signal);
+  const held = (stat: Stat): HeldNode => {
+    keep = true;
+    return { path: ourPath, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
+  };
   try {
     onQueued?.(ourPath);
+    // A created node without a stat (a folded create): read it now, beside the listing, so that a
+    // hand-off does not wait for it.
+    let ownStat: Promise<Stat | undefined> | undefined;
+    if (created.stat === undefined) {
+      if (ourPath === successor) {
+        // Nothing was created here since our released node, which held the lock: this one holds it.
+        const stat = await raceSignal(successorStat!, roundSignal);
+        if (stat !== undefined && stat.ephemeralOwner === sessionId && fw.sessionId === sessionId) {
+          return held(stat);
+        }
+      }
+      ownStat = fw.exists(ourPath, { signal: roundSignal }).then((s) => s ?? undefined, () => undefined);
+    }
+    const heldByUs = spec.heldByUs === undefined ? {} : { heldByUs: spec.heldByUs };
+    /** Children to decide on without listing: our last view minus a predecessor known to be gone. */
+    let known: string[] | undefined;
     for (;;) {
       signal.throwIfAborted();
       if (fw.sessionId !== sessionId || sessionGone.signal.aborted) return 'restart'; // a dead session's node
-      const early = pipelined === undefined ? undefined : await raceSignal(pipelined, roundSignal);
-      pipelined = undefined;
-      const children = early?.includes(nodeName)
-        ? early
-        : (await fw.getChildren(spec.dir, { signal: roundSignal })).children;
-      const heldByUs = spec.heldByUs === undefined ? {} : { heldByUs: spec.heldByUs };
+      let children = known;
+      known = undefined;
+      if (children === undefined) {
+        const early = pipelined === undefined ? undefined : await raceSignal(pipelined, roundSignal);
+        pipelined = undefined;
+        children = early?.includes(nodeName)
+          ? early
+          : (await fw.getChildren(spec.dir, { signal: roundSignal })).children;
+      }
       const decision = decideContender(children, nodeName, spec.policy, heldByUs);
       if (decision.kind === 'missing') return 'restart';
       if (decision.kind === 'acquired') {
         // Ownership: the create's own stat names our session as the owner, and the session has not
         // changed since, so the node listed is ours. Without that stat, read it (CURATOR-604/696).
         let stat = created.stat;
+        if (stat === undefined && ownStat !== undefined) stat = await raceSignal(ownStat, roundSignal);
         if (stat === undefined || stat.ephemeralOwner !== fw.sessionId) {
           stat = (await fw.exists(ourPath, { signal: roundSignal })) ?? undefined;
         }
         if (stat === undefined) return 'restart';
         if (stat.ephemeralOwner !== fw.sessionId) return 'restart'; // not ours: never report it held
-        keep = true;
-        return { path: ourPath, nodeName, sessionId: stat.ephemeralOwner, czxid: stat.czxid };
+        return held(stat);
       }
       if (once) return 'not-acquired';
-      await waitForPredecessor(watching, joinPath(spec.dir, decision.predecessor), roundSignal);
+      const predecessor = decision.predecessor;
+      const deleted = await waitForPredecessor(watching, joinPath(spec.dir, predecessor), roundSignal);
+      if (deleted && policyMarkers(spec.policy).length === 1) {
+        // Sequences only grow, so no contender can appear ahead of us: if our last view without the
+        // deleted predecessor grants the lock, so does the directory now, without listing it again.
+        // (Two-marker policies are excluded: a read-write downgrade node reuses an older sequence.)
+        const without = children.filter((child) => child !== predecessor);
+        if (decideContender(without, nodeName, spec.policy, heldByUs).kind === 'acquired') known = without;
+      }
     }
   } catch (error) {
     // A session that ended while we waited is a restart, unless the caller gave up meanwhile.
@@ -192,6 +230,21 @@ async function contendWithOneNode(
     offSession();
     if (!keep) await removeNode(fw, ourPath, sessionId);
   }
+}
+
+/**
+ * The path a folded create makes when nothing else was created in the lock directory since our
+ * released node: the server's sequence counter then stands one past that node's (a delete does not
+ * advance it). Our released node held the lock, so nothing was ahead of it, and nothing can come
+ * ahead later (sequences only grow): a node at this path holds the lock at once. Undefined when the
+ * released node's sequence is unknown or the counter would wrap.
+ */
+function successorPath(spec: ContenderSpec, protectionId: string): string | undefined {
+  const old = parseContenderName(spec.replaces!.node.nodeName, [spec.marker]);
+  if (old === undefined || old.marker !== spec.marker || old.sequence < 0) return undefined;
+  if (old.sequence >= 0x7fffffff || spec.heldByUs !== undefined) return undefined;
+  const sequence = String(old.sequence + 1).padStart(10, '0');
+  return protectedPath(joinPath(spec.dir, spec.marker), protectionId) + sequence;
 }
 
 /**
@@ -206,6 +259,7 @@ async function contendWithOneNode(
 async function createContender(
   spec: ContenderSpec,
   signal: AbortSignal,
+  protectionId: string | undefined,
 ): Promise<{ path: string; stat?: Stat | undefined }> {
   const fw = spec.framework;
   const named = joinPath(spec.dir, spec.marker);
@@ -213,9 +267,8 @@ async function createContender(
     fw.create(named, { mode: 'EPHEMERAL_SEQUENTIAL', protected: true, parentsAsContainers: true,
       data: spec.data, signal });
   const replaces = spec.replaces;
-  if (replaces === undefined) return ordinary();
+  if (replaces === undefined || protectionId === undefined) return ordinary();
   const { node: old } = replaces;
-  const protectionId = randomUUID(); // Curator's protection id: a UUID
   try {
     // Not given the signal: once sent, its outcome must be known, since the old node goes with it.
     const [, created] = await fw.transaction([
@@ -296,6 +349,19 @@ function listBehind(fw: Framework, dir: string, signal: AbortSignal): Promise<st
   });
 }
 
+/**
+ * The stat of `path` (undefined when it does not exist, or on any failure), asked at once: called
+ * right after the transaction that creates it was started, it takes at least as many promise hops
+ * through the framework, so it reaches the connection after the transaction and shares its write.
+ * Had it gone first after all, it finds nothing and the caller lists the directory instead.
+ */
+function existsBehind(fw: Framework, path: string, signal: AbortSignal): Promise<Stat | undefined> {
+  return fw.exists(path, { signal }).then(
+    (stat) => stat ?? undefined,
+    () => undefined,
+  );
+}
+
 /** `promise`, or the signal's reason as a rejection once it aborts. */
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -309,20 +375,26 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   ]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
-/** Waits until the predecessor goes, or the connection changes (then the caller looks again). */
+/**
+ * Waits until the predecessor goes, or the connection changes (then the caller looks again). True
+ * when it is known to be deleted: its NodeDeleted event came, or it was already gone.
+ */
 async function waitForPredecessor(
   fw: Framework,
   predecessorPath: string,
   signal: AbortSignal,
-): Promise<void> {
-  let read: { watch: Promise<unknown> };
+): Promise<boolean> {
+  let read: { watch: Promise<WatchedEvent> };
   try {
     read = await fw.getData(predecessorPath, { watch: true, signal });
   } catch (error) {
-    if (hasCode(error, ErrorCode.NO_NODE)) return; // already gone: decide again at once
+    if (hasCode(error, ErrorCode.NO_NODE)) return true; // already gone: decide again at once
     throw error;
   }
-  await waitForChange(fw, read.watch, signal);
+  let deleted = false;
+  const seen = read.watch.then((event) => void (deleted = event.type === 'nodeDeleted'));
+  await waitForChange(fw, seen, signal);
+  return deleted;
 }
 
 /**
@@ -356,13 +428,32 @@ export async function waitForChange(
  * A signal for the reads of one node's round that also aborts when its session is lost: an answer on
  * a dead session is useless, and a read caught in the switch to a new session must not hold us up.
  */
-export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSignal) {
+export interface SessionScope {
+  /** Aborts when the session is lost or replaced. */
+  readonly sessionGone: AbortController;
+  /** Aborts with the caller's signal or when the session goes. */
+  readonly roundSignal: AbortSignal;
+  /** Stops listening (idempotent). */
+  offSession(): void;
+}
+
+export function sessionScope(fw: Framework, sessionId: bigint, signal: AbortSignal): SessionScope {
   const sessionGone = new AbortController();
-  const offSession = fw.onConnectionStateChange((change) => {
-    if (change.state === 'LOST' || fw.sessionId !== sessionId) sessionGone.abort();
+  // One controller for both causes (cheaper than AbortSignal.any, made once per acquire).
+  const round = new AbortController();
+  const onCallerAbort = () => round.abort(signal.reason);
+  const offState = fw.onConnectionStateChange((change) => {
+    if (change.state !== 'LOST' && fw.sessionId === sessionId) return;
+    sessionGone.abort();
+    round.abort(sessionGone.signal.reason);
   });
-  const roundSignal = AbortSignal.any([signal, sessionGone.signal]);
-  return { sessionGone, roundSignal, offSession };
+  if (signal.aborted) onCallerAbort();
+  else signal.addEventListener('abort', onCallerAbort, { once: true });
+  const offSession = () => {
+    offState();
+    signal.removeEventListener('abort', onCallerAbort);
+  };
+  return { sessionGone, roundSignal: round.signal, offSession };
 }
 
 /**

@@ -231,14 +231,23 @@ export class QueueLock {
   /** What our contender nodes hold: the owner JSON of lock-data.ts. */
   ownerData(): Uint8Array {
     const traceId = this.options.traceId ?? activeTraceId(); // `zk-cli locks inspect` shows the trace
+    const host = localHost();
     return encodeLockNodeData({
-      owner: this.options.owner ?? `${hostname()}#${process.pid}`,
-      host: hostname(),
+      owner: this.options.owner ?? `${host}#${process.pid}`,
+      host,
       pid: process.pid,
       requestedAt: Date.now(),
       ...(traceId === undefined ? {} : { traceId }),
     });
   }
+}
+
+let hostName: string | undefined;
+
+/** This machine's name, read once: os.hostname() is a system call, and an acquire wants it twice. */
+function localHost(): string {
+  hostName ??= hostname();
+  return hostName;
 }
 
 /** Curator's InterProcessMutex layout (`_c_<uuid>-lock-<seq>`), FIFO, with explicit re-entrancy. */

@@ -165,10 +165,73 @@ export interface ReconfigOptions extends SignalOptions {
 
 export type StateListener = (state: ConnectionState) => void;
 
-interface ClientRequest extends WireRequest {
-  readonly spec: OpSpec;
-  sent: boolean;
-  settled: boolean;
+/** What a request needs of its client once it settles (bound once per client, not per request). */
+interface RequestOwner {
+  drain(): void;
+  removeWaiting(request: ClientRequest): void;
+  requestError(error: Error, indeterminate: boolean, path: string | undefined): Error;
+}
+
+/**
+ * One request, waiting or in flight: settles its caller's promise exactly once. A class rather than
+ * a bundle of closures, since one is made per request on the hot path.
+ */
+class ClientRequest implements WireRequest {
+  readonly response: WireRequest['response'];
+  sent = false;
+  settled = false;
+  resolve!: (body: unknown) => void;
+  reject!: (error: unknown) => void;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly owner: RequestOwner,
+    readonly spec: OpSpec,
+    readonly frame: Buffer,
+    private readonly path: string | undefined,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onReply: ((code: number) => void) | undefined,
+    private readonly observed: ((code: number) => void) | undefined,
+  ) {
+    this.response = spec.response;
+  }
+
+  complete(header: ReplyHeader, body: unknown): void {
+    if (this.settled) return;
+    this.settle();
+    this.observed?.(header.err);
+    this.onReply?.(header.err);
+    if (header.err === 0) this.resolve(body);
+    else this.reject(KeeperError.from(header.err, { path: this.path }));
+    this.owner.drain();
+  }
+
+  fail(error: Error, sent: boolean): void {
+    if (this.settled) return;
+    this.settle();
+    this.observed?.(ErrorCode.CONNECTION_LOSS);
+    this.reject(this.owner.requestError(error, sent && !this.spec.traits.idempotent, this.path));
+  }
+
+  unreadable(error: Error): void {
+    if (this.settled) return;
+    this.settle();
+    this.reject(error);
+    this.owner.drain();
+  }
+
+  /** The caller's signal aborted: a request not yet sent leaves the queue. */
+  abort(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (!this.sent) this.owner.removeWaiting(this);
+    this.reject(this.signal!.reason);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
 
 interface AuthEntry {
@@ -240,6 +303,11 @@ export class ZooKeeperClient implements AsyncDisposable {
   private closeReason: Error | undefined;
   private resolveClosed!: (reason: Error | undefined) => void;
   private readonly closedPromise: Promise<Error | undefined>;
+  private readonly requestOwner: RequestOwner = {
+    drain: () => this.drain(),
+    removeWaiting: (request) => this.removeWaiting(request),
+    requestError: (error, indeterminate, path) => this.requestError(error, indeterminate, path),
+  };
 
   constructor(options: ZooKeeperClientOptions) {
     const { hosts, chroot } = parseConnectString(options.connectString);
@@ -826,62 +894,29 @@ export class ZooKeeperClient implements AsyncDisposable {
       );
     }
     const observed = observeRequest(spec.name); // undefined unless an observer times requests
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        if (request.settled) return;
-        request.settled = true;
-        if (!request.sent) this.removeWaiting(request);
-        reject(signal!.reason);
-      };
-      const settle = () => {
-        request.settled = true;
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const request: ClientRequest = {
-        spec,
-        frame,
-        response: spec.response,
-        sent: false,
-        settled: false,
-        complete: (header: ReplyHeader, replyBody: unknown) => {
-          if (request.settled) return;
-          settle();
-          observed?.(header.err);
-          onReply?.(header.err);
-          if (header.err === 0) resolve(replyBody);
-          else reject(KeeperError.from(header.err, { path }));
-          this.drain();
-        },
-        fail: (error: Error, sent: boolean) => {
-          if (request.settled) return;
-          settle();
-          observed?.(ErrorCode.CONNECTION_LOSS);
-          reject(this.requestError(error, sent && !spec.traits.idempotent, path));
-        },
-        unreadable: (error: Error) => {
-          if (request.settled) return;
-          settle();
-          reject(error);
-          this.drain();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (
-        this.connection !== undefined &&
-        this.primed &&
-        this.waitingCount === 0 &&
-        this.connection.hasCapacity
-      ) {
-        request.sent = true;
-        this.connection.send(request);
-        return;
-      }
-      if (this.waitingCount >= this.options.waitingRequestsMax) {
-        request.fail(new Error(`${this.options.waitingRequestsMax} requests are already waiting`), false);
-        return;
-      }
-      this.waiting.push(request);
+    const request = new ClientRequest(this.requestOwner, spec, frame, path, signal, onReply, observed);
+    const settled = new Promise<unknown>((resolve, reject) => {
+      request.resolve = resolve;
+      request.reject = reject;
     });
+    if (signal !== undefined) {
+      request.onAbort = () => request.abort();
+      signal.addEventListener('abort', request.onAbort, { once: true });
+    }
+    if (
+      this.connection !== undefined &&
+      this.primed &&
+      this.waitingCount === 0 &&
+      this.connection.hasCapacity
+    ) {
+      request.sent = true;
+      this.connection.send(request);
+    } else if (this.waitingCount >= this.options.waitingRequestsMax) {
+      request.fail(new Error(`${this.options.waitingRequestsMax} requests are already waiting`), false);
+    } else {
+      this.waiting.push(request);
+    }
+    return settled;
   }
 
   private requestError(error: Error, indeterminate: boolean, path: string | undefined): Error {

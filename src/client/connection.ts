@@ -1,7 +1,9 @@
 // One TCP connection to one server: the handshake, framing, pipelined requests matched to replies
-// by xid in order, pings when idle and the read timeout. Writes are coalesced: everything queued in
-// one event-loop turn goes out in one corked write. A connection never reconnects; when anything
-// goes wrong it closes itself with a typed error, fails what it had in flight, and says so once.
+// by xid in order, pings when idle and the read timeout. Writes are coalesced: everything queued
+// while the current callback and the promise jobs it started run goes out in one corked write, as
+// soon as they are done (process.nextTick), not after the loop's other I/O callbacks. A connection
+// never reconnects; when anything goes wrong it closes itself with a typed error, fails what it had
+// in flight, and says so once.
 
 import {
   DecodeError,
@@ -93,7 +95,8 @@ export class Connection {
   private inFlightHead = 0;
   private readonly authCallbacks: AuthCallback[] = [];
   private outgoing: Buffer[] = [];
-  private flushScheduled: NodeJS.Immediate | undefined;
+  private flushScheduled = false;
+  private readonly flushBound = () => this.flush();
   private timer: unknown;
   private timerAtMs = Infinity;
   private nextXid = 1;
@@ -179,9 +182,7 @@ export class Connection {
   close(error: Error): void {
     if (this.closedError !== undefined) return;
     this.closedError = error;
-    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
-    this.flushScheduled = undefined;
     this.timer = undefined;
     this.outgoing = [];
     this.socket.destroy();
@@ -372,11 +373,15 @@ export class Connection {
 
   private enqueue(frame: Buffer): void {
     this.outgoing.push(frame);
-    if (this.flushScheduled === undefined) this.flushScheduled = setImmediate(() => this.flush());
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A tick queued from a promise job runs once the whole promise queue is empty: every request
+    // those jobs issue (a closed loop answering a chunk of replies) shares the write.
+    process.nextTick(this.flushBound);
   }
 
   private flush(): void {
-    this.flushScheduled = undefined;
+    this.flushScheduled = false;
     if (this.closedError !== undefined || this.outgoing.length === 0) return;
     const frames = this.outgoing;
     this.outgoing = [];

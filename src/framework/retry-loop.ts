@@ -87,7 +87,23 @@ export async function retryLoop<T>(
     }
   };
 
-  return pRetry(once, {
+  // The first attempt runs without p-retry: nearly every call ends there (done, or a final error),
+  // and p-retry's setup and extra promise hops cost more than the call on a fast path. A failure
+  // goes to p-retry as its first attempt's failure, so what follows is decided exactly as before.
+  if (signal?.aborted) throw signal.reason;
+  let firstError: unknown;
+  try {
+    const value = await once(1);
+    if (signal?.aborted) throw signal.reason;
+    return value;
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    firstError = error;
+  }
+  const attempts = (attemptNumber: number) =>
+    attemptNumber === 1 ? Promise.reject(firstError) : once(attemptNumber);
+
+  return pRetry(attempts, {
     retries: Infinity,
     // The policy decides the sleeps; p-retry's own backoff stays at zero.
     minTimeout: 0,
