@@ -1,18 +1,29 @@
 // One nemesis run: an ensemble of real processes, register workers doing compare-and-set and reads on
 // a few znodes and lock workers incrementing a counter under the mutex recipe (each its own process),
-// the nemesis killing and pausing members on a seeded schedule, then the checks: linearizability of
-// the register histories, acknowledged writes lost, the lock checker, and the recovery times.
+// the nemesis killing and pausing members, filling a member's disk or partitioning the network on a
+// seeded schedule, then the checks: linearizability of the register histories, acknowledged writes
+// lost, the lock checker, and the recovery times. Disk faults put each member's dataDir on its own
+// small tmpfs; partitions put each member in its own network namespace (workers stay outside).
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { ZooKeeperClient } from '../../src/index.js';
-import { startEnsemble, type EnsembleKind } from '../support/ensemble.js';
+import { startEnsemble, type EnsembleKind, type MemberPlacement } from '../support/ensemble.js';
+import { freeDisk, mountSmallDisk, unmountSmallDisk } from './disk.js';
+import { NetworkLab } from './netns.js';
 import { checkLock, type LockVerdict } from './lock-checker.js';
 import type { IncrementRecord, LockWorkerConfig } from './lock-worker.js';
 import { checkHistory, type HistoryOp, type KeyVerdict } from './linearizability.js';
-import { planFaults, runFaults, type FaultRecord } from './nemesis.js';
+import {
+  PARTITION_FAULTS,
+  PROCESS_FAULTS,
+  planFaults,
+  runFaults,
+  type FaultAction,
+  type FaultRecord,
+} from './nemesis.js';
 import type { HistoryLine, RegisterWorkerConfig } from './register-worker.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +39,10 @@ export interface NemesisOptions {
   registerClients?: number;
   lockClients?: number;
   keys?: number;
+  /** What the nemesis may do; default kill -9 and SIGSTOP. Callers check disk and netns support. */
+  faults?: readonly FaultAction[];
+  /** Each member's tmpfs, when the faults fill disks. Default 32 MiB. */
+  diskBytes?: number;
 }
 
 export interface NemesisReport {
@@ -36,6 +51,7 @@ export interface NemesisReport {
   readonly observers: number;
   readonly seed: number;
   readonly durationMs: number;
+  readonly faultKinds: readonly FaultAction[];
   readonly operations: { total: number; ok: number; fail: number; unknown: number; unapplied: number };
   readonly faults: readonly FaultRecord[];
   readonly lostAcknowledgedWrites: number;
@@ -51,7 +67,15 @@ export interface NemesisReport {
 export async function runNemesis(options: NemesisOptions): Promise<NemesisReport> {
   const started = performance.now();
   const observers = options.observers ?? 1;
-  await using ensemble = await startEnsemble({ kind: options.kind, voters: options.voters, observers });
+  const faultKinds = options.faults ?? PROCESS_FAULTS;
+  const size = options.voters + observers;
+  await using network = faultKinds.some((f) => PARTITION_FAULTS.includes(f))
+    ? await NetworkLab.create(size)
+    : undefined;
+  const diskBytes = faultKinds.includes('disk-full') ? (options.diskBytes ?? 32 << 20) : 0;
+  const placement = placementFor(network, diskBytes);
+  const { kind, voters } = options;
+  await using ensemble = await startEnsemble({ kind, voters, observers, placement });
   const root = `/nemesis-${options.seed}`;
   const keys = Array.from({ length: options.keys ?? 3 }, (_, i) => `${root}/r${i}`);
   const lockPath = `${root}/lock`;
@@ -92,14 +116,16 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     return runWorker('lock-worker.ts', config, endAtMs);
   });
   await new Promise((resolve) => setTimeout(resolve, 1_500));
-  const plan = planFaults(options.seed, options.durationMs, options.voters);
-  const nemesis = runFaults(ensemble, plan, `${root}/probe`, options.seed);
+  const plan = planFaults(options.seed, options.durationMs, options.voters, faultKinds);
+  const nemesis = runFaults(ensemble, plan, `${root}/probe`, options.seed, network);
   const [registerOutputs, lockOutputs] = await Promise.all([
     Promise.all(registerWorkers),
     Promise.all(lockWorkers),
     nemesis.done,
   ]);
+  await network?.heal();
   for (const member of ensemble.members) {
+    if (placement.prepareDataDir !== undefined) await freeDisk(member.dataDir);
     if (member.state === 'paused') member.resume();
     if (member.state === 'stopped') await member.restart();
   }
@@ -137,6 +163,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     observers,
     seed: options.seed,
     durationMs: options.durationMs,
+    faultKinds,
     operations: {
       total: history.length - keys.length,
       ok: count('ok'),
@@ -157,6 +184,17 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     problems,
     wallMs: performance.now() - started,
   };
+}
+
+/** Members in the lab's namespaces (else on loopback), each dataDir its own tmpfs when `diskBytes` > 0. */
+function placementFor(network: NetworkLab | undefined, diskBytes: number): MemberPlacement {
+  const placement: MemberPlacement = { host: (id) => network?.host(id) ?? '127.0.0.1' };
+  if (network !== undefined) placement.commandPrefix = (id) => network.commandPrefix(id);
+  if (diskBytes > 0) {
+    placement.prepareDataDir = (dir) => mountSmallDisk(dir, diskBytes);
+    placement.releaseDataDir = (dir) => unmountSmallDisk(dir);
+  }
+  return placement;
 }
 
 /** A register as read at the end. */
@@ -256,6 +294,7 @@ export function formatReports(reports: readonly NemesisReport[]): string {
     ['lock: lost / overlaps / token regr.', (r) => lockCounts(r.lock)],
     ['write recovery ms (median / max)', (r) => stats(r.faults.map((f) => f.writeRecoveryMs))],
     ['rejoin ms (median / max)', (r) => stats(r.faults.map((f) => f.rejoinMs))],
+    ['per fault: write/rejoin median ms', recoveryByKind],
     ['probe sessions expired', (r) => String(r.faults.filter((f) => f.probeSessionExpired).length)],
     ['verdict', (r) => (r.problems.length === 0 ? 'PASS' : `FAIL (${r.problems.length})`)],
   ];
@@ -271,7 +310,8 @@ export function formatReports(reports: readonly NemesisReport[]): string {
       const recovery = f.writeRecoveryMs === undefined ? 'none' : `${Math.round(f.writeRecoveryMs)} ms`;
       const rejoin = f.rejoinMs === undefined ? `never: ${f.error ?? ''}` : `${Math.round(f.rejoinMs)} ms`;
       const expired = f.probeSessionExpired ? ' (the probe session expired)' : '';
-      lines.push(`  ${(f.atMs / 1000).toFixed(1)} s ${f.action} ${f.members.join(', ')}: ` +
+      const detail = f.detail === undefined ? '' : ` [${f.detail}]`;
+      lines.push(`  ${(f.atMs / 1000).toFixed(1)} s ${f.action} ${f.members.join(', ')}${detail}: ` +
         `first write after ${recovery}${expired}, rejoined after ${rejoin}`);
     }
     for (const p of r.problems.slice(0, 10)) lines.push(`  PROBLEM: ${p}`);
@@ -283,9 +323,33 @@ function lockCounts(lock: LockVerdict): string {
   return [lock.lostIncrements, lock.overlaps, lock.tokenRegressions].join(' / ');
 }
 
+const FAULT_LABELS: Record<FaultAction, string> = {
+  kill9: 'kill -9',
+  pause: 'SIGSTOP',
+  'disk-full': 'disk full',
+  'partition-halves': 'majority/minority',
+  'partition-bridge': 'bridge',
+  'partition-leader': 'isolated leader',
+};
+
 function faultSummary(faults: readonly FaultRecord[]): string {
-  const kills = faults.filter((f) => f.action === 'kill9').length;
-  return `${faults.length} (${kills} kill -9, ${faults.length - kills} SIGSTOP)`;
+  const counts = new Map<FaultAction, number>();
+  for (const f of faults) counts.set(f.action, (counts.get(f.action) ?? 0) + 1);
+  const parts = [...counts].map(([action, n]) => `${n} ${FAULT_LABELS[action]}`);
+  return `${faults.length} (${parts.join(', ')})`;
+}
+
+/** Write recovery and rejoin medians per kind of fault, for the side-by-side table. */
+function recoveryByKind(r: NemesisReport): string {
+  const kinds = [...new Set(r.faults.map((f) => f.action))];
+  return kinds
+    .map((kind) => {
+      const of = r.faults.filter((f) => f.action === kind);
+      const median = (values: (number | undefined)[]) => stats(values).split(' / ')[0];
+      const write = median(of.map((f) => f.writeRecoveryMs));
+      return `${FAULT_LABELS[kind]} ${write}/${median(of.map((f) => f.rejoinMs))}`;
+    })
+    .join('; ');
 }
 
 function stats(values: readonly (number | undefined)[]): string {
