@@ -41,7 +41,8 @@ export function describeNemesis(suite: NemesisSuite): void {
           const faultNames = (run.faults ?? ['kill9', 'pause']).map((f) => FAULT_NAMES[f]).join(', ');
           const title =
             `${run.voters} voters + ${run.observers ?? 1} observer, ${run.durationMs / 1000} s of ` +
-            `${faultNames} (seed ${run.seed}): writes linearizable, no acknowledged write lost, the lock holds`;
+            `${faultNames} (seed ${run.seed}): writes linearizable, no acknowledged write lost, ` +
+            'the lock holds';
           it(title, async function () {
             this.timeout(run.durationMs + 180_000);
             const faults = await faultsPossibleHere(run.faults);
