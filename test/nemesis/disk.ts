@@ -3,7 +3,8 @@
 // Each mount's source is named `mnd<pid>`, so a run unmounts what it mounted, also at exit, and
 // clears the mounts of an earlier run that crashed (its pid is gone).
 import { execFile, execFileSync } from 'node:child_process';
-import { open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -16,12 +17,30 @@ export interface DiskSupport {
   readonly reason: string;
 }
 
-/** Whether tmpfs can be mounted here (Linux, root); NEMESIS_DISK=0 turns the disk faults off. */
-export function smallDiskSupport(): DiskSupport {
-  if (process.platform !== 'linux') return { supported: false, reason: 'not Linux' };
-  if (process.getuid?.() !== 0) return { supported: false, reason: 'not root (tmpfs needs mount)' };
-  if (process.env.NEMESIS_DISK === '0') return { supported: false, reason: 'NEMESIS_DISK=0' };
-  return { supported: true, reason: 'root on Linux' };
+let probed: Promise<DiskSupport> | undefined;
+
+/**
+ * Whether tmpfs can be mounted here (Linux, root, and a mount that works: a container may refuse
+ * it); probed once with a 1 MiB mount. NEMESIS_DISK=0 turns the disk faults off.
+ */
+export function smallDiskSupport(): Promise<DiskSupport> {
+  probed ??= (async () => {
+    if (process.platform !== 'linux') return { supported: false, reason: 'not Linux' };
+    if (process.getuid?.() !== 0) return { supported: false, reason: 'not root (tmpfs needs mount)' };
+    if (process.env.NEMESIS_DISK === '0') return { supported: false, reason: 'NEMESIS_DISK=0' };
+    const dir = await mkdtemp(path.join(tmpdir(), 'nemesis-probe-'));
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', SOURCE, dir]);
+      await run('umount', [dir]);
+      return { supported: true, reason: 'mount -t tmpfs works' };
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr || String(error);
+      return { supported: false, reason: `mount -t tmpfs failed: ${stderr.split('\n')[0]!.trim()}` };
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+    }
+  })();
+  return probed;
 }
 
 const mounted = new Set<string>();

@@ -79,7 +79,7 @@ describe('nemesis lab: namespaces and small disks', function () {
   });
 
   it('a small disk fills to ENOSPC, frees again, and unmounts', async function () {
-    const support = smallDiskSupport();
+    const support = await smallDiskSupport();
     if (!support.supported) {
       console.log(`      (skipped: ${support.reason})`);
       this.skip();
@@ -101,7 +101,7 @@ describe('nemesis lab: namespaces and small disks', function () {
   });
 
   it("unmounts a dead run's small disks", async function () {
-    if (!smallDiskSupport().supported) this.skip();
+    if (!(await smallDiskSupport()).supported) this.skip();
     const dir = await mkdtemp(path.join(tmpdir(), 'nemesis-dead-'));
     try {
       await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', `mnd${DEAD_PID}`, dir]);

@@ -200,7 +200,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
 }
 
 /** Members in the lab's namespaces (else on loopback), each dataDir its own tmpfs when `diskBytes` > 0. */
-function placementFor(network: NetworkLab | undefined, diskBytes: number): MemberPlacement {
+export function placementFor(network: NetworkLab | undefined, diskBytes: number): MemberPlacement {
   const placement: MemberPlacement = { host: (id) => network?.host(id) ?? '127.0.0.1' };
   if (network !== undefined) placement.commandPrefix = (id) => network.commandPrefix(id);
   if (diskBytes > 0) {

@@ -78,14 +78,14 @@ const FAULT_NAMES: Record<FaultAction, string> = {
 async function faultsPossibleHere(
   wanted: readonly FaultAction[] = ['kill9', 'pause'],
 ): Promise<FaultAction[]> {
-  const disk = smallDiskSupport();
+  const disk = wanted.includes('disk-full') ? await smallDiskSupport() : undefined;
   const netns = wanted.some((f) => PARTITION_FAULTS.includes(f)) ? await netnsSupport() : undefined;
   const possible = wanted.filter((fault) => {
-    if (fault === 'disk-full') return disk.supported;
+    if (fault === 'disk-full') return disk!.supported;
     if (PARTITION_FAULTS.includes(fault)) return netns!.supported;
     return true;
   });
-  if (wanted.includes('disk-full') && !disk.supported) {
+  if (disk !== undefined && !disk.supported) {
     console.log(`      (no disk-full faults here: ${disk.reason})`);
   }
   if (netns !== undefined && !netns.supported) console.log(`      (no partitions here: ${netns.reason})`);
