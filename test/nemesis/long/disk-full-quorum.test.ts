@@ -28,7 +28,8 @@ for (const kind of ['apache', 'menagerie'] as const satisfies readonly EnsembleK
   describe(`disk full: no acknowledgement without the disk [${kind}]`, function () {
     this.timeout(180_000);
 
-    it('writes acknowledged while the only quorum partner had a full disk outlive the leader', async function () {
+    const title = 'acknowledged writes, with a full disk on the only quorum partner, outlive the leader';
+    it(title, async function () {
       const disk = await smallDiskSupport();
       if (!disk.supported) {
         console.log(`      (skipped: ${disk.reason})`);
