@@ -51,6 +51,15 @@ export function describeNemesis(suite: NemesisSuite): void {
             reports.push(report);
             assert.ok(report.faults.length > 0, 'the nemesis injected faults');
             assert.ok(report.operations.ok > 0 && report.lock.acknowledged > 0, 'the clients made progress');
+            if (referenceMayFail(kind, faults) && report.problems.length > 0) {
+              // The table shows them; the reference's own bugs must not turn our suite red.
+              console.log(
+                '      (Apache 3.8.0 under partitions: ' +
+                  `${report.lostAcknowledgedWrites} acknowledged writes lost, ` +
+                  `${report.problems.length} problems; reported, not asserted: see test/nemesis/README.md)`,
+              );
+              return;
+            }
             assert.equal(report.lostAcknowledgedWrites, 0);
             assert.equal(report.linearizable, 'yes');
             assert.ok(report.lock.ok, report.lock.problems.join('\n'));
@@ -73,6 +82,16 @@ const FAULT_NAMES: Record<FaultAction, string> = {
   'partition-bridge': 'bridge partitions',
   'partition-leader': 'isolated leaders',
 };
+
+/**
+ * Apache 3.8.0 (Debian 12's package) lost acknowledged writes in partition runs, right after an
+ * isolated leader rejoined (known sync-phase bugs fixed in later 3.8/3.9 releases, e.g. ZOOKEEPER-4785,
+ * ZOOKEEPER-4646/4685): its partition runs are reported, not asserted, unless NEMESIS_STRICT_APACHE=1.
+ */
+function referenceMayFail(kind: EnsembleKind, faults: readonly FaultAction[]): boolean {
+  if (process.env.NEMESIS_STRICT_APACHE === '1') return false;
+  return kind === 'apache' && faults.some((f) => PARTITION_FAULTS.includes(f));
+}
 
 /** The faults of `wanted` this machine can make; prints why the others are left out. */
 async function faultsPossibleHere(
