@@ -4,7 +4,7 @@
 // seeded schedule, then the checks: linearizability of the register histories, acknowledged writes
 // lost, the lock checker, and the recovery times. Disk faults put each member's dataDir on its own
 // small tmpfs; partitions put each member in its own network namespace (workers stay outside).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,20 +100,16 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     await setup.create(counterPath, '0');
     await setup.create(`${root}/probe`, '');
   }
-  // Workers start in about a second (tsx); the clock starts once they could be running.
-  const startAtMs = performance.timeOrigin + performance.now() + 1_500;
-  const endAtMs = startAtMs + options.durationMs;
   const registerWorkers = Array.from({ length: options.registerClients ?? 4 }, (_, i) => {
     const config: RegisterWorkerConfig = {
       client: `c${i}`,
       connectString: ensemble.connectString,
       keys,
-      endAtMs,
       seed: options.seed * 100 + i,
       sessionTimeoutMs: 6_000,
       opTimeoutMs: 4_000,
     };
-    return runWorker('register-worker.ts', config, endAtMs);
+    return new Worker('register-worker.ts', config);
   });
   const lockWorkers = Array.from({ length: options.lockClients ?? 3 }, (_, i) => {
     const config: LockWorkerConfig = {
@@ -121,17 +117,25 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
       connectString: ensemble.connectString,
       lockPath,
       counterPath,
-      endAtMs,
       sessionTimeoutMs: 6_000,
     };
-    return runWorker('lock-worker.ts', config, endAtMs);
+    return new Worker('lock-worker.ts', config);
   });
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const workers = [...registerWorkers, ...lockWorkers];
+  // The clock starts once every worker has loaded (seconds apart on a busy machine), for all at once.
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (error) {
+    for (const worker of workers) worker.kill();
+    throw error;
+  }
+  const endAtMs = performance.timeOrigin + performance.now() + options.durationMs;
+  for (const worker of workers) worker.start(endAtMs);
   const plan = planFaults(options.seed, options.durationMs, options.voters, faultKinds);
   const nemesis = runFaults(ensemble, plan, `${root}/probe`, options.seed, network);
   const [registerOutputs, lockOutputs] = await Promise.all([
-    Promise.all(registerWorkers),
-    Promise.all(lockWorkers),
+    Promise.all(registerWorkers.map((w) => w.result)),
+    Promise.all(lockWorkers.map((w) => w.result)),
     nemesis.done,
   ]);
   await network?.heal();
@@ -308,27 +312,62 @@ async function finalState(
   return { values: views[0]!, agree, disagreement: agree ? '' : rendered.join(' | ') };
 }
 
-/** Runs one worker process; resolves with its JSON lines. Killed if it outlives its end by far. */
-function runWorker(file: string, config: object, endAtMs: number): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
+const WORKER_READY_MS = 90_000;
+
+/**
+ * One worker process (see start-signal.ts): `ready` once it has loaded, `start` sends the end time,
+ * `result` is its JSON lines. Killed if it is not ready in time or outlives its end by far.
+ */
+class Worker {
+  readonly ready: Promise<void>;
+  readonly result: Promise<unknown[]>;
+  readonly #child: ChildProcess;
+  #overdue: NodeJS.Timeout;
+
+  constructor(file: string, config: object) {
     const args = ['--import', 'tsx', path.join(HERE, file), JSON.stringify(config)];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child = child;
+    this.#overdue = setTimeout(() => child.kill('SIGKILL'), WORKER_READY_MS);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    const overdue = setTimeout(() => child.kill('SIGKILL'), endAtMs - Date.now() + 60_000);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(overdue);
-      if (code !== 0) {
-        reject(new Error(`${file} exited with ${code ?? signal}:\n${err}`));
-        return;
-      }
-      const lines = out.split('\n').filter((l) => l.startsWith('{'));
-      resolve(lines.map((l) => JSON.parse(l) as unknown));
+    let markReady: () => void = () => {};
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      child.once('close', () => reject(new Error(`${file} ended before it was ready:\n${err}`)));
     });
-  });
+    this.ready.catch(() => {}); // observed through Promise.all in runNemesis
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^ready$/m.test(out)) markReady();
+    });
+    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    this.result = new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => {
+        clearTimeout(this.#overdue);
+        if (code !== 0) {
+          reject(new Error(`${file} exited with ${code ?? signal}:\n${err}`));
+          return;
+        }
+        const lines = out.split('\n').filter((l) => l.startsWith('{'));
+        resolve(lines.map((l) => JSON.parse(l) as unknown));
+      });
+    });
+    this.result.catch(() => {}); // observed by runNemesis once started
+  }
+
+  start(endAtMs: number): void {
+    clearTimeout(this.#overdue);
+    const child = this.#child;
+    this.#overdue = setTimeout(() => child.kill('SIGKILL'), endAtMs - Date.now() + 60_000);
+    child.stdin!.end(`${endAtMs}\n`);
+  }
+
+  kill(): void {
+    clearTimeout(this.#overdue);
+    this.#child.kill('SIGKILL');
+  }
 }
 
 /** The runs side by side, then each run's faults. */
