@@ -159,7 +159,8 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   }
   if (process.env.NEMESIS_DUMP) {
     const file = `${process.env.NEMESIS_DUMP}-${options.kind}-${options.voters}-${options.seed}.json`;
-    await writeFile(file, JSON.stringify({ history, lock: lockOutputs.flat() }));
+    const logs = ensemble.members.map((m) => ({ id: m.id, outputTail: m.output() }));
+    await writeFile(file, JSON.stringify({ history, lock: lockOutputs.flat(), logs }));
   }
   const lost = lostAcknowledged(history, final.values);
   problems.push(...lost.problems);
