@@ -60,6 +60,7 @@ export function coreOptionsOf(config: ServerConfig, serverId: number, log: Logge
     superDigest: config.superDigest,
     skipACL: config.skipAcl,
     enforceQuota: config.enforceQuota,
+    watchesPerSessionMax: config.watchesPerSessionMax,
     reconfigEnabled: config.reconfigEnabled,
     containerMaxNeverUsedIntervalMs: config.containerMaxNeverUsedIntervalMs,
     // Apache's standalone server has no local sessions; only an ensemble member's core gets them.

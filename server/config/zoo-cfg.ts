@@ -86,6 +86,11 @@ export interface ServerConfig {
   readonly enforceQuota: boolean;
   /** skipACL=yes disables every ACL check. */
   readonly skipAcl: boolean;
+  /**
+   * menagerie.watchesPerSessionMax (ours, not Apache's): watches one connection may hold, data and
+   * child tables counted as mntr counts them; 0 (the default, as Apache) = unlimited.
+   */
+  readonly watchesPerSessionMax: number;
   readonly autopurgeSnapRetainCount: number;
   readonly autopurgePurgeIntervalHours: number;
   readonly snapCount: number;
@@ -140,6 +145,7 @@ export function defaultConfig(tickTimeMs = 3000): ServerConfig {
     containerMaxNeverUsedIntervalMs: 0,
     enforceQuota: false,
     skipAcl: false,
+    watchesPerSessionMax: 0,
     autopurgeSnapRetainCount: 3,
     autopurgePurgeIntervalHours: 0,
     snapCount: 100_000,
@@ -335,6 +341,7 @@ const handlers: ReadonlyMap<string, KeyHandler> = new Map<string, KeyHandler>([
     int32Key((d, n) => (d.config.containerMaxNeverUsedIntervalMs = n), 0),
   ],
   ['enforceQuota', (d, e) => (d.config.enforceQuota = parseBool(e))],
+  ['menagerie.watchesPerSessionMax', int32Key((d, n) => (d.config.watchesPerSessionMax = n), 0)],
   ['admin.enableServer', (d, e) => (d.config.adminServerEnabled = parseBool(e))],
   ['admin.serverAddress', (d, e) => (d.config.adminServerAddress = nonEmpty(e))],
   ['admin.serverPort', (d, e) => (d.config.adminServerPort = parsePort(e))],

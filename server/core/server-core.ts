@@ -21,7 +21,7 @@ import {
 import { authenticate, checkAcl, clientInfos, maskDigests } from '../auth/acl.js';
 import { SessionTracker, sessionPassword } from '../sessions/session-tracker.js';
 import { DataTree, TreeError, ttlOf, ttlOwner } from '../tree/data-tree.js';
-import { WatchMode } from '../tree/watch-table.js';
+import { WatchMode, type WatchTable } from '../tree/watch-table.js';
 import type { Reply, RequestContext, Txn, Watcher } from './api.js';
 import { RequestPreparer, txnCodecFor } from './prepare.js';
 import { DigestForecast, createdOwner } from './digest-forecast.js';
@@ -56,6 +56,12 @@ export interface ServerCoreOptions {
    * Absent: taken from the first createSession's nowMs.
    */
   readonly startTimeMs?: number;
+  /**
+   * menagerie.watchesPerSessionMax: watches one connection may hold (data and child tables counted
+   * as mntr counts them); a registration past it answers QuotaExceeded (-125) and sets nothing.
+   * 0 (the default) = unlimited, as Apache.
+   */
+  readonly watchesPerSessionMax?: number;
   /** The data of /zookeeper/config (empty in standalone). */
   readonly configData?: Buffer;
   /**
@@ -200,6 +206,7 @@ export class ServerCore {
       containerMaxNeverUsedIntervalMs: 0,
       localSessionsEnabled: false,
       localSessionsUpgradingEnabled: false,
+      watchesPerSessionMax: 0,
       onWarning: () => {},
       ...options,
     };
@@ -276,8 +283,17 @@ export class ServerCore {
           return this.removeWatches(watcher, body.path, body.type, opcode === OpCode.checkWatches);
         case OpCode.setWatches:
         case OpCode.setWatches2:
-          if (watcher !== undefined) this.setWatches(watcher, body);
+        {
+          if (watcher === undefined) return ok();
+          const dropped = this.setWatches(watcher, body);
+          if (dropped > 0) {
+            this.options.onWarning(
+              `session 0x${ctx.sessionId.toString(16)}: ${dropped} watches of setWatches not restored: ` +
+                `menagerie.watchesPerSessionMax=${this.options.watchesPerSessionMax} reached`,
+            );
+          }
           return ok();
+        }
         case OpCode.addWatch:
           if (watcher === undefined) return ok({ err: 0 });
           return this.addWatch(watcher, body.path, body.mode);
@@ -304,14 +320,14 @@ export class ServerCore {
   private readExists(path: string, watcher: Watcher | undefined) {
     if (typeof path !== 'string' || path.includes('\0')) throw new ReadError(ErrorCode.BAD_ARGUMENTS);
     const node = this.tree.getNode(path);
-    if (watcher !== undefined) this.tree.dataWatches.add(path, watcher);
+    if (watcher !== undefined) this.addLimitedWatch(this.tree.dataWatches, path, watcher);
     if (node === undefined) throw new ReadError(ErrorCode.NO_NODE);
     return this.tree.statOf(node);
   }
 
   private readData(ctx: RequestContext, path: string, watcher: Watcher | undefined) {
     const node = this.readableNode(ctx, path);
-    if (watcher !== undefined) this.tree.dataWatches.add(path, watcher);
+    if (watcher !== undefined) this.addLimitedWatch(this.tree.dataWatches, path, watcher);
     return { data: node.data, stat: this.tree.statOf(node) };
   }
 
@@ -327,7 +343,7 @@ export class ServerCore {
 
   private readChildren(ctx: RequestContext, path: string, watcher: Watcher | undefined) {
     const node = this.readableNode(ctx, path);
-    if (watcher !== undefined) this.tree.childWatches.add(path, watcher);
+    if (watcher !== undefined) this.addLimitedWatch(this.tree.childWatches, path, watcher);
     return { children: [...node.children], stat: this.tree.statOf(node) };
   }
 
@@ -750,6 +766,9 @@ export class ServerCore {
     if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) {
       return fail(ErrorCode.MARSHALLING_ERROR); // Apache: WatcherMode.fromZooDef throws
     }
+    if (!this.watchesFit(watcher, path, [this.tree.dataWatches, this.tree.childWatches])) {
+      return fail(ErrorCode.QUOTA_EXCEEDED);
+    }
     this.tree.dataWatches.add(path, watcher, watchMode);
     this.tree.childWatches.add(path, watcher, watchMode);
     return ok({ err: 0 });
@@ -785,29 +804,59 @@ export class ServerCore {
    * setWatches / setWatches2 on reconnect: fires at once (zxid -1) what changed since relativeZxid
    * (NodeDeleted, NodeDataChanged, NodeCreated, NodeChildrenChanged) and registers the rest.
    */
-  setWatches(watcher: Watcher, lists: WatchLists): void {
+  setWatches(watcher: Watcher, lists: WatchLists): number {
     const fire = (type: number, path: string) =>
       watcher.process({ type, state: KeeperState.SYNC_CONNECTED, path }, -1n);
+    let dropped = 0;
+    const restore = (table: WatchTable, path: string) => {
+      if (this.watchesFit(watcher, path, [table])) table.add(path, watcher);
+      else dropped++;
+    };
     for (const path of lists.dataWatches) {
       const node = this.tree.getNode(path);
       if (node === undefined) fire(EventType.NODE_DELETED, path);
       else if (node.stat.mzxid > lists.relativeZxid) fire(EventType.NODE_DATA_CHANGED, path);
-      else this.tree.dataWatches.add(path, watcher);
+      else restore(this.tree.dataWatches, path);
     }
     for (const path of lists.existWatches) {
       if (this.tree.getNode(path) !== undefined) fire(EventType.NODE_CREATED, path);
-      else this.tree.dataWatches.add(path, watcher);
+      else restore(this.tree.dataWatches, path);
     }
     for (const path of lists.childWatches) {
       const node = this.tree.getNode(path);
       if (node === undefined) fire(EventType.NODE_DELETED, path);
       else if (node.stat.pzxid > lists.relativeZxid) fire(EventType.NODE_CHILDREN_CHANGED, path);
-      else this.tree.childWatches.add(path, watcher);
+      else restore(this.tree.childWatches, path);
     }
-    for (const path of lists.persistentWatches ?? []) this.addWatch(watcher, path, AddWatchMode.PERSISTENT);
-    for (const path of lists.persistentRecursiveWatches ?? []) {
-      this.addWatch(watcher, path, AddWatchMode.PERSISTENT_RECURSIVE);
+    const persistent = [
+      ...(lists.persistentWatches ?? []).map((path) => [path, AddWatchMode.PERSISTENT] as const),
+      ...(lists.persistentRecursiveWatches ?? []).map(
+        (path) => [path, AddWatchMode.PERSISTENT_RECURSIVE] as const,
+      ),
+    ];
+    for (const [path, mode] of persistent) {
+      if (this.addWatch(watcher, path, mode).err !== 0) dropped++;
     }
+    return dropped;
+  }
+
+  /**
+   * Whether registering `path` in `tables` keeps the watcher within menagerie.watchesPerSessionMax
+   * (re-registering a watch it already holds adds nothing, so it always fits).
+   */
+  private watchesFit(watcher: Watcher, path: string, tables: readonly WatchTable[]): boolean {
+    const max = this.options.watchesPerSessionMax;
+    if (max <= 0) return true;
+    const added = tables.filter((table) => !table.has(path, watcher)).length;
+    if (added === 0) return true;
+    const held = this.tree.dataWatches.countOf(watcher) + this.tree.childWatches.countOf(watcher);
+    return held + added <= max;
+  }
+
+  /** A one-shot watch from a read; QuotaExceeded (as ReadError) past menagerie.watchesPerSessionMax. */
+  private addLimitedWatch(table: WatchTable, path: string, watcher: Watcher): void {
+    if (!this.watchesFit(watcher, path, [table])) throw new ReadError(ErrorCode.QUOTA_EXCEEDED);
+    table.add(path, watcher);
   }
 
   /** Forgets every watch of a connection (on close). Idempotent. */

@@ -63,6 +63,11 @@ export class WatchTable {
     for (const path of [...(this.byWatcher.get(watcher) ?? [])]) this.remove(path, watcher);
   }
 
+  /** How many paths this watcher watches in this table. */
+  countOf(watcher: Watcher): number {
+    return this.byWatcher.get(watcher)?.size ?? 0;
+  }
+
   has(path: string, watcher: Watcher): boolean {
     return this.byPath.get(path)?.has(watcher) ?? false;
   }

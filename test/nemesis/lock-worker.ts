@@ -6,13 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { createFramework, retryNTimes, txn } from '../../src/index.js';
 import { LeaseLostError, Mutex } from '../../recipes/index.js';
+import { awaitStart } from './start-signal.js';
 
 export interface LockWorkerConfig {
   client: string;
   connectString: string;
   lockPath: string;
   counterPath: string;
-  endAtMs: number;
   sessionTimeoutMs: number;
 }
 
@@ -31,7 +31,7 @@ export interface IncrementRecord {
 
 const now = () => performance.timeOrigin + performance.now();
 
-async function main(config: LockWorkerConfig): Promise<void> {
+async function main(config: LockWorkerConfig, endAtMs: number): Promise<void> {
   const fw = createFramework({
     connectString: config.connectString,
     sessionTimeoutMs: config.sessionTimeoutMs,
@@ -40,9 +40,9 @@ async function main(config: LockWorkerConfig): Promise<void> {
   const mutex = new Mutex(fw, config.lockPath, { owner: config.client });
   const records: IncrementRecord[] = [];
   let acquireFailures = 0;
-  while (now() < config.endAtMs) {
+  while (now() < endAtMs) {
     try {
-      await using lease = await mutex.acquire({ timeoutMs: Math.max(1, config.endAtMs - now()) });
+      await using lease = await mutex.acquire({ timeoutMs: Math.max(1, endAtMs - now()) });
       const acquiredAt = now();
       const token = String(lease.fencingToken);
       const value = Number(String((await fw.getData(config.counterPath)).data));
@@ -68,4 +68,4 @@ async function main(config: LockWorkerConfig): Promise<void> {
   process.stdout.write(JSON.stringify({ acquireFailures }) + '\n');
 }
 
-await main(JSON.parse(process.argv[2]!) as LockWorkerConfig);
+await main(JSON.parse(process.argv[2]!) as LockWorkerConfig, await awaitStart());

@@ -7,12 +7,12 @@ import { performance } from 'node:perf_hooks';
 import { BadVersionError, KeeperError, ZooKeeperClient, isIndeterminate } from '../../src/index.js';
 import { Prng } from '../simulation/prng.js';
 import type { HistoryOp, Outcome, RegisterOp } from './linearizability.js';
+import { awaitStart } from './start-signal.js';
 
 export interface RegisterWorkerConfig {
   client: string;
   connectString: string;
   keys: string[];
-  endAtMs: number;
   seed: number;
   sessionTimeoutMs: number;
   opTimeoutMs: number;
@@ -31,13 +31,13 @@ function outcomeOfWriteError(error: unknown): Outcome {
   return 'unknown'; // we stopped waiting (timeout): it may still happen
 }
 
-async function main(config: RegisterWorkerConfig): Promise<void> {
+async function main(config: RegisterWorkerConfig, endAtMs: number): Promise<void> {
   const random = new Prng(config.seed);
   const lines: HistoryLine[] = [];
   const lastVersion = new Map<string, number>(config.keys.map((k) => [k, 0]));
   let client: ZooKeeperClient | undefined;
   let n = 0;
-  while (now() < config.endAtMs) {
+  while (now() < endAtMs) {
     if (client === undefined || client.state.type === 'expired' || client.state.type === 'closed') {
       await client?.close();
       client = new ZooKeeperClient({
@@ -89,4 +89,4 @@ async function main(config: RegisterWorkerConfig): Promise<void> {
   process.stdout.write(lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
 }
 
-await main(JSON.parse(process.argv[2]!) as RegisterWorkerConfig);
+await main(JSON.parse(process.argv[2]!) as RegisterWorkerConfig, await awaitStart());

@@ -2,7 +2,9 @@
 // one process per member, from zoo.cfg files in Apache's format (server.N lines, dataDir/myid),
 // on free loopback ports. Members can be killed (-9), stopped, paused (SIGSTOP), resumed and
 // restarted; every wait is bounded and fails with the members' modes and log tails; stop() kills
-// every process and removes every temporary directory, also after a failed start.
+// every process and removes every temporary directory, also after a failed start. A placement (the
+// nemesis's) may give each member its own address, run it through a command prefix (a network
+// namespace) and mount something on its dataDir (a small disk).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -42,6 +44,20 @@ export interface EnsembleOptions {
   systemProperties?: Record<string, string>;
   /** How long every member may take to show a Mode. Default 30 000. */
   startTimeoutMs?: number;
+  /** Where members run; default: every member on 127.0.0.1, as a plain child process. */
+  placement?: MemberPlacement;
+}
+
+/** Where and how each member (1-based id) runs. */
+export interface MemberPlacement {
+  /** The address the member listens on for clients, the quorum and elections. */
+  host(id: number): string;
+  /** Put before the member's command line (e.g. `ip netns exec <ns>`); the pid stays the member's. */
+  commandPrefix?(id: number): readonly string[];
+  /** Called on the member's new, empty dataDir before anything is written there (e.g. a mount). */
+  prepareDataDir?(dataDir: string, id: number): Promise<void>;
+  /** Called once the member is dead, before the dataDir is removed (e.g. an unmount). */
+  releaseDataDir?(dataDir: string, id: number): Promise<void>;
 }
 
 export type MemberMode = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only' | '';
@@ -56,6 +72,8 @@ export interface EnsembleMember {
   readonly electionPort: number;
   /** This member's host:port only. */
   readonly connectString: string;
+  /** The address it listens on. */
+  readonly host: string;
   readonly dataDir: string;
   readonly state: ProcessState;
   readonly pid: number | undefined;
@@ -73,6 +91,8 @@ export interface EnsembleMember {
   resume(): void;
   /** Starts a stopped member with the same config and dataDir (kills it first if running). */
   restart(): Promise<void>;
+  /** Until the next restart, the process exiting by itself is expected (a fault may make it stop). */
+  tolerateExit(): void;
   /** The tail of what the member printed. */
   output(): string;
   /** How the member synchronised with a leader since it last started, as its log says. */
@@ -134,6 +154,7 @@ async function createEnsemble(options: EnsembleOptions): Promise<Ensemble> {
   const size = options.voters + observers;
   const ports: MemberPorts[] = [];
   const taken = new Set<number>();
+  const hostOf = (i: number) => options.placement?.host(i + 1) ?? HOST;
   while (ports.length < size) {
     const three = [await freePort(), await freePort(), await freePort()];
     if (three.some((p) => taken.has(p)) || new Set(three).size < 3) continue;
@@ -147,7 +168,7 @@ async function createEnsemble(options: EnsembleOptions): Promise<Ensemble> {
       ? []
       : ports.map((p, i) => {
           const role = roleOf(i) === 'observer' ? ':observer' : '';
-          return `server.${i + 1}=${HOST}:${p.quorum}:${p.election}${role}`;
+          return `server.${i + 1}=${hostOf(i)}:${p.quorum}:${p.election}${role}`;
         });
   const members: Member[] = [];
   const dirs: string[] = [];
@@ -157,6 +178,7 @@ async function createEnsemble(options: EnsembleOptions): Promise<Ensemble> {
       const dataDir = await mkdtemp(path.join(tmpdir(), `${options.kind}-ens-${id}-`));
       dirs.push(dataDir);
       liveDirs.add(dataDir);
+      await options.placement?.prepareDataDir?.(dataDir, id);
       await writeFile(path.join(dataDir, 'myid'), `${id}\n`);
       const lines: Record<string, string | number | boolean> = {
         tickTime: options.tickTimeMs ?? 200,
@@ -164,7 +186,7 @@ async function createEnsemble(options: EnsembleOptions): Promise<Ensemble> {
         syncLimit: options.syncLimit ?? 5,
         dataDir,
         clientPort: ports[i]!.client,
-        clientPortAddress: HOST,
+        clientPortAddress: hostOf(i),
         'admin.enableServer': false,
         '4lw.commands.whitelist': '*',
         maxClientCnxns: 0,
@@ -175,13 +197,13 @@ async function createEnsemble(options: EnsembleOptions): Promise<Ensemble> {
       const text = [...Object.entries(lines).map(([k, v]) => `${k}=${v}`), ...serverLines].join('\n') + '\n';
       const configFile = path.join(dataDir, 'zoo.cfg');
       await writeFile(configFile, text);
-      members.push(new Member(options, id, roleOf(i), ports[i]!, dataDir, configFile));
+      members.push(new Member(options, id, roleOf(i), ports[i]!, hostOf(i), dataDir, configFile));
     }
   } catch (error) {
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await removeDirs(dirs, options.placement);
     throw error;
   }
-  return new RunningEnsemble(options.kind, members, dirs);
+  return new RunningEnsemble(options.kind, members, dirs, options.placement);
 }
 
 class RunningEnsemble implements Ensemble {
@@ -192,6 +214,7 @@ class RunningEnsemble implements Ensemble {
     readonly kind: EnsembleKind,
     readonly members: readonly Member[],
     private readonly dirs: readonly string[],
+    private readonly placement: MemberPlacement | undefined,
   ) {
     this.connectString = members.map((m) => m.connectString).join(',');
   }
@@ -245,8 +268,7 @@ class RunningEnsemble implements Ensemble {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await Promise.all(this.members.map((m) => m.kill9()));
-      await Promise.all(this.dirs.map((d) => rm(d, { recursive: true, force: true })));
-      for (const dir of this.dirs) liveDirs.delete(dir);
+      await removeDirs(this.dirs, this.placement);
     })();
     return this.#stopping;
   }
@@ -273,6 +295,7 @@ class Member implements EnsembleMember {
   #paused = false;
   #output = '';
   #expectingExit = false;
+  #exitTolerated = false;
   diedUnexpectedly = false;
 
   constructor(
@@ -280,13 +303,14 @@ class Member implements EnsembleMember {
     readonly id: number,
     readonly role: 'participant' | 'observer',
     ports: MemberPorts,
+    readonly host: string,
     readonly dataDir: string,
     private readonly configFile: string,
   ) {
     this.clientPort = ports.client;
     this.quorumPort = ports.quorum;
     this.electionPort = ports.election;
-    this.connectString = `${HOST}:${ports.client}`;
+    this.connectString = `${host}:${ports.client}`;
   }
 
   get state(): ProcessState {
@@ -300,6 +324,10 @@ class Member implements EnsembleMember {
 
   output(): string {
     return this.#output;
+  }
+
+  tolerateExit(): void {
+    this.#exitTolerated = true;
   }
 
   syncModes(): SyncMode[] {
@@ -322,7 +350,7 @@ class Member implements EnsembleMember {
 
   async mode(): Promise<MemberMode> {
     if (this.#child === undefined || this.#paused) return '';
-    const answer = await fourLetterWord(this.clientPort, 'srvr', HOST, SRVR_TIMEOUT_MS).catch(() => '');
+    const answer = await fourLetterWord(this.clientPort, 'srvr', this.host, SRVR_TIMEOUT_MS).catch(() => '');
     return (/^Mode: (\S+)/m.exec(answer)?.[1] ?? '') as MemberMode;
   }
 
@@ -364,6 +392,7 @@ class Member implements EnsembleMember {
   async restart(): Promise<void> {
     await this.kill9();
     this.diedUnexpectedly = false;
+    this.#exitTolerated = false;
     const child = this.#spawn();
     this.#child = child;
     this.#paused = false;
@@ -372,7 +401,7 @@ class Member implements EnsembleMember {
     child.stderr!.on('data', append);
     this.#exited = new Promise<void>((resolve) => {
       child.once('exit', () => {
-        if (!this.#expectingExit) this.diedUnexpectedly = true;
+        if (!this.#expectingExit && !this.#exitTolerated) this.diedUnexpectedly = true;
         if (this.#child === child) this.#child = undefined;
         resolve();
       });
@@ -408,10 +437,15 @@ class Member implements EnsembleMember {
   #spawnProcess(): ChildProcess {
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     this.#output += `\n${START_MARKER} ${new Date().toISOString()}\n`;
+    const prefix = this.options.placement?.commandPrefix?.(this.id) ?? [];
+    const start = (command: string, args: string[], extra: { cwd?: string; env?: NodeJS.ProcessEnv }) =>
+      prefix.length === 0
+        ? spawn(command, args, { stdio, ...extra })
+        : spawn(prefix[0]!, [...prefix.slice(1), command, ...args], { stdio, ...extra });
     if (this.options.kind === 'menagerie') {
       const args = ['--import', 'tsx', OUR_CLI, 'start-foreground', this.configFile];
       const env = { ...process.env, ZK_SERVER_LOG_LEVEL: process.env.ZK_SERVER_LOG_LEVEL ?? 'info' };
-      return spawn(process.execPath, args, { stdio, cwd: OUR_ROOT, env });
+      return start(process.execPath, args, { cwd: OUR_ROOT, env });
     }
     const properties = Object.entries(this.options.systemProperties ?? {}).map(([k, v]) => `-D${k}=${v}`);
     const args = [
@@ -428,8 +462,18 @@ class Member implements EnsembleMember {
       'org.apache.zookeeper.server.quorum.QuorumPeerMain',
       this.configFile,
     ];
-    return spawn('/usr/bin/java', args, { stdio });
+    return start('/usr/bin/java', args, {});
   }
+}
+
+async function removeDirs(dirs: readonly string[], placement: MemberPlacement | undefined): Promise<void> {
+  await Promise.all(
+    dirs.map(async (dir, i) => {
+      await placement?.releaseDataDir?.(dir, i + 1).catch(() => {});
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      liveDirs.delete(dir);
+    }),
+  );
 }
 
 // Members and their dataDirs must not outlive the test process, even when it exits without stopping
@@ -438,7 +482,13 @@ const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
-  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of liveDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // still a mount point (the placement's exit handler unmounts it)
+    }
+  }
 });
 
 function sleep(ms: number): Promise<void> {

@@ -47,6 +47,7 @@ const WRONG_VALUES: ReadonlyArray<[string, string, string]> = [
   ['znode.container.maxPerMinute', '0', 'must be at least 1'],
   ['znode.container.maxNeverUsedIntervalMs', '-1', 'must be at least 0'],
   ['enforceQuota', 'maybe', bool],
+  ['menagerie.watchesPerSessionMax', '-1', 'must be at least 0'],
   ['secureClientPort', '2281',
     'TLS client connections (secureClientPort) are not supported by this server; remove it'],
   ['admin.enableServer', 'yes', bool],
