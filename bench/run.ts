@@ -12,6 +12,7 @@ import type { Comparison, Floor, RunMode } from './comparison.js';
 import { ensembleComparisons } from './ensemble-comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
 import { recipeComparisons } from './recipes.js';
+import { mixedWorkloadComparisons } from './mixed-workload.js';
 import { machine, renderReport, type ComparisonResult } from './report.js';
 import { serverComparisons } from './server-comparison.js';
 
@@ -20,7 +21,7 @@ const ROUNDS_DEFAULT = { quick: 4, full: 8 };
 const ROUND_TIME_LIMIT_MS_DEFAULT = { quick: 30_000, full: 120_000 };
 
 /** Comparisons grow as the server, client and recipes land (see issue 12). */
-async function registeredComparisons(): Promise<Comparison[]> {
+async function registeredComparisons(quick: boolean): Promise<Comparison[]> {
   return [
     noiseComparison(),
     ...clientComparisons(),
@@ -28,6 +29,7 @@ async function registeredComparisons(): Promise<Comparison[]> {
     // Registered only once server/index.ts exports startServer (from branch `server`).
     ...(await serverComparisons()),
     ...ensembleComparisons(),
+    ...mixedWorkloadComparisons(quick),
   ];
 }
 
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   const options = program.opts<{ quick?: boolean; rounds?: number; only?: string }>();
   const quick = options.quick ?? false;
   const only = options.only?.toLowerCase();
-  const comparisons = (await registeredComparisons()).filter(
+  const comparisons = (await registeredComparisons(quick)).filter(
     (c) => only === undefined || c.name.toLowerCase().includes(only),
   );
   const mode = quick ? 'quick' : 'full';
