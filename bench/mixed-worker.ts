@@ -34,7 +34,8 @@ function ignoreExisting(error: unknown): void {
 
 async function connect(command: Extract<WorkerCommand, { type: 'connect' }>): Promise<void> {
   await client?.close();
-  client = new ZooKeeperClient({ connectString: command.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+  const connectString = command.connectString;
+  client = new ZooKeeperClient({ connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS });
   await client.connect({ timeoutMs: CONNECT_TIMEOUT_MS });
   const parent = command.parent;
   await client.create(parent).catch(ignoreExisting);

@@ -99,7 +99,8 @@ async function curveRound(
   try {
     for (const readPercent of READ_PERCENTS[quick ? 'quick' : 'full']) {
       const durationMs = DURATION_MS[quick ? 'quick' : 'full'];
-      const command: WorkerCommand = { type: 'run', readPercent, durationMs, outstanding: OUTSTANDING_PER_WORKER };
+      const outstanding = OUTSTANDING_PER_WORKER;
+      const command: WorkerCommand = { type: 'run', readPercent, durationMs, outstanding };
       const replies = await Promise.all(workers.map((w) => w.call(command, signal)));
       figures[`${readPercent}% reads`] = replies.reduce(
         (sum, r) => sum + (r.type === 'ran' ? (r.ops * 1000) / r.elapsedMs : 0),

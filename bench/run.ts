@@ -12,6 +12,7 @@ import type { Comparison, Floor, RunMode } from './comparison.js';
 import { ensembleComparisons } from './ensemble-comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
 import { recipeComparisons } from './recipes.js';
+import { memoryComparisons } from './memory-comparison.js';
 import { mixedWorkloadComparisons } from './mixed-workload.js';
 import { machine, renderReport, type ComparisonResult } from './report.js';
 import { serverComparisons } from './server-comparison.js';
@@ -26,8 +27,9 @@ async function registeredComparisons(quick: boolean): Promise<Comparison[]> {
     noiseComparison(),
     ...clientComparisons(),
     ...recipeComparisons(),
-    // Registered only once server/index.ts exports startServer (from branch `server`).
-    ...(await serverComparisons()),
+    // Its RSS comparison is superseded by memory-comparison.ts (the same fill, plus recovery time).
+    ...(await serverComparisons()).filter((c) => !c.name.startsWith('Server memory:')),
+    ...memoryComparisons(),
     ...ensembleComparisons(),
     ...mixedWorkloadComparisons(quick),
   ];
