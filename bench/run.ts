@@ -11,6 +11,7 @@ import { clientComparisons } from './client-comparison.js';
 import type { Comparison, Floor, RunMode } from './comparison.js';
 import { ensembleComparisons } from './ensemble-comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
+import { recipeLatencyComparisons } from './recipe-latency.js';
 import { recipeComparisons } from './recipes.js';
 import { memoryComparisons } from './memory-comparison.js';
 import { mixedWorkloadComparisons } from './mixed-workload.js';
@@ -27,6 +28,7 @@ async function registeredComparisons(quick: boolean): Promise<Comparison[]> {
     noiseComparison(),
     ...clientComparisons(),
     ...recipeComparisons(),
+    ...recipeLatencyComparisons(),
     // Its RSS comparison is superseded by memory-comparison.ts (the same fill, plus recovery time).
     ...(await serverComparisons()).filter((c) => !c.name.startsWith('Server memory:')),
     ...memoryComparisons(),

@@ -55,6 +55,8 @@ async function writeConfig(dataDir: string, port: number, extra: Config): Promis
  */
 export interface DataDirOptions {
   reuseDataDir?: string;
+  /** How long to wait for serving (default 30 s): a recovery of a large tree takes longer. */
+  servingTimeoutMs?: number;
 }
 
 async function dataDirFor(prefix: string, { reuseDataDir }: DataDirOptions): Promise<string> {
@@ -67,8 +69,9 @@ async function launch(
   port: number,
   command: string,
   args: string[],
-  keepDataDir = false,
+  { reuseDataDir, servingTimeoutMs = SERVING_TIMEOUT_MS }: DataDirOptions = {},
 ): Promise<BenchServer> {
+  const keepDataDir = reuseDataDir !== undefined;
   const startedMs = performance.now();
   const child: ChildProcess = trackChild(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
@@ -84,7 +87,7 @@ async function launch(
       await exited;
       if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
     })());
-  const deadline = startedMs + SERVING_TIMEOUT_MS;
+  const deadline = startedMs + servingTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
@@ -94,7 +97,7 @@ async function launch(
     if (answer.includes('Mode: ')) break;
     if (performance.now() > deadline) {
       await stop();
-      throw new Error(`${command} was not serving within ${SERVING_TIMEOUT_MS} ms:\n${output.slice(-2000)}`);
+      throw new Error(`${command} was not serving within ${servingTimeoutMs} ms:\n${output.slice(-2000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, SERVING_POLL_MS));
   }
@@ -127,7 +130,7 @@ export async function startApacheServer(
     'org.apache.zookeeper.server.quorum.QuorumPeerMain',
     configFile,
   ];
-  return await launch(dataDir, port, '/usr/bin/java', args, options.reuseDataDir !== undefined);
+  return await launch(dataDir, port, '/usr/bin/java', args, options);
 }
 
 /** Our server in its own Node process (see our-server-child.ts), from the same kind of config. */
@@ -140,7 +143,7 @@ export async function startOurServer(
   const configFile = await writeConfig(dataDir, port, config);
   const child = fileURLToPath(new URL('./our-server-child.ts', import.meta.url));
   const args = ['--import', 'tsx', child, configFile];
-  return await launch(dataDir, port, process.execPath, args, options.reuseDataDir !== undefined);
+  return await launch(dataDir, port, process.execPath, args, options);
 }
 
 /** Whether the server wrote anything besides our zoo.cfg under its dataDir (a txn log, a snapshot). */
