@@ -93,12 +93,15 @@ export function renderReport(run: {
   results: ComparisonResult[];
   quick: boolean;
   elapsedS: number;
+  /** The arguments the run was given (`--quick`, `--only ...`), so the report names its command. */
+  args: readonly string[];
 }): string {
+  const quoted = run.args.map((a) => (/^[\w.=-]+$/.test(a) ? a : `'${a}'`));
+  const command = `npm run bench${quoted.length > 0 ? ` -- ${quoted.join(' ')}` : ''}`;
   const lines = [
     `# menagerie bench${run.quick ? ' (quick)' : ''}`,
     '',
-    `${new Date().toISOString()} · ${machine()} · ${run.elapsedS} s · ` +
-      `\`npm run bench${run.quick ? ' -- --quick' : ''}\``,
+    `${new Date().toISOString()} · ${machine()} · ${run.elapsedS} s · \`${command}\``,
     '',
     'Ratios are the median of per-round ratios (min–max across rounds) of the first side to each other',
     'side, for the figure as written: above 1 is better for the first side when higher is better, below',

@@ -97,13 +97,14 @@ async function main(): Promise<void> {
   bar.stop();
 
   const elapsedS = Math.round((Date.now() - started) / 1000);
-  const report = renderReport({ floor, results, quick, elapsedS });
+  const args = process.argv.slice(2);
+  const report = renderReport({ floor, results, quick, elapsedS, args });
   process.stdout.write(report);
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   await writeFile(path.join(dir, `${stamp}.md`), report);
-  const json = { floor, results, quick, elapsedS, machine: machine() };
+  const json = { floor, results, quick, elapsedS, args, machine: machine() };
   await writeFile(path.join(dir, `${stamp}.json`), JSON.stringify(json, null, 2));
 }
 
