@@ -1,7 +1,7 @@
 // `npm run bench`: measures the machine's floor and then every registered comparison, its sides in
 // alternating rounds (A B C, C B A, ...), and prints a markdown report with the median of per-round
 // ratios and their range; JSON and markdown copies go to bench/results/. `--quick` for a smoke run.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
@@ -61,8 +61,13 @@ async function main(): Promise<void> {
     .option('--quick', 'a smoke run of about two minutes')
     .option('--rounds <n>', 'rounds per comparison', (v) => Number.parseInt(v, 10))
     .option('--only <text>', 'run only comparisons whose name contains this text')
+    .option('--render <json>', 'print the report of an earlier run from its JSON copy, measuring nothing')
     .parse(process.argv);
-  const options = program.opts<{ quick?: boolean; rounds?: number; only?: string }>();
+  const options = program.opts<{ quick?: boolean; rounds?: number; only?: string; render?: string }>();
+  if (options.render !== undefined) {
+    process.stdout.write(await rerender(options.render));
+    return;
+  }
   const quick = options.quick ?? false;
   const only = options.only?.toLowerCase();
   const comparisons = (await registeredComparisons(quick)).filter(
@@ -104,8 +109,25 @@ async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   await writeFile(path.join(dir, `${stamp}.md`), report);
-  const json = { floor, results, quick, elapsedS, args, machine: machine() };
+  const date = new Date().toISOString();
+  const json = { floor, results, quick, elapsedS, args, date, machine: machine() };
   await writeFile(path.join(dir, `${stamp}.json`), JSON.stringify(json, null, 2));
+}
+
+/** The report of a saved run (its date from the JSON, or from a `<timestamp>.json` file name). */
+async function rerender(file: string): Promise<string> {
+  const run = JSON.parse(await readFile(file, 'utf8')) as {
+    floor: Floor;
+    results: ComparisonResult[];
+    quick: boolean;
+    elapsedS: number;
+    args?: string[];
+    date?: string;
+  };
+  const stamp = /(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/.exec(path.basename(file));
+  const fromName = stamp === null ? undefined : `${stamp[1]}T${stamp[2]}:${stamp[3]}:${stamp[4]}.${stamp[5]}Z`;
+  const date = new Date(run.date ?? fromName ?? Date.now());
+  return renderReport({ ...run, args: run.args ?? (run.quick ? ['--quick'] : []), date });
 }
 
 /** All rounds of one comparison; a failure or overrun is recorded and ends only this comparison. */
