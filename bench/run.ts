@@ -125,7 +125,8 @@ async function rerender(file: string): Promise<string> {
     date?: string;
   };
   const stamp = /(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/.exec(path.basename(file));
-  const fromName = stamp === null ? undefined : `${stamp[1]}T${stamp[2]}:${stamp[3]}:${stamp[4]}.${stamp[5]}Z`;
+  const [day, hours, minutes, seconds, ms] = stamp?.slice(1) ?? [];
+  const fromName = stamp === null ? undefined : `${day}T${hours}:${minutes}:${seconds}.${ms}Z`;
   const date = new Date(run.date ?? fromName ?? Date.now());
   return renderReport({ ...run, args: run.args ?? (run.quick ? ['--quick'] : []), date });
 }
