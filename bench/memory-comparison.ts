@@ -23,7 +23,7 @@ const CREATES_PER_MULTI = 100;
 const MULTIS_OUTSTANDING = 8;
 const SESSION_TIMEOUT_MS = 30_000;
 const PARENT = '/memory';
-const RECOVERY_TIMEOUT_MS = 120_000;
+const RECOVERY_TIMEOUT_MS = 240_000;
 
 type StartServer = (options: DataDirOptions) => Promise<BenchServer>;
 const SERVERS: Array<{ label: string; start: StartServer; prefix: string }> = [
@@ -158,7 +158,7 @@ export function memoryComparisons(): Comparison[] {
       // A full round fills and recovers a million znodes per side (minutes): one round.
       rounds: { quick: 2, full: 1 },
       warmup: false,
-      roundTimeLimitMs: { quick: 60_000, full: 360_000 },
+      roundTimeLimitMs: { quick: 60_000, full: 480_000 },
       async skipReason() {
         if (!apacheAvailable()) return 'Apache ZooKeeper (Debian `zookeeper`) or java is not installed';
         return undefined;
