@@ -2,7 +2,7 @@
 // median figure, the median (min–max) of per-round ratios first/each, and ours as a multiple of the floor.
 import os from 'node:os';
 import type { Floor } from './comparison.js';
-import { percentile } from './stats.js';
+import { median } from './stats.js';
 
 export interface ComparisonResult {
   name: string;
@@ -22,10 +22,6 @@ export function machine(): string {
   const cpus = os.cpus();
   const memoryGiB = Math.round(os.totalmem() / 2 ** 30);
   return `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${memoryGiB} GiB, Node ${process.version}`;
-}
-
-function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
 }
 
 /** Enough digits to compare, no more. */
@@ -93,12 +89,17 @@ export function renderReport(run: {
   results: ComparisonResult[];
   quick: boolean;
   elapsedS: number;
+  /** When the run ended (default now). */
+  date?: Date;
+  /** The arguments the run was given (`--quick`, `--only ...`), so the report names its command. */
+  args: readonly string[];
 }): string {
+  const quoted = run.args.map((a) => (/^[\w.=-]+$/.test(a) ? a : `'${a}'`));
+  const command = `npm run bench${quoted.length > 0 ? ` -- ${quoted.join(' ')}` : ''}`;
   const lines = [
     `# menagerie bench${run.quick ? ' (quick)' : ''}`,
     '',
-    `${new Date().toISOString()} · ${machine()} · ${run.elapsedS} s · ` +
-      `\`npm run bench${run.quick ? ' -- --quick' : ''}\``,
+    `${(run.date ?? new Date()).toISOString()} · ${machine()} · ${run.elapsedS} s · \`${command}\``,
     '',
     'Ratios are the median of per-round ratios (min–max across rounds) of the first side to each other',
     'side, for the figure as written: above 1 is better for the first side when higher is better, below',

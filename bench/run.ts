@@ -1,7 +1,7 @@
 // `npm run bench`: measures the machine's floor and then every registered comparison, its sides in
 // alternating rounds (A B C, C B A, ...), and prints a markdown report with the median of per-round
 // ratios and their range; JSON and markdown copies go to bench/results/. `--quick` for a smoke run.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
@@ -11,7 +11,10 @@ import { clientComparisons } from './client-comparison.js';
 import type { Comparison, Floor, RunMode } from './comparison.js';
 import { ensembleComparisons } from './ensemble-comparison.js';
 import { fdatasyncPreallocatedFloor, fsyncAppendFloor, loopbackRoundTripFloor } from './floor.js';
+import { recipeLatencyComparisons } from './recipe-latency.js';
 import { recipeComparisons } from './recipes.js';
+import { memoryComparisons } from './memory-comparison.js';
+import { mixedWorkloadComparisons } from './mixed-workload.js';
 import { machine, renderReport, type ComparisonResult } from './report.js';
 import { serverComparisons } from './server-comparison.js';
 
@@ -20,14 +23,17 @@ const ROUNDS_DEFAULT = { quick: 4, full: 8 };
 const ROUND_TIME_LIMIT_MS_DEFAULT = { quick: 30_000, full: 120_000 };
 
 /** Comparisons grow as the server, client and recipes land (see issue 12). */
-async function registeredComparisons(): Promise<Comparison[]> {
+async function registeredComparisons(quick: boolean): Promise<Comparison[]> {
   return [
     noiseComparison(),
     ...clientComparisons(),
     ...recipeComparisons(),
-    // Registered only once server/index.ts exports startServer (from branch `server`).
-    ...(await serverComparisons()),
+    ...recipeLatencyComparisons(),
+    // Its RSS comparison is superseded by memory-comparison.ts (the same fill, plus recovery time).
+    ...(await serverComparisons()).filter((c) => !c.name.startsWith('Server memory:')),
+    ...memoryComparisons(),
     ...ensembleComparisons(),
+    ...mixedWorkloadComparisons(quick),
   ];
 }
 
@@ -55,11 +61,16 @@ async function main(): Promise<void> {
     .option('--quick', 'a smoke run of about two minutes')
     .option('--rounds <n>', 'rounds per comparison', (v) => Number.parseInt(v, 10))
     .option('--only <text>', 'run only comparisons whose name contains this text')
+    .option('--render <json>', 'print the report of an earlier run from its JSON copy, measuring nothing')
     .parse(process.argv);
-  const options = program.opts<{ quick?: boolean; rounds?: number; only?: string }>();
+  const options = program.opts<{ quick?: boolean; rounds?: number; only?: string; render?: string }>();
+  if (options.render !== undefined) {
+    process.stdout.write(await rerender(options.render));
+    return;
+  }
   const quick = options.quick ?? false;
   const only = options.only?.toLowerCase();
-  const comparisons = (await registeredComparisons()).filter(
+  const comparisons = (await registeredComparisons(quick)).filter(
     (c) => only === undefined || c.name.toLowerCase().includes(only),
   );
   const mode = quick ? 'quick' : 'full';
@@ -91,14 +102,33 @@ async function main(): Promise<void> {
   bar.stop();
 
   const elapsedS = Math.round((Date.now() - started) / 1000);
-  const report = renderReport({ floor, results, quick, elapsedS });
+  const args = process.argv.slice(2);
+  const report = renderReport({ floor, results, quick, elapsedS, args });
   process.stdout.write(report);
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   await writeFile(path.join(dir, `${stamp}.md`), report);
-  const json = { floor, results, quick, elapsedS, machine: machine() };
+  const date = new Date().toISOString();
+  const json = { floor, results, quick, elapsedS, args, date, machine: machine() };
   await writeFile(path.join(dir, `${stamp}.json`), JSON.stringify(json, null, 2));
+}
+
+/** The report of a saved run (its date from the JSON, or from a `<timestamp>.json` file name). */
+async function rerender(file: string): Promise<string> {
+  const run = JSON.parse(await readFile(file, 'utf8')) as {
+    floor: Floor;
+    results: ComparisonResult[];
+    quick: boolean;
+    elapsedS: number;
+    args?: string[];
+    date?: string;
+  };
+  const stamp = /(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/.exec(path.basename(file));
+  const [day, hours, minutes, seconds, ms] = stamp?.slice(1) ?? [];
+  const fromName = stamp === null ? undefined : `${day}T${hours}:${minutes}:${seconds}.${ms}Z`;
+  const date = new Date(run.date ?? fromName ?? Date.now());
+  return renderReport({ ...run, args: run.args ?? (run.quick ? ['--quick'] : []), date });
 }
 
 /** All rounds of one comparison; a failure or overrun is recorded and ends only this comparison. */

@@ -49,13 +49,29 @@ async function writeConfig(dataDir: string, port: number, extra: Config): Promis
   return file;
 }
 
-/** Spawns, then polls `srvr` until it serves; kills the child and removes dataDir on stop. */
+/**
+ * Where a server keeps its data: a fresh temporary dataDir (removed on stop), or `reuseDataDir`
+ * from an earlier server (kept on stop: its creator removes it), for recovery times.
+ */
+export interface DataDirOptions {
+  reuseDataDir?: string;
+  /** How long to wait for serving (default 30 s): a recovery of a large tree takes longer. */
+  servingTimeoutMs?: number;
+}
+
+async function dataDirFor(prefix: string, { reuseDataDir }: DataDirOptions): Promise<string> {
+  return reuseDataDir ?? (await mkdtemp(path.join(tmpdir(), prefix)));
+}
+
+/** Spawns, then polls `srvr` until it serves; kills the child (and removes dataDir unless kept) on stop. */
 async function launch(
   dataDir: string,
   port: number,
   command: string,
   args: string[],
+  { reuseDataDir, servingTimeoutMs = SERVING_TIMEOUT_MS }: DataDirOptions = {},
 ): Promise<BenchServer> {
+  const keepDataDir = reuseDataDir !== undefined;
   const startedMs = performance.now();
   const child: ChildProcess = trackChild(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
@@ -69,9 +85,9 @@ async function launch(
     (stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      await rm(dataDir, { recursive: true, force: true });
+      if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
     })());
-  const deadline = startedMs + SERVING_TIMEOUT_MS;
+  const deadline = startedMs + servingTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
@@ -81,7 +97,7 @@ async function launch(
     if (answer.includes('Mode: ')) break;
     if (performance.now() > deadline) {
       await stop();
-      throw new Error(`${command} was not serving within ${SERVING_TIMEOUT_MS} ms:\n${output.slice(-2000)}`);
+      throw new Error(`${command} was not serving within ${servingTimeoutMs} ms:\n${output.slice(-2000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, SERVING_POLL_MS));
   }
@@ -99,9 +115,12 @@ async function launch(
 }
 
 /** Apache ZooKeeper 3.8 standalone, durable (forceSync=yes, its default). */
-export async function startApacheServer(config: Config = {}): Promise<BenchServer> {
+export async function startApacheServer(
+  config: Config = {},
+  options: DataDirOptions = {},
+): Promise<BenchServer> {
   const port = await freePort();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-apache-'));
+  const dataDir = await dataDirFor('bench-apache-', options);
   const configFile = await writeConfig(dataDir, port, { extendedTypesEnabled: true, ...config });
   const args = [
     `-Xmx${APACHE_HEAP_MB}m`,
@@ -111,16 +130,20 @@ export async function startApacheServer(config: Config = {}): Promise<BenchServe
     'org.apache.zookeeper.server.quorum.QuorumPeerMain',
     configFile,
   ];
-  return await launch(dataDir, port, '/usr/bin/java', args);
+  return await launch(dataDir, port, '/usr/bin/java', args, options);
 }
 
 /** Our server in its own Node process (see our-server-child.ts), from the same kind of config. */
-export async function startOurServer(config: Config = {}): Promise<BenchServer> {
+export async function startOurServer(
+  config: Config = {},
+  options: DataDirOptions = {},
+): Promise<BenchServer> {
   const port = await freePort();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-ours-'));
+  const dataDir = await dataDirFor('bench-ours-', options);
   const configFile = await writeConfig(dataDir, port, config);
   const child = fileURLToPath(new URL('./our-server-child.ts', import.meta.url));
-  return await launch(dataDir, port, process.execPath, ['--import', 'tsx', child, configFile]);
+  const args = ['--import', 'tsx', child, configFile];
+  return await launch(dataDir, port, process.execPath, args, options);
 }
 
 /** Whether the server wrote anything besides our zoo.cfg under its dataDir (a txn log, a snapshot). */

@@ -8,6 +8,14 @@ export function percentile(sortedSamples: readonly number[], p: number): number 
   return sortedSamples[index];
 }
 
+/** The middle value, or the mean of the two middle values of an even count (2 rounds: their mean). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+}
+
 export interface LatencySummary {
   count: number;
   p50Ms: number;
@@ -32,5 +40,5 @@ export interface RatioSummary {
 export function ratios(a: readonly number[], b: readonly number[]): RatioSummary {
   const values = a.map((v, i) => v / b[i]).sort((x, y) => x - y);
   const [min, max] = [values[0], values[values.length - 1]];
-  return { median: percentile(values, 50), min, max, rounds: values.length };
+  return { median: median(values), min, max, rounds: values.length };
 }
