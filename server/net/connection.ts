@@ -79,8 +79,15 @@ interface Slot {
   readonly receivedMs: number;
   /** Size of the request frame, counted against outstandingRequestBytesMax while queued. */
   bytes?: number;
-  /** Reads run at the head of the queue; writes start as soon as all earlier slots started. */
-  readonly kind: 'read' | 'write';
+  /**
+   * Reads run at the head of the queue, once every earlier reply is out. A write starts (prepares and
+   * persists) as soon as every earlier slot has started or is a plain read: its txn is applied only
+   * after the earlier writes', and the gateway calls each write back the moment its txn is applied,
+   * so a plain read waiting behind one of them runs from that callback, before the later txn applies.
+   * Group commit then goes on while a read waits its turn, as Apache's pipeline does. An async read
+   * (sync) answers later, so nothing starts past it until it has.
+   */
+  readonly kind: 'read' | 'async-read' | 'write';
   state: 'waiting' | 'started' | 'ready';
   start: (slot: Slot) => void;
   frame?: Buffer;
@@ -564,14 +571,14 @@ export class ClientConnection implements Watcher {
     receivedMs: number,
     run: (done: (reply: Reply) => void, refused: (reason: string) => void) => void,
   ): void {
-    this.enqueueAsync(xid, opcode, receivedMs, 'read', false, run);
+    this.enqueueAsync(xid, opcode, receivedMs, 'async-read', false, run);
   }
 
   private enqueueAsync(
     xid: number,
     opcode: number,
     receivedMs: number,
-    kind: 'read' | 'write',
+    kind: Slot['kind'],
     closeAfter: boolean,
     run: (done: (reply: Reply) => void, refused: (reason: string) => void) => void,
   ): void {
@@ -620,13 +627,31 @@ export class ClientConnection implements Watcher {
           return;
         }
       }
-      const index = this.queue.findIndex((slot) => slot.state === 'waiting');
-      if (index < 0) break;
-      const slot = this.queue[index];
-      if (slot.kind === 'read' && (index > 0 || this.writeQueueFull())) break;
+      const slot = this.nextToStart();
+      if (slot === undefined) break;
       slot.start(slot);
     }
     this.updateReading();
+  }
+
+  /** The slot that may start now, if any (see Slot.kind for the order this keeps). */
+  private nextToStart(): Slot | undefined {
+    let laterMayStart = true;
+    for (let index = 0; index < this.queue.length; index++) {
+      const slot = this.queue[index];
+      if (slot.state !== 'waiting') {
+        if (slot.kind === 'async-read' && slot.state === 'started') laterMayStart = false;
+        continue;
+      }
+      if (slot.kind === 'write') return laterMayStart ? slot : undefined;
+      if (index === 0) {
+        // A full socket pauses reads, unless a later write already runs: its txn must not apply first.
+        const laterRunning = this.queue.some((later) => later.state !== 'waiting' && later !== slot);
+        return !this.writeQueueFull() || laterRunning ? slot : undefined;
+      }
+      if (slot.kind === 'async-read') return undefined;
+    }
+    return undefined;
   }
 
   private encodeReply(xid: number, opcode: number, reply: Reply): Buffer {

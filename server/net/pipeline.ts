@@ -127,6 +127,11 @@ export interface RequestGateway {
   readonly leads: boolean;
   /** True once this server can no longer accept writes (persisting failed). */
   readonly failed: boolean;
+  /**
+   * `onReply` runs synchronously right after the write's txn is applied, before any later txn is
+   * applied (or at once, for a write answered without a txn): a connection runs the reads queued
+   * behind it from there, so they see this write and not the next (ClientConnection's Slot.kind).
+   */
   write(write: ClientWrite, onReply: (reply: Reply) => void, onRefused: (reason: string) => void): void;
   createSession(
     requestedTimeoutMs: number,
