@@ -221,7 +221,9 @@ export class TxnLog implements AsyncDisposable {
   private startFlushing(): void {
     if (this.flushRunning) return;
     this.flushRunning = true;
-    this.flushing = this.flushLoop();
+    // A microtask later, so that every txn appended in this turn (one socket read can carry many
+    // requests) goes into the first batch instead of waiting behind a sync of the first one alone.
+    this.flushing = Promise.resolve().then(() => this.flushLoop());
   }
 
   private async flushLoop(): Promise<void> {
@@ -308,7 +310,7 @@ export class TxnLog implements AsyncDisposable {
       file.allocated = allocated;
     }
     if (!this.unsynced.includes(file)) this.unsynced.push(file);
-    await writeFully(file.handle, bytes, file.position);
+    await writeFully(file.handle, bytes, file.position, { now: true });
     file.position = end;
   }
 
