@@ -98,6 +98,8 @@ export interface ServerConfig {
   /** globalOutstandingLimit: requests in flight across all connections before reads pause. */
   readonly globalOutstandingLimit: number;
   readonly forceSync: boolean;
+  /** fsync.warningthresholdms (zookeeper.fsync.warningthresholdms): a slower log fsync is warned about. */
+  readonly fsyncWarningThresholdMs: number;
   /** server.N lines (the ensemble; parsed and validated, not yet run). */
   readonly servers: readonly QuorumServerConfig[];
   readonly peerType: 'participant' | 'observer';
@@ -152,6 +154,7 @@ export function defaultConfig(tickTimeMs = 3000): ServerConfig {
     preAllocSizeKb: 65_536,
     globalOutstandingLimit: 1000,
     forceSync: true,
+    fsyncWarningThresholdMs: 1000,
     servers: [],
     peerType: 'participant',
     serverId: undefined,
@@ -325,6 +328,7 @@ const handlers: ReadonlyMap<string, KeyHandler> = new Map<string, KeyHandler>([
   ['preAllocSize', int32Key((d, n) => (d.config.preAllocSizeKb = n), 1)],
   ['globalOutstandingLimit', int32Key((d, n) => (d.config.globalOutstandingLimit = n), 1)],
   ['forceSync', (d, e) => (d.config.forceSync = parseYesNo(e))],
+  ['fsync.warningthresholdms', int32Key((d, n) => (d.config.fsyncWarningThresholdMs = n), 0)],
   ['skipACL', (d, e) => (d.config.skipAcl = parseYesNo(e))],
   // System-property keys (Apache reads them as zookeeper.<key>; the bare property names work too).
   ['jute.maxbuffer', int32Key((d, n) => (d.config.frameBytesMax = n), 1)],

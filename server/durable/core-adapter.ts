@@ -138,7 +138,9 @@ export class CoreRecoveryTarget implements RecoveryTarget {
 
   /**
    * Loads the gathered snapshot into the core and replays the gathered txns through `core.apply`.
-   * Returns whether the snapshot's digest matched the tree when replay passed its zxid, and whether
+   * Returns whether the snapshot's digest matched the tree when replay applied the txn of its zxid
+   * (undefined when no replayed txn has that zxid, as when the digest is at the snapshot's own zxid:
+   * Apache compares only then too), and whether
    * the TxnDigest Apache 3.8 logs after each txn matched the tree after the last replayed txn that
    * carries one (one O(nodes) walk; undefined when there was nothing to compare), as Apache checks
    * and reports. A txn digest at or before the snapshot's digest zxid is not compared: replay of a
@@ -160,7 +162,10 @@ export class CoreRecoveryTarget implements RecoveryTarget {
       if (loaded === undefined || loaded.digestVersion !== TREE_DIGEST_VERSION) return;
       digestMatched = coreDigest(this.core).digest === loaded.digest;
     };
-    if (digestAt !== undefined && digestAt !== 0n && digestAt <= this.core.lastProcessedZxid) compareDigest();
+    // As Apache (DataTree.compareSnapshotDigests): only while replaying the txn of the digest's zxid,
+    // never at load. A fuzzy snapshot's tree can be ahead of a digest at (or below) its own zxid:
+    // Apache reads the file's zxid before the walk and the digest after it, and applies a txn to the
+    // tree before it records that txn's digest. Such a digest is not compared at all.
     const lastDigested = this.lastComparableTxnDigest(digestAt ?? this.snapshotZxid ?? 0n);
     let txnDigestMatched: boolean | undefined;
     const replayed = this.txns.splice(0);

@@ -89,6 +89,7 @@ export class DurableStore implements AsyncDisposable {
       dataDir: options.dataDir,
       dataLogDir: options.dataLogDir,
       forceSync: options.forceSync,
+      fsyncWarningThresholdMs: options.fsyncWarningThresholdMs,
       preAllocBytes: options.preAllocBytes,
       snapCount: options.snapCount,
       snapSizeBytes: options.snapSizeBytes,

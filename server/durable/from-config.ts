@@ -16,6 +16,8 @@ export interface DataDirOptions {
   readonly dataLogDir?: string;
   /** zoo.cfg forceSync (default true); false reports txns durable before the disk has them. */
   readonly forceSync?: boolean;
+  /** fsync.warningthresholdms: a log fsync slower than this is logged as a warning (default 1000). */
+  readonly fsyncWarningThresholdMs?: number;
   /** zookeeper.preAllocSize in bytes (default 64 MiB). */
   readonly preAllocBytes?: number;
   /** zoo.cfg snapCount (default 100,000; randomised as Apache does). */
@@ -52,6 +54,7 @@ export function dataDirOptions<T extends DataDirOptions = DataDirOptions>(
     dataDir: config.dataDir,
     dataLogDir: config.dataLogDir,
     forceSync: config.forceSync,
+    fsyncWarningThresholdMs: config.fsyncWarningThresholdMs,
     preAllocBytes: config.preAllocSizeKb * 1024,
     snapCount: config.snapCount,
     autopurgeSnapRetainCount: config.autopurgeSnapRetainCount,

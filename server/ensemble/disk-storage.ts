@@ -230,6 +230,7 @@ export class DiskPeerStorage implements PeerStorage {
     const txnLog = await TxnLog.open({
       directory: this.logDirectory,
       forceSync: this.options.forceSync,
+      fsyncWarningThresholdMs: this.options.fsyncWarningThresholdMs,
       preAllocBytes: this.options.preAllocBytes,
       fileSystem: this.fileSystem,
       logger: this.logger,

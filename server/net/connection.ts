@@ -124,6 +124,8 @@ export class ClientConnection implements Watcher {
   private paused = false;
   /** Bytes of the requests in `queue`, and of the frame being handled now. */
   private queuedBytes = 0;
+  /** Replies of this event loop turn are being gathered into one socket write (see send). */
+  private corked = false;
   private arrivingFrameBytes = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private sessionIdValue = 0n;
@@ -689,6 +691,15 @@ export class ClientConnection implements Watcher {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     this.host.stats.packetsSent++;
     this.stats.sent++;
+    if (!this.corked) {
+      // Replies made in one turn (a group commit answers many writes at once) leave in one write.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(frame);
     if (this.socket.writableLength > this.host.limits.writeQueueBytesMax) {
       this.log().warn(

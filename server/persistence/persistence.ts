@@ -17,6 +17,8 @@ export interface PersistenceOptions {
   /** Where logs go; dataDir when not given. */
   readonly dataLogDir?: string;
   readonly forceSync?: boolean;
+  /** A log fsync slower than this is logged as a warning (Apache's fsync.warningthresholdms). */
+  readonly fsyncWarningThresholdMs?: number;
   readonly preAllocBytes?: number;
   readonly snapCount?: number;
   readonly snapSizeBytes?: number;
@@ -53,6 +55,7 @@ export class Persistence implements AsyncDisposable {
     const log = await TxnLog.open({
       directory: path.join(options.dataLogDir ?? options.dataDir, VERSION_DIR),
       forceSync: options.forceSync,
+      fsyncWarningThresholdMs: options.fsyncWarningThresholdMs,
       preAllocBytes: options.preAllocBytes,
       fileSystem: options.fileSystem,
       logger: options.logger,

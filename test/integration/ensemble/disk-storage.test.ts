@@ -345,7 +345,7 @@ describe('ensemble disk peer storage', function () {
   it('takes its options from zoo.cfg as Apache names them', () => {
     const { config } = parseZooCfg(
       'dataDir=/d\ndataLogDir=/l\nsnapCount=7\npreAllocSize=128\nforceSync=no\n' +
-        'autopurge.snapRetainCount=5\nautopurge.purgeInterval=2\n',
+        'autopurge.snapRetainCount=5\nautopurge.purgeInterval=2\nfsync.warningthresholdms=250\n',
     );
     const chosen = diskPeerStorageOptions(config, { snapCount: 9 });
     assert.deepEqual(
@@ -354,6 +354,7 @@ describe('ensemble disk peer storage', function () {
         dataDir: '/d',
         dataLogDir: '/l',
         forceSync: false,
+        fsyncWarningThresholdMs: 250,
         preAllocBytes: 128 * 1024,
         snapCount: 9,
         autopurgeSnapRetainCount: 5,

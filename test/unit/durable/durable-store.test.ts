@@ -162,7 +162,10 @@ describe('durable store', function () {
     await using again = await DurableStore.open(options({ core: coreOptions(T0 + 2_000_000) }));
     assert.equal(path.basename(again.recovery.snapshotFile!), `snapshot.${before.zxid.toString(16)}`);
     assert.equal(again.recovery.txnsReplayed, 2);
-    assert.equal(again.recovery.digestMatched, true);
+    // The clean snapshot's digest is at its own zxid: no replayed txn has it, so (as in Apache) it is
+    // not compared; the TxnDigest logged with the last replayed txn is.
+    assert.equal(again.recovery.digestMatched, undefined);
+    assert.equal(again.recovery.txnDigestMatched, true);
   });
 
   it('restored sessions expire one timeout after the restart, and their ephemerals go', async () => {

@@ -79,13 +79,17 @@ describe('transaction log writer', () => {
     const fileSystem = new FaultFileSystem();
     await using log = await TxnLog.open({ directory, fileSystem });
     const first = log.append(setData(1));
-    // These arrive while the first batch is being written and synced.
+    // A turn later the first batch is being synced (or is synced): these go into the next batch.
+    await new Promise((resolve) => setImmediate(resolve));
     const rest = [2, 3, 4, 5].map((zxid) => log.append(setData(zxid)));
     await Promise.all([first, ...rest]);
     assert.equal(fileSystem.datasyncs, 2);
     // Sequential appends each wait for their own sync.
     for (let zxid = 6; zxid <= 8; zxid++) await log.append(setData(zxid));
     assert.equal(fileSystem.datasyncs, 5);
+    // Appends made in one turn (requests from one socket read) share one sync.
+    await Promise.all([9, 10, 11, 12].map((zxid) => log.append(setData(zxid))));
+    assert.equal(fileSystem.datasyncs, 6);
   });
 
   it('rolls to a new file named by its first zxid', async () => {
