@@ -1,6 +1,7 @@
 // The ensemble as one peer sees it: who votes, who observes, and the time limits of election and ZAB.
 
 import { InvalidArgumentError } from '../../src/protocol/errors.js';
+import type { Membership, MembershipChange } from './membership.js';
 import { ZXID_COUNTER_MASK } from './zxid.js';
 
 export interface QuorumConfig {
@@ -27,6 +28,13 @@ export interface QuorumConfig {
   readonly zxidCounterMax: bigint;
   /** Uncommitted proposals (and pending syncs) a peer accepts before refusing more (a bound on memory). */
   readonly outstandingProposalsMax: number;
+  /** Version of the config `voters` and `observers` describe (0 for a static config). */
+  readonly configVersion: bigint;
+  /**
+   * Recognizes a reconfig txn and reads the config it makes (dynamic reconfiguration); undefined:
+   * no txn is a reconfig. Must be pure: every peer reads the same payload the same way.
+   */
+  readonly reconfigOf?: (payload: Uint8Array) => MembershipChange | undefined;
 }
 
 export const quorumDefaults = {
@@ -39,6 +47,7 @@ export const quorumDefaults = {
   committedLogMax: 500,
   zxidCounterMax: ZXID_COUNTER_MASK - 1n,
   outstandingProposalsMax: 10_000,
+  configVersion: 0n,
 } as const;
 
 export type QuorumConfigInput = Pick<QuorumConfig, 'myId' | 'voters'> & Partial<QuorumConfig>;
@@ -71,6 +80,11 @@ function configProblem(c: QuorumConfig): string | undefined {
   }
   if (!(c.outstandingProposalsMax >= 1)) return 'outstandingProposalsMax must be at least 1';
   return undefined;
+}
+
+/** The membership `voters` and `observers` describe. */
+export function staticMembership(config: QuorumConfig): Membership {
+  return { version: config.configVersion, voters: config.voters, observers: config.observers };
 }
 
 export function isVoter(config: QuorumConfig, id: number): boolean {

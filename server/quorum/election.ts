@@ -3,7 +3,7 @@
 // joining a settled ensemble follows the leader a quorum reports once the leader itself says LEADING.
 // Waiting (finalize, rebroadcast) is done by the shell's timers.
 
-import { isQuorum, isVoter, type QuorumConfig } from './config.js';
+import { isVoter, type QuorumConfig } from './config.js';
 import type { PeerContext } from './context.js';
 import type { Notification, PeerState } from './messages.js';
 
@@ -21,9 +21,13 @@ export interface ElectionResult {
   readonly electionEpoch: bigint;
 }
 
-/** True if candidate `a` is better than `b`; a non-voter is never a candidate. */
-export function voteBeats(config: QuorumConfig, a: Vote, b: Vote): boolean {
-  if (!isVoter(config, a.leader)) return false;
+/**
+ * True if candidate `a` is better than `b`; a non-voter is never a candidate (`voter`: the static
+ * config's voters, or a peer's test that covers its pending configs too).
+ */
+export function voteBeats(voter: QuorumConfig | ((id: number) => boolean), a: Vote, b: Vote): boolean {
+  const isCandidate = typeof voter === 'function' ? voter(a.leader) : isVoter(voter, a.leader);
+  if (!isCandidate) return false;
   if (a.peerEpoch !== b.peerEpoch) return a.peerEpoch > b.peerEpoch;
   if (a.zxid !== b.zxid) return a.zxid > b.zxid;
   return a.leader > b.leader;
@@ -67,7 +71,7 @@ export class Election {
 
   /** The connection to `peer` broke: until it is heard from again, no vote is expected from it. */
   peerDown(peer: number): void {
-    if (isVoter(this.ctx.config, peer)) this.down.add(peer);
+    if (this.ctx.isVoter(peer)) this.down.add(peer);
   }
 
   /** A message came from `peer`: it is up. */
@@ -81,7 +85,7 @@ export class Election {
   }
 
   onNotification(from: number, n: Notification): ElectionResult | undefined {
-    if (!isVoter(this.ctx.config, from)) {
+    if (!this.ctx.isVoter(from)) {
       // An observer asking: tell it what we think; its vote never counts.
       if (n.state === 'LOOKING') this.ctx.send(from, this.notification('LOOKING'));
       return undefined;
@@ -109,18 +113,18 @@ export class Election {
   private onLookingVote(from: number, n: Notification): ElectionResult | undefined {
     if (n.electionEpoch < this.logicalClock) {
       // Help it catch up. An observer never answers: voters ignore it, and would answer back forever.
-      if (isVoter(this.ctx.config, this.ctx.config.myId)) this.ctx.send(from, this.notification('LOOKING'));
+      if (this.ctx.isVoter(this.ctx.config.myId)) this.ctx.send(from, this.notification('LOOKING'));
       return undefined;
     }
-    if (!isVoter(this.ctx.config, n.leader)) return undefined;
+    if (!this.ctx.isVoter(n.leader)) return undefined;
     const before = this.proposal;
     if (n.electionEpoch > this.logicalClock) {
       this.logicalClock = n.electionEpoch;
       this.received.clear();
       const initial = this.initialVote();
-      this.proposal = voteBeats(this.ctx.config, n, initial) ? voteOf(n) : initial;
+      this.proposal = voteBeats((id) => this.ctx.isVoter(id), n, initial) ? voteOf(n) : initial;
       this.broadcast();
-    } else if (voteBeats(this.ctx.config, n, this.proposal)) {
+    } else if (voteBeats((id) => this.ctx.isVoter(id), n, this.proposal)) {
       this.proposal = voteOf(n);
       this.broadcast();
     }
@@ -162,7 +166,7 @@ export class Election {
 
   private everyLiveVoterAgrees(target: Notification): boolean {
     if (this.down.size === 0) return false; // nobody is known to be down: Apache's wait applies
-    for (const id of this.ctx.config.voters) {
+    for (const id of this.ctx.voters()) {
       if (this.down.has(id)) continue;
       const vote = this.received.get(id);
       if (vote === undefined || !sameVote(vote, target)) return false;
@@ -173,7 +177,7 @@ export class Election {
   private hasQuorumFor(votes: Map<number, Notification>, target: Notification): boolean {
     const agreeing: number[] = [];
     for (const [id, vote] of votes) if (sameVote(vote, target)) agreeing.push(id);
-    return isQuorum(this.ctx.config, agreeing);
+    return this.ctx.isQuorum(agreeing);
   }
 
   /** Apache's checkLeader: the leader itself must say LEADING (or, if it is us, be from our round). */
@@ -184,15 +188,15 @@ export class Election {
 
   private initialVote(): Vote {
     const { config, history, currentEpoch } = this.ctx;
-    if (!isVoter(config, config.myId)) return { leader: -1, zxid: -1n, peerEpoch: -1n };
+    if (!this.ctx.isVoter(config.myId)) return { leader: -1, zxid: -1n, peerEpoch: -1n };
     return { leader: config.myId, zxid: history.lastZxid, peerEpoch: currentEpoch };
   }
 
   private broadcast(): void {
     const { config } = this.ctx;
     const vote = this.notification('LOOKING');
-    if (isVoter(config, config.myId)) this.received.set(config.myId, vote);
-    for (const id of config.voters) if (id !== config.myId) this.ctx.send(id, vote);
+    if (this.ctx.isVoter(config.myId)) this.received.set(config.myId, vote);
+    for (const id of this.ctx.voters()) if (id !== config.myId) this.ctx.send(id, vote);
   }
 }
 

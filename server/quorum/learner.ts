@@ -3,6 +3,7 @@
 // then ACK of NEWLEADER), serve after UPTODATE, log and ack proposals once durable, apply commits.
 
 import type { PeerContext } from './context.js';
+import type { Membership } from './membership.js';
 import type { RequestId, Txn, ZabBody, ZabPacket } from './messages.js';
 import { epochOf } from './zxid.js';
 
@@ -27,6 +28,8 @@ export class LearnerRole {
   private readonly startTick: number;
   private sessionTouches: Uint8Array | undefined;
   private syncsInFlight = 0;
+  /** The leader's config at the sync base, announced just before it. */
+  private syncMembership: Membership | undefined;
 
   constructor(
     private readonly ctx: PeerContext,
@@ -67,6 +70,9 @@ export class LearnerRole {
     switch (body.type) {
       case 'leaderInfo':
         return this.onLeaderInfo(body.epoch);
+      case 'config':
+        if (this.phase === 'epochAcked') this.syncMembership = body.membership;
+        return;
       case 'diff':
       case 'trunc':
       case 'snap':
@@ -120,6 +126,7 @@ export class LearnerRole {
       this.ctx.emit({ kind: 'installSnapshot', zxid: body.zxid, snapshot: body.snapshot });
       history.resetToSnapshot(body.zxid);
     }
+    if (this.syncMembership !== undefined) this.ctx.adoptMembership(this.syncMembership);
     this.phase = 'syncing';
   }
 

@@ -3,13 +3,17 @@
 // simulator drives the same class with a seeded network, disk and clock.
 
 import assert from 'node:assert/strict';
-import { isMember, isVoter, type QuorumConfig } from './config.js';
+import { staticMembership, type QuorumConfig } from './config.js';
 import type { PeerContext } from './context.js';
 import { Election, type ElectionResult } from './election.js';
 import { TxnHistory } from './history.js';
 import type { DurableState, PeerInput, PeerOutput, TimerName } from './io.js';
 import { LeaderRole } from './leader.js';
 import { LearnerRole } from './learner.js';
+import {
+  MembershipLog, isJointQuorum, isMemberOf, isQuorumOf, isVoterOf, jointVoters, configsOf,
+  type Membership, type MembershipChange, type MembershipView,
+} from './membership.js';
 import type { Notification, PeerMessage, PeerState, RequestId } from './messages.js';
 
 export interface PeerStatus {
@@ -27,7 +31,13 @@ export interface PeerStatus {
   readonly durableZxid: bigint;
   readonly committedZxid: bigint;
   readonly appliedZxid: bigint;
+  /** Version (zxid) of the committed config, and of the newest one proposed (equal when none is pending). */
+  readonly configVersion: bigint;
+  readonly lastSeenConfigVersion: bigint;
 }
+
+/** Why a leader cannot propose a reconfig to `next` now (Apache's errors), or undefined. */
+export type ReconfigProblem = 'notLeader' | 'inProgress' | 'noQuorum';
 
 export class QuorumPeer implements PeerContext {
   readonly history: TxnHistory;
@@ -48,6 +58,9 @@ export class QuorumPeer implements PeerContext {
   private rolesStarted = 0;
   private abandonReason: string | undefined;
   private pendingSyncs: { requestId: RequestId; zxid: bigint }[] = [];
+  private readonly memberships: MembershipLog;
+  /** The view last reported in a `membership` output (by versions). */
+  private reportedView = '';
 
   constructor(
     readonly config: QuorumConfig,
@@ -55,7 +68,9 @@ export class QuorumPeer implements PeerContext {
     /** Opaque name of this incarnation (boot counter, start time): links never repeat across restarts. */
     readonly incarnation: string,
   ) {
-    this.history = new TxnHistory(durable.appliedZxid, durable.log);
+    this.memberships = new MembershipLog(durable.membership ?? staticMembership(config), config.reconfigOf);
+    this.history = new TxnHistory(durable.appliedZxid, durable.log, this.memberships);
+    this.reportedView = viewKey(this.view());
     this.acceptedEpoch = durable.acceptedEpoch;
     this.currentEpoch = durable.currentEpoch;
     this.election = new Election(this);
@@ -65,6 +80,7 @@ export class QuorumPeer implements PeerContext {
   step(input: PeerInput): PeerOutput[] {
     this.out = [];
     this.dispatch(input);
+    this.checkMembership();
     while (this.abandonReason !== undefined) {
       const reason = this.abandonReason;
       this.abandonReason = undefined;
@@ -85,7 +101,26 @@ export class QuorumPeer implements PeerContext {
       durableZxid: h.durableZxid,
       committedZxid: h.committedZxid,
       appliedZxid: h.appliedZxid,
+      configVersion: this.view().active.version,
+      lastSeenConfigVersion: this.memberships.latest.version,
     };
+  }
+
+  /** The configs in force: the committed one, and the ones proposed on top. */
+  view(): MembershipView {
+    return this.memberships.view(this.history.committedZxid);
+  }
+
+  /**
+   * Leader only: whether a reconfig to `next` could be proposed now. Apache refuses one while another
+   * is in progress, and one whose config has no quorum among the leader and its synced learners.
+   */
+  reconfigProblem(next: MembershipChange): ReconfigProblem | undefined {
+    if (!(this.role instanceof LeaderRole) || this.role.phase !== 'broadcast') return 'notLeader';
+    if (this.view().pending.length > 0) return 'inProgress';
+    const synced = [this.config.myId, ...this.role.syncedLearners()];
+    if (!isQuorumOf({ ...next, version: 0n }, synced)) return 'noQuorum';
+    return undefined;
   }
 
   private dispatch(input: PeerInput): void {
@@ -97,7 +132,7 @@ export class QuorumPeer implements PeerContext {
         }
         return;
       case 'message':
-        if (this.started && isMember(this.config, input.from) && input.from !== this.config.myId) {
+        if (this.started && this.isMember(input.from) && input.from !== this.config.myId) {
           this.election.heardFrom(input.from);
           this.onMessage(input.from, input.message);
         }
@@ -190,7 +225,7 @@ export class QuorumPeer implements PeerContext {
       this.role.start();
       return;
     }
-    const observer = !isVoter(this.config, myId);
+    const observer = !this.isVoter(myId);
     this.state = observer ? 'OBSERVING' : 'FOLLOWING';
     this.emit({ kind: 'role', state: this.state, leader: result.leader, reason: 'elected' });
     this.role = new LearnerRole(this, result.leader, observer, this.rolesStarted++);
@@ -202,7 +237,54 @@ export class QuorumPeer implements PeerContext {
     return { type: 'notification', state: this.state, ...this.settledVote };
   }
 
+  /**
+   * After each input: report a changed view to the shell, and leave a role the committed config no
+   * longer allows (a removed leader steps down; a learner whose role changed registers again).
+   */
+  private checkMembership(): void {
+    const view = this.view();
+    const key = viewKey(view);
+    if (key === this.reportedView) return;
+    const activeChanged = key.split('/')[0] !== this.reportedView.split('/')[0];
+    this.reportedView = key;
+    this.emit({ kind: 'membership', active: view.active, pending: view.pending });
+    if (!activeChanged || this.role === undefined) return;
+    const { myId } = this.config;
+    if (this.role instanceof LeaderRole) {
+      if (!this.isVoter(myId)) this.lookAgain('a reconfig removed this leader from the voters');
+      else this.role.onMembershipChanged();
+    } else if (!this.isMember(myId)) {
+      this.lookAgain('a reconfig removed this server');
+    } else if (this.role.observer === this.isVoter(myId)) {
+      this.lookAgain('a reconfig changed this server\'s role');
+    }
+  }
+
   // PeerContext
+
+  isVoter(id: number): boolean {
+    return configsOf(this.view()).some((m) => isVoterOf(m, id));
+  }
+
+  isMember(id: number): boolean {
+    return configsOf(this.view()).some((m) => isMemberOf(m, id));
+  }
+
+  isQuorum(ids: Iterable<number>): boolean {
+    return isJointQuorum(this.view(), ids);
+  }
+
+  voters(): number[] {
+    return jointVoters(this.view());
+  }
+
+  membershipAt(zxid: bigint): Membership {
+    return this.memberships.at(zxid);
+  }
+
+  adoptMembership(membership: Membership): void {
+    this.memberships.adopt(membership);
+  }
 
   emit(output: PeerOutput): void {
     this.out.push(output);
@@ -257,4 +339,9 @@ export class QuorumPeer implements PeerContext {
   private refuse(requestId: RequestId, reason: string): void {
     this.out.push({ kind: 'refused', requestId, reason });
   }
+}
+
+/** A view by its versions: `active/pending,pending`. */
+function viewKey(view: MembershipView): string {
+  return `${view.active.version}/${view.pending.map((m) => m.version).join(',')}`;
 }

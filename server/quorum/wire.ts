@@ -194,6 +194,16 @@ function enumByte<const T extends string>(what: string, values: readonly T[]): J
   };
 }
 
+/** A comma-separated list of server ids (a config's voters or observers). */
+function serverIds(list: string): number[] {
+  if (list === '') return [];
+  return list.split(',').map((part) => {
+    const id = Number(part);
+    if (!/^\d+$/.test(part) || !Number.isSafeInteger(id)) throw new DecodeError(`bad server id ${JSON.stringify(part)}`);
+    return id;
+  });
+}
+
 const peerStates: readonly PeerState[] = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'];
 
 // ---- the codec ----------------------------------------------------------------------------------
@@ -264,6 +274,26 @@ function bodyLayouts(limits: PeerWireLimits): { [K in BodyType]: BodyLayout<K> }
     })),
     syncRequest: plain(16, 'syncRequest', record('SyncRequest', { requestId: safeInteger })),
     syncReply: plain(17, 'syncReply', record('SyncReply', { requestId: safeInteger, zxid: longId })),
+    config: {
+      tag: 18,
+      fields: record('Config', {
+        version: longId,
+        voters: boundedString('voters', limits.payloadBytesMax),
+        observers: boundedString('observers', limits.payloadBytesMax),
+        text: optionalBytes(boundedBytes('config text', limits.payloadBytesMax, false)),
+      }),
+      toFields: ({ membership: m }) => ({
+        version: m.version, voters: m.voters.join(','), observers: m.observers.join(','),
+        text: m.text === undefined ? undefined : Buffer.from(m.text, 'utf8'),
+      }),
+      fromFields: (value: { version: bigint; voters: string; observers: string; text?: Uint8Array }) => {
+        const membership = {
+          version: value.version, voters: serverIds(value.voters), observers: serverIds(value.observers),
+        };
+        const text = value.text === undefined ? undefined : Buffer.from(value.text).toString('utf8');
+        return { type: 'config', membership: text === undefined ? membership : { ...membership, text } };
+      },
+    },
   };
 }
 
