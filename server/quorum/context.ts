@@ -19,6 +19,8 @@ export interface PeerContext {
   view(): MembershipView;
   /** A voter of any config in force (it may vote, lead, and its acks count where it is a voter). */
   isVoter(id: number): boolean;
+  /** An observer of any config in force. */
+  isObserver(id: number): boolean;
   /** A voter or observer of any config in force: we talk to it. */
   isMember(id: number): boolean;
   /** A quorum of every config in force (the old AND the new one while a reconfig is pending). */

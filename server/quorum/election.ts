@@ -81,7 +81,8 @@ export class Election {
 
   /** Our vote as a notification, for answers to LOOKING peers. */
   notification(state: PeerState): Notification {
-    return { type: 'notification', state, ...this.proposal, electionEpoch: this.logicalClock };
+    const config = this.ctx.view().active;
+    return { type: 'notification', state, ...this.proposal, electionEpoch: this.logicalClock, config };
   }
 
   onNotification(from: number, n: Notification): ElectionResult | undefined {

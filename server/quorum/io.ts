@@ -111,7 +111,11 @@ export interface DurableState {
   readonly appliedZxid: bigint;
   /** Logged txns with zxids above appliedZxid, in order (the shell does not apply them itself). */
   readonly log: readonly Txn[];
-  /** The config in force as of appliedZxid (its state's); default: the static one of QuorumConfig. */
+  /**
+   * The latest config this peer activated (the `active` of its last `membership` output, Apache's
+   * dynamic config file), or its state's if newer; default: the static one of QuorumConfig. Reconfig
+   * txns of the log at or below its version count as committed.
+   */
   readonly membership?: Membership;
 }
 

@@ -129,7 +129,12 @@ export class LeaderRole {
   }
 
   private onFollowerInfo(from: number, linkName: string, acceptedEpoch: bigint, observer: boolean): void {
-    if (observer === this.ctx.isVoter(from)) return; // its role disagrees with our config
+    if (!this.roleAllowed(from, observer)) {
+      // It joins with an older config (a removed server added back): tell it ours; it then elects again.
+      const body = { type: 'config', membership: this.ctx.view().active } as const;
+      this.ctx.send(from, { type: 'zab', link: linkName, leaderSession: this.session, seq: 0, body });
+      return;
+    }
     const link: LearnerLink = {
       id: from, link: linkName, observer, acceptedEpoch, phase: 'info',
       sendSeq: 0, recvSeq: 1, lastZxid: -1n, heardTick: this.ctx.ticks,
@@ -362,7 +367,7 @@ export class LeaderRole {
    */
   onMembershipChanged(): void {
     for (const link of [...this.links.values()]) {
-      if (!this.ctx.isMember(link.id) || link.observer === this.ctx.isVoter(link.id)) this.dropLink(link);
+      if (!this.roleAllowed(link.id, link.observer)) this.dropLink(link);
     }
     const { config } = this.ctx;
     if (this.phase === 'broadcast' && !this.ctx.isQuorum([config.myId, ...this.syncedLearners()])) {
@@ -370,10 +375,18 @@ export class LeaderRole {
     }
   }
 
-  /** Learners currently synced or serving, for status reports. */
-  syncedLearners(): number[] {
+  /**
+   * A learner may be an observer if some config in force lists it as one, a follower if some lists it
+   * as a voter (while a reconfig changes its role, either).
+   */
+  private roleAllowed(id: number, observer: boolean): boolean {
+    return observer ? this.ctx.isObserver(id) : this.ctx.isVoter(id);
+  }
+
+  /** Learners currently synced or serving (`voting`: followers only, whose acks count). */
+  syncedLearners(options: { voting?: boolean } = {}): number[] {
     const synced = [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced');
-    return synced.map((l) => l.id);
+    return synced.filter((l) => !options.voting || !l.observer).map((l) => l.id);
   }
 
   private dropLink(link: LearnerLink): void {

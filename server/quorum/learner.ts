@@ -72,6 +72,7 @@ export class LearnerRole {
         return this.onLeaderInfo(body.epoch);
       case 'config':
         if (this.phase === 'epochAcked') this.syncMembership = body.membership;
+        else if (this.phase === 'connecting') this.onRoleRefused(body.membership);
         return;
       case 'diff':
       case 'trunc':
@@ -111,6 +112,17 @@ export class LearnerRole {
     this.epoch = epoch;
     this.send({ type: 'ackEpoch', lastZxid: history.lastZxid, currentEpoch: promised ? currentEpoch : -1n });
     this.phase = 'epochAcked';
+  }
+
+  /**
+   * The leader refused our role and sent its committed config: unless we know a newer one, it is
+   * ours now (committed configs are safe to take); we elect again with the role it gives us.
+   */
+  private onRoleRefused(membership: Membership): void {
+    const view = this.ctx.view();
+    if (membership.version <= view.active.version || membership.version < (view.pending.at(-1) ?? view.active).version) return;
+    this.ctx.adoptMembership(membership);
+    this.ctx.lookAgain('the leader has a newer config with another role for us');
   }
 
   private onSyncBase(body: Extract<ZabBody, { type: 'diff' | 'trunc' | 'snap' }>): void {

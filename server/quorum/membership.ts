@@ -108,7 +108,8 @@ export class MembershipLog {
 
   onAppend(txn: Txn): void {
     const change = this.changeOf(txn);
-    if (change !== undefined) this.changes.push(change);
+    // A change at or below the base's version is in it already (a restart with the activated config).
+    if (change !== undefined && change.version > this.latest.version) this.changes.push(change);
   }
 
   truncateAfter(zxid: bigint): void {

@@ -27,6 +27,8 @@ export interface Notification {
   readonly electionEpoch: bigint;
   /** Proposed leader's currentEpoch. */
   readonly peerEpoch: bigint;
+  /** The sender's committed config: a peer that knows an older one takes it (a server added back). */
+  readonly config?: Membership;
 }
 
 /**

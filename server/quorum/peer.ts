@@ -118,7 +118,7 @@ export class QuorumPeer implements PeerContext {
   reconfigProblem(next: MembershipChange): ReconfigProblem | undefined {
     if (!(this.role instanceof LeaderRole) || this.role.phase !== 'broadcast') return 'notLeader';
     if (this.view().pending.length > 0) return 'inProgress';
-    const synced = [this.config.myId, ...this.role.syncedLearners()];
+    const synced = [this.config.myId, ...this.role.syncedLearners({ voting: true })];
     if (!isQuorumOf({ ...next, version: 0n }, synced)) return 'noQuorum';
     return undefined;
   }
@@ -132,7 +132,11 @@ export class QuorumPeer implements PeerContext {
         }
         return;
       case 'message':
-        if (this.started && this.isMember(input.from) && input.from !== this.config.myId) {
+        if (!this.started || input.from === this.config.myId) return;
+        if (input.message.type === 'notification' && input.message.config !== undefined) {
+          this.learnConfig(input.message.config);
+        }
+        if (this.isMember(input.from)) {
           this.election.heardFrom(input.from);
           this.onMessage(input.from, input.message);
         }
@@ -234,7 +238,18 @@ export class QuorumPeer implements PeerContext {
 
   private settledNotification(): Notification {
     assert.ok(this.settledVote !== undefined);
-    return { type: 'notification', state: this.state, ...this.settledVote };
+    return { type: 'notification', state: this.state, ...this.settledVote, config: this.view().active };
+  }
+
+  /**
+   * A peer told us its committed config: unless we know a newer one, it is ours now (as Apache's election
+   * processes a newer config a notification carries), so a server added back finds the ensemble.
+   */
+  private learnConfig(config: Membership): void {
+    const view = this.view();
+    // Newer than our committed one, and not older than one we saw proposed (then it committed).
+    if (config.version <= view.active.version || config.version < (view.pending.at(-1) ?? view.active).version) return;
+    this.memberships.adopt(config);
   }
 
   /**
@@ -244,19 +259,22 @@ export class QuorumPeer implements PeerContext {
   private checkMembership(): void {
     const view = this.view();
     const key = viewKey(view);
-    if (key === this.reportedView) return;
-    const activeChanged = key.split('/')[0] !== this.reportedView.split('/')[0];
-    this.reportedView = key;
-    this.emit({ kind: 'membership', active: view.active, pending: view.pending });
-    if (!activeChanged || this.role === undefined) return;
-    const { myId } = this.config;
-    if (this.role instanceof LeaderRole) {
-      if (!this.isVoter(myId)) this.lookAgain('a reconfig removed this leader from the voters');
-      else this.role.onMembershipChanged();
-    } else if (!this.isMember(myId)) {
-      this.lookAgain('a reconfig removed this server');
-    } else if (this.role.observer === this.isVoter(myId)) {
-      this.lookAgain('a reconfig changed this server\'s role');
+    if (key !== this.reportedView) {
+      const activeChanged = key.split('/')[0] !== this.reportedView.split('/')[0];
+      this.reportedView = key;
+      this.emit({ kind: 'membership', active: view.active, pending: view.pending });
+      if (activeChanged && this.role instanceof LeaderRole) {
+        if (!this.isVoter(this.config.myId)) this.lookAgain('a reconfig removed this leader from the voters');
+        else this.role.onMembershipChanged();
+      }
+    }
+    // A learner judges its role once synced: during the sync its config may still be the base's.
+    if (this.role instanceof LearnerRole && this.role.phase === 'serving') {
+      const { myId } = this.config;
+      if (!this.isMember(myId)) this.lookAgain('a reconfig removed this server');
+      else if (this.role.observer ? !this.isObserver(myId) : !this.isVoter(myId)) {
+        this.lookAgain('a reconfig changed this server\'s role');
+      }
     }
   }
 
@@ -264,6 +282,10 @@ export class QuorumPeer implements PeerContext {
 
   isVoter(id: number): boolean {
     return configsOf(this.view()).some((m) => isVoterOf(m, id));
+  }
+
+  isObserver(id: number): boolean {
+    return configsOf(this.view()).some((m) => m.observers.includes(id));
   }
 
   isMember(id: number): boolean {

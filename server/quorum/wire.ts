@@ -8,6 +8,7 @@ import {
   DecodeError, InvalidArgumentError, JuteReader, JuteWriter, bool, longId, record,
   type JuteType, type RecordCodec,
 } from '../../src/protocol/index.js';
+import type { Membership } from './membership.js';
 import type { Notification, PeerMessage, PeerState, ZabBody, ZabPacket } from './messages.js';
 
 /** The version byte every encoded message and handshake starts with. */
@@ -194,6 +195,36 @@ function enumByte<const T extends string>(what: string, values: readonly T[]): J
   };
 }
 
+interface MembershipFields {
+  version: bigint;
+  voters: string;
+  observers: string;
+  text?: Uint8Array;
+}
+
+/** A config on the wire: its version, ids as comma-separated lists, and the shell's text if any. */
+function membershipRecord(limits: PeerWireLimits): RecordCodec<object> {
+  return record('Config', {
+    version: longId,
+    voters: boundedString('voters', limits.payloadBytesMax),
+    observers: boundedString('observers', limits.payloadBytesMax),
+    text: optionalBytes(boundedBytes('config text', limits.payloadBytesMax, false)),
+  });
+}
+
+function membershipFields(m: Membership): MembershipFields {
+  return {
+    version: m.version, voters: m.voters.join(','), observers: m.observers.join(','),
+    text: m.text === undefined ? undefined : Buffer.from(m.text, 'utf8'),
+  };
+}
+
+function membershipOfFields(value: MembershipFields): Membership {
+  const membership = { version: value.version, voters: serverIds(value.voters), observers: serverIds(value.observers) };
+  if (value.text === undefined) return membership;
+  return { ...membership, text: Buffer.from(value.text).toString('utf8') };
+}
+
 /** A comma-separated list of server ids (a config's voters or observers). */
 function serverIds(list: string): number[] {
   if (list === '') return [];
@@ -276,23 +307,9 @@ function bodyLayouts(limits: PeerWireLimits): { [K in BodyType]: BodyLayout<K> }
     syncReply: plain(17, 'syncReply', record('SyncReply', { requestId: safeInteger, zxid: longId })),
     config: {
       tag: 18,
-      fields: record('Config', {
-        version: longId,
-        voters: boundedString('voters', limits.payloadBytesMax),
-        observers: boundedString('observers', limits.payloadBytesMax),
-        text: optionalBytes(boundedBytes('config text', limits.payloadBytesMax, false)),
-      }),
-      toFields: ({ membership: m }) => ({
-        version: m.version, voters: m.voters.join(','), observers: m.observers.join(','),
-        text: m.text === undefined ? undefined : Buffer.from(m.text, 'utf8'),
-      }),
-      fromFields: (value: { version: bigint; voters: string; observers: string; text?: Uint8Array }) => {
-        const membership = {
-          version: value.version, voters: serverIds(value.voters), observers: serverIds(value.observers),
-        };
-        const text = value.text === undefined ? undefined : Buffer.from(value.text).toString('utf8');
-        return { type: 'config', membership: text === undefined ? membership : { ...membership, text } };
-      },
+      fields: membershipRecord(limits),
+      toFields: ({ membership }) => membershipFields(membership),
+      fromFields: (value: MembershipFields) => ({ type: 'config', membership: membershipOfFields(value) }),
     },
   };
 }
@@ -360,6 +377,7 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
     electionEpoch: longId,
     peerEpoch: longId,
   });
+  const config = membershipRecord(all);
   const zabHeader = record('ZabHeader', { link: name, leaderSession: name, seq: safeInteger });
   const hello = record('PeerHello', {
     cluster: boundedString('cluster name', 256),
@@ -373,7 +391,10 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
 
   const encode = (message: PeerMessage): Buffer => {
     if (message.type === 'notification') {
-      return frame(KIND_NOTIFICATION, [[notification, message]]);
+      // The sender's committed config follows when it has one to tell (Apache's notifications carry it).
+      if (message.config === undefined) return frame(KIND_NOTIFICATION, [[notification, message], [bool, false]]);
+      const fields = membershipFields(message.config);
+      return frame(KIND_NOTIFICATION, [[notification, message], [bool, true], [config, fields]]);
     }
     const layout = layouts[message.body.type] as BodyLayout<BodyType> | undefined;
     if (layout === undefined) throw new InvalidArgumentError(`unknown ZAB body ${message.body.type}`);
@@ -384,7 +405,9 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
   const decode = (bytes: Uint8Array): PeerMessage =>
     strictly(bytes, 'peer message', (reader, kind) => {
       if (kind === KIND_NOTIFICATION) {
-        return { type: 'notification', ...notification.read(reader) } satisfies Notification;
+        const vote = { type: 'notification', ...notification.read(reader) } as const;
+        if (!strictBool.read(reader)) return vote satisfies Notification;
+        return { ...vote, config: membershipOfFields(config.read(reader) as MembershipFields) } satisfies Notification;
       }
       if (kind !== KIND_ZAB) throw new DecodeError(`unknown peer message kind ${kind}`);
       const header = zabHeader.read(reader);
