@@ -5,6 +5,7 @@
 
 import { isVoter, type QuorumConfig } from './config.js';
 import type { PeerContext } from './context.js';
+import { isQuorumOf } from './membership.js';
 import type { Notification, PeerState } from './messages.js';
 
 export interface Vote {
@@ -137,10 +138,10 @@ export class Election {
   private onSettledVote(from: number, n: Notification): ElectionResult | undefined {
     if (n.electionEpoch === this.logicalClock) {
       this.received.set(from, n);
-      if (this.hasQuorumFor(this.received, n) && this.leaderConfirmed(this.received, n)) return resultOf(n);
+      if (this.hasQuorumFor(this.received, n, true) && this.leaderConfirmed(this.received, n)) return resultOf(n);
     }
     this.outOfElection.set(from, n);
-    if (this.hasQuorumFor(this.outOfElection, n) && this.leaderConfirmed(this.outOfElection, n)) {
+    if (this.hasQuorumFor(this.outOfElection, n, true) && this.leaderConfirmed(this.outOfElection, n)) {
       this.logicalClock = n.electionEpoch;
       return resultOf(n);
     }
@@ -175,10 +176,16 @@ export class Election {
     return true;
   }
 
-  private hasQuorumFor(votes: Map<number, Notification>, target: Notification): boolean {
+  /**
+   * A quorum of every config in force agrees on `target`. To join a leader that is already
+   * established (`settled`) a quorum of the committed config is enough: that leader was elected with
+   * every quorum it needed, and a reconfig we hold but it lacks (proposed by a leader that failed)
+   * is truncated when we sync; waiting for its quorum too could keep us out for good.
+   */
+  private hasQuorumFor(votes: Map<number, Notification>, target: Notification, settled = false): boolean {
     const agreeing: number[] = [];
     for (const [id, vote] of votes) if (sameVote(vote, target)) agreeing.push(id);
-    return this.ctx.isQuorum(agreeing);
+    return settled ? isQuorumOf(this.ctx.view().active, agreeing) : this.ctx.isQuorum(agreeing);
   }
 
   /** Apache's checkLeader: the leader itself must say LEADING (or, if it is us, be from our round). */
