@@ -30,6 +30,8 @@ export interface QuorumConfig {
   readonly outstandingProposalsMax: number;
   /** Version of the config `voters` and `observers` describe (0 for a static config). */
   readonly configVersion: bigint;
+  /** The shell's text of that config (its addresses), carried opaquely with it. */
+  readonly configText?: string;
   /**
    * Recognizes a reconfig txn and reads the config it makes (dynamic reconfiguration); undefined:
    * no txn is a reconfig. Must be pure: every peer reads the same payload the same way.
@@ -84,7 +86,8 @@ function configProblem(c: QuorumConfig): string | undefined {
 
 /** The membership `voters` and `observers` describe. */
 export function staticMembership(config: QuorumConfig): Membership {
-  return { version: config.configVersion, voters: config.voters, observers: config.observers };
+  const { configVersion: version, voters, observers, configText: text } = config;
+  return text === undefined ? { version, voters, observers } : { version, voters, observers, text };
 }
 
 export function isVoter(config: QuorumConfig, id: number): boolean {
