@@ -122,6 +122,8 @@ export class MembershipLog {
    * with a config of its own; from here it has the ensemble's.
    */
   adopt(config: Membership): void {
+    // A newer committed config (taken from the votes of an ensemble that moved on) stays: older is stale.
+    if (config.version < this.baseConfig.version) return;
     while (this.changes.length > 0 && this.changes[0]!.version <= config.version) this.changes.shift();
     this.baseConfig = config;
   }
