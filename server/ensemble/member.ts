@@ -588,7 +588,8 @@ export class EnsembleMember implements RequestGateway {
       : type === OpCode.reconfig && this.options.reconfig !== undefined && this.peer !== undefined
         ? prepareReconfig({
           core: this.core, peer: this.peer, ctx, request: forwardedBody(request) as ReconfigRequest, nowMs,
-          reconfigEnabled: this.options.reconfig.enabled, standaloneEnabled: this.options.reconfig.standaloneEnabled,
+          reconfigEnabled: this.options.reconfig.enabled,
+          standaloneEnabled: this.options.reconfig.standaloneEnabled,
         })
         : this.core.prepare(ctx, type, forwardedBody(request), nowMs);
     this.propose({ txn });

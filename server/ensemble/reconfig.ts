@@ -22,8 +22,9 @@ export interface EnsembleConfig {
 /** `server.N=...` of one server, as Apache prints it in /zookeeper/config. */
 export function serverLine(server: QuorumServerConfig): string {
   const host = (h: string) => (h.includes(':') ? `[${h}]` : h);
-  let line = `server.${server.id}=${host(server.host)}:${server.quorumPort}:${server.electionPort}:${server.role}`;
-  if (server.clientPort !== undefined) line += `;${host(server.clientHost ?? '0.0.0.0')}:${server.clientPort}`;
+  const { id, quorumPort, electionPort, role, clientPort } = server;
+  let line = `server.${id}=${host(server.host)}:${quorumPort}:${electionPort}:${role}`;
+  if (clientPort !== undefined) line += `;${host(server.clientHost ?? '0.0.0.0')}:${clientPort}`;
   return line;
 }
 
@@ -66,7 +67,8 @@ export function peerAddressesOf(configs: readonly Membership[]): PeerAddress[] {
   for (const membership of configs) {
     if (membership.text === undefined) continue;
     for (const s of parseConfigText(membership.text).servers) {
-      byId.set(Number(s.id), { id: Number(s.id), host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort });
+      const id = Number(s.id);
+      byId.set(id, { id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort });
     }
   }
   return [...byId.values()];
@@ -111,9 +113,10 @@ function nextServers(current: EnsembleConfig, request: ReconfigRequest): QuorumS
   for (const joining of (request.joiningServers ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     const equals = joining.indexOf('=');
     if (equals < 0) throw new ReconfigArgumentError('Wrong format of server string');
-    const server = parseServerLine({ key: joining.slice(0, equals).trim(), value: joining.slice(equals + 1).trim() });
+    const key = joining.slice(0, equals).trim();
+    const server = parseServerLine({ key, value: joining.slice(equals + 1).trim() });
     if (server.clientPort === undefined) {
-      throw new ReconfigArgumentError('Wrong format of server string - each server should have at least 3 ports');
+      throw new ReconfigArgumentError('a joining server needs its client port too');
     }
     next.set(server.id, server);
   }
@@ -157,7 +160,8 @@ export function prepareReconfig(options: {
   if (problem === 'inProgress') return refuse(ErrorCode.RECONFIG_IN_PROGRESS);
   if (problem !== undefined) return refuse(ErrorCode.NEW_CONFIG_NO_QUORUM);
   // The ACL check, session check and zxid of a setData on the config node; then it becomes the reconfig.
-  const placeholder = core.prepare(ctx, OpCode.setData, { path: CONFIG_PATH, data: Buffer.alloc(0), version: -1 }, nowMs);
+  const setData = { path: CONFIG_PATH, data: Buffer.alloc(0), version: -1 };
+  const placeholder = core.prepare(ctx, OpCode.setData, setData, nowMs);
   if (placeholder.header.type !== OpCode.setData) return placeholder;
   const data = Buffer.from(configText({ servers, version: placeholder.header.zxid }));
   return {

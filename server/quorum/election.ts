@@ -138,7 +138,8 @@ export class Election {
   private onSettledVote(from: number, n: Notification): ElectionResult | undefined {
     if (n.electionEpoch === this.logicalClock) {
       this.received.set(from, n);
-      if (this.hasQuorumFor(this.received, n, true) && this.leaderConfirmed(this.received, n)) return resultOf(n);
+      const agreed = this.hasQuorumFor(this.received, n, true);
+      if (agreed && this.leaderConfirmed(this.received, n)) return resultOf(n);
     }
     this.outOfElection.set(from, n);
     if (this.hasQuorumFor(this.outOfElection, n, true) && this.leaderConfirmed(this.outOfElection, n)) {

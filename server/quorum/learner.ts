@@ -3,7 +3,7 @@
 // then ACK of NEWLEADER), serve after UPTODATE, log and ack proposals once durable, apply commits.
 
 import type { PeerContext } from './context.js';
-import type { Membership } from './membership.js';
+import { isNewerCommitted, type Membership } from './membership.js';
 import type { RequestId, Txn, ZabBody, ZabPacket } from './messages.js';
 import { epochOf } from './zxid.js';
 
@@ -83,7 +83,8 @@ export class LearnerRole {
       case 'commit':
         return this.onCommit(body.zxid);
       case 'inform':
-        this.onProposal(body.txn);
+        // A follower turned observer by a reconfig may hold it already, from when it was a follower.
+        if (!this.ctx.history.holds(body.txn.zxid)) this.onProposal(body.txn);
         return this.onCommit(body.txn.zxid);
       case 'newLeader':
         return this.onNewLeader(body.zxid, body.committedZxid);
@@ -119,8 +120,7 @@ export class LearnerRole {
    * ours now (committed configs are safe to take); we elect again with the role it gives us.
    */
   private onRoleRefused(membership: Membership): void {
-    const view = this.ctx.view();
-    if (membership.version <= view.active.version || membership.version < (view.pending.at(-1) ?? view.active).version) return;
+    if (!isNewerCommitted(this.ctx.view(), membership)) return;
     this.ctx.adoptMembership(membership);
     this.ctx.lookAgain('the leader has a newer config with another role for us');
   }

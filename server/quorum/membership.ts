@@ -4,7 +4,11 @@
 // set) must be a quorum of the active config AND of each pending one. Once committed it is *active*.
 // This is Apache's pair of quorum verifiers (QuorumVerifier, lastSeenQuorumVerifier) as a pure log.
 
-import type { Txn } from './messages.js';
+/** A txn as this module needs it (messages.ts's Txn; not imported, as messages.ts imports us). */
+interface Txn {
+  readonly zxid: bigint;
+  readonly payload: Uint8Array;
+}
 
 /** The members of one configuration. */
 export interface Membership {
@@ -58,6 +62,15 @@ export function jointVoters(view: MembershipView): number[] {
   const ids = new Set<number>();
   for (const m of configsOf(view)) for (const id of m.voters) ids.add(id);
   return [...ids].sort((a, b) => a - b);
+}
+
+/**
+ * Whether a config another peer has committed should replace ours: newer than our committed one, and
+ * not older than the newest we saw proposed (if it is that one, it committed meanwhile).
+ */
+export function isNewerCommitted(view: MembershipView, config: Membership): boolean {
+  const latest = view.pending.at(-1) ?? view.active;
+  return config.version > view.active.version && config.version >= latest.version;
 }
 
 export function sameMembers(a: Membership, b: Membership): boolean {

@@ -11,7 +11,7 @@ import type { DurableState, PeerInput, PeerOutput, TimerName } from './io.js';
 import { LeaderRole } from './leader.js';
 import { LearnerRole } from './learner.js';
 import {
-  MembershipLog, isJointQuorum, isMemberOf, isQuorumOf, isVoterOf, jointVoters, configsOf,
+  MembershipLog, isJointQuorum, isNewerCommitted, isMemberOf, isQuorumOf, isVoterOf, jointVoters, configsOf,
   type Membership, type MembershipChange, type MembershipView,
 } from './membership.js';
 import type { Notification, PeerMessage, PeerState, RequestId } from './messages.js';
@@ -246,9 +246,7 @@ export class QuorumPeer implements PeerContext {
    * processes a newer config a notification carries), so a server added back finds the ensemble.
    */
   private learnConfig(config: Membership): void {
-    const view = this.view();
-    // Newer than our committed one, and not older than one we saw proposed (then it committed).
-    if (config.version <= view.active.version || config.version < (view.pending.at(-1) ?? view.active).version) return;
+    if (!isNewerCommitted(this.view(), config)) return;
     this.memberships.adopt(config);
   }
 

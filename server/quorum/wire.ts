@@ -220,7 +220,8 @@ function membershipFields(m: Membership): MembershipFields {
 }
 
 function membershipOfFields(value: MembershipFields): Membership {
-  const membership = { version: value.version, voters: serverIds(value.voters), observers: serverIds(value.observers) };
+  const { version } = value;
+  const membership = { version, voters: serverIds(value.voters), observers: serverIds(value.observers) };
   if (value.text === undefined) return membership;
   return { ...membership, text: Buffer.from(value.text).toString('utf8') };
 }
@@ -230,7 +231,9 @@ function serverIds(list: string): number[] {
   if (list === '') return [];
   return list.split(',').map((part) => {
     const id = Number(part);
-    if (!/^\d+$/.test(part) || !Number.isSafeInteger(id)) throw new DecodeError(`bad server id ${JSON.stringify(part)}`);
+    if (!/^\d+$/.test(part) || !Number.isSafeInteger(id)) {
+      throw new DecodeError(`bad server id ${JSON.stringify(part)}`);
+    }
     return id;
   });
 }
@@ -392,7 +395,9 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
   const encode = (message: PeerMessage): Buffer => {
     if (message.type === 'notification') {
       // The sender's committed config follows when it has one to tell (Apache's notifications carry it).
-      if (message.config === undefined) return frame(KIND_NOTIFICATION, [[notification, message], [bool, false]]);
+      if (message.config === undefined) {
+        return frame(KIND_NOTIFICATION, [[notification, message], [bool, false]]);
+      }
       const fields = membershipFields(message.config);
       return frame(KIND_NOTIFICATION, [[notification, message], [bool, true], [config, fields]]);
     }
@@ -407,7 +412,8 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
       if (kind === KIND_NOTIFICATION) {
         const vote = { type: 'notification', ...notification.read(reader) } as const;
         if (!strictBool.read(reader)) return vote satisfies Notification;
-        return { ...vote, config: membershipOfFields(config.read(reader) as MembershipFields) } satisfies Notification;
+        const sent = membershipOfFields(config.read(reader) as MembershipFields);
+        return { ...vote, config: sent } satisfies Notification;
       }
       if (kind !== KIND_ZAB) throw new DecodeError(`unknown peer message kind ${kind}`);
       const header = zabHeader.read(reader);

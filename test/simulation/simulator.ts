@@ -9,8 +9,8 @@
 
 import {
   QuorumPeer, describeMessage, isMemberOf, describeZxid, epochOf, counterOf, quorumConfig,
-  type Membership, type MembershipChange, type PeerInput, type PeerMessage, type PeerOutput, type QuorumConfig,
-  type TimerName, type Txn,
+  type Membership, type MembershipChange, type PeerInput, type PeerMessage, type PeerOutput,
+  type QuorumConfig, type TimerName, type Txn,
 } from '../../server/quorum/index.js';
 import { EventQueue } from './event-queue.js';
 import { Prng } from './prng.js';
@@ -639,7 +639,8 @@ export class Simulation {
     } else {
       return;
     }
-    const change = { voters: [...voters].sort((a, b) => a - b), observers: [...observers].sort((a, b) => a - b) };
+    const sorted = (ids: Set<number>) => [...ids].sort((a, b) => a - b);
+    const change = { voters: sorted(voters), observers: sorted(observers) };
     if (peer.reconfigProblem(change) !== undefined) return;
     const write = `cfg#${++this.reconfigCount}:${change.voters.join(',')}|${change.observers.join(',')}`;
     this.note(leader, `reconfig ${write}`);

@@ -44,7 +44,8 @@ describe('reconfig answers on an ensemble of ours (in process)', function () {
     // No voter left (this in-process ensemble runs with standaloneEnabled=false, so one would do).
     await assert.rejects(client.reconfig({ leaving: '1,2,3' }), BadArgumentsError);
     // Four servers that do not run: the new config's quorum (four of seven) is not synced.
-    const absent = [8, 9, 10, 11].map((id) => `server.${id}=127.0.0.1:${id}1:${id}2:participant;127.0.0.1:${id}3`);
+    const absent = [8, 9, 10, 11].map((id) =>
+      `server.${id}=127.0.0.1:${id}1:${id}2:participant;127.0.0.1:${id}3`);
     await assert.rejects(client.reconfig({ joining: absent.join(',') }), NewConfigNoQuorumError);
     const result = await client.reconfig({ leaving: '3', fromConfig: stat.mzxid });
     const config = String(result.data);
