@@ -158,6 +158,8 @@ export interface SimStats {
   diffs: number;
   truncs: number;
   snaps: number;
+  /** Reconfig txns committed (applied somewhere). */
+  reconfigs: number;
   messages: number;
   steps: number;
   healedAtMs: number;
@@ -173,7 +175,8 @@ export class Simulation {
   readonly nodes: Node[] = [];
   readonly stats: SimStats = {
     elections: 0, established: 0, writesSubmitted: 0, writesAcked: 0, committedTxns: 0, crashes: 0,
-    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, messages: 0, steps: 0, healedAtMs: -1,
+    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, reconfigs: 0, messages: 0, steps: 0,
+    healedAtMs: -1,
     livenessAtMs: -1, convergedAtMs: -1,
   };
   nowMs = 0;
@@ -473,6 +476,7 @@ export class Simulation {
       this.canonical.push(entry);
       this.canonicalWrites.add(entry.write);
       this.stats.committedTxns++;
+      if (reconfigOf(encoder.encode(entry.write)) !== undefined) this.stats.reconfigs++;
       return;
     }
     this.expect(known.zxid === entry.zxid && known.write === entry.write,
