@@ -31,6 +31,8 @@ export interface PeerContext {
   membershipAt(zxid: bigint): Membership;
   /** The leader's committed config as of our sync base: ours from there on. */
   adoptMembership(membership: Membership): void;
+  /** The leader's committed config replaces ours and our pending ones (which it lacks). */
+  dropPendingMembership(membership: Membership): void;
   emit(output: PeerOutput): void;
   send(to: number, message: PeerMessage): void;
   setTimer(timer: TimerName, delayMs: number): void;

@@ -103,6 +103,11 @@ export class Election {
     this.ctx.setTimer('election', this.intervalMs);
   }
 
+  /** The configs changed mid-round (a newer one learned from a vote): our vote may have a quorum now. */
+  recheck(): ElectionResult | undefined {
+    return this.checkQuorum();
+  }
+
   /** The finalize wait ended without a better vote: decide if the quorum still holds. */
   onFinalizeTimeout(): ElectionResult | undefined {
     if (!this.finalizing) return undefined;

@@ -120,9 +120,16 @@ export class LearnerRole {
    * ours now (committed configs are safe to take); we elect again with the role it gives us.
    */
   private onRoleRefused(membership: Membership): void {
-    if (!isNewerCommitted(this.ctx.view(), membership)) return;
-    this.ctx.adoptMembership(membership);
-    this.ctx.lookAgain('the leader has a newer config with another role for us');
+    const view = this.ctx.view();
+    if (isNewerCommitted(view, membership)) {
+      this.ctx.adoptMembership(membership);
+      this.ctx.lookAgain('the leader has a newer config with another role for us');
+    } else if (membership.version >= view.active.version && view.pending.length > 0) {
+      // Our role comes from a reconfig the leader does not have: it failed with its leader and the
+      // sync will truncate it. Meanwhile we join as what the leader's config makes us.
+      this.ctx.dropPendingMembership(membership);
+      this.ctx.lookAgain('our pending reconfig is not the leader\'s');
+    }
   }
 
   private onSyncBase(body: Extract<ZabBody, { type: 'diff' | 'trunc' | 'snap' }>): void {

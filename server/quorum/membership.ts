@@ -141,6 +141,15 @@ export class MembershipLog {
     this.baseConfig = config;
   }
 
+  /**
+   * The leader's committed config replaces ours and every pending change: they are reconfigs of a
+   * failed leader that the leader lacks, and its sync will truncate them from our log.
+   */
+  replace(config: Membership): void {
+    this.changes.length = 0;
+    this.baseConfig = config;
+  }
+
   /** The history forgot the txns at or below `baseZxid`: fold their changes into the base. */
   trim(baseZxid: bigint): void {
     while (this.changes.length > 0 && this.changes[0]!.version <= baseZxid) {

@@ -248,6 +248,9 @@ export class QuorumPeer implements PeerContext {
   private learnConfig(config: Membership): void {
     if (!isNewerCommitted(this.view(), config)) return;
     this.memberships.adopt(config);
+    if (this.state !== 'LOOKING') return;
+    const result = this.election.recheck();
+    if (result !== undefined) this.settle(result);
   }
 
   /**
@@ -304,6 +307,10 @@ export class QuorumPeer implements PeerContext {
 
   adoptMembership(membership: Membership): void {
     this.memberships.adopt(membership);
+  }
+
+  dropPendingMembership(membership: Membership): void {
+    this.memberships.replace(membership);
   }
 
   emit(output: PeerOutput): void {
