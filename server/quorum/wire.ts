@@ -11,8 +11,8 @@ import {
 import type { Membership } from './membership.js';
 import type { Notification, PeerMessage, PeerState, ZabBody, ZabPacket } from './messages.js';
 
-/** The version byte every encoded message and handshake starts with. */
-export const PEER_WIRE_VERSION = 1;
+/** The version byte every encoded message and handshake starts with (2: configs in notifications). */
+export const PEER_WIRE_VERSION = 2;
 
 /** How large the variable-length fields of a message may be. */
 export interface PeerWireLimits {

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import {
-  MembershipLog, isJointQuorum, type Membership, type MembershipChange,
+  MembershipLog, decodePeerMessage, encodePeerMessage, isJointQuorum, type Membership, type MembershipChange,
+  type PeerMessage,
 } from '../../../server/quorum/index.js';
 import { Cluster } from './cluster-harness.js';
 
@@ -36,6 +37,23 @@ describe('quorum: dynamic reconfiguration', () => {
     const shrunk = config(7n, [4, 5]);
     assert.ok(!isJointQuorum({ active: old, pending: [shrunk] }, [4, 5]), 'new yes, old no');
     assert.ok(isJointQuorum({ active: old, pending: [shrunk] }, [1, 2, 4, 5]));
+  });
+
+  it('carries configs on the wire: in notifications and in the config packet', () => {
+    const membership = { version: 0x300000002n, voters: [1, 2, 4], observers: [3], text: 'server.1=a:1:2' };
+    const messages: PeerMessage[] = [
+      { type: 'notification', state: 'LOOKING', leader: 1, zxid: 5n, electionEpoch: 2n, peerEpoch: 1n },
+      {
+        type: 'notification', state: 'LEADING', leader: 1, zxid: 5n, electionEpoch: 2n, peerEpoch: 1n,
+        config: membership,
+      },
+      { type: 'zab', link: 'l', leaderSession: 's', seq: 3, body: { type: 'config', membership } },
+      {
+        type: 'zab', link: 'l', leaderSession: 's', seq: 4,
+        body: { type: 'config', membership: { version: 0n, voters: [1], observers: [] } },
+      },
+    ];
+    for (const message of messages) assert.deepEqual(decodePeerMessage(encodePeerMessage(message)), message);
   });
 
   it('keeps a reconfig pending until committed, and folds it into the base when trimmed', () => {
