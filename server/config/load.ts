@@ -3,6 +3,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { dynamicConfigFileOf, readDynamicConfig } from './dynamic-config.js';
 import { ConfigError, parseZooCfg, type ParsedConfig, type ServerConfig } from './zoo-cfg.js';
 
 /** Reads and parses `file`; relative dataDir/dataLogDir are resolved against the working directory. */
@@ -14,9 +15,16 @@ export async function loadZooCfg(file: string): Promise<ParsedConfig> {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new ConfigError('config file', file, `cannot be read (${code})`);
   }
-  const { config, warnings } = parseZooCfg(text);
+  // The server lines of a dynamic config file count as if they were in zoo.cfg (Apache 3.5+).
+  const dynamicFile = dynamicConfigFileOf(text, file);
+  const dynamic = dynamicFile === undefined ? undefined : await readDynamicConfig(dynamicFile);
+  const { config, warnings } = parseZooCfg(
+    dynamic === undefined ? text : `${text}\n${dynamic.serverLines.join('\n')}\n`,
+  );
   const resolved: ServerConfig = {
     ...config,
+    configFile: path.resolve(file),
+    ...(dynamic !== undefined && { dynamicConfigFile: dynamicFile, configVersion: dynamic.version }),
     dataDir: config.dataDir === undefined ? undefined : path.resolve(config.dataDir),
     dataLogDir: config.dataLogDir === undefined ? undefined : path.resolve(config.dataLogDir),
   };

@@ -105,6 +105,12 @@ export interface ServerConfig {
   readonly peerType: 'participant' | 'observer';
   /** The id in dataDir/myid, when that file exists. */
   readonly serverId: bigint | undefined;
+  /** dynamicConfigFile: where the server lines came from (loadZooCfg reads it); see dynamic-config.ts. */
+  readonly dynamicConfigFile?: string;
+  /** The version of the membership (the `version=` line of the dynamic config file; 0 for static). */
+  readonly configVersion?: bigint;
+  /** The zoo.cfg this config was loaded from (a reconfig rewrites it, as Apache does). */
+  readonly configFile?: string;
   /** More than one voting member, or standaloneEnabled=false. */
   readonly distributed: boolean;
   /** admin.enableServer / admin.serverAddress / admin.serverPort / admin.commandURL: the HTTP AdminServer. */
@@ -286,7 +292,7 @@ type KeyHandler = (draft: Draft, entry: Parsed) => void;
 const ACCEPTED_WITHOUT_EFFECT = new Set([
   'observerMasterPort',
   'connectToLearnerMasterLimit',
-  'quorumListenOnAllIPs', 'syncEnabled', 'dynamicConfigFile', 'sslQuorum', 'portUnification',
+  'quorumListenOnAllIPs', 'syncEnabled', 'sslQuorum', 'portUnification',
   'sslQuorumReloadCertFiles', 'quorum.cnxn.threads.size', 'multiAddress.enabled',
   'multiAddress.reachabilityCheckTimeoutMs', 'multiAddress.reachabilityCheckEnabled', 'oraclePath',
   'secureClientPortAddress', 'leaderServes', 'electionPortBindRetry',
@@ -322,6 +328,7 @@ const handlers: ReadonlyMap<string, KeyHandler> = new Map<string, KeyHandler>([
   ['peerType', (d, e) => (d.config.peerType = parsePeerType(e))],
   ['standaloneEnabled', (d, e) => (d.config.standaloneEnabled = parseBool(e))],
   ['reconfigEnabled', (d, e) => (d.config.reconfigEnabled = parseBool(e))],
+  ['dynamicConfigFile', (d, e) => (d.config.dynamicConfigFile = nonEmpty(e))],
   ['autopurge.snapRetainCount', int32Key((d, n) => (d.config.autopurgeSnapRetainCount = n))],
   ['autopurge.purgeInterval', int32Key((d, n) => (d.config.autopurgePurgeIntervalHours = n))],
   ['snapCount', int32Key((d, n) => (d.config.snapCount = n), 2)],

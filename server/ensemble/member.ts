@@ -13,6 +13,7 @@ import { decodeTxnPayload, encodeTxnPayload } from '../persistence/txn-format.js
 import {
   QuorumPeer,
   describeZxid,
+  type Membership,
   type PeerInput,
   type PeerOutput,
   type PeerState,
@@ -30,6 +31,7 @@ import {
   encodeSessionTouches,
   forwardedBody,
 } from './forwarded.js';
+import { prepareReconfig, type ReconfigRequest } from './reconfig.js';
 import type { PeerStorage, PeerTransport } from './seams.js';
 
 /** What the member tells the client listener around it. */
@@ -59,6 +61,16 @@ export interface EnsembleMemberOptions {
    * allow it (Apache waits max(2 s, tickTime)). Undefined: never.
    */
   readonly readOnlyAfterMs?: number;
+  /** Dynamic reconfiguration (reconfigEnabled); absent: reconfig requests answer ReconfigDisabled. */
+  readonly reconfig?: MemberReconfigOptions;
+}
+
+export interface MemberReconfigOptions {
+  readonly enabled: boolean;
+  /** standaloneEnabled: a new config then needs at least 2 voters (Apache's rule). */
+  readonly standaloneEnabled: boolean;
+  /** The configs in force changed: connect to their members, record the active one. */
+  readonly onMembership?: (active: Membership, pending: readonly Membership[]) => void;
 }
 
 /** A client write or new session waiting for its txn to be applied here. */
@@ -437,6 +449,10 @@ export class EnsembleMember implements RequestGateway {
         return this.onRole(output.state, output.leader, output.reason);
       case 'serving':
         return this.onServing(output.epoch);
+      case 'membership':
+        this.log().info({ version: describeZxid(output.active.version), pending: output.pending.length },
+          'configs in force changed');
+        return this.options.reconfig?.onMembership?.(output.active, output.pending);
       default:
         throw new Error(`unexpected output ${output.kind} in the queue`);
     }
@@ -629,9 +645,14 @@ export class EnsembleMember implements RequestGateway {
     if (owner === undefined) this.sessionOwners.set(sessionId, from);
     // Apache checks the owner for every write but closeSession (the session's last request).
     const moved = owner !== undefined && owner !== from && type !== OpCode.closeSession;
-    const txn =
-      moved
-        ? this.core.prepareError(ctx, ErrorCode.SESSION_MOVED, nowMs)
+    const txn = moved
+      ? this.core.prepareError(ctx, ErrorCode.SESSION_MOVED, nowMs)
+      : type === OpCode.reconfig && this.options.reconfig !== undefined && this.peer !== undefined
+        ? prepareReconfig({
+          core: this.core, peer: this.peer, ctx, request: forwardedBody(request) as ReconfigRequest, nowMs,
+          reconfigEnabled: this.options.reconfig.enabled,
+          standaloneEnabled: this.options.reconfig.standaloneEnabled,
+        })
         : this.core.prepare(ctx, type, forwardedBody(request), nowMs);
     this.propose({ txn });
   }
@@ -692,7 +713,12 @@ export class EnsembleMember implements RequestGateway {
     if (txn.header.zxid !== zxid) {
       throw new Error(`txn ${describeZxid(zxid)} carries zxid ${describeZxid(txn.header.zxid)}`);
     }
-    const reply = this.core.apply(txn, Date.now());
+    let reply = this.core.apply(txn, Date.now());
+    if (txn.header.type === OpCode.reconfig && reply.err === ErrorCode.OK) {
+      // A reconfig answers with the new config and its stat (GetDataResponse), as getConfig would.
+      const { stat } = reply.response as { stat: unknown };
+      reply = { err: reply.err, response: { data: (txn.record as { data: Uint8Array }).data, stat } };
+    }
     this.options.storage.applied(this.core, zxid);
     if (this.stateValue === 'LEADING') this.quorumStats.commitCount++;
     const { clientId, cxid, type } = txn.header;

@@ -16,11 +16,13 @@ import { registerQuorumMetrics } from '../metrics/index.js';
 import { ClientListener } from '../net/client-listener.js';
 import type { ServerModeView } from '../net/four-letter-words.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../net/limits.js';
-import { quorumConfig, type PeerStatus, type QuorumConfig } from '../quorum/index.js';
+import { recordDynamicConfig } from '../config/dynamic-config.js';
+import { quorumConfig, type Membership, type PeerStatus, type QuorumConfig } from '../quorum/index.js';
 import { coreOptionsOf, startSideServers, type RunningServer } from '../standalone.js';
 import { DiskPeerStorage, diskPeerStorageOptions } from './disk-storage.js';
-import { EnsembleMember } from './member.js';
+import { EnsembleMember, type MemberReconfigOptions } from './member.js';
 import { MemoryDisk, MemoryNetwork, MemoryStorage } from './memory.js';
+import { peerAddressesOf, reconfigOfPayload } from './reconfig.js';
 import type { PeerAddress, PeerStorage, PeerTransport } from './seams.js';
 import { TcpPeerTransport } from './tcp-transport.js';
 
@@ -79,6 +81,9 @@ export function quorumConfigOf(config: ServerConfig, tuning: QuorumTuning = {}):
     tickMs: config.tickTimeMs,
     initLimitTicks: config.initLimitTicks,
     syncLimitTicks: config.syncLimitTicks,
+    configVersion: config.configVersion ?? 0n,
+    configText: ensembleConfigText(config),
+    reconfigOf: reconfigOfPayload,
     ...tuning,
   });
 }
@@ -111,6 +116,7 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
       options.onFatal?.(error);
       void stop();
     },
+    reconfig: reconfigOptions(config, options.transport, log),
   });
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   listener = new ClientListener(core, member, config, log, limits);
@@ -225,7 +231,34 @@ export function ensembleConfigText(config: ServerConfig): string {
     }
     return line;
   });
-  return [...lines, 'version=0'].join('\n');
+  return [...lines, `version=${(config.configVersion ?? 0n).toString(16)}`].join('\n');
+}
+
+/**
+ * What a member does when the configs in force change: its transport connects to the members of all
+ * of them (keeping its own address), and a member started from a zoo.cfg records a newly activated
+ * config as Apache does (zoo.cfg.dynamic.<version>, zoo.cfg pointing at it).
+ */
+function reconfigOptions(config: ServerConfig, transport: PeerTransport, log: Logger): MemberReconfigOptions {
+  const me = peerAddresses(config).find((p) => BigInt(p.id) === config.serverId);
+  let recorded = config.configVersion ?? 0n;
+  let writing = Promise.resolve();
+  const onMembership = (active: Membership, pending: readonly Membership[]) => {
+    const setPeers = (transport as Partial<TcpPeerTransport>).setPeers;
+    if (setPeers !== undefined) {
+      const peers = peerAddressesOf([active, ...pending]).filter((p) => p.id !== me?.id);
+      setPeers.call(transport, me === undefined ? peers : [...peers, me]);
+    }
+    const file = config.configFile;
+    if (file === undefined || active.version <= recorded || active.text === undefined) return;
+    recorded = active.version;
+    const text = active.text;
+    writing = writing
+      .then(() => recordDynamicConfig(file, text, active.version))
+      .then((written) => log.info({ file: written }, 'recorded the new config'))
+      .catch((error: unknown) => log.error({ err: error }, 'could not record the new config'));
+  };
+  return { enabled: config.reconfigEnabled, standaloneEnabled: config.standaloneEnabled, onMembership };
 }
 
 /** The peers' addresses of server.N lines. */

@@ -1,6 +1,7 @@
 // The ensemble as one peer sees it: who votes, who observes, and the time limits of election and ZAB.
 
 import { InvalidArgumentError } from '../../src/protocol/errors.js';
+import type { Membership, MembershipChange } from './membership.js';
 import { ZXID_COUNTER_MASK } from './zxid.js';
 
 export interface QuorumConfig {
@@ -27,6 +28,15 @@ export interface QuorumConfig {
   readonly zxidCounterMax: bigint;
   /** Uncommitted proposals (and pending syncs) a peer accepts before refusing more (a bound on memory). */
   readonly outstandingProposalsMax: number;
+  /** Version of the config `voters` and `observers` describe (0 for a static config). */
+  readonly configVersion: bigint;
+  /** The shell's text of that config (its addresses), carried opaquely with it. */
+  readonly configText?: string;
+  /**
+   * Recognizes a reconfig txn and reads the config it makes (dynamic reconfiguration); undefined:
+   * no txn is a reconfig. Must be pure: every peer reads the same payload the same way.
+   */
+  readonly reconfigOf?: (payload: Uint8Array) => MembershipChange | undefined;
 }
 
 export const quorumDefaults = {
@@ -39,6 +49,7 @@ export const quorumDefaults = {
   committedLogMax: 500,
   zxidCounterMax: ZXID_COUNTER_MASK - 1n,
   outstandingProposalsMax: 10_000,
+  configVersion: 0n,
 } as const;
 
 export type QuorumConfigInput = Pick<QuorumConfig, 'myId' | 'voters'> & Partial<QuorumConfig>;
@@ -71,6 +82,12 @@ function configProblem(c: QuorumConfig): string | undefined {
   }
   if (!(c.outstandingProposalsMax >= 1)) return 'outstandingProposalsMax must be at least 1';
   return undefined;
+}
+
+/** The membership `voters` and `observers` describe. */
+export function staticMembership(config: QuorumConfig): Membership {
+  const { configVersion: version, voters, observers, configText: text } = config;
+  return text === undefined ? { version, voters, observers } : { version, voters, observers, text };
 }
 
 export function isVoter(config: QuorumConfig, id: number): boolean {

@@ -3,8 +3,9 @@
 // joining a settled ensemble follows the leader a quorum reports once the leader itself says LEADING.
 // Waiting (finalize, rebroadcast) is done by the shell's timers.
 
-import { isQuorum, isVoter, type QuorumConfig } from './config.js';
+import { isVoter, type QuorumConfig } from './config.js';
 import type { PeerContext } from './context.js';
+import { isQuorumOf } from './membership.js';
 import type { Notification, PeerState } from './messages.js';
 
 export interface Vote {
@@ -21,9 +22,13 @@ export interface ElectionResult {
   readonly electionEpoch: bigint;
 }
 
-/** True if candidate `a` is better than `b`; a non-voter is never a candidate. */
-export function voteBeats(config: QuorumConfig, a: Vote, b: Vote): boolean {
-  if (!isVoter(config, a.leader)) return false;
+/**
+ * True if candidate `a` is better than `b`; a non-voter is never a candidate (`voter`: the static
+ * config's voters, or a peer's test that covers its pending configs too).
+ */
+export function voteBeats(voter: QuorumConfig | ((id: number) => boolean), a: Vote, b: Vote): boolean {
+  const isCandidate = typeof voter === 'function' ? voter(a.leader) : isVoter(voter, a.leader);
+  if (!isCandidate) return false;
   if (a.peerEpoch !== b.peerEpoch) return a.peerEpoch > b.peerEpoch;
   if (a.zxid !== b.zxid) return a.zxid > b.zxid;
   return a.leader > b.leader;
@@ -67,7 +72,7 @@ export class Election {
 
   /** The connection to `peer` broke: until it is heard from again, no vote is expected from it. */
   peerDown(peer: number): void {
-    if (isVoter(this.ctx.config, peer)) this.down.add(peer);
+    if (this.ctx.isVoter(peer)) this.down.add(peer);
   }
 
   /** A message came from `peer`: it is up. */
@@ -77,11 +82,12 @@ export class Election {
 
   /** Our vote as a notification, for answers to LOOKING peers. */
   notification(state: PeerState): Notification {
-    return { type: 'notification', state, ...this.proposal, electionEpoch: this.logicalClock };
+    const config = this.ctx.view().active;
+    return { type: 'notification', state, ...this.proposal, electionEpoch: this.logicalClock, config };
   }
 
   onNotification(from: number, n: Notification): ElectionResult | undefined {
-    if (!isVoter(this.ctx.config, from)) {
+    if (!this.ctx.isVoter(from)) {
       // An observer asking: tell it what we think; its vote never counts.
       if (n.state === 'LOOKING') this.ctx.send(from, this.notification('LOOKING'));
       return undefined;
@@ -97,6 +103,11 @@ export class Election {
     this.ctx.setTimer('election', this.intervalMs);
   }
 
+  /** The configs changed mid-round (a newer one learned from a vote): our vote may have a quorum now. */
+  recheck(): ElectionResult | undefined {
+    return this.checkQuorum();
+  }
+
   /** The finalize wait ended without a better vote: decide if the quorum still holds. */
   onFinalizeTimeout(): ElectionResult | undefined {
     if (!this.finalizing) return undefined;
@@ -109,18 +120,18 @@ export class Election {
   private onLookingVote(from: number, n: Notification): ElectionResult | undefined {
     if (n.electionEpoch < this.logicalClock) {
       // Help it catch up. An observer never answers: voters ignore it, and would answer back forever.
-      if (isVoter(this.ctx.config, this.ctx.config.myId)) this.ctx.send(from, this.notification('LOOKING'));
+      if (this.ctx.isVoter(this.ctx.config.myId)) this.ctx.send(from, this.notification('LOOKING'));
       return undefined;
     }
-    if (!isVoter(this.ctx.config, n.leader)) return undefined;
+    if (!this.ctx.isVoter(n.leader)) return undefined;
     const before = this.proposal;
     if (n.electionEpoch > this.logicalClock) {
       this.logicalClock = n.electionEpoch;
       this.received.clear();
       const initial = this.initialVote();
-      this.proposal = voteBeats(this.ctx.config, n, initial) ? voteOf(n) : initial;
+      this.proposal = voteBeats((id) => this.ctx.isVoter(id), n, initial) ? voteOf(n) : initial;
       this.broadcast();
-    } else if (voteBeats(this.ctx.config, n, this.proposal)) {
+    } else if (voteBeats((id) => this.ctx.isVoter(id), n, this.proposal)) {
       this.proposal = voteOf(n);
       this.broadcast();
     }
@@ -132,10 +143,11 @@ export class Election {
   private onSettledVote(from: number, n: Notification): ElectionResult | undefined {
     if (n.electionEpoch === this.logicalClock) {
       this.received.set(from, n);
-      if (this.hasQuorumFor(this.received, n) && this.leaderConfirmed(this.received, n)) return resultOf(n);
+      const agreed = this.hasQuorumFor(this.received, n, true);
+      if (agreed && this.leaderConfirmed(this.received, n)) return resultOf(n);
     }
     this.outOfElection.set(from, n);
-    if (this.hasQuorumFor(this.outOfElection, n) && this.leaderConfirmed(this.outOfElection, n)) {
+    if (this.hasQuorumFor(this.outOfElection, n, true) && this.leaderConfirmed(this.outOfElection, n)) {
       this.logicalClock = n.electionEpoch;
       return resultOf(n);
     }
@@ -162,7 +174,7 @@ export class Election {
 
   private everyLiveVoterAgrees(target: Notification): boolean {
     if (this.down.size === 0) return false; // nobody is known to be down: Apache's wait applies
-    for (const id of this.ctx.config.voters) {
+    for (const id of this.ctx.voters()) {
       if (this.down.has(id)) continue;
       const vote = this.received.get(id);
       if (vote === undefined || !sameVote(vote, target)) return false;
@@ -170,10 +182,16 @@ export class Election {
     return true;
   }
 
-  private hasQuorumFor(votes: Map<number, Notification>, target: Notification): boolean {
+  /**
+   * A quorum of every config in force agrees on `target`. To join a leader that is already
+   * established (`settled`) a quorum of the committed config is enough: that leader was elected with
+   * every quorum it needed, and a reconfig we hold but it lacks (proposed by a leader that failed)
+   * is truncated when we sync; waiting for its quorum too could keep us out for good.
+   */
+  private hasQuorumFor(votes: Map<number, Notification>, target: Notification, settled = false): boolean {
     const agreeing: number[] = [];
     for (const [id, vote] of votes) if (sameVote(vote, target)) agreeing.push(id);
-    return isQuorum(this.ctx.config, agreeing);
+    return settled ? isQuorumOf(this.ctx.view().active, agreeing) : this.ctx.isQuorum(agreeing);
   }
 
   /** Apache's checkLeader: the leader itself must say LEADING (or, if it is us, be from our round). */
@@ -184,15 +202,15 @@ export class Election {
 
   private initialVote(): Vote {
     const { config, history, currentEpoch } = this.ctx;
-    if (!isVoter(config, config.myId)) return { leader: -1, zxid: -1n, peerEpoch: -1n };
+    if (!this.ctx.isVoter(config.myId)) return { leader: -1, zxid: -1n, peerEpoch: -1n };
     return { leader: config.myId, zxid: history.lastZxid, peerEpoch: currentEpoch };
   }
 
   private broadcast(): void {
     const { config } = this.ctx;
     const vote = this.notification('LOOKING');
-    if (isVoter(config, config.myId)) this.received.set(config.myId, vote);
-    for (const id of config.voters) if (id !== config.myId) this.ctx.send(id, vote);
+    if (this.ctx.isVoter(config.myId)) this.received.set(config.myId, vote);
+    for (const id of this.ctx.voters()) if (id !== config.myId) this.ctx.send(id, vote);
   }
 }
 

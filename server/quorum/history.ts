@@ -3,6 +3,7 @@
 // leader can sync learners by DIFF (the committed-proposal buffer).
 
 import assert from 'node:assert/strict';
+import type { MembershipLog } from './membership.js';
 import type { Txn } from './messages.js';
 
 export class TxnHistory {
@@ -17,7 +18,8 @@ export class TxnHistory {
   /** Highest zxid delivered to the shell's state. */
   appliedZxid: bigint;
 
-  constructor(appliedZxid: bigint, log: readonly Txn[]) {
+  /** @param memberships follows the reconfig txns appended, truncated and trimmed here, if given. */
+  constructor(appliedZxid: bigint, log: readonly Txn[], readonly memberships?: MembershipLog) {
     this.baseZxid = appliedZxid;
     this.appliedZxid = appliedZxid;
     this.committedZxid = appliedZxid;
@@ -32,6 +34,7 @@ export class TxnHistory {
   append(txn: Txn): void {
     assert.ok(txn.zxid > this.lastZxid, 'txns are appended in zxid order');
     this.entries.push(txn);
+    this.memberships?.onAppend(txn);
   }
 
   /** Index of the first entry with a zxid above `zxid` (entries.length if none). */
@@ -57,6 +60,7 @@ export class TxnHistory {
   truncateAfter(zxid: bigint): void {
     assert.ok(zxid >= this.appliedZxid, `truncation to ${zxid} below the applied ${this.appliedZxid}`);
     this.entries.length = this.indexAfter(zxid);
+    this.memberships?.truncateAfter(zxid);
     this.durableZxid = this.lastZxid;
     if (this.committedZxid > this.lastZxid) this.committedZxid = this.lastZxid;
   }
@@ -65,6 +69,7 @@ export class TxnHistory {
   resetToSnapshot(zxid: bigint): void {
     assert.ok(zxid >= this.appliedZxid, 'a snapshot never moves the applied state backwards');
     this.entries.length = 0;
+    this.memberships?.truncateAfter(-1n); // the learner adopts the leader's config as of zxid
     this.baseZxid = zxid;
     this.appliedZxid = zxid;
     this.committedZxid = zxid;
@@ -100,5 +105,6 @@ export class TxnHistory {
     if (excess <= 0) return;
     this.baseZxid = this.entries[excess - 1]!.zxid;
     this.entries.splice(0, excess);
+    this.memberships?.trim(this.baseZxid);
   }
 }

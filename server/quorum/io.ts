@@ -2,6 +2,7 @@
 // `QuorumPeer.step` one at a time and carries out the returned outputs in list order, following the
 // rule documented on each output. Nothing here touches a socket, a disk or a clock.
 
+import type { Membership } from './membership.js';
 import type { PeerMessage, PeerState, RequestId, Txn, ZabPacket } from './messages.js';
 
 /** Names of the timers a peer asks for; setting a timer replaces the one of the same name. */
@@ -94,7 +95,13 @@ export type PeerOutput =
    * The peer serves clients from here on: a leader whose epoch a quorum acknowledged (NEWLEADER),
    * or a learner that received UPTODATE. Until the next `role` output.
    */
-  | { readonly kind: 'serving'; readonly epoch: bigint; readonly leader: number };
+  | { readonly kind: 'serving'; readonly epoch: bigint; readonly leader: number }
+  /**
+   * The configs this peer respects changed (a reconfig was proposed, committed, truncated or learned
+   * in a sync): `active` is the committed one, `pending` those proposed on top. The shell connects to
+   * the members of all of them and records `active` (Apache's dynamic config file). Not a barrier.
+   */
+  | { readonly kind: 'membership'; readonly active: Membership; readonly pending: readonly Membership[] };
 
 /** What a peer recovers from disk at start (a restart after a crash starts from this). */
 export interface DurableState {
@@ -104,6 +111,12 @@ export interface DurableState {
   readonly appliedZxid: bigint;
   /** Logged txns with zxids above appliedZxid, in order (the shell does not apply them itself). */
   readonly log: readonly Txn[];
+  /**
+   * The latest config this peer activated (the `active` of its last `membership` output, Apache's
+   * dynamic config file), or its state's if newer; default: the static one of QuorumConfig. Reconfig
+   * txns of the log at or below its version count as committed.
+   */
+  readonly membership?: Membership;
 }
 
 export const emptyDurableState: DurableState = {

@@ -2,7 +2,6 @@
 // TRUNC or SNAP per learner, then NEWLEADER, serving once a quorum acknowledged it), broadcast
 // (proposal, quorum of acks, commit in zxid order; observers get INFORM), pings and abdication.
 
-import { isQuorum, isVoter } from './config.js';
 import type { PeerContext } from './context.js';
 import type { TxnHistory } from './history.js';
 import type { RequestId, Txn, ZabBody, ZabPacket } from './messages.js';
@@ -130,7 +129,12 @@ export class LeaderRole {
   }
 
   private onFollowerInfo(from: number, linkName: string, acceptedEpoch: bigint, observer: boolean): void {
-    if (observer === isVoter(this.ctx.config, from)) return; // its role disagrees with our config
+    if (!this.roleAllowed(from, observer)) {
+      // It joins with an older config (a removed server added back): tell it ours; it then elects again.
+      const body = { type: 'config', membership: this.ctx.view().active } as const;
+      this.ctx.send(from, { type: 'zab', link: linkName, leaderSession: this.session, seq: 0, body });
+      return;
+    }
     const link: LearnerLink = {
       id: from, link: linkName, observer, acceptedEpoch, phase: 'info',
       sendSeq: 0, recvSeq: 1, lastZxid: -1n, heardTick: this.ctx.ticks,
@@ -153,7 +157,7 @@ export class LeaderRole {
   private maybeDecideEpoch(): void {
     const { config } = this.ctx;
     const known = [config.myId, ...this.links.keys()];
-    if (!isQuorum(config, known)) return;
+    if (!this.ctx.isQuorum(known)) return;
     let epoch = this.ctx.acceptedEpoch;
     for (const link of this.links.values()) if (link.acceptedEpoch > epoch) epoch = link.acceptedEpoch;
     this.epoch = epoch + 1n;
@@ -162,7 +166,7 @@ export class LeaderRole {
     for (const link of this.links.values()) {
       this.sendTo(link, { type: 'leaderInfo', epoch: this.epoch }, 'epochSent');
     }
-    if (isQuorum(config, this.epochAckers)) this.enterSync(); // a lone voter needs no one's promise
+    if (this.ctx.isQuorum(this.epochAckers)) this.enterSync(); // a lone voter needs no one's promise
   }
 
   private onAckEpoch(link: LearnerLink, lastZxid: bigint, currentEpoch: bigint): void {
@@ -176,10 +180,10 @@ export class LeaderRole {
         this.ctx.lookAgain(`learner ${link.id} is more recent than this leader`);
         return;
       }
-      if (isVoter(this.ctx.config, link.id)) this.epochAckers.add(link.id);
+      if (this.ctx.isVoter(link.id)) this.epochAckers.add(link.id);
     }
     if (this.phase === 'discovery') {
-      if (isQuorum(this.ctx.config, this.epochAckers)) this.enterSync();
+      if (this.ctx.isQuorum(this.epochAckers)) this.enterSync();
       return;
     }
     this.startSync(link);
@@ -189,7 +193,7 @@ export class LeaderRole {
     this.phase = 'sync';
     this.ctx.persistEpoch('currentEpoch', this.epoch!);
     for (const link of this.links.values()) if (link.phase === 'epochAcked') this.startSync(link);
-    if (isQuorum(this.ctx.config, this.newLeaderAckers)) this.establish();
+    if (this.ctx.isQuorum(this.newLeaderAckers)) this.establish();
   }
 
   /** Queues the learner's sync stream: base, txns (committed ones with COMMIT), then NEWLEADER. */
@@ -198,6 +202,9 @@ export class LeaderRole {
     const plan = planSync(history, link.lastZxid);
     // Before we are established our whole log is the history this epoch will commit.
     const committedZxid = this.phase === 'broadcast' ? history.committedZxid : history.lastZxid;
+    // The committed config at the base (a config proposed above our commit point stays pending there).
+    const configZxid = plan.zxid < history.committedZxid ? plan.zxid : history.committedZxid;
+    this.sendTo(link, { type: 'config', membership: this.ctx.membershipAt(configZxid) });
     if (plan.mode === 'snap') {
       const body = { type: 'snap', zxid: plan.zxid, snapshot: new Uint8Array(0) } as const;
       this.ctx.emit({ kind: 'sendSnapshot', to: link.id, message: this.packet(link, body) });
@@ -218,8 +225,8 @@ export class LeaderRole {
     if (zxid === this.newLeaderZxid) {
       if (link.phase !== 'syncing') return;
       link.phase = 'synced';
-      if (isVoter(this.ctx.config, link.id)) this.newLeaderAckers.add(link.id);
-      if (this.phase === 'sync' && isQuorum(this.ctx.config, this.newLeaderAckers)) this.establish();
+      if (this.ctx.isVoter(link.id)) this.newLeaderAckers.add(link.id);
+      if (this.phase === 'sync' && this.ctx.isQuorum(this.newLeaderAckers)) this.establish();
       else if (this.phase === 'broadcast') this.sendTo(link, { type: 'upToDate' }, 'serving');
       return;
     }
@@ -250,6 +257,9 @@ export class LeaderRole {
       this.ctx.lookAgain('zxid counter exhausted');
       return;
     }
+    if (config.reconfigOf?.(payload) !== undefined && this.ctx.view().pending.length > 0) {
+      return this.refuse(requestId, 'another reconfig is in progress');
+    }
     const txn: Txn = { zxid: this.lastProposedZxid + 1n, payload };
     this.lastProposedZxid = txn.zxid;
     history.append(txn);
@@ -276,7 +286,7 @@ export class LeaderRole {
     const { config, history } = this.ctx;
     let committedAny = false;
     for (const [zxid, acks] of this.outstanding) {
-      if (!isQuorum(config, acks)) break;
+      if (!this.ctx.isQuorum(acks)) break;
       this.outstanding.delete(zxid);
       history.markCommitted(zxid);
       committedAny = true;
@@ -331,7 +341,7 @@ export class LeaderRole {
       }
       return;
     }
-    if (!isQuorum(config, [config.myId, ...this.syncedLearners()])) {
+    if (!this.ctx.isQuorum([config.myId, ...this.syncedLearners()])) {
       this.ctx.lookAgain('synced learners and leader are no longer a quorum');
     }
   }
@@ -346,7 +356,7 @@ export class LeaderRole {
     if (link === undefined) return;
     this.dropLink(link);
     const { config } = this.ctx;
-    if (this.phase === 'broadcast' && !isQuorum(config, [config.myId, ...this.syncedLearners()])) {
+    if (this.phase === 'broadcast' && !this.ctx.isQuorum([config.myId, ...this.syncedLearners()])) {
       this.ctx.lookAgain(`lost the connection to learner ${peer}: no quorum synced`);
     }
   }
@@ -365,10 +375,32 @@ export class LeaderRole {
     return new Set(this.pendingSyncReplies.map((reply) => reply.zxid)).size;
   }
 
-  /** Learners currently synced or serving, for status reports. */
-  syncedLearners(): number[] {
+  /**
+   * A reconfig committed: learners no longer in any config, or whose role changed, are dropped (they
+   * register again as what they now are); the leader steps down without a synced quorum of the new config.
+   */
+  onMembershipChanged(): void {
+    for (const link of [...this.links.values()]) {
+      if (!this.roleAllowed(link.id, link.observer)) this.dropLink(link);
+    }
+    const { config } = this.ctx;
+    if (this.phase === 'broadcast' && !this.ctx.isQuorum([config.myId, ...this.syncedLearners()])) {
+      this.ctx.lookAgain('no synced quorum of the new config');
+    }
+  }
+
+  /**
+   * A learner may be an observer if some config in force lists it as one, a follower if some lists it
+   * as a voter (while a reconfig changes its role, either).
+   */
+  private roleAllowed(id: number, observer: boolean): boolean {
+    return observer ? this.ctx.isObserver(id) : this.ctx.isVoter(id);
+  }
+
+  /** Learners currently synced or serving (`voting`: followers only, whose acks count). */
+  syncedLearners(options: { voting?: boolean } = {}): number[] {
     const synced = [...this.links.values()].filter((l) => l.phase === 'serving' || l.phase === 'synced');
-    return synced.map((l) => l.id);
+    return synced.filter((l) => !options.voting || !l.observer).map((l) => l.id);
   }
 
   private dropLink(link: LearnerLink): void {

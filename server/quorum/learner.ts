@@ -3,6 +3,7 @@
 // then ACK of NEWLEADER), serve after UPTODATE, log and ack proposals once durable, apply commits.
 
 import type { PeerContext } from './context.js';
+import { isNewerCommitted, type Membership } from './membership.js';
 import type { RequestId, Txn, ZabBody, ZabPacket } from './messages.js';
 import { epochOf } from './zxid.js';
 
@@ -27,6 +28,8 @@ export class LearnerRole {
   private readonly startTick: number;
   private sessionTouches: Uint8Array | undefined;
   private syncsInFlight = 0;
+  /** The leader's config at the sync base, announced just before it. */
+  private syncMembership: Membership | undefined;
 
   constructor(
     private readonly ctx: PeerContext,
@@ -67,6 +70,10 @@ export class LearnerRole {
     switch (body.type) {
       case 'leaderInfo':
         return this.onLeaderInfo(body.epoch);
+      case 'config':
+        if (this.phase === 'epochAcked') this.syncMembership = body.membership;
+        else if (this.phase === 'connecting') this.onRoleRefused(body.membership);
+        return;
       case 'diff':
       case 'trunc':
       case 'snap':
@@ -76,7 +83,8 @@ export class LearnerRole {
       case 'commit':
         return this.onCommit(body.zxid);
       case 'inform':
-        this.onProposal(body.txn);
+        // A follower turned observer by a reconfig may hold it already, from when it was a follower.
+        if (!this.ctx.history.holds(body.txn.zxid)) this.onProposal(body.txn);
         return this.onCommit(body.txn.zxid);
       case 'newLeader':
         return this.onNewLeader(body.zxid, body.committedZxid);
@@ -107,6 +115,23 @@ export class LearnerRole {
     this.phase = 'epochAcked';
   }
 
+  /**
+   * The leader refused our role and sent its committed config: unless we know a newer one, it is
+   * ours now (committed configs are safe to take); we elect again with the role it gives us.
+   */
+  private onRoleRefused(membership: Membership): void {
+    const view = this.ctx.view();
+    if (isNewerCommitted(view, membership)) {
+      this.ctx.adoptMembership(membership);
+      this.ctx.lookAgain('the leader has a newer config with another role for us');
+    } else if (membership.version >= view.active.version && view.pending.length > 0) {
+      // Our role comes from a reconfig the leader does not have: it failed with its leader and the
+      // sync will truncate it. Meanwhile we join as what the leader's config makes us.
+      this.ctx.dropPendingMembership(membership);
+      this.ctx.lookAgain('our pending reconfig is not the leader\'s');
+    }
+  }
+
   private onSyncBase(body: Extract<ZabBody, { type: 'diff' | 'trunc' | 'snap' }>): void {
     if (this.phase !== 'epochAcked') return;
     const { history } = this.ctx;
@@ -120,6 +145,7 @@ export class LearnerRole {
       this.ctx.emit({ kind: 'installSnapshot', zxid: body.zxid, snapshot: body.snapshot });
       history.resetToSnapshot(body.zxid);
     }
+    if (this.syncMembership !== undefined) this.ctx.adoptMembership(this.syncMembership);
     this.phase = 'syncing';
   }
 

@@ -1,6 +1,7 @@
 // Messages between peers: election notifications, and ZAB packets carried on a learner's link.
 // They are plain data; the runtime chooses the bytes on the wire (no Java interop is needed).
 
+import type { Membership } from './membership.js';
 import { describeZxid } from './zxid.js';
 
 export type PeerState = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
@@ -26,6 +27,8 @@ export interface Notification {
   readonly electionEpoch: bigint;
   /** Proposed leader's currentEpoch. */
   readonly peerEpoch: bigint;
+  /** The sender's committed config: a peer that knows an older one takes it (a server added back). */
+  readonly config?: Membership;
 }
 
 /**
@@ -48,6 +51,11 @@ export type ZabBody =
   | { readonly type: 'leaderInfo'; readonly epoch: bigint }
   /** currentEpoch is -1 when the learner had already accepted this epoch (it is then not a promise). */
   | { readonly type: 'ackEpoch'; readonly lastZxid: bigint; readonly currentEpoch: bigint }
+  /**
+   * Sent just before the sync base (DIFF, TRUNC or SNAP): the config in force at the base's zxid,
+   * which the learner takes as its own from there (a joining server may have started with another).
+   */
+  | { readonly type: 'config'; readonly membership: Membership }
   /** Sync by difference: the learner's log up to zxid is part of the leader's history. */
   | { readonly type: 'diff'; readonly zxid: bigint }
   /** Sync by truncation: the learner drops its txns after zxid, then continues as DIFF from zxid. */
@@ -95,6 +103,9 @@ function describeBody(body: ZabBody): string {
     case 'commit':
     case 'ack':
       return `${body.type} ${describeZxid(body.zxid)}`;
+    case 'config':
+      return `config v=${describeZxid(body.membership.version)} voters=${body.membership.voters} ` +
+        `observers=${body.membership.observers}`;
     case 'followerInfo':
       return `followerInfo acceptedEpoch=${body.acceptedEpoch}${body.observer ? ' observer' : ''}`;
     case 'leaderInfo':

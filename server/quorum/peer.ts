@@ -3,13 +3,17 @@
 // simulator drives the same class with a seeded network, disk and clock.
 
 import assert from 'node:assert/strict';
-import { isMember, isVoter, type QuorumConfig } from './config.js';
+import { staticMembership, type QuorumConfig } from './config.js';
 import type { PeerContext } from './context.js';
 import { Election, type ElectionResult } from './election.js';
 import { TxnHistory } from './history.js';
 import type { DurableState, PeerInput, PeerOutput, TimerName } from './io.js';
 import { LeaderRole } from './leader.js';
 import { LearnerRole } from './learner.js';
+import {
+  MembershipLog, isJointQuorum, isNewerCommitted, isMemberOf, isQuorumOf, isVoterOf, jointVoters, configsOf,
+  type Membership, type MembershipChange, type MembershipView,
+} from './membership.js';
 import type { Notification, PeerMessage, PeerState, RequestId } from './messages.js';
 
 export interface PeerStatus {
@@ -31,7 +35,13 @@ export interface PeerStatus {
   readonly learners?: ReadonlyArray<{ id: number; observer: boolean; forwarding: boolean }>;
   /** Leader only: distinct zxids learners' syncs wait for (Apache's pending_syncs). */
   readonly pendingSyncs?: number;
+  /** Version (zxid) of the committed config, and of the newest one proposed (equal when none is pending). */
+  readonly configVersion: bigint;
+  readonly lastSeenConfigVersion: bigint;
 }
+
+/** Why a leader cannot propose a reconfig to `next` now (Apache's errors), or undefined. */
+export type ReconfigProblem = 'notLeader' | 'inProgress' | 'noQuorum';
 
 export class QuorumPeer implements PeerContext {
   readonly history: TxnHistory;
@@ -52,6 +62,9 @@ export class QuorumPeer implements PeerContext {
   private rolesStarted = 0;
   private abandonReason: string | undefined;
   private pendingSyncs: { requestId: RequestId; zxid: bigint }[] = [];
+  private readonly memberships: MembershipLog;
+  /** The view last reported in a `membership` output (by versions). */
+  private reportedView = '';
 
   constructor(
     readonly config: QuorumConfig,
@@ -59,7 +72,9 @@ export class QuorumPeer implements PeerContext {
     /** Opaque name of this incarnation (boot counter, start time): links never repeat across restarts. */
     readonly incarnation: string,
   ) {
-    this.history = new TxnHistory(durable.appliedZxid, durable.log);
+    this.memberships = new MembershipLog(durable.membership ?? staticMembership(config), config.reconfigOf);
+    this.history = new TxnHistory(durable.appliedZxid, durable.log, this.memberships);
+    this.reportedView = viewKey(this.view());
     this.acceptedEpoch = durable.acceptedEpoch;
     this.currentEpoch = durable.currentEpoch;
     this.election = new Election(this);
@@ -69,6 +84,7 @@ export class QuorumPeer implements PeerContext {
   step(input: PeerInput): PeerOutput[] {
     this.out = [];
     this.dispatch(input);
+    this.checkMembership();
     while (this.abandonReason !== undefined) {
       const reason = this.abandonReason;
       this.abandonReason = undefined;
@@ -92,7 +108,26 @@ export class QuorumPeer implements PeerContext {
       ...(this.role instanceof LeaderRole
         ? { learners: this.role.learnerViews(), pendingSyncs: this.role.pendingSyncCount }
         : {}),
+      configVersion: this.view().active.version,
+      lastSeenConfigVersion: this.memberships.latest.version,
     };
+  }
+
+  /** The configs in force: the committed one, and the ones proposed on top. */
+  view(): MembershipView {
+    return this.memberships.view(this.history.committedZxid);
+  }
+
+  /**
+   * Leader only: whether a reconfig to `next` could be proposed now. Apache refuses one while another
+   * is in progress, and one whose config has no quorum among the leader and its synced learners.
+   */
+  reconfigProblem(next: MembershipChange): ReconfigProblem | undefined {
+    if (!(this.role instanceof LeaderRole) || this.role.phase !== 'broadcast') return 'notLeader';
+    if (this.view().pending.length > 0) return 'inProgress';
+    const synced = [this.config.myId, ...this.role.syncedLearners({ voting: true })];
+    if (!isQuorumOf({ ...next, version: 0n }, synced)) return 'noQuorum';
+    return undefined;
   }
 
   private dispatch(input: PeerInput): void {
@@ -104,7 +139,11 @@ export class QuorumPeer implements PeerContext {
         }
         return;
       case 'message':
-        if (this.started && isMember(this.config, input.from) && input.from !== this.config.myId) {
+        if (!this.started || input.from === this.config.myId) return;
+        if (input.message.type === 'notification' && input.message.config !== undefined) {
+          this.learnConfig(input.message.config);
+        }
+        if (this.isMember(input.from)) {
           this.election.heardFrom(input.from);
           this.onMessage(input.from, input.message);
         }
@@ -197,7 +236,7 @@ export class QuorumPeer implements PeerContext {
       this.role.start();
       return;
     }
-    const observer = !isVoter(this.config, myId);
+    const observer = !this.isVoter(myId);
     this.state = observer ? 'OBSERVING' : 'FOLLOWING';
     this.emit({ kind: 'role', state: this.state, leader: result.leader, reason: 'elected' });
     this.role = new LearnerRole(this, result.leader, observer, this.rolesStarted++);
@@ -206,10 +245,80 @@ export class QuorumPeer implements PeerContext {
 
   private settledNotification(): Notification {
     assert.ok(this.settledVote !== undefined);
-    return { type: 'notification', state: this.state, ...this.settledVote };
+    return { type: 'notification', state: this.state, ...this.settledVote, config: this.view().active };
+  }
+
+  /**
+   * A peer told us its committed config: unless we know a newer one, it is ours now (as Apache's election
+   * processes a newer config a notification carries), so a server added back finds the ensemble.
+   */
+  private learnConfig(config: Membership): void {
+    if (!isNewerCommitted(this.view(), config)) return;
+    this.memberships.adopt(config);
+    if (this.state !== 'LOOKING') return;
+    const result = this.election.recheck();
+    if (result !== undefined) this.settle(result);
+  }
+
+  /**
+   * After each input: report a changed view to the shell, and leave a role the committed config no
+   * longer allows (a removed leader steps down; a learner whose role changed registers again).
+   */
+  private checkMembership(): void {
+    const view = this.view();
+    const key = viewKey(view);
+    if (key !== this.reportedView) {
+      const activeChanged = key.split('/')[0] !== this.reportedView.split('/')[0];
+      this.reportedView = key;
+      this.emit({ kind: 'membership', active: view.active, pending: view.pending });
+      if (activeChanged && this.role instanceof LeaderRole) {
+        if (!this.isVoter(this.config.myId)) this.lookAgain('a reconfig removed this leader from the voters');
+        else this.role.onMembershipChanged();
+      }
+    }
+    // A learner judges its role once synced: during the sync its config may still be the base's.
+    if (this.role instanceof LearnerRole && this.role.phase === 'serving') {
+      const { myId } = this.config;
+      if (!this.isMember(myId)) this.lookAgain('a reconfig removed this server');
+      else if (this.role.observer ? !this.isObserver(myId) : !this.isVoter(myId)) {
+        this.lookAgain('a reconfig changed this server\'s role');
+      }
+    }
   }
 
   // PeerContext
+
+  isVoter(id: number): boolean {
+    return configsOf(this.view()).some((m) => isVoterOf(m, id));
+  }
+
+  isObserver(id: number): boolean {
+    return configsOf(this.view()).some((m) => m.observers.includes(id));
+  }
+
+  isMember(id: number): boolean {
+    return configsOf(this.view()).some((m) => isMemberOf(m, id));
+  }
+
+  isQuorum(ids: Iterable<number>): boolean {
+    return isJointQuorum(this.view(), ids);
+  }
+
+  voters(): number[] {
+    return jointVoters(this.view());
+  }
+
+  membershipAt(zxid: bigint): Membership {
+    return this.memberships.at(zxid);
+  }
+
+  adoptMembership(membership: Membership): void {
+    this.memberships.adopt(membership);
+  }
+
+  dropPendingMembership(membership: Membership): void {
+    this.memberships.replace(membership);
+  }
 
   emit(output: PeerOutput): void {
     this.out.push(output);
@@ -264,4 +373,9 @@ export class QuorumPeer implements PeerContext {
   private refuse(requestId: RequestId, reason: string): void {
     this.out.push({ kind: 'refused', requestId, reason });
   }
+}
+
+/** A view by its versions: `active/pending,pending`. */
+function viewKey(view: MembershipView): string {
+  return `${view.active.version}/${view.pending.map((m) => m.version).join(',')}`;
 }

@@ -8,10 +8,11 @@ import {
   DecodeError, InvalidArgumentError, JuteReader, JuteWriter, bool, longId, record,
   type JuteType, type RecordCodec,
 } from '../../src/protocol/index.js';
+import type { Membership } from './membership.js';
 import type { Notification, PeerMessage, PeerState, ZabBody, ZabPacket } from './messages.js';
 
-/** The version byte every encoded message and handshake starts with. */
-export const PEER_WIRE_VERSION = 1;
+/** The version byte every encoded message and handshake starts with (2: configs in notifications). */
+export const PEER_WIRE_VERSION = 2;
 
 /** How large the variable-length fields of a message may be. */
 export interface PeerWireLimits {
@@ -194,6 +195,49 @@ function enumByte<const T extends string>(what: string, values: readonly T[]): J
   };
 }
 
+interface MembershipFields {
+  version: bigint;
+  voters: string;
+  observers: string;
+  text?: Uint8Array;
+}
+
+/** A config on the wire: its version, ids as comma-separated lists, and the shell's text if any. */
+function membershipRecord(limits: PeerWireLimits): RecordCodec<object> {
+  return record('Config', {
+    version: longId,
+    voters: boundedString('voters', limits.payloadBytesMax),
+    observers: boundedString('observers', limits.payloadBytesMax),
+    text: optionalBytes(boundedBytes('config text', limits.payloadBytesMax, false)),
+  });
+}
+
+function membershipFields(m: Membership): MembershipFields {
+  return {
+    version: m.version, voters: m.voters.join(','), observers: m.observers.join(','),
+    text: m.text === undefined ? undefined : Buffer.from(m.text, 'utf8'),
+  };
+}
+
+function membershipOfFields(value: MembershipFields): Membership {
+  const { version } = value;
+  const membership = { version, voters: serverIds(value.voters), observers: serverIds(value.observers) };
+  if (value.text === undefined) return membership;
+  return { ...membership, text: Buffer.from(value.text).toString('utf8') };
+}
+
+/** A comma-separated list of server ids (a config's voters or observers). */
+function serverIds(list: string): number[] {
+  if (list === '') return [];
+  return list.split(',').map((part) => {
+    const id = Number(part);
+    if (!/^\d+$/.test(part) || !Number.isSafeInteger(id)) {
+      throw new DecodeError(`bad server id ${JSON.stringify(part)}`);
+    }
+    return id;
+  });
+}
+
 const peerStates: readonly PeerState[] = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'];
 
 // ---- the codec ----------------------------------------------------------------------------------
@@ -264,6 +308,12 @@ function bodyLayouts(limits: PeerWireLimits): { [K in BodyType]: BodyLayout<K> }
     })),
     syncRequest: plain(16, 'syncRequest', record('SyncRequest', { requestId: safeInteger })),
     syncReply: plain(17, 'syncReply', record('SyncReply', { requestId: safeInteger, zxid: longId })),
+    config: {
+      tag: 18,
+      fields: membershipRecord(limits),
+      toFields: ({ membership }) => membershipFields(membership),
+      fromFields: (value: MembershipFields) => ({ type: 'config', membership: membershipOfFields(value) }),
+    },
   };
 }
 
@@ -330,6 +380,7 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
     electionEpoch: longId,
     peerEpoch: longId,
   });
+  const config = membershipRecord(all);
   const zabHeader = record('ZabHeader', { link: name, leaderSession: name, seq: safeInteger });
   const hello = record('PeerHello', {
     cluster: boundedString('cluster name', 256),
@@ -343,7 +394,12 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
 
   const encode = (message: PeerMessage): Buffer => {
     if (message.type === 'notification') {
-      return frame(KIND_NOTIFICATION, [[notification, message]]);
+      // The sender's committed config follows when it has one to tell (Apache's notifications carry it).
+      if (message.config === undefined) {
+        return frame(KIND_NOTIFICATION, [[notification, message], [bool, false]]);
+      }
+      const fields = membershipFields(message.config);
+      return frame(KIND_NOTIFICATION, [[notification, message], [bool, true], [config, fields]]);
     }
     const layout = layouts[message.body.type] as BodyLayout<BodyType> | undefined;
     if (layout === undefined) throw new InvalidArgumentError(`unknown ZAB body ${message.body.type}`);
@@ -354,7 +410,10 @@ export function peerWire(limits: Partial<PeerWireLimits> = {}): PeerWire {
   const decode = (bytes: Uint8Array): PeerMessage =>
     strictly(bytes, 'peer message', (reader, kind) => {
       if (kind === KIND_NOTIFICATION) {
-        return { type: 'notification', ...notification.read(reader) } satisfies Notification;
+        const vote = { type: 'notification', ...notification.read(reader) } as const;
+        if (!strictBool.read(reader)) return vote satisfies Notification;
+        const sent = membershipOfFields(config.read(reader) as MembershipFields);
+        return { ...vote, config: sent } satisfies Notification;
       }
       if (kind !== KIND_ZAB) throw new DecodeError(`unknown peer message kind ${kind}`);
       const header = zabHeader.read(reader);

@@ -20,6 +20,6 @@ export function describeTotals(outcome: SeedsOutcome): string {
   return `${outcome.seedsRun} seeds: ${t.established} leaders established, ${t.elections} elections, ` +
     `${t.committedTxns} txns committed, ${t.writesAcked}/${t.writesSubmitted} writes acknowledged, ` +
     `${t.crashes} crashes, ${t.partitions} partitions, ${t.linkLosses} broken connections reported, ` +
-    `syncs ${t.diffs} DIFF / ${t.truncs} TRUNC / ${t.snaps} SNAP, ` +
+    `syncs ${t.diffs} DIFF / ${t.truncs} TRUNC / ${t.snaps} SNAP, ${t.reconfigs} reconfigs committed, ` +
     `${t.messages} messages, worst time to a write after healing ${t.worstLivenessMs} ms`;
 }

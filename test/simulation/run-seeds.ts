@@ -41,7 +41,8 @@ export function runSeeds(options: {
   const failures: SeedFailure[] = [];
   const totals = {
     elections: 0, established: 0, writesSubmitted: 0, writesAcked: 0, committedTxns: 0, crashes: 0,
-    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, messages: 0, steps: 0, worstLivenessMs: 0,
+    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, reconfigs: 0, messages: 0, steps: 0,
+    worstLivenessMs: 0,
   };
   let seedsRun = 0;
   for (let seed = options.first; seed < options.first + options.count; seed++) {

@@ -3,10 +3,14 @@
 // transport's connection-lost callback does), disks that lose whatever was not fsynced when a
 // peer crashes, and a virtual clock. After every step it checks the safety invariants; after the
 // faults stop it checks that the healed ensemble elects a leader, commits and converges in bounded time.
+// With reconfigs on, the leader also changes the membership during the faults (adds a spare server or
+// a removed one, removes a voter, turns a voter into an observer); spares start with a config of
+// their own that lists themselves, as Apache's procedure for adding a server has it.
 
 import {
-  QuorumPeer, describeMessage, describeZxid, epochOf, counterOf, quorumConfig,
-  type PeerInput, type PeerMessage, type PeerOutput, type QuorumConfig, type TimerName, type Txn,
+  QuorumPeer, describeMessage, isMemberOf, describeZxid, epochOf, counterOf, quorumConfig,
+  type Membership, type MembershipChange, type PeerInput, type PeerMessage, type PeerOutput,
+  type QuorumConfig, type TimerName, type Txn,
 } from '../../server/quorum/index.js';
 import { EventQueue } from './event-queue.js';
 import { Prng } from './prng.js';
@@ -50,6 +54,10 @@ export interface SimParams {
   readonly snapshotIntervalMs: number;
   readonly committedLogMax: number;
   readonly zxidCounterMax: bigint;
+  /** Chance per chaos step that the leader proposes a membership change (0: never). */
+  readonly reconfigChance: number;
+  /** Servers outside the initial config that a reconfig may add. */
+  readonly spares: number;
 }
 
 export function paramsForSeed(seed: number, overrides: Partial<SimParams> = {}): SimParams {
@@ -82,6 +90,8 @@ export function paramsForSeed(seed: number, overrides: Partial<SimParams> = {}):
     clockDrift: rng.pick([0, 0.1, 0.4]),
     linkLossReportChance: rng.pick([0, 0.5, 0.9, 1]),
     linkResetChance: rng.pick([0, 0, 0.05, 0.2]),
+    reconfigChance: rng.pick([0, 0, 0.05, 0.2]),
+    spares: rng.pick([0, 1, 2]),
     ...overrides,
   };
 }
@@ -99,6 +109,8 @@ interface Disk {
   /** Txns written to the log file; only the first durableCount survive a crash. */
   log: Txn[];
   durableCount: number;
+  /** The config last activated (the shell's dynamic config file). */
+  activeConfig?: Membership;
 }
 
 interface Node {
@@ -114,6 +126,8 @@ interface Node {
   fsyncScheduled: boolean;
   /** How fast this peer's timers run relative to virtual time. */
   readonly clockRate: number;
+  /** Outside the initial config (a server a reconfig may add). */
+  readonly spare: boolean;
 }
 
 type SimEvent =
@@ -144,6 +158,8 @@ export interface SimStats {
   diffs: number;
   truncs: number;
   snaps: number;
+  /** Reconfig txns committed (applied somewhere). */
+  reconfigs: number;
   messages: number;
   steps: number;
   healedAtMs: number;
@@ -159,7 +175,8 @@ export class Simulation {
   readonly nodes: Node[] = [];
   readonly stats: SimStats = {
     elections: 0, established: 0, writesSubmitted: 0, writesAcked: 0, committedTxns: 0, crashes: 0,
-    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, messages: 0, steps: 0, healedAtMs: -1,
+    partitions: 0, linkLosses: 0, diffs: 0, truncs: 0, snaps: 0, reconfigs: 0, messages: 0, steps: 0,
+    healedAtMs: -1,
     livenessAtMs: -1, convergedAtMs: -1,
   };
   nowMs = 0;
@@ -178,26 +195,36 @@ export class Simulation {
   private writeCount = 0;
   private requestCount = 0;
   private finished = false;
+  private reconfigCount = 0;
+  /** Draws of the reconfig faults, apart from the main stream so that seeds without them replay as before. */
+  private readonly reconfigRng: Prng;
+  private readonly initialMembership: Membership;
   readonly trace: string[] | undefined;
 
   constructor(readonly params: SimParams, options: { trace?: boolean } = {}) {
     this.rng = new Prng(params.seed);
     this.trace = options.trace ? [] : undefined;
+    this.reconfigRng = new Prng(params.seed ^ 0xc0ff1);
     const voters = Array.from({ length: params.voters }, (_, i) => i + 1);
     const observers = Array.from({ length: params.observers }, (_, i) => params.voters + i + 1);
-    for (const id of [...voters, ...observers]) {
+    const spares = params.reconfigChance > 0 ? params.spares : 0;
+    const spareIds = Array.from({ length: spares }, (_, i) => params.voters + params.observers + i + 1);
+    this.initialMembership = { version: 0n, voters, observers };
+    for (const id of [...voters, ...observers, ...spareIds]) {
+      const spare = spareIds.includes(id);
       const config = quorumConfig({
-        myId: id, voters, observers, tickMs: 100, initLimitTicks: 10, syncLimitTicks: 5,
-        notificationIntervalMinMs: 50, notificationIntervalMaxMs: 1600,
-        committedLogMax: params.committedLogMax, zxidCounterMax: params.zxidCounterMax,
+        myId: id, voters: spare ? [...voters, id] : voters, observers, tickMs: 100, initLimitTicks: 10,
+        syncLimitTicks: 5, notificationIntervalMinMs: 50, notificationIntervalMaxMs: 1600,
+        committedLogMax: params.committedLogMax, zxidCounterMax: params.zxidCounterMax, reconfigOf,
       });
       const disk: Disk = {
         acceptedEpoch: 0n, currentEpoch: 0n, snapshot: { zxid: 0n, entries: [] }, log: [], durableCount: 0,
       };
+      const rng = spare ? this.reconfigRng : this.rng;
       this.nodes.push({
         id, observer: id > params.voters, config, peer: undefined, incarnation: 0, disk, applied: [],
-        timerTokens: new Map(), fsyncScheduled: false,
-        clockRate: 1 + (this.rng.float() * 2 - 1) * params.clockDrift,
+        timerTokens: new Map(), fsyncScheduled: false, spare,
+        clockRate: 1 + (rng.float() * 2 - 1) * params.clockDrift,
       });
       this.group.set(id, 0);
     }
@@ -283,6 +310,7 @@ export class Simulation {
       currentEpoch: disk.currentEpoch,
       appliedZxid: disk.snapshot.zxid,
       log,
+      membership: newer(disk.activeConfig, membershipOfEntries(disk.snapshot.entries)),
     }, String(node.incarnation));
     this.step(node, { type: 'start' });
   }
@@ -401,6 +429,11 @@ export class Simulation {
         return;
       case 'serving':
         return this.onServing(node, output.epoch, output.leader);
+      case 'membership':
+        disk.activeConfig = output.active;
+        this.note(node, `membership active v${describeZxid(output.active.version)} ` +
+          `${output.active.voters}|${output.active.observers} pending ${output.pending.length}`);
+        return;
       case 'proposed':
       case 'refused':
       case 'syncDone':
@@ -443,6 +476,7 @@ export class Simulation {
       this.canonical.push(entry);
       this.canonicalWrites.add(entry.write);
       this.stats.committedTxns++;
+      if (reconfigOf(encoder.encode(entry.write)) !== undefined) this.stats.reconfigs++;
       return;
     }
     this.expect(known.zxid === entry.zxid && known.write === entry.write,
@@ -583,6 +617,38 @@ export class Simulation {
       const b = this.rng.pick(this.nodes);
       if (a !== b) this.breakConnection(a, b);
     }
+    if (p.reconfigChance > 0 && this.reconfigRng.chance(p.reconfigChance)) this.proposeReconfig();
+  }
+
+  /** The serving leader, if any, proposes a membership change it may propose now. */
+  private proposeReconfig(): void {
+    const rng = this.reconfigRng;
+    const leader = this.nodes.find((n) => n.peer?.status().state === 'LEADING' && n.peer.status().serving);
+    if (leader === undefined) return;
+    const peer = leader.peer!;
+    const view = peer.view();
+    const latest = view.pending.at(-1) ?? view.active;
+    const voters = new Set(latest.voters);
+    const observers = new Set(latest.observers);
+    const others = this.nodes.map((n) => n.id).filter((id) => !voters.has(id));
+    const kind = rng.pick(['add', 'add', 'remove', 'remove', 'observe']);
+    if (kind === 'add' && others.length > 0) {
+      const id = rng.pick(others);
+      observers.delete(id);
+      voters.add(id);
+    } else if (voters.size > 1) {
+      const id = rng.pick([...voters]);
+      voters.delete(id);
+      if (kind === 'observe') observers.add(id);
+    } else {
+      return;
+    }
+    const sorted = (ids: Set<number>) => [...ids].sort((a, b) => a - b);
+    const change = { voters: sorted(voters), observers: sorted(observers) };
+    if (peer.reconfigProblem(change) !== undefined) return;
+    const write = `cfg#${++this.reconfigCount}:${change.voters.join(',')}|${change.observers.join(',')}`;
+    this.note(leader, `reconfig ${write}`);
+    this.step(leader, { type: 'propose', requestId: ++this.requestCount, payload: encoder.encode(write) });
   }
 
   /** Peers a new partition separated: their connections may break (keepalive, a reset). */
@@ -643,7 +709,10 @@ export class Simulation {
   }
 
   private converged(): boolean {
+    // Servers a reconfig left out (or never took in) stay looking for good.
+    const final = membershipOfEntries(this.canonical) ?? this.initialMembership;
     for (const node of this.nodes) {
+      if (!isMemberOf(final, node.id)) continue;
       const status = node.peer?.status();
       if (status === undefined || !status.serving) return false;
       if (node.applied.length !== this.canonical.length) return false;
@@ -677,6 +746,29 @@ function describeInput(input: PeerInput): string {
     default:
       return input.type;
   }
+}
+
+/** Reads a reconfig write `cfg#n:voters|observers`. */
+function reconfigOf(payload: Uint8Array): MembershipChange | undefined {
+  const text = decoder.decode(payload);
+  const match = /^cfg#\d+:([\d,]*)\|([\d,]*)$/.exec(text);
+  if (match === null) return undefined;
+  const ids = (list: string) => (list === '' ? [] : list.split(',').map(Number));
+  return { voters: ids(match[1]!), observers: ids(match[2]!) };
+}
+
+/** The config the last reconfig among `entries` made, if any. */
+function membershipOfEntries(entries: readonly Entry[]): Membership | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const change = reconfigOf(encoder.encode(entries[i]!.write));
+    if (change !== undefined) return { ...change, version: entries[i]!.zxid };
+  }
+  return undefined;
+}
+
+function newer(a: Membership | undefined, b: Membership | undefined): Membership | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return a.version >= b.version ? a : b;
 }
 
 function appliedZxidOf(node: Node): bigint {

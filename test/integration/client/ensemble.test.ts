@@ -2,8 +2,8 @@
 // kill the member a client is connected to and check that its session, its ephemerals and its
 // watches survive on another member, also when that member is the leader (a new election);
 // read-only mode: with quorum lost a canBeReadOnly client reads from the lone member, then moves to
-// read-write when the quorum is back; getConfig lists every member; and reconfig, which stays
-// Apache-only (our server has no dynamic reconfig yet, issue 9).
+// read-write when the quorum is back; getConfig lists every member; and reconfig changes the
+// membership and fires the config watch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import {
@@ -26,8 +26,6 @@ import { waitForState } from './support/wait.js';
 
 const KINDS: readonly EnsembleKind[] = ['apache', 'menagerie'];
 const NAMES: Record<EnsembleKind, string> = { apache: 'Apache ZooKeeper 3.8', menagerie: 'menagerie' };
-const RECONFIG_NOTICE =
-  '    (reconfig: Apache-only, dynamic reconfig is not implemented in our server yet, issue 9)';
 
 /**
  * Starts the ensemble in a before-hook, or skips the suite with a printed reason when this kind
@@ -83,7 +81,7 @@ for (const kind of KINDS) {
     const ensemble = useEnsemble(kind, {
       tickTimeMs: 300,
       syncLimit: 10,
-      config: kind === 'apache' ? { reconfigEnabled: true, skipACL: 'yes' } : {},
+      config: { reconfigEnabled: true, skipACL: 'yes' },
     });
 
     it('keeps the session, ephemerals and watches when the connected member dies', async () => {
@@ -173,14 +171,6 @@ for (const kind of KINDS) {
         assert.match(config, line, config);
       }
     });
-
-    if (kind !== 'apache') {
-      it('changes the membership with reconfig (Apache-only, not implemented here: issue 9)', function () {
-        console.log(RECONFIG_NOTICE);
-        this.skip();
-      });
-      return;
-    }
 
     it('changes the membership with reconfig and fires the config watch', async () => {
       await restartStopped(ensemble());

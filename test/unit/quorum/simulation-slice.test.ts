@@ -1,7 +1,7 @@
 // Goal: a short slice of the seeded ensemble simulation runs in every `npm test`: each seed drives
-// 1–7 voters (and observers) of the unchanged QuorumPeer through crashes, partitions and a lossy
-// network, checking safety after every step and liveness after healing. The long run is
-// `npm run test:sim`; a failure prints the seed, and `SEED=<n> npm run test:sim` replays it.
+// 1–7 voters (and observers) of the unchanged QuorumPeer through crashes, partitions, a lossy
+// network and membership changes, checking safety after every step and liveness after healing. The
+// long run is `npm run test:sim`; a failure prints the seed, and `SEED=<n> npm run test:sim` replays it.
 
 import assert from 'node:assert/strict';
 import { runSeeds } from '../../simulation/run-seeds.js';
@@ -23,5 +23,6 @@ describe('quorum: simulation slice', () => {
     const { diffs, truncs, snaps } = outcome.totals;
     assert.ok(diffs > 0 && truncs > 0 && snaps > 0, 'every sync mode ran');
     assert.ok(outcome.totals.writesAcked > 0, 'writes were acknowledged');
+    assert.ok(outcome.totals.reconfigs > 0, 'reconfigs were committed');
   });
 });
