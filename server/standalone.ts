@@ -89,13 +89,17 @@ export async function startServerWithConfig(
   const core = new ServerCore(coreOptionsOf(config, serverId, log));
   // A dataDir and no seams of the caller's: the txn log and snapshots there, as Apache's.
   let observeFsync: ((elapsedMs: number) => void) | undefined; // the metrics endpoint, once it runs
-  const onFsync = (elapsedMs: number) => observeFsync?.(elapsedMs);
+  let listener: ClientListener | undefined;
+  const onFsync = (elapsedMs: number) => {
+    observeFsync?.(elapsedMs);
+    const slow = elapsedMs > config.fsyncWarningThresholdMs;
+    if (slow && listener !== undefined) listener.stats.fsyncThresholdExceeded++;
+  };
   const durable =
     config.dataDir !== undefined && seams.persister === undefined && seams.recover === undefined
       ? new DurableSeams(dataDirOptions(config, { logger: log, onFsync }))
       : undefined;
   await (seams.recover ?? durable?.recover)?.(core);
-  let listener: ClientListener | undefined;
   const pipeline = new WritePipeline(
     core,
     seams.persister ?? durable?.persister ?? new InMemoryPersister(),

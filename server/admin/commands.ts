@@ -132,7 +132,7 @@ function serverStats(source: FourLetterWordSource): CommandBody {
     server_stats: {
       packets_sent: stats.packetsSent,
       packets_received: stats.packetsReceived,
-      fsync_threshold_exceed_count: 0,
+      fsync_threshold_exceed_count: stats.fsyncThresholdExceeded,
       client_response_stats: clientResponse,
       provider_null: false,
       data_dir_size: sizes.dataDirBytes,

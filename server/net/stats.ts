@@ -37,6 +37,8 @@ export class ServerStats {
   connectionsRejected = 0;
   /** Sessions this server expired (Apache's stale_sessions_expired; the leader's in an ensemble). */
   sessionsExpired = 0;
+  /** Log fsyncs slower than fsync.warningthresholdms (Apache's fsync_threshold_exceed_count). */
+  fsyncThresholdExceeded = 0;
   readonly startedAtMs = Date.now();
   /** Told of every answered request (the Prometheus latency summaries listen here). */
   onRequestLatency: ((latencyMs: number, opcode: number) => void) | undefined;
@@ -45,6 +47,7 @@ export class ServerStats {
     this.latency.reset();
     this.packetsReceived = 0;
     this.packetsSent = 0;
+    this.fsyncThresholdExceeded = 0;
   }
 }
 

@@ -2,6 +2,9 @@
 // command and /metrics report what was done, under Apache 3.8's key and metric names.
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'mocha';
 import { ConfigError, parseZooCfg } from '../../server/config/index.js';
 import { PROMETHEUS_PROVIDER_CLASS } from '../../server/metrics/index.js';
@@ -100,6 +103,29 @@ describe('admin server and Prometheus metrics (menagerie)', function () {
     await using server = await startServer();
     assert.equal(server.adminPort, undefined);
     assert.equal(server.metricsPort, undefined);
+  });
+
+  it('count log fsyncs slower than fsync.warningthresholdms in server_stats', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'menagerie-fsync-threshold-'));
+    try {
+      const admin = { adminServerEnabled: true, adminServerAddress: '127.0.0.1', adminServerPort: 0 };
+      const options = { dataDir, ...admin };
+      {
+        // Threshold 0: every sync that takes any time at all is over it.
+        await using server = await startServer({ ...options, fsyncWarningThresholdMs: 0 });
+        await using client = await RawClient.connect(server.port);
+        for (let i = 0; i < 5; i++) ok(await create(client, `/slow-${i}`));
+        const stats = (await command(server, 'server_stats')).json.server_stats;
+        assert.ok(stats.fsync_threshold_exceed_count >= 1, JSON.stringify(stats));
+      }
+      await using server = await startServer(options); // the default: 1000 ms
+      await using client = await RawClient.connect(server.port);
+      ok(await create(client, '/fast'));
+      const stats = (await command(server, 'server_stats')).json.server_stats;
+      assert.equal(stats.fsync_threshold_exceed_count, 0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('report the operations done, under Apache names', async () => {
