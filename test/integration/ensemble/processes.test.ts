@@ -290,7 +290,7 @@ for (const kind of KINDS) {
       const ens = current();
       const root = fresh('resync');
       let unlogged = false;
-      const syncedBy = async (member: EnsembleMember, mode: SyncMode) => {
+      const syncedBy = async (member: EnsembleMember, mode: SyncMode, orMode: SyncMode = mode) => {
         const modes = member.syncModes();
         if (kind === 'menagerie' && modes.length === 0) {
           if (!unlogged) console.log('    (our member does not log its sync mode: only the data is checked)');
@@ -299,7 +299,7 @@ for (const kind of KINDS) {
         }
         const how = modes.join(',') || '?';
         const problem = `member ${member.id} synchronised by ${how}, not ${mode}`;
-        assert.ok(modes.includes(mode), `${problem}\n${await ens.describe()}`);
+        assert.ok(modes.includes(mode) || modes.includes(orMode), `${problem}\n${await ens.describe()}`);
       };
       await using client = await clientOn(ens.members);
       await client.create(root);
@@ -335,7 +335,9 @@ for (const kind of KINDS) {
       // the old leader returns before any write of the new epoch (its session outlives this).
       await leader.restart();
       assert.equal(await leader.waitMode(['follower']), 'follower');
-      await syncedBy(leader, 'TRUNC');
+      // A loaded machine may kill the old leader before it has logged the orphan: then it has nothing
+      // to truncate and gets an (empty) DIFF. The data check below still proves the orphan is gone.
+      await syncedBy(leader, 'TRUNC', 'DIFF');
       await createSurely(client, `${root}/new-epoch`, '');
       const children = await agreedChildren(ens.members, root);
       assert.ok(children.includes('new-epoch'));
