@@ -1,0 +1,67 @@
+// Goal: a leader sends each broadcast PROPOSAL to its followers in the same output list as the append
+// to its own log, with no barrier in between (Apache's leader logs and sends in parallel), while its
+// own ack still waits for the shell's `logged` report and COMMIT waits for a quorum of durable acks.
+
+import assert from 'node:assert/strict';
+import {
+  QuorumPeer, emptyDurableState, makeZxid, quorumConfig, type PeerOutput, type ZabBody,
+} from '../../../server/quorum/index.js';
+
+const BARRIERS = new Set(['flushLog', 'persistEpoch', 'truncateLog', 'installSnapshot']);
+
+/** Leader 3 of voters 1..3, established with followers 1 and 2 by hand. */
+function establishedLeader(): { peer: QuorumPeer; fromFollower: (id: number, body: ZabBody) => PeerOutput[] } {
+  const config = quorumConfig({ myId: 3, voters: [1, 2, 3], finalizeWaitMs: 0 });
+  const peer = new QuorumPeer(config, emptyDurableState, 'test');
+  peer.step({ type: 'start' });
+  const vote = { type: 'notification', leader: 3, zxid: 0n, electionEpoch: 1n, peerEpoch: 0n } as const;
+  peer.step({ type: 'message', from: 1, message: { ...vote, state: 'LOOKING' } });
+  peer.step({ type: 'message', from: 2, message: { ...vote, state: 'LOOKING' } });
+  assert.equal(peer.status().state, 'LEADING');
+  let session = '';
+  const seqs = new Map<number, number>();
+  const fromFollower = (id: number, body: ZabBody): PeerOutput[] => {
+    const seq = seqs.get(id) ?? 0;
+    seqs.set(id, seq + 1);
+    const message = { type: 'zab', link: `${id}/l`, leaderSession: session, seq, body } as const;
+    const outputs = peer.step({ type: 'message', from: id, message });
+    for (const output of outputs) {
+      if (output.kind === 'send' && output.message.type === 'zab') session = output.message.leaderSession;
+    }
+    return outputs;
+  };
+  for (const id of [1, 2]) fromFollower(id, { type: 'followerInfo', acceptedEpoch: 0n, observer: false });
+  for (const id of [1, 2]) fromFollower(id, { type: 'ackEpoch', lastZxid: 0n, currentEpoch: 0n });
+  for (const id of [1, 2]) fromFollower(id, { type: 'ack', zxid: makeZxid(1n, 0n) });
+  assert.equal(peer.status().serving, true);
+  return { peer, fromFollower };
+}
+
+function bodies(outputs: readonly PeerOutput[], type: ZabBody['type']): number[] {
+  return outputs.flatMap((o) =>
+    o.kind === 'send' && o.message.type === 'zab' && o.message.body.type === type ? [o.to] : []);
+}
+
+describe('quorum: a leader proposes without waiting for its own log', () => {
+  it('sends the PROPOSAL to every follower with no barrier before it, acking itself only once logged', () => {
+    const { peer, fromFollower } = establishedLeader();
+    const outputs = peer.step({ type: 'propose', requestId: 1, payload: new Uint8Array([1]) });
+    const kinds = outputs.map((o) => o.kind);
+    assert.deepEqual(kinds.filter((k) => BARRIERS.has(k)), [], 'no barrier in a proposal step');
+    assert.ok(kinds.indexOf('appendTxns') >= 0);
+    assert.deepEqual(bodies(outputs, 'proposal').sort(), [1, 2]);
+    const zxid = makeZxid(1n, 1n);
+    // One follower's durable ack alone is no quorum while our own log write is still running.
+    assert.deepEqual(bodies(fromFollower(1, { type: 'ack', zxid }), 'commit'), []);
+    const committed = peer.step({ type: 'logged', zxid });
+    assert.deepEqual(bodies(committed, 'commit').sort(), [1, 2]);
+  });
+
+  it('commits on two followers\' acks even before its own log write is durable', () => {
+    const { peer, fromFollower } = establishedLeader();
+    peer.step({ type: 'propose', requestId: 1, payload: new Uint8Array([1]) });
+    const zxid = makeZxid(1n, 1n);
+    fromFollower(1, { type: 'ack', zxid });
+    assert.deepEqual(bodies(fromFollower(2, { type: 'ack', zxid }), 'commit').sort(), [1, 2]);
+  });
+});
