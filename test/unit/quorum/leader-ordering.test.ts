@@ -1,6 +1,7 @@
 // Goal: a leader sends each broadcast PROPOSAL to its followers in the same output list as the append
 // to its own log, with no barrier in between (Apache's leader logs and sends in parallel), while its
-// own ack still waits for the shell's `logged` report and COMMIT waits for a quorum of durable acks.
+// own ack still waits for the shell's `logged` report and COMMIT waits for a quorum of durable acks;
+// once committed, the leader applies (answering its own client) before it writes the COMMITs.
 
 import assert from 'node:assert/strict';
 import {
@@ -10,7 +11,9 @@ import {
 const BARRIERS = new Set(['flushLog', 'persistEpoch', 'truncateLog', 'installSnapshot']);
 
 /** Leader 3 of voters 1..3, established with followers 1 and 2 by hand. */
-function establishedLeader(): { peer: QuorumPeer; fromFollower: (id: number, body: ZabBody) => PeerOutput[] } {
+type FromFollower = (id: number, body: ZabBody) => PeerOutput[];
+
+function establishedLeader(): { peer: QuorumPeer; fromFollower: FromFollower } {
   const config = quorumConfig({ myId: 3, voters: [1, 2, 3], finalizeWaitMs: 0 });
   const peer = new QuorumPeer(config, emptyDurableState, 'test');
   peer.step({ type: 'start' });
@@ -55,6 +58,10 @@ describe('quorum: a leader proposes without waiting for its own log', () => {
     assert.deepEqual(bodies(fromFollower(1, { type: 'ack', zxid }), 'commit'), []);
     const committed = peer.step({ type: 'logged', zxid });
     assert.deepEqual(bodies(committed, 'commit').sort(), [1, 2]);
+    // Our own client's answer (the deliver) comes before the socket writes of the COMMITs.
+    const kindsAfter = committed.map((o) => o.kind);
+    const deliverAt = kindsAfter.indexOf('deliver');
+    assert.ok(deliverAt >= 0 && deliverAt < kindsAfter.indexOf('send'));
   });
 
   it('commits on two followers\' acks even before its own log write is durable', () => {
