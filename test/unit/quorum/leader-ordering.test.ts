@@ -1,7 +1,8 @@
 // Goal: a leader sends each broadcast PROPOSAL to its followers in the same output list as the append
 // to its own log, with no barrier in between (Apache's leader logs and sends in parallel), while its
 // own ack still waits for the shell's `logged` report and COMMIT waits for a quorum of durable acks;
-// once committed, the leader applies (answering its own client) before it writes the COMMITs.
+// once committed, the leader applies (answering its own client) before it writes the COMMITs, and a
+// follower applies a txn committed before its own fsync ended ahead of writing its ACK.
 
 import assert from 'node:assert/strict';
 import {
@@ -70,5 +71,33 @@ describe('quorum: a leader proposes without waiting for its own log', () => {
     const zxid = makeZxid(1n, 1n);
     fromFollower(1, { type: 'ack', zxid });
     assert.deepEqual(bodies(fromFollower(2, { type: 'ack', zxid }), 'commit').sort(), [1, 2]);
+  });
+});
+
+describe('quorum: a follower answers a committed txn before it acks', () => {
+  it('delivers a txn whose COMMIT came before its own fsync ahead of the ACK, and acks it still', () => {
+    const config = quorumConfig({ myId: 1, voters: [1, 2, 3], finalizeWaitMs: 0 });
+    const peer = new QuorumPeer(config, emptyDurableState, 'test');
+    peer.step({ type: 'start' });
+    const vote = { type: 'notification', leader: 3, zxid: 0n, electionEpoch: 1n, peerEpoch: 0n } as const;
+    peer.step({ type: 'message', from: 3, message: { ...vote, state: 'LEADING' } });
+    peer.step({ type: 'message', from: 2, message: { ...vote, state: 'FOLLOWING' } });
+    let seq = 0;
+    const fromLeader = (body: ZabBody) => {
+      const message = { type: 'zab', link: '1/test/0', leaderSession: '3/a/0', seq: seq++, body } as const;
+      return peer.step({ type: 'message', from: 3, message });
+    };
+    fromLeader({ type: 'leaderInfo', epoch: 1n });
+    fromLeader({ type: 'diff', zxid: 0n });
+    fromLeader({ type: 'newLeader', zxid: makeZxid(1n, 0n), committedZxid: 0n });
+    fromLeader({ type: 'upToDate' });
+    const txn = { zxid: makeZxid(1n, 1n), payload: new Uint8Array([7]) };
+    fromLeader({ type: 'proposal', txn });
+    // The leader committed with its own ack and the other follower's before our fsync finished.
+    const early = fromLeader({ type: 'commit', zxid: txn.zxid });
+    assert.deepEqual(early, [], 'nothing applies before it is durable');
+    const logged = peer.step({ type: 'logged', zxid: txn.zxid });
+    assert.deepEqual(logged.map((o) => o.kind), ['deliver', 'send']);
+    assert.deepEqual(bodies(logged, 'ack'), [3]);
   });
 });
