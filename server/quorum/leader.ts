@@ -283,22 +283,27 @@ export class LeaderRole {
 
   /** Commits the oldest proposals while each has a quorum of acks; commits never skip a zxid. */
   private tryCommit(): void {
-    const { config, history } = this.ctx;
-    let committedAny = false;
+    const { history } = this.ctx;
+    const committed: Txn[] = [];
     for (const [zxid, acks] of this.outstanding) {
       if (!this.ctx.isQuorum(acks)) break;
       this.outstanding.delete(zxid);
       history.markCommitted(zxid);
-      committedAny = true;
-      const txn = history.entries[history.indexAfter(zxid) - 1]!;
+      committed.push(history.entries[history.indexAfter(zxid) - 1]!);
+    }
+    if (committed.length === 0) return;
+    // Apply (and answer our own clients) first: the decision is made, and Apache's leader applies and
+    // sends COMMIT concurrently. The shell's writes of one step leave in output order, so a client of
+    // the leader no longer waits behind a socket write per follower. (Entries are taken before
+    // delivering, which may trim the history.)
+    this.ctx.deliverCommitted();
+    for (const txn of committed) {
       for (const link of this.links.values()) {
         if (!isForwarding(link)) continue;
-        this.sendTo(link, link.observer ? { type: 'inform', txn } : { type: 'commit', zxid });
+        this.sendTo(link, link.observer ? { type: 'inform', txn } : { type: 'commit', zxid: txn.zxid });
       }
     }
-    if (!committedAny) return;
     this.releaseSyncReplies();
-    this.ctx.deliverCommitted();
   }
 
   private onSyncRequest(from: number, requestId: RequestId): void {

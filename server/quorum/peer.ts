@@ -153,8 +153,11 @@ export class QuorumPeer implements PeerContext {
         return;
       case 'logged':
         this.history.markDurable(input.zxid);
-        this.role?.onLogged();
+        // Txns already committed apply first: a learner's client is answered before the ACK's socket
+        // write (Apache's follower applies and acks on separate threads). Then our acks, or on a
+        // leader our own ack, which may commit (and deliver) more.
         this.deliverCommitted();
+        this.role?.onLogged();
         return;
       case 'propose':
         if (this.role instanceof LeaderRole) this.role.propose(input.requestId, input.payload);
