@@ -116,7 +116,7 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
       options.onFatal?.(error);
       void stop();
     },
-    reconfig: reconfigOptions(config, options.transport, log),
+    reconfig: reconfigOptions(config, options.transport, options.storage, log),
   });
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   listener = new ClientListener(core, member, config, log, limits);
@@ -239,7 +239,9 @@ export function ensembleConfigText(config: ServerConfig): string {
  * of them (keeping its own address), and a member started from a zoo.cfg records a newly activated
  * config as Apache does (zoo.cfg.dynamic.<version>, zoo.cfg pointing at it).
  */
-function reconfigOptions(config: ServerConfig, transport: PeerTransport, log: Logger): MemberReconfigOptions {
+function reconfigOptions(
+  config: ServerConfig, transport: PeerTransport, storage: PeerStorage, log: Logger,
+): MemberReconfigOptions {
   const me = peerAddresses(config).find((p) => BigInt(p.id) === config.serverId);
   let recorded = config.configVersion ?? 0n;
   let writing = Promise.resolve();
@@ -249,6 +251,8 @@ function reconfigOptions(config: ServerConfig, transport: PeerTransport, log: Lo
       const peers = peerAddressesOf([active, ...pending]).filter((p) => p.id !== me?.id);
       setPeers.call(transport, me === undefined ? peers : [...peers, me]);
     }
+    // An in-memory disk keeps the config itself (a zoo.cfg-started member has the dynamic file below).
+    (storage as Partial<MemoryStorage>).recordMembership?.call(storage, active);
     const file = config.configFile;
     if (file === undefined || active.version <= recorded || active.text === undefined) return;
     recorded = active.version;
