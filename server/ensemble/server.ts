@@ -217,18 +217,15 @@ export async function startMemberFromConfig(
 /**
  * The data of /zookeeper/config, as Apache writes a static config's quorum there: one
  * `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]` line per member, then the
- * config version in hex (0 for a static config). The client address is known for this member and
- * for server lines that name one.
+ * config version in hex (0 for a static config). Only server lines that name a client address show one.
  */
 export function ensembleConfigText(config: ServerConfig): string {
   const lines = config.servers.map((server) => {
     const { id, host, quorumPort, electionPort, role } = server;
     let line = `server.${id}=${host}:${quorumPort}:${electionPort}:${role}`;
-    if (server.clientPort !== undefined) {
-      line += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
-    } else if (server.id === config.serverId && config.clientPort !== 0) {
-      line += `;${config.clientPortAddress ?? '0.0.0.0'}:${config.clientPort}`;
-    }
+    // Apache 3.8 leaves a client address taken from clientPort/clientPortAddress out of the text, so
+    // every member shows the same config.
+    if (server.clientPort !== undefined) line += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
     return line;
   });
   return [...lines, `version=${(config.configVersion ?? 0n).toString(16)}`].join('\n');

@@ -1,8 +1,9 @@
 // Goal: dynamic reconfiguration of an ensemble of real processes behaves as Apache ZooKeeper 3.8's:
 // a voter is removed (every member's /zookeeper/config shows it, writes go on, and the removed server
 // no longer counts towards a quorum), added back, a restarted member comes back with the new
-// membership from the dynamic config file, bad requests get Apache's errors, and zkCli.sh's and
-// kazoo's reconfig work. Runs against Apache 3.8 and against our zk-server, the same steps for both.
+// membership from the dynamic config file (server lines, the version in its name), bad requests get
+// Apache's errors, and zkCli.sh's and kazoo's reconfig work.
+// Runs against Apache 3.8 and against our zk-server, the same steps for both.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -154,7 +155,13 @@ for (const kind of KINDS) {
       const zooCfg = await readFile(one.dataDir + '/zoo.cfg', 'utf8');
       const dynamicFile = /^dynamicConfigFile=(.*)$/m.exec(zooCfg)?.[1];
       assert.ok(dynamicFile !== undefined && existsSync(dynamicFile), zooCfg);
-      assert.deepEqual(serverIds(await readFile(dynamicFile, 'utf8')), [1, 2, 3]);
+      const dynamicText = await readFile(dynamicFile, 'utf8');
+      assert.deepEqual(serverIds(dynamicText), [1, 2, 3]);
+      // Server lines only: the version is the file name's suffix, the one getConfig shows.
+      assert.doesNotMatch(dynamicText, /^version=/m, dynamicText);
+      await using client = await clientOn([one]);
+      const version = /^version=([0-9a-f]+)$/m.exec(String((await client.getConfig()).data))?.[1];
+      assert.ok(dynamicFile.endsWith(`.dynamic.${version}`), `${dynamicFile} vs version ${version}`);
       assert.doesNotMatch(zooCfg, /^server\./m, 'the server lines moved to the dynamic file');
       await one.kill9();
       await one.restart();
@@ -183,3 +190,4 @@ for (const kind of KINDS) {
     });
   });
 }
+
