@@ -240,12 +240,16 @@ function reconfigOptions(
   config: ServerConfig, transport: PeerTransport, storage: PeerStorage, log: Logger,
 ): MemberReconfigOptions {
   const me = peerAddresses(config).find((p) => BigInt(p.id) === config.serverId);
+  // Every peer ever configured stays reachable: a removed learner keeps following its leader (as
+  // Apache's), so the leader must still reach it. A newer config's address of an id wins.
+  const known = new Map(peerAddresses(config).map((p) => [p.id, p]));
   let recorded = config.configVersion ?? 0n;
   let writing = Promise.resolve();
   const onMembership = (active: Membership, pending: readonly Membership[]) => {
     const setPeers = (transport as Partial<TcpPeerTransport>).setPeers;
     if (setPeers !== undefined) {
-      const peers = peerAddressesOf([active, ...pending]).filter((p) => p.id !== me?.id);
+      for (const peer of peerAddressesOf([active, ...pending])) known.set(peer.id, peer);
+      const peers = [...known.values()].filter((p) => p.id !== me?.id);
       setPeers.call(transport, me === undefined ? peers : [...peers, me]);
     }
     // An in-memory disk keeps the config itself (a zoo.cfg-started member has the dynamic file below).
