@@ -1,5 +1,6 @@
 // The dynamic config file of a reconfigurable ensemble, as Apache 3.5+ keeps it: zoo.cfg names it
-// with `dynamicConfigFile=`, and it holds the server.N lines and `version=<hex zxid>`. loadZooCfg reads
+// with `dynamicConfigFile=`, it holds the server.N lines (a `version=<hex zxid>` line is accepted), and
+// its name ends in `.dynamic.<hex version>` (where Apache 3.8 keeps the version). loadZooCfg reads
 // it in; after a reconfig the member writes `<zoo.cfg>.dynamic.<version>` and points zoo.cfg at it
 // (keeping the first zoo.cfg as zoo.cfg.bak), so a restarted member comes back with the new membership.
 
@@ -20,7 +21,10 @@ export function dynamicConfigFileOf(zooCfgText: string, zooCfgFile: string): str
   return path.resolve(path.dirname(zooCfgFile), match[1]!);
 }
 
-/** Reads a dynamic config file: server lines, and version=<hex> (0 when absent). */
+/**
+ * Reads a dynamic config file: server lines, and the version of its version=<hex> line, else of its
+ * name's `.dynamic.<hex>` suffix as Apache 3.8 writes it, else 0.
+ */
 export async function readDynamicConfig(file: string): Promise<DynamicConfig> {
   let text: string;
   try {
@@ -30,7 +34,8 @@ export async function readDynamicConfig(file: string): Promise<DynamicConfig> {
     throw new ConfigError('dynamicConfigFile', file, `cannot be read (${code})`);
   }
   const serverLines: string[] = [];
-  let version = 0n;
+  const suffix = /\.dynamic\.([0-9a-fA-F]+)$/.exec(file);
+  let version = suffix === null ? 0n : BigInt(`0x${suffix[1]}`);
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -43,14 +48,16 @@ export async function readDynamicConfig(file: string): Promise<DynamicConfig> {
 }
 
 /**
- * After a reconfig: writes `<zoo.cfg>.dynamic.<version>` with the new config text, then zoo.cfg
+ * After a reconfig: writes `<zoo.cfg>.dynamic.<version>` with the new config's server lines (the
+ * version is in the name only, as Apache 3.8 writes it), then zoo.cfg
  * without its server lines and pointing at that file (zoo.cfg.bak keeps the original once), each
  * through a temporary file and a rename.
  */
 export async function recordDynamicConfig(zooCfgFile: string, configText: string, version: bigint):
   Promise<string> {
   const dynamicFile = `${zooCfgFile}.dynamic.${version.toString(16)}`;
-  await writeAtomically(dynamicFile, `${configText.trimEnd()}\n`);
+  const serverLines = configText.split(/\r?\n/).filter((line) => /^server\.\d+\s*=/.test(line.trim()));
+  await writeAtomically(dynamicFile, `${serverLines.join('\n')}\n`);
   const current = await readFile(zooCfgFile, 'utf8');
   const backup = `${zooCfgFile}.bak`;
   if ((await stat(backup).catch(() => undefined)) === undefined) await copyFile(zooCfgFile, backup);

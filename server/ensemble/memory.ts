@@ -4,7 +4,7 @@
 
 import { ClosedError } from '../../src/protocol/errors.js';
 import type { ServerCore } from '../core/server-core.js';
-import type { DurableState, PeerMessage, Txn } from '../quorum/index.js';
+import type { DurableState, Membership, PeerMessage, Txn } from '../quorum/index.js';
 import type { PeerStorage, PeerTransport } from './seams.js';
 import { encodeCoreSnapshot, restoreCoreSnapshot } from './snapshot-bytes.js';
 
@@ -121,6 +121,8 @@ export class MemoryDisk {
   /** Durable txns above the snapshot, in zxid order. */
   log: Txn[] = [];
   snapshot: { zxid: bigint; bytes: Uint8Array } | undefined;
+  /** The config this member last activated (Apache's dynamic config file); undefined: the static one. */
+  membership: Membership | undefined;
 }
 
 export interface MemoryStorageOptions {
@@ -148,7 +150,16 @@ export class MemoryStorage implements PeerStorage {
     const appliedZxid = disk.snapshot?.zxid ?? 0n;
     if (disk.snapshot !== undefined) restoreCoreSnapshot(core, appliedZxid, disk.snapshot.bytes, Date.now());
     const log = disk.log.filter((txn) => txn.zxid > appliedZxid);
-    return { acceptedEpoch: disk.acceptedEpoch, currentEpoch: disk.currentEpoch, appliedZxid, log };
+    return {
+      acceptedEpoch: disk.acceptedEpoch, currentEpoch: disk.currentEpoch, appliedZxid, log,
+      ...(disk.membership !== undefined && { membership: disk.membership }),
+    };
+  }
+
+  /** Keeps a newly activated config, so a restarted member comes back with it (not the static one). */
+  recordMembership(active: Membership): void {
+    if (this.closed || active.version <= (this.disk.membership?.version ?? 0n)) return;
+    this.disk.membership = active;
   }
 
   append(txns: readonly Txn[]): void {

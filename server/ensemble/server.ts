@@ -116,7 +116,7 @@ export async function startEnsembleMember(options: StartMemberOptions): Promise<
       options.onFatal?.(error);
       void stop();
     },
-    reconfig: reconfigOptions(config, options.transport, log),
+    reconfig: reconfigOptions(config, options.transport, options.storage, log),
   });
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   listener = new ClientListener(core, member, config, log, limits);
@@ -217,18 +217,15 @@ export async function startMemberFromConfig(
 /**
  * The data of /zookeeper/config, as Apache writes a static config's quorum there: one
  * `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]` line per member, then the
- * config version in hex (0 for a static config). The client address is known for this member and
- * for server lines that name one.
+ * config version in hex (0 for a static config). Only server lines that name a client address show one.
  */
 export function ensembleConfigText(config: ServerConfig): string {
   const lines = config.servers.map((server) => {
     const { id, host, quorumPort, electionPort, role } = server;
     let line = `server.${id}=${host}:${quorumPort}:${electionPort}:${role}`;
-    if (server.clientPort !== undefined) {
-      line += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
-    } else if (server.id === config.serverId && config.clientPort !== 0) {
-      line += `;${config.clientPortAddress ?? '0.0.0.0'}:${config.clientPort}`;
-    }
+    // Apache 3.8 leaves a client address taken from clientPort/clientPortAddress out of the text, so
+    // every member shows the same config.
+    if (server.clientPort !== undefined) line += `;${server.clientHost ?? '0.0.0.0'}:${server.clientPort}`;
     return line;
   });
   return [...lines, `version=${(config.configVersion ?? 0n).toString(16)}`].join('\n');
@@ -239,16 +236,24 @@ export function ensembleConfigText(config: ServerConfig): string {
  * of them (keeping its own address), and a member started from a zoo.cfg records a newly activated
  * config as Apache does (zoo.cfg.dynamic.<version>, zoo.cfg pointing at it).
  */
-function reconfigOptions(config: ServerConfig, transport: PeerTransport, log: Logger): MemberReconfigOptions {
+function reconfigOptions(
+  config: ServerConfig, transport: PeerTransport, storage: PeerStorage, log: Logger,
+): MemberReconfigOptions {
   const me = peerAddresses(config).find((p) => BigInt(p.id) === config.serverId);
+  // Every peer ever configured stays reachable: a removed learner keeps following its leader (as
+  // Apache's), so the leader must still reach it. A newer config's address of an id wins.
+  const known = new Map(peerAddresses(config).map((p) => [p.id, p]));
   let recorded = config.configVersion ?? 0n;
   let writing = Promise.resolve();
   const onMembership = (active: Membership, pending: readonly Membership[]) => {
     const setPeers = (transport as Partial<TcpPeerTransport>).setPeers;
     if (setPeers !== undefined) {
-      const peers = peerAddressesOf([active, ...pending]).filter((p) => p.id !== me?.id);
+      for (const peer of peerAddressesOf([active, ...pending])) known.set(peer.id, peer);
+      const peers = [...known.values()].filter((p) => p.id !== me?.id);
       setPeers.call(transport, me === undefined ? peers : [...peers, me]);
     }
+    // An in-memory disk keeps the config itself (a zoo.cfg-started member has the dynamic file below).
+    (storage as Partial<MemoryStorage>).recordMembership?.call(storage, active);
     const file = config.configFile;
     if (file === undefined || active.version <= recorded || active.text === undefined) return;
     recorded = active.version;

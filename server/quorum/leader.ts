@@ -381,17 +381,25 @@ export class LeaderRole {
   }
 
   /**
-   * A reconfig committed: learners no longer in any config, or whose role changed, are dropped (they
-   * register again as what they now are); the leader steps down without a synced quorum of the new config.
+   * A reconfig committed: learners whose role changed are dropped (they register again as what they now
+   * are). A serving learner in no config any more keeps following, as Apache's does until it restarts or
+   * loses its leader: it gets every txn but counts towards no quorum. The leader steps down without a
+   * synced quorum of the new config.
    */
   onMembershipChanged(): void {
     for (const link of [...this.links.values()]) {
-      if (!this.roleAllowed(link.id, link.observer)) this.dropLink(link);
+      const removedButServing = link.phase === 'serving' && !this.ctx.isMember(link.id);
+      if (!removedButServing && !this.roleAllowed(link.id, link.observer)) this.dropLink(link);
     }
     const { config } = this.ctx;
     if (this.phase === 'broadcast' && !this.ctx.isQuorum([config.myId, ...this.syncedLearners()])) {
       this.ctx.lookAgain('no synced quorum of the new config');
     }
+  }
+
+  /** Whether `id`, in no config any more, still follows this leader (its packets are heard). */
+  keepsRemovedLearner(id: number): boolean {
+    return this.links.get(id)?.phase === 'serving' && !this.ctx.isMember(id);
   }
 
   /**

@@ -146,6 +146,9 @@ export class QuorumPeer implements PeerContext {
         if (this.isMember(input.from)) {
           this.election.heardFrom(input.from);
           this.onMessage(input.from, input.message);
+        } else if (input.message.type === 'zab' && this.role instanceof LeaderRole &&
+          this.role.keepsRemovedLearner(input.from)) {
+          this.onMessage(input.from, input.message); // a removed server following on
         }
         return;
       case 'timeout':
@@ -280,10 +283,11 @@ export class QuorumPeer implements PeerContext {
       }
     }
     // A learner judges its role once synced: during the sync its config may still be the base's.
+    // A removed one keeps following as a non-voting learner, as Apache's (its leader keeps it too).
     if (this.role instanceof LearnerRole && this.role.phase === 'serving') {
       const { myId } = this.config;
-      if (!this.isMember(myId)) this.lookAgain('a reconfig removed this server');
-      else if (this.role.observer ? !this.isObserver(myId) : !this.isVoter(myId)) {
+      if (!this.isMember(myId)) return;
+      if (this.role.observer ? !this.isObserver(myId) : !this.isVoter(myId)) {
         this.lookAgain('a reconfig changed this server\'s role');
       }
     }

@@ -1,6 +1,6 @@
 // Goal: the dynamic config file round-trips as Apache 3.8 keeps it: after a reconfig, zoo.cfg loses its
-// server lines and names zoo.cfg.dynamic.<version> (zoo.cfg.bak keeps the original), and loadZooCfg
-// reads that file back: the new members and the config version.
+// server lines and names zoo.cfg.dynamic.<version> (zoo.cfg.bak keeps the original), that file holds the
+// server lines, and loadZooCfg reads it back: the new members, and the config version from its name.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ describe('dynamic config file', () => {
       ].join('\n');
       const written = await recordDynamicConfig(zooCfg, text, 0x100000003n);
       assert.equal(written, `${zooCfg}.dynamic.100000003`);
+      // As Apache 3.8 writes it: the server lines only, the version is in the file's name.
+      assert.equal(await readFile(written, 'utf8'), `${text.split('\n').slice(0, 3).join('\n')}\n`);
       assert.equal(await readFile(`${zooCfg}.bak`, 'utf8'), `${original}\n`);
       const rewritten = await readFile(zooCfg, 'utf8');
       assert.doesNotMatch(rewritten, /^server\./m);

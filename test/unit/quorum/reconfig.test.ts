@@ -102,12 +102,13 @@ describe('quorum: dynamic reconfiguration', () => {
     const leader = settle(cluster, [1, 2, 3]);
     const [kept, removed] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
     cluster.write(leader, `cfg:${leader},${kept}|`);
-    cluster.runUntil(() => [leader, kept].every((id) => cluster.status(id).configVersion > 0n));
-    cluster.runUntil(() => cluster.status(removed).state === 'LOOKING');
-    // With the removed server down and the kept one isolated, the leader has no quorum of {leader, kept}.
-    cluster.crash(removed);
+    cluster.runUntil(() => [leader, kept, removed].every((id) => cluster.status(id).configVersion > 0n));
+    // As Apache's, the removed server keeps following (and serving) as a non-voting learner.
     cluster.write(leader, 'after');
-    cluster.runUntil(() => cluster.node(kept).applied.includes('after'));
+    cluster.runUntil(() => [kept, removed].every((id) => cluster.node(id).applied.includes('after')));
+    assert.equal(cluster.status(removed).state, 'FOLLOWING');
+    assert.equal(cluster.status(removed).serving, true);
+    // With the kept one isolated, the leader and the removed one are no quorum of {leader, kept}.
     cluster.isolate([kept]);
     cluster.runUntil(() => cluster.status(leader).state === 'LOOKING');
   });
