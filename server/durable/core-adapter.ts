@@ -202,10 +202,19 @@ export class CoreRecoveryTarget implements RecoveryTarget {
 
   /** Parent cversion/pzxid for creates the snapshot already holds (created during its walk). */
   private repairParentsOfReplayedCreates(snapshotZxid: bigint): void {
-    const indexByPath = new Map<string, number>();
-    this.nodes.forEach((node, index) => indexByPath.set(node.path === '' ? '/' : node.path, index));
+    // Built on first use: most recoveries replay no create the snapshot already holds, and a map of
+    // every path costs about a second per million nodes.
+    let indexByPath: Map<string, number> | undefined;
+    const indexOf = (path: string) => {
+      if (indexByPath === undefined) {
+        const index = new Map<string, number>();
+        this.nodes.forEach((node, at) => index.set(node.path === '' ? '/' : node.path, at));
+        indexByPath = index;
+      }
+      return indexByPath.get(path);
+    };
     const byPath = (path: string) => {
-      const index = indexByPath.get(path);
+      const index = indexOf(path);
       return index === undefined ? undefined : this.nodes[index];
     };
     const decode = (type: number, data: Buffer) => this.txnCodecFor(type).decode(data);
@@ -221,7 +230,7 @@ export class CoreRecoveryTarget implements RecoveryTarget {
         const stat: StatPersisted = { ...parent.stat };
         if (create.parentCVersion > stat.cversion) stat.cversion = create.parentCVersion;
         if (zxid > stat.pzxid) stat.pzxid = zxid;
-        this.nodes[indexByPath.get(parentPath)!] = { ...parent, stat };
+        this.nodes[indexOf(parentPath)!] = { ...parent, stat };
       }
     }
   }

@@ -14,7 +14,7 @@ import {
   type StatPersisted,
 } from '../../src/protocol/index.js';
 import { READ_ACL_UNSAFE } from '../auth/acl.js';
-import { addToTreeDigest, nodeDigest } from '../persistence/digest.js';
+import { nodeDigestBits } from '../persistence/digest.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF } from './acl-cache.js';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quota.js';
 import { WatchTable, type WatchFilter } from './watch-table.js';
@@ -45,7 +45,8 @@ const NO_CHILDREN: ReadonlySet<string> = Object.freeze(new Set<string>());
  */
 class TreeNode implements DataNode {
   private bytes: string | null;
-  private digestBits: number | undefined = undefined;
+  /** The CRC-32 digest as an int32 (a Smi: no heap number), undefined until the tree counts it. */
+  digestBits: number | undefined = undefined;
   children: ReadonlySet<string> = NO_CHILDREN;
 
   constructor(
@@ -74,6 +75,13 @@ class TreeNode implements DataNode {
 
   set digest(digest: bigint | undefined) {
     this.digestBits = digest === undefined ? undefined : Number(digest) | 0;
+  }
+
+  /** The node's digest counted now (unsigned). */
+  countedDigest(path: string, data: Uint8Array | null | undefined): number {
+    const bits = nodeDigestBits(path, data === undefined ? this.data : data, this.stat);
+    this.digestBits = bits | 0;
+    return bits;
   }
 
   /** The set to add a child to: the node's own, made on its first child. */
@@ -217,7 +225,12 @@ export class DataTree {
   readonly dataWatches = new WatchTable();
   readonly childWatches = new WatchTable();
   private dataSize = 0;
-  private treeDigest = 0n;
+  /**
+   * The tree digest is a wrapping 64-bit sum; node digests are added to a plain number while it is
+   * exact (below 2^52) and folded into the bigint only then: no bigint arithmetic per change.
+   */
+  private treeDigestFolded = 0n;
+  private treeDigestPending = 0;
 
   constructor(private readonly options: DataTreeOptions) {
     this.reset();
@@ -232,7 +245,8 @@ export class DataTree {
     this.quotaPaths.clear();
     this.acls.load(new Map());
     this.dataSize = 0;
-    this.treeDigest = 0n;
+    this.treeDigestFolded = 0n;
+    this.treeDigestPending = 0;
     const blank = (data: Buffer) => new TreeNode(data, OPEN_UNSAFE_ACL_REF, newStat(0n, 0n, 0n));
     this.putNode('/', blank(Buffer.alloc(0)));
     this.putNode(ZOOKEEPER_NODE, blank(Buffer.alloc(0)));
@@ -255,15 +269,18 @@ export class DataTree {
 
   /** Apache's tree digest (DigestCalculator version 2) of the tree as it is now. */
   get digest(): bigint {
-    return this.treeDigest;
+    return BigInt.asIntN(64, this.treeDigestFolded + BigInt(this.treeDigestPending));
   }
 
   /** Adds (1) or removes (-1) a node's digest; a node's change is a removal, the change, an addition. */
-  private countDigest(path: string, node: DataNode, sign: 1 | -1, data?: Uint8Array | null): void {
-    if (sign === 1 || node.digest === undefined) {
-      node.digest = nodeDigest(path, data === undefined ? node.data : data, node.stat);
+  private countDigest(path: string, node: TreeNode, sign: 1 | -1, data?: Uint8Array | null): void {
+    const known = node.digestBits;
+    const bits = sign === 1 || known === undefined ? node.countedDigest(path, data) : known >>> 0;
+    this.treeDigestPending += sign * bits;
+    if (Math.abs(this.treeDigestPending) > 2 ** 52) {
+      this.treeDigestFolded = BigInt.asIntN(64, this.treeDigestFolded + BigInt(this.treeDigestPending));
+      this.treeDigestPending = 0;
     }
-    this.treeDigest = addToTreeDigest(this.treeDigest, node.digest, sign);
   }
 
   /** The node at `path`; "" is the root, as Apache's alias makes it. */
@@ -468,7 +485,23 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) return;
     yield path;
-    for (const child of node.children) yield* this.subtree(childPath(path, child));
+    // An explicit stack: nested yield* costs a generator hop per level for every node (a snapshot walk).
+    const stack: Array<{ path: string; children: Iterator<string> }> = [
+      { path, children: node.children.values() },
+    ];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const next = top.children.next();
+      if (next.done === true) {
+        stack.pop();
+        continue;
+      }
+      const nextPath = childPath(top.path, next.value);
+      const child = this.nodes.get(nextPath);
+      if (child === undefined) continue;
+      yield nextPath;
+      if (child.children.size > 0) stack.push({ path: nextPath, children: child.children.values() });
+    }
   }
 
   /** Number of descendants (not counting the node itself). */
@@ -500,7 +533,8 @@ export class DataTree {
     this.quotaPaths.clear();
     this.acls.load(acls);
     this.dataSize = 0;
-    this.treeDigest = 0n;
+    this.treeDigestFolded = 0n;
+    this.treeDigestPending = 0;
   }
 
   /** After a snapshot load: puts back any reserved node the snapshot lacked, drops unused ACLs. */
