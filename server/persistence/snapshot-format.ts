@@ -90,14 +90,30 @@ export class SnapshotEncoder {
     });
   }
 
+  /** Written in place (a snapshot has a million of these): no JuteWriter, DataView for the longs. */
   node(node: SnapshotNode): Buffer {
-    const size = 4 + Buffer.byteLength(node.path) + 4 + (node.data?.length ?? 0) + 8 + STAT_PERSISTED_BYTES;
-    return this.emit(size, (w) => {
-      w.ustring(node.path);
-      w.buffer_(node.data);
-      w.long(node.aclRef);
-      R.StatPersisted.write(w, node.stat);
-    });
+    const { path, data, stat } = node;
+    const pathBytes = Buffer.byteLength(path);
+    const dataBytes = data === null ? 0 : data.length;
+    const chunk = Buffer.allocUnsafe(4 + pathBytes + 4 + dataBytes + 8 + STAT_PERSISTED_BYTES);
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    view.setInt32(0, pathBytes);
+    let at = 4 + chunk.write(path, 4, 'utf8');
+    view.setInt32(at, data === null ? -1 : dataBytes);
+    at += 4;
+    if (data !== null) chunk.set(data, at);
+    at += dataBytes;
+    view.setBigInt64(at, node.aclRef);
+    view.setBigInt64(at + 8, stat.czxid);
+    view.setBigInt64(at + 16, stat.mzxid);
+    view.setBigInt64(at + 24, stat.ctime);
+    view.setBigInt64(at + 32, stat.mtime);
+    view.setInt32(at + 40, stat.version);
+    view.setInt32(at + 44, stat.cversion);
+    view.setInt32(at + 48, stat.aversion);
+    view.setBigInt64(at + 52, stat.ephemeralOwner);
+    view.setBigInt64(at + 60, stat.pzxid);
+    return this.passThrough(chunk);
   }
 
   /** The "/" that ends the node section. */
