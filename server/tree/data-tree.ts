@@ -225,6 +225,8 @@ export class DataTree {
   readonly dataWatches = new WatchTable();
   readonly childWatches = new WatchTable();
   private dataSize = 0;
+  /** The parent of the node last loaded from a snapshot (cleared when a load starts or ends). */
+  private loadParent: { path: string; node: TreeNode } | undefined;
   /**
    * The tree digest is a wrapping 64-bit sum; node digests are added to a plain number while it is
    * exact (below 2^52) and folded into the bigint only then: no bigint arithmetic per change.
@@ -244,6 +246,7 @@ export class DataTree {
     this.ttls.clear();
     this.quotaPaths.clear();
     this.acls.load(new Map());
+    this.loadParent = undefined;
     this.dataSize = 0;
     this.treeDigestFolded = 0n;
     this.treeDigestPending = 0;
@@ -532,6 +535,7 @@ export class DataTree {
     this.ttls.clear();
     this.quotaPaths.clear();
     this.acls.load(acls);
+    this.loadParent = undefined;
     this.dataSize = 0;
     this.treeDigestFolded = 0n;
     this.treeDigestPending = 0;
@@ -548,6 +552,7 @@ export class DataTree {
       this.acls.release(acl); // loadNode counted the use; drop the acquire's own count
 
     }
+    this.loadParent = undefined;
     this.acls.purgeUnused();
     this.setupQuotas();
   }
@@ -556,6 +561,7 @@ export class DataTree {
   loadNode(path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted): void {
     const existing = this.nodes.get(path);
     if (existing !== undefined) {
+      this.loadParent = undefined; // it may be the node replaced here
       this.dataSize -= path.length + existing.dataLength;
       this.countDigest(path, existing, -1);
       this.acls.release(existing.aclRef);
@@ -566,8 +572,10 @@ export class DataTree {
     this.putNode(path, node, data);
     if (path !== '/') {
       const { parent, child } = splitPath(path);
-      const parentNode = this.nodes.get(parent);
+      // Siblings arrive together in pre-order: the last parent saves a lookup in a map of every node.
+      const parentNode = this.loadParent?.path === parent ? this.loadParent.node : this.nodes.get(parent);
       if (parentNode === undefined) throw new Error(`snapshot node ${path} comes before its parent`);
+      this.loadParent = { path: parent, node: parentNode };
       parentNode.ownChildren().add(child);
     }
     const kind = this.kindOf(stat.ephemeralOwner);
