@@ -20,21 +20,29 @@ const kind = process.argv[4] ?? 'snapshot';
 
 function* nodes(): Generator<SnapshotNode> {
   const stat = (z: bigint, t: bigint) => ({
-    czxid: z, mzxid: z, ctime: t, mtime: t, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: z,
+    czxid: z, mzxid: z, ctime: t, mtime: t, version: 0, cversion: 0, aversion: 0,
+    ephemeralOwner: 0n, pzxid: z,
   });
   const dirStat = stat(1n, 1n);
   yield { path: '', data: Buffer.alloc(0), aclRef: -1n, stat: stat(0n, 0n) };
-  yield { path: '/bench', data: null, aclRef: 1n, stat: { ...dirStat, cversion: count, pzxid: BigInt(count + 1) } };
+  const benchStat = { ...dirStat, cversion: count, pzxid: BigInt(count + 1) };
+  yield { path: '/bench', data: null, aclRef: 1n, stat: benchStat };
   const data = Buffer.alloc(100, 7);
   for (let i = 0; i < count; i++) {
     const zxid = BigInt(i + 2);
-    yield { path: `/bench/n${String(i).padStart(10, '0')}`, data, aclRef: 1n, stat: stat(zxid, 1_764_000_000_000n + zxid) };
+    const nodeStat = stat(zxid, 1_764_000_000_000n + zxid);
+    yield { path: `/bench/n${String(i).padStart(10, '0')}`, data, aclRef: 1n, stat: nodeStat };
   }
   yield { path: '/zookeeper', data: Buffer.alloc(0), aclRef: -1n, stat: stat(0n, 0n) };
   yield { path: '/zookeeper/quota', data: Buffer.alloc(0), aclRef: -1n, stat: stat(0n, 0n) };
 }
 
-const core = { tickTimeMs: 2000, minSessionTimeoutMs: 4000, maxSessionTimeoutMs: 40_000, extendedTypesEnabled: false };
+const core = {
+  tickTimeMs: 2000,
+  minSessionTimeoutMs: 4000,
+  maxSessionTimeoutMs: 40_000,
+  extendedTypesEnabled: false,
+};
 
 /** The log a server fills: one session, multis of 100 creates, 8 in flight, nothing snapshotted. */
 async function writeLog(): Promise<void> {
@@ -46,7 +54,12 @@ async function writeLog(): Promise<void> {
   };
   await pipeline([session.txn]);
   const ctx = { sessionId: session.sessionId, cxid: 1, authIds: [] };
-  const create = (p: string) => ({ path: p, data: Buffer.alloc(100, 7), acl: [...OPEN_ACL_UNSAFE], flags: 0 });
+  const create = (p: string) => ({
+    path: p,
+    data: Buffer.alloc(100, 7),
+    acl: [...OPEN_ACL_UNSAFE],
+    flags: 0,
+  });
   await pipeline([store.core.prepare(ctx, OpCode.create, create('/bench'), Date.now())]);
   for (let first = 0; first < count; first += 800) {
     const batch: Txn[] = [];
@@ -79,7 +92,10 @@ if (kind === 'snapshot' && !existsSync(path.join(dataDir, 'version-2'))) {
 
 const started = process.cpuUsage();
 const wallStart = performance.now();
-const at = () => `${((process.cpuUsage(started).user + process.cpuUsage(started).system) / 1000).toFixed(0)} ms CPU`;
+const at = () => {
+  const used = process.cpuUsage(started);
+  return `${((used.user + used.system) / 1000).toFixed(0)} ms CPU`;
+};
 const say = (message: string) => console.log(`  [${at()}] ${message.slice(0, 100)}`);
 const logger = { info: say, warn: say, error: say };
 const store = await DurableStore.open({ dataDir, core, logger });

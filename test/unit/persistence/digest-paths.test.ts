@@ -12,7 +12,8 @@ const stat = {
 
 function expected(path: string, data: Buffer | null): bigint {
   const fields = Buffer.alloc(60);
-  [stat.czxid, stat.mzxid, stat.pzxid, stat.ctime, stat.mtime].forEach((v, i) => fields.writeBigInt64BE(v, i * 8));
+  const longs = [stat.czxid, stat.mzxid, stat.pzxid, stat.ctime, stat.mtime];
+  longs.forEach((value, i) => fields.writeBigInt64BE(value, i * 8));
   fields.writeInt32BE(stat.version, 40);
   fields.writeInt32BE(stat.cversion, 44);
   fields.writeInt32BE(stat.aversion, 48);
