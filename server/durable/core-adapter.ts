@@ -100,6 +100,8 @@ export class CoreRecoveryTarget implements RecoveryTarget {
   private readonly txns: Txn[] = [];
   private snapshotZxid: bigint | undefined;
   private snapshotDigest: ZxidDigest | undefined;
+  /** The newest czxid among the snapshot's nodes (a repair needs one above the snapshot's zxid). */
+  private newestCzxid = 0n;
   private finished = false;
 
   /**
@@ -124,6 +126,7 @@ export class CoreRecoveryTarget implements RecoveryTarget {
 
   addNode(node: SnapshotNode): void {
     this.nodes.push(node);
+    if (node.stat.czxid > this.newestCzxid) this.newestCzxid = node.stat.czxid;
   }
 
   snapshotLoaded(info: { zxid: bigint; digest: ZxidDigest | undefined }): void {
@@ -202,10 +205,22 @@ export class CoreRecoveryTarget implements RecoveryTarget {
 
   /** Parent cversion/pzxid for creates the snapshot already holds (created during its walk). */
   private repairParentsOfReplayedCreates(snapshotZxid: bigint): void {
-    const indexByPath = new Map<string, number>();
-    this.nodes.forEach((node, index) => indexByPath.set(node.path === '' ? '/' : node.path, index));
+    // Only a node created after the snapshot's zxid (during its walk) can need its parent repaired;
+    // without one, skip decoding every replayed multi's creates.
+    if (this.newestCzxid <= snapshotZxid) return;
+    // Built on first use: most recoveries replay no create the snapshot already holds, and a map of
+    // every path costs about a second per million nodes.
+    let indexByPath: Map<string, number> | undefined;
+    const indexOf = (path: string) => {
+      if (indexByPath === undefined) {
+        const index = new Map<string, number>();
+        this.nodes.forEach((node, at) => index.set(node.path === '' ? '/' : node.path, at));
+        indexByPath = index;
+      }
+      return indexByPath.get(path);
+    };
     const byPath = (path: string) => {
-      const index = indexByPath.get(path);
+      const index = indexOf(path);
       return index === undefined ? undefined : this.nodes[index];
     };
     const decode = (type: number, data: Buffer) => this.txnCodecFor(type).decode(data);
@@ -221,7 +236,7 @@ export class CoreRecoveryTarget implements RecoveryTarget {
         const stat: StatPersisted = { ...parent.stat };
         if (create.parentCVersion > stat.cversion) stat.cversion = create.parentCVersion;
         if (zxid > stat.pzxid) stat.pzxid = zxid;
-        this.nodes[indexByPath.get(parentPath)!] = { ...parent, stat };
+        this.nodes[indexOf(parentPath)!] = { ...parent, stat };
       }
     }
   }

@@ -6,7 +6,14 @@ import { OPEN_ACL_UNSAFE } from '../auth/acl.js';
 
 export const OPEN_UNSAFE_ACL_REF = -1n;
 
+const OPEN_KEY = JSON.stringify([[31, 'world', 'anyone']]);
+
 function aclKey(acl: readonly ACL[]): string {
+  // Nearly every create carries world:anyone with all permissions: its key without a JSON walk.
+  if (acl.length === 1) {
+    const { perms, id } = acl[0]!;
+    if (perms === 31 && id.scheme === 'world' && id.id === 'anyone') return OPEN_KEY;
+  }
   return JSON.stringify(acl.map((entry) => [entry.perms, entry.id.scheme, entry.id.id]));
 }
 

@@ -14,7 +14,7 @@ import {
   type StatPersisted,
 } from '../../src/protocol/index.js';
 import { READ_ACL_UNSAFE } from '../auth/acl.js';
-import { addToTreeDigest, nodeDigest } from '../persistence/digest.js';
+import { nodeDigestBits } from '../persistence/digest.js';
 import { AclCache, OPEN_UNSAFE_ACL_REF } from './acl-cache.js';
 import { LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, statPath } from './quota.js';
 import { WatchTable, type WatchFilter } from './watch-table.js';
@@ -22,13 +22,79 @@ import { WatchTable, type WatchFilter } from './watch-table.js';
 export type MutableStat = { -readonly [K in keyof StatPersisted]: StatPersisted[K] };
 
 export interface DataNode {
-  data: Buffer | null;
+  /** A fresh Buffer on each read (the tree stores the bytes compactly): read it once per use. */
+  readonly data: Buffer | null;
+  readonly dataLength: number;
   aclRef: bigint;
   /** cversion here is the number of creates ever under this node (Apache's stored counter). */
   stat: MutableStat;
-  readonly children: Set<string>;
+  /** Read-only to callers: leaves share one empty set, the tree swaps in its own on the first child. */
+  readonly children: ReadonlySet<string>;
   /** This node's digest as the tree last counted it (the tree keeps it current; forecasts read it). */
   digest?: bigint;
+}
+
+/** Shared by every leaf: an empty Set per node cost about 160 bytes (issue 12's memory target). */
+const NO_CHILDREN: ReadonlySet<string> = Object.freeze(new Set<string>());
+
+/**
+ * One znode as the tree holds it, laid out for memory: a Buffer per node costs about 200 bytes of
+ * object beside its data, so the bytes live in a one-byte (latin1) string, which round-trips every
+ * byte value exactly; the CRC-32 digest is an int32 rather than a bigint; leaves share NO_CHILDREN.
+ * Copying into the string is also the copy that keeps a request's socket buffer from being pinned.
+ */
+class TreeNode implements DataNode {
+  private bytes: string | null;
+  /** The CRC-32 digest as an int32 (a Smi: no heap number), undefined until the tree counts it. */
+  digestBits: number | undefined = undefined;
+  children: ReadonlySet<string> = NO_CHILDREN;
+
+  constructor(
+    data: Uint8Array | null,
+    public aclRef: bigint,
+    public stat: MutableStat,
+  ) {
+    this.bytes = latin1Of(data);
+  }
+
+  get data(): Buffer | null {
+    return this.bytes === null ? null : Buffer.from(this.bytes, 'latin1');
+  }
+
+  set data(data: Uint8Array | null) {
+    this.bytes = latin1Of(data);
+  }
+
+  get dataLength(): number {
+    return this.bytes === null ? 0 : this.bytes.length;
+  }
+
+  get digest(): bigint | undefined {
+    return this.digestBits === undefined ? undefined : BigInt(this.digestBits >>> 0);
+  }
+
+  set digest(digest: bigint | undefined) {
+    this.digestBits = digest === undefined ? undefined : Number(digest) | 0;
+  }
+
+  /** The node's digest counted now (unsigned). */
+  countedDigest(path: string, data: Uint8Array | null | undefined): number {
+    const bits = nodeDigestBits(path, data === undefined ? this.data : data, this.stat);
+    this.digestBits = bits | 0;
+    return bits;
+  }
+
+  /** The set to add a child to: the node's own, made on its first child. */
+  ownChildren(): Set<string> {
+    if (this.children === NO_CHILDREN) this.children = new Set();
+    return this.children as Set<string>;
+  }
+}
+
+function latin1Of(data: Uint8Array | null): string | null {
+  if (data === null) return null;
+  const view = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return view.toString('latin1');
 }
 
 /** A ZooKeeper error met while applying (e.g. replaying a txn whose node is already gone). */
@@ -87,8 +153,27 @@ export function newStat(zxid: bigint, timeMs: bigint, ephemeralOwner: bigint): M
     version: 0,
     cversion: 0,
     aversion: 0,
-    ephemeralOwner,
+    ephemeralOwner: ephemeralOwner === 0n ? 0n : ephemeralOwner, // one shared 0n, not a decoded copy
     pzxid: zxid,
+  };
+}
+
+/**
+ * A loaded stat's own copy, with equal 64-bit fields sharing one bigint (a snapshot decodes each field
+ * separately; most nodes have czxid = mzxid = pzxid, ctime = mtime and no owner): 32 bytes per share.
+ */
+function sharedStat(stat: StatPersisted): MutableStat {
+  const { czxid, ctime } = stat;
+  return {
+    czxid,
+    mzxid: stat.mzxid === czxid ? czxid : stat.mzxid,
+    ctime,
+    mtime: stat.mtime === ctime ? ctime : stat.mtime,
+    version: stat.version,
+    cversion: stat.cversion,
+    aversion: stat.aversion,
+    ephemeralOwner: stat.ephemeralOwner === 0n ? 0n : stat.ephemeralOwner,
+    pzxid: stat.pzxid === czxid ? czxid : stat.pzxid,
   };
 }
 
@@ -106,18 +191,10 @@ export function clientStat(node: DataNode, extendedTypesEnabled: boolean): Stat 
     cversion: (stat.cversion * 2 - numChildren) | 0,
     aversion: stat.aversion,
     ephemeralOwner: kind === 'ephemeral' ? stat.ephemeralOwner : 0n,
-    dataLength: node.data === null ? 0 : node.data.length,
+    dataLength: node.dataLength,
     numChildren,
     pzxid: stat.pzxid,
   };
-}
-
-/**
- * Request data is often a view into a larger socket buffer; storing the view would pin that buffer
- * for the node's lifetime, so the tree keeps its own copy.
- */
-function ownCopy(data: Buffer | null): Buffer | null {
-  return data === null ? null : Buffer.from(data);
 }
 
 function splitPath(path: string): { parent: string; child: string } {
@@ -138,7 +215,7 @@ export interface DataTreeOptions {
 }
 
 export class DataTree {
-  readonly nodes = new Map<string, DataNode>();
+  readonly nodes = new Map<string, TreeNode>();
   readonly acls = new AclCache();
   readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
@@ -148,7 +225,14 @@ export class DataTree {
   readonly dataWatches = new WatchTable();
   readonly childWatches = new WatchTable();
   private dataSize = 0;
-  private treeDigest = 0n;
+  /** The parent of the node last loaded from a snapshot (cleared when a load starts or ends). */
+  private loadParent: { path: string; node: TreeNode } | undefined;
+  /**
+   * The tree digest is a wrapping 64-bit sum; node digests are added to a plain number while it is
+   * exact (below 2^52) and folded into the bigint only then: no bigint arithmetic per change.
+   */
+  private treeDigestFolded = 0n;
+  private treeDigestPending = 0;
 
   constructor(private readonly options: DataTreeOptions) {
     this.reset();
@@ -162,14 +246,11 @@ export class DataTree {
     this.ttls.clear();
     this.quotaPaths.clear();
     this.acls.load(new Map());
+    this.loadParent = undefined;
     this.dataSize = 0;
-    this.treeDigest = 0n;
-    const blank = (data: Buffer): DataNode => ({
-      data,
-      aclRef: OPEN_UNSAFE_ACL_REF,
-      stat: newStat(0n, 0n, 0n),
-      children: new Set(),
-    });
+    this.treeDigestFolded = 0n;
+    this.treeDigestPending = 0;
+    const blank = (data: Buffer) => new TreeNode(data, OPEN_UNSAFE_ACL_REF, newStat(0n, 0n, 0n));
     this.putNode('/', blank(Buffer.alloc(0)));
     this.putNode(ZOOKEEPER_NODE, blank(Buffer.alloc(0)));
     this.putNode(QUOTA_ROOT, blank(Buffer.alloc(0)));
@@ -178,26 +259,31 @@ export class DataTree {
     config.aclRef = this.acls.acquire(READ_ACL_UNSAFE);
     config.stat.aversion = -1;
     this.putNode(CONFIG_NODE, config);
-    this.nodes.get('/')!.children.add('zookeeper');
-    this.nodes.get(ZOOKEEPER_NODE)!.children.add('quota');
-    this.nodes.get(ZOOKEEPER_NODE)!.children.add('config');
+    this.nodes.get('/')!.ownChildren().add('zookeeper');
+    this.nodes.get(ZOOKEEPER_NODE)!.ownChildren().add('quota');
+    this.nodes.get(ZOOKEEPER_NODE)!.ownChildren().add('config');
   }
 
-  private putNode(path: string, node: DataNode): void {
+  private putNode(path: string, node: TreeNode, data: Uint8Array | null = node.data): void {
     this.nodes.set(path, node);
-    this.dataSize += path.length + (node.data?.length ?? 0);
-    this.countDigest(path, node, 1);
+    this.dataSize += path.length + node.dataLength;
+    this.countDigest(path, node, 1, data);
   }
 
   /** Apache's tree digest (DigestCalculator version 2) of the tree as it is now. */
   get digest(): bigint {
-    return this.treeDigest;
+    return BigInt.asIntN(64, this.treeDigestFolded + BigInt(this.treeDigestPending));
   }
 
   /** Adds (1) or removes (-1) a node's digest; a node's change is a removal, the change, an addition. */
-  private countDigest(path: string, node: DataNode, sign: 1 | -1): void {
-    if (sign === 1 || node.digest === undefined) node.digest = nodeDigest(path, node.data, node.stat);
-    this.treeDigest = addToTreeDigest(this.treeDigest, node.digest, sign);
+  private countDigest(path: string, node: TreeNode, sign: 1 | -1, data?: Uint8Array | null): void {
+    const known = node.digestBits;
+    const bits = sign === 1 || known === undefined ? node.countedDigest(path, data) : known >>> 0;
+    this.treeDigestPending += sign * bits;
+    if (Math.abs(this.treeDigestPending) > 2 ** 52) {
+      this.treeDigestFolded = BigInt.asIntN(64, this.treeDigestFolded + BigInt(this.treeDigestPending));
+      this.treeDigestPending = 0;
+    }
   }
 
   /** The node at `path`; "" is the root, as Apache's alias makes it. */
@@ -246,9 +332,9 @@ export class DataTree {
       this.countDigest(parentName, parent, 1);
     }
     const stat = newStat(zxid, timeMs, ephemeralOwner);
-    const node: DataNode = { data: ownCopy(data), aclRef: this.acls.acquire(acl), stat, children: new Set() };
-    parent.children.add(childName);
-    this.putNode(path, node);
+    const node = new TreeNode(data, this.acls.acquire(acl), stat);
+    parent.ownChildren().add(childName);
+    this.putNode(path, node, data);
     // Apache copies the reply's stat here, before a new zookeeper_stats node gets its recount.
     const created = this.statOf(node);
     const kind = this.kindOf(ephemeralOwner);
@@ -278,7 +364,7 @@ export class DataTree {
     const parent = this.nodes.get(parentName);
     if (parent === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
     // A fuzzy snapshot may already lack the child: the parent's pzxid still moves (as Apache).
-    parent.children.delete(childName);
+    if (parent.children.has(childName)) parent.ownChildren().delete(childName);
     if (zxid > parent.stat.pzxid) {
       this.countDigest(parentName, parent, -1);
       parent.stat.pzxid = zxid;
@@ -290,7 +376,7 @@ export class DataTree {
     this.countDigest(path, node, -1);
     this.nodes.delete(path);
     this.acls.release(node.aclRef);
-    this.dataSize -= path.length + (node.data?.length ?? 0);
+    this.dataSize -= path.length + node.dataLength;
     const owner = node.stat.ephemeralOwner;
     const kind = this.kindOf(owner);
     if (kind === 'container') this.containers.delete(path);
@@ -304,7 +390,7 @@ export class DataTree {
       this.quotaPaths.delete(parentName.slice(QUOTA_ROOT.length));
     }
     const quotaPrefix = this.maxQuotaPrefix(path);
-    if (quotaPrefix !== undefined) this.updateQuotaStat(quotaPrefix, -BigInt(node.data?.length ?? 0), -1n);
+    if (quotaPrefix !== undefined) this.updateQuotaStat(quotaPrefix, -BigInt(node.dataLength), -1n);
     const filter = this.options.watchFilter;
     const fired = this.dataWatches.trigger(path, EventType.NODE_DELETED, zxid, acl, filter);
     this.childWatches.trigger(path, EventType.NODE_DELETED, zxid, acl, filter, fired);
@@ -315,18 +401,18 @@ export class DataTree {
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, timeMs: bigint): Stat {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeError(ErrorCode.NO_NODE, path);
-    const previous = node.data;
+    const previousLength = node.dataLength;
     this.countDigest(path, node, -1);
-    node.data = ownCopy(data);
+    node.data = data;
     node.stat.mtime = timeMs;
     node.stat.mzxid = zxid;
     node.stat.version = version;
-    this.countDigest(path, node, 1);
+    this.countDigest(path, node, 1, data);
     const updated = this.statOf(node); // taken before any quota usage update, as Apache's copyStat
-    this.dataSize += (data?.length ?? 0) - (previous?.length ?? 0);
+    this.dataSize += (data?.length ?? 0) - previousLength;
     const quotaPrefix = this.maxQuotaPrefix(path);
     if (quotaPrefix !== undefined) {
-      this.updateQuotaStat(quotaPrefix, BigInt((data?.length ?? 0) - (previous?.length ?? 0)), 0n);
+      this.updateQuotaStat(quotaPrefix, BigInt((data?.length ?? 0) - previousLength), 0n);
     }
     const acl = this.aclOf(node);
     this.dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, acl, this.options.watchFilter);
@@ -383,7 +469,7 @@ export class DataTree {
     let bytes = 0n;
     for (const path of this.subtree(quotaPath)) {
       count++;
-      bytes += BigInt(this.nodes.get(path)!.data?.length ?? 0);
+      bytes += BigInt(this.nodes.get(path)!.dataLength);
     }
     const stats = new StatsTrack();
     stats.set('count', count);
@@ -392,8 +478,8 @@ export class DataTree {
   }
 
   /** Only for zookeeper_stats nodes: under /zookeeper/, so their digest is 0 and stays 0. */
-  private replaceDataQuietly(node: DataNode, data: Buffer): void {
-    this.dataSize += data.length - (node.data?.length ?? 0);
+  private replaceDataQuietly(node: TreeNode, data: Buffer): void {
+    this.dataSize += data.length - node.dataLength;
     node.data = data;
   }
 
@@ -402,7 +488,23 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) return;
     yield path;
-    for (const child of node.children) yield* this.subtree(childPath(path, child));
+    // An explicit stack: nested yield* costs a generator hop per level for every node (a snapshot walk).
+    const stack: Array<{ path: string; children: Iterator<string> }> = [
+      { path, children: node.children.values() },
+    ];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const next = top.children.next();
+      if (next.done === true) {
+        stack.pop();
+        continue;
+      }
+      const nextPath = childPath(top.path, next.value);
+      const child = this.nodes.get(nextPath);
+      if (child === undefined) continue;
+      yield nextPath;
+      if (child.children.size > 0) stack.push({ path: nextPath, children: child.children.values() });
+    }
   }
 
   /** Number of descendants (not counting the node itself). */
@@ -433,8 +535,10 @@ export class DataTree {
     this.ttls.clear();
     this.quotaPaths.clear();
     this.acls.load(acls);
+    this.loadParent = undefined;
     this.dataSize = 0;
-    this.treeDigest = 0n;
+    this.treeDigestFolded = 0n;
+    this.treeDigestPending = 0;
   }
 
   /** After a snapshot load: puts back any reserved node the snapshot lacked, drops unused ACLs. */
@@ -448,6 +552,7 @@ export class DataTree {
       this.acls.release(acl); // loadNode counted the use; drop the acquire's own count
 
     }
+    this.loadParent = undefined;
     this.acls.purgeUnused();
     this.setupQuotas();
   }
@@ -456,19 +561,22 @@ export class DataTree {
   loadNode(path: string, data: Buffer | null, aclRef: bigint, stat: StatPersisted): void {
     const existing = this.nodes.get(path);
     if (existing !== undefined) {
-      this.dataSize -= path.length + (existing.data?.length ?? 0);
+      this.loadParent = undefined; // it may be the node replaced here
+      this.dataSize -= path.length + existing.dataLength;
       this.countDigest(path, existing, -1);
       this.acls.release(existing.aclRef);
     }
-    const children = existing?.children ?? new Set<string>();
-    const node: DataNode = { data: ownCopy(data), aclRef, stat: { ...stat }, children };
+    const node = new TreeNode(data, aclRef, sharedStat(stat));
+    if (existing !== undefined) node.children = existing.children;
     this.acls.addUsage(aclRef);
-    this.putNode(path, node);
+    this.putNode(path, node, data);
     if (path !== '/') {
       const { parent, child } = splitPath(path);
-      const parentNode = this.nodes.get(parent);
+      // Siblings arrive together in pre-order: the last parent saves a lookup in a map of every node.
+      const parentNode = this.loadParent?.path === parent ? this.loadParent.node : this.nodes.get(parent);
       if (parentNode === undefined) throw new Error(`snapshot node ${path} comes before its parent`);
-      parentNode.children.add(child);
+      this.loadParent = { path: parent, node: parentNode };
+      parentNode.ownChildren().add(child);
     }
     const kind = this.kindOf(stat.ephemeralOwner);
     if (kind === 'container') this.containers.add(path);
