@@ -30,7 +30,7 @@ async function registeredComparisons(quick: boolean): Promise<Comparison[]> {
     ...recipeComparisons(),
     ...recipeLatencyComparisons(),
     // Its RSS comparison is superseded by memory-comparison.ts (the same fill, plus recovery time).
-    ...(await serverComparisons()).filter((c) => !c.name.startsWith('Server memory:')),
+    ...(await serverComparisons()),
     ...memoryComparisons(),
     ...ensembleComparisons(),
     ...mixedWorkloadComparisons(quick),

@@ -1,15 +1,11 @@
 // Issue 12's server figures, ours beside Apache ZooKeeper 3.8, both standalone in their own process
 // from the same kind of generated zoo.cfg: create/setData at 1 and 64 outstanding driven by the same
-// client (ours, and the C client), start → serving time, and RSS with many znodes. They are
-// registered only when server/index.ts exports startServer (branch `server`); before that the report
-// lists them as skipped.
-import { randomBytes } from 'node:crypto';
-import { ZooKeeperClient, op } from '../src/client/index.js';
+// client (ours, and the C client), and start → serving time. RSS with 1 M znodes and recovery are in
+// memory-comparison.ts.
 import { connectClient, type ClientKind } from './clients.js';
 import { comparison, type Comparison, type RunMode, type Side } from './comparison.js';
 import {
   apacheAvailable,
-  residentBytes,
   startApacheServer,
   startOurServer,
   wroteToDataDir,
@@ -19,9 +15,6 @@ import { lifecycleFigures, lifecycleRound, ZNODE_BYTES, type ClientOp } from './
 
 const WRITE_COUNTS = { quick: { 1: 100, 64: 1000 }, full: { 1: 400, 64: 5000 } };
 const WRITE_OPS: readonly ClientOp[] = ['create', 'setData'];
-const ZNODES_FOR_RSS = { quick: 20_000, full: 1_000_000 };
-const CREATES_PER_MULTI = 100;
-const MULTIS_OUTSTANDING = 8;
 
 type StartServer = () => Promise<BenchServer>;
 const SERVERS: Array<{ label: string; start: StartServer }> = [
@@ -29,20 +22,9 @@ const SERVERS: Array<{ label: string; start: StartServer }> = [
   { label: 'Apache 3.8', start: () => startApacheServer() },
 ];
 
-/** Why the server comparisons cannot run yet, or undefined once our server is on main. */
-async function ourServerMissing(): Promise<string | undefined> {
-  try {
-    const server = (await import('../server/index.js')) as Record<string, unknown>;
-    if (typeof server.startServer === 'function') return undefined;
-    return 'server/index.ts exports no startServer yet (it lands from branch `server`)';
-  } catch (error) {
-    return `server/index.ts does not load: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
 async function skipReason(): Promise<string | undefined> {
   if (!apacheAvailable()) return 'Apache ZooKeeper (Debian `zookeeper`) or java is not installed';
-  return await ourServerMissing();
+  return undefined;
 }
 
 interface WriteContext {
@@ -119,72 +101,11 @@ function startComparison(): Comparison {
   });
 }
 
-/** Creates `count` znodes of ZNODE_BYTES under a fresh parent, in multis, a few outstanding. */
-async function fillTree(connectString: string, count: number, signal: AbortSignal): Promise<void> {
-  await using client = new ZooKeeperClient({ connectString, sessionTimeoutMs: 30_000 });
-  await client.connect({ signal });
-  const data = randomBytes(ZNODE_BYTES);
-  const parent = `/rss-${randomBytes(4).toString('hex')}`;
-  await client.create(parent);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      signal.throwIfAborted();
-      const first = next;
-      next = Math.min(count, next + CREATES_PER_MULTI);
-      const ops = [];
-      for (let i = first; i < next; i++) {
-        ops.push(op.create(`${parent}/z${String(i).padStart(8, '0')}`, data));
-      }
-      await client.multi(ops, { signal });
-    }
-  };
-  await Promise.all(Array.from({ length: MULTIS_OUTSTANDING }, worker));
-}
-
-function memoryComparison(): Comparison {
-  const side = ({ label, start }: (typeof SERVERS)[number]): Side<unknown> => ({
-    label,
-    async measure(_: unknown, { quick, signal }: RunMode) {
-      const count = ZNODES_FOR_RSS[quick ? 'quick' : 'full'];
-      await using server = await start();
-      const emptyBytes = await residentBytes(server.pid);
-      await fillTree(server.connectString, count, signal);
-      const filledBytes = await residentBytes(server.pid);
-      return {
-        'RSS with the znodes': filledBytes / 2 ** 20,
-        'RSS growth per znode': (filledBytes - emptyBytes) / count,
-      };
-    },
-  });
-  return comparison<unknown>({
-    name: 'Server memory: ours vs Apache 3.8 standalone',
-    notes: [
-      `${ZNODES_FOR_RSS.full.toLocaleString('en-US')} znodes of ${ZNODE_BYTES} bytes in a full run ` +
-        `(${ZNODES_FOR_RSS.quick.toLocaleString('en-US')} quick), created by our client in multis of ` +
-        `${CREATES_PER_MULTI}; RSS from /proc after the last create. Apache runs with Debian's default ` +
-        'heap (-Xmx1000m), so its RSS cannot pass about 1.1 GiB: near that cap, read its figure as a bound.',
-      'Goal (issue 12): memory per znode ≤ Apache’s.',
-    ],
-    figures: [
-      { key: 'RSS with the znodes', unit: 'MiB', higherIsBetter: false },
-      { key: 'RSS growth per znode', unit: 'bytes', higherIsBetter: false },
-    ],
-    sides: SERVERS.map(side),
-    firstIsOurs: true,
-    rounds: { quick: 1, full: 2 },
-    warmup: false,
-    roundTimeLimitMs: { quick: 60_000, full: 300_000 },
-    skipReason,
-  });
-}
-
-/** Always listed; each skips itself (visibly) until our server is on main. */
+/** Memory with 1 M znodes and recovery live in memory-comparison.ts. */
 export async function serverComparisons(): Promise<Comparison[]> {
   return [
     writeComparison('ours', 'our client'),
     writeComparison('C client (npm zookeeper)', 'the C client'),
     startComparison(),
-    memoryComparison(),
   ];
 }
