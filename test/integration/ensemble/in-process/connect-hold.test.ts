@@ -1,52 +1,10 @@
 // Goal: a member that is electing holds a new client's ConnectRequest and answers it on the same
 // socket as soon as it serves again (no reconnect, no client backoff); past the bound it is refused.
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it } from 'mocha';
 import { pino } from 'pino';
-import { FrameSplitter } from '../../../../src/protocol/framing.js';
-import { encodeFrame, part } from '../../../../src/protocol/messages.js';
-import { ConnectRequest, ConnectResponse } from '../../../../src/protocol/records.js';
+import { connectRaw, holdLog } from './held-connects.js';
 import { startEnsemble, type RunningEnsemble } from '../../../../server/ensemble/server.js';
-
-const HELD_LINE = 'holding ConnectRequest until this server serves';
-
-/** A logger that resolves `held` at the first ConnectRequest a member holds. */
-function holdLog(): { logger: pino.Logger; held: Promise<void> } {
-  let seen!: () => void;
-  const held = new Promise<void>((resolve) => (seen = resolve));
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      if (chunk.toString().includes(HELD_LINE)) seen();
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), held };
-}
-
-type Answer = ConnectResponse | 'closed';
-
-/** Sends a ConnectRequest on a new socket: resolves with the ConnectResponse, or 'closed' without one. */
-async function connectRaw(port: number): Promise<{ answer: Promise<Answer>; socket: net.Socket }> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const splitter = new FrameSplitter(1024 * 1024);
-  const answer = new Promise<Answer>((resolve) => {
-    socket.on('data', (chunk: Buffer) => {
-      const [frame] = splitter.push(chunk);
-      if (frame !== undefined) resolve(ConnectResponse.decode(frame));
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => resolve('closed'));
-  });
-  const request = { protocolVersion: 0, lastZxidSeen: 0n, timeOut: 10_000, sessionId: 0n };
-  socket.write(encodeFrame(part(ConnectRequest, { ...request, passwd: Buffer.alloc(16) })));
-  return { answer, socket };
-}
 
 /** Three members with tickTime 500 ms (a 1 s hold); stops all but one follower and waits till it elects. */
 async function loneElector(logger: pino.Logger): Promise<{ ensemble: RunningEnsemble; others: number[] }> {
