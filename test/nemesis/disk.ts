@@ -7,6 +7,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { firstLine, processAlive as alive } from './host.js';
 
 const run = promisify(execFile);
 const SOURCE = `mnd${process.pid}`;
@@ -34,8 +35,7 @@ export function smallDiskSupport(): Promise<DiskSupport> {
       await run('umount', [dir]);
       return { supported: true, reason: 'mount -t tmpfs works' };
     } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr || String(error);
-      return { supported: false, reason: `mount -t tmpfs failed: ${stderr.split('\n')[0]!.trim()}` };
+      return { supported: false, reason: `mount -t tmpfs failed: ${firstLine(error)}` };
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
     }
@@ -113,12 +113,3 @@ process.once('exit', () => {
     }
   }
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -7,6 +7,7 @@
 // clears what a crashed earlier run left behind (its pid is gone) without touching a run still going.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { firstLine, processAlive as alive } from './host.js';
 
 const run = promisify(execFile);
 const IP = 'ip';
@@ -206,15 +207,6 @@ process.once('exit', () => {
   for (const lab of liveLabs) lab.disposeNow();
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
@@ -229,9 +221,4 @@ function quietSync(args: string[]): void {
   } catch {
     // already gone
   }
-}
-
-function firstLine(error: unknown): string {
-  const stderr = (error as { stderr?: string }).stderr;
-  return (stderr || String(error)).split('\n')[0]!.trim();
 }
