@@ -4,8 +4,7 @@
 // run with the reason printed; a run left with no fault at all is skipped, never failed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
-import { apacheAvailable } from '../support/apache.js';
-import { ourEnsembleSupport, type EnsembleKind } from '../support/ensemble.js';
+import { ensembleUnavailable, type EnsembleKind } from '../support/ensemble.js';
 import { smallDiskSupport } from './disk.js';
 import { PARTITION_FAULTS, type FaultAction } from './nemesis.js';
 import { netnsSupport } from './netns.js';
@@ -25,16 +24,10 @@ export function describeNemesis(suite: NemesisSuite): void {
       describe(`[${kind}]`, function () {
         before(async function () {
           this.timeout(60_000);
-          if (kind === 'apache' && !apacheAvailable()) {
-            console.log('    (Apache ZooKeeper is not installed: no reference runs)');
+          const unavailable = await ensembleUnavailable(kind);
+          if (unavailable !== undefined) {
+            console.log(`    (${unavailable}: no ${kind} runs)`);
             this.skip();
-          }
-          if (kind === 'menagerie') {
-            const support = await ourEnsembleSupport();
-            if (!support.supported) {
-              console.log(`    (our zk-server does not run ensembles yet, skipping: ${support.reason})`);
-              this.skip();
-            }
           }
         });
         for (const run of suite.runs) {

@@ -122,6 +122,13 @@ export function ensembleKindInstalled(kind: EnsembleKind): boolean {
   return kind === 'apache' ? apacheAvailable() : existsSync(OUR_CLI);
 }
 
+/** Why an ensemble of `kind` cannot run here (for a spec's skip notice), or undefined when it can. */
+export async function ensembleUnavailable(kind: EnsembleKind): Promise<string | undefined> {
+  if (kind === 'apache') return apacheAvailable() ? undefined : 'Apache ZooKeeper is not installed';
+  const support = await ourEnsembleSupport();
+  return support.supported ? undefined : `our zk-server does not run ensembles here: ${support.reason}`;
+}
+
 /** Starts the ensemble and waits until every member shows a Mode; retries on fresh ports. */
 export async function startEnsemble(options: EnsembleOptions): Promise<Ensemble> {
   if (options.voters < 1 || (options.observers ?? 0) < 0) throw new Error('need at least one voter');

@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'mocha';
 import { ConnectionLossError, NodeExistsError, ZooKeeperClient } from '../../../src/index.js';
-import { apacheAvailable } from '../../support/apache.js';
 import {
-  ourEnsembleSupport,
+  ensembleUnavailable,
   startEnsemble,
   type Ensemble,
   type EnsembleKind,
@@ -155,16 +154,10 @@ for (const kind of KINDS) {
 
     before(async function () {
       this.timeout(120_000);
-      if (kind === 'apache' && !apacheAvailable()) {
-        console.log('    (Apache ZooKeeper is not installed: skipping the Apache ensemble specs)');
+      const unavailable = await ensembleUnavailable(kind);
+      if (unavailable !== undefined) {
+        console.log(`    (${unavailable}: skipping the ${kind} ensemble specs)`);
         this.skip();
-      }
-      if (kind === 'menagerie') {
-        const support = await ourEnsembleSupport();
-        if (!support.supported) {
-          console.log(`    (our zk-server does not run ensembles yet, skipping: ${support.reason})`);
-          this.skip();
-        }
       }
       ensemble = await startEnsemble({
         kind,
@@ -394,8 +387,7 @@ for (const kind of KINDS) {
 
     before(async function () {
       this.timeout(120_000);
-      if (kind === 'apache' && !apacheAvailable()) this.skip();
-      if (kind === 'menagerie' && !(await ourEnsembleSupport()).supported) this.skip();
+      if ((await ensembleUnavailable(kind)) !== undefined) this.skip();
       const config = { maxSessionTimeout: 30_000 };
       ensemble = await startEnsemble({ kind, voters: 5, observers: 1, config });
     });

@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'mocha';
 import { createFramework } from '../../../src/index.js';
-import { apacheAvailable } from '../../support/apache.js';
 import {
-  ourEnsembleSupport,
+  ensembleUnavailable,
   startEnsemble,
   type Ensemble,
   type EnsembleKind,
@@ -54,16 +53,10 @@ for (const kind of KINDS) describe(`${TITLE} [${kind}]`, function () {
 
   before(async function () {
     this.timeout(60_000);
-    if (kind === 'apache' && !apacheAvailable()) {
-      console.log('    (Apache ZooKeeper is not installed: skipping the Apache side)');
+    const unavailable = await ensembleUnavailable(kind);
+    if (unavailable !== undefined) {
+      console.log(`    (${unavailable}: skipping the ${kind} side)`);
       this.skip();
-    }
-    if (kind === 'menagerie') {
-      const support = await ourEnsembleSupport();
-      if (!support.supported) {
-        console.log(`    (our zk-server cannot run an ensemble here, skipping: ${support.reason})`);
-        this.skip();
-      }
     }
     ensemble = await startEnsemble({ kind, voters: 3 });
   });
