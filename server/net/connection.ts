@@ -648,8 +648,8 @@ export class ClientConnection implements Watcher {
       if (slot.kind === 'write') return laterMayStart ? slot : undefined;
       if (index === 0) {
         // A full socket pauses reads, unless a later write already runs: its txn must not apply first.
-        const laterRunning = this.queue.some((later) => later.state !== 'waiting' && later !== slot);
-        return !this.writeQueueFull() || laterRunning ? slot : undefined;
+        if (!this.writeQueueFull()) return slot;
+        return this.queue.some((later) => later.state !== 'waiting') ? slot : undefined;
       }
       if (slot.kind === 'async-read') return undefined;
     }
